@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh machine, idempotently:
+#   - npm packages (Azurite) from package-lock.json
+#   - Debian's prometheus (canary analysis tests and the demo)
+#   - checks for the .NET 10 SDK and kubectl 1.32 (with built-in kustomize)
+#   - restores NuGet packages
+# Prints `export` lines for the tools it found; other scripts source scripts/lib.sh and call it.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+command -v dotnet >/dev/null || die "the .NET SDK is missing: install .NET 10 (https://dot.net) and re-run."
+dotnet --list-sdks | grep -q '^10\.' || die "the .NET 10 SDK is missing (found: $(dotnet --list-sdks | tr '\n' ' '))."
+command -v node >/dev/null && command -v npm >/dev/null || die "Node.js 20+ and npm are missing: install them and re-run."
+
+if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (Azurite) with npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  command -v apt-get >/dev/null || die "$1 is missing and apt-get is not available: install $1 and re-run."
+  log "installing Debian package(s): $*"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+command -v prometheus >/dev/null || apt_install prometheus
+command -v git >/dev/null || apt_install git
+
+# kubectl 1.32: the machine image ships it under the Google Cloud SDK; any kubectl on PATH also works.
+if [ -z "${FLEETFUNCTIONS_KUBECTL:-}" ]; then
+  if [ -x /usr/lib/google-cloud-sdk/bin/kubectl.1.32 ]; then
+    FLEETFUNCTIONS_KUBECTL=/usr/lib/google-cloud-sdk/bin/kubectl.1.32
+  elif command -v kubectl >/dev/null; then
+    FLEETFUNCTIONS_KUBECTL=$(command -v kubectl)
+  else
+    die "kubectl is missing: install kubectl 1.32 (it includes kustomize) and re-run, or set FLEETFUNCTIONS_KUBECTL."
+  fi
+fi
+export FLEETFUNCTIONS_KUBECTL
+
+log "restoring NuGet packages"
+dotnet restore FleetFunctions.sln --verbosity quiet >/dev/null

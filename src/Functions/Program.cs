@@ -1,0 +1,3 @@
+using FleetFunctions.Functions.Cli;
+
+return await CommandLineApp.RunAsync(args);
