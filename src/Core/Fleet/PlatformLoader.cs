@@ -1,0 +1,214 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace FleetFunctions.Core.Fleet;
+
+/// <summary>
+/// Loads <c>fleetfunctions.io/v1alpha1</c> resources (<c>GitSource</c>, <c>Cluster</c>, <c>ClusterFleet</c>) from
+/// the files of the platform repository. Documents of other API groups (policies, notes) are left alone.
+/// Every problem is reported with file, line and field, all at once, and unknown fields are rejected.
+/// </summary>
+public static partial class PlatformLoader
+{
+    /// <summary>The API version this loader reads.</summary>
+    public const string ApiVersion = "fleetfunctions.io/v1alpha1";
+
+    /// <summary>Loads every <c>*.yaml</c>/<c>*.yml</c> file under <paramref name="directory"/>.</summary>
+    public static PlatformConfig LoadDirectory(string directory)
+    {
+        var files = Directory.EnumerateFiles(directory, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+            .Where(f => !Path.GetRelativePath(directory, f).Split(Path.DirectorySeparatorChar).Any(p => p.StartsWith('.')))
+            .Order(StringComparer.Ordinal)
+            .Select(f => (Path.GetRelativePath(directory, f).Replace(Path.DirectorySeparatorChar, '/'), File.ReadAllText(f)));
+        return Load(files);
+    }
+
+    /// <summary>Loads resources from (path, YAML text) pairs; throws <see cref="ResourceValidationException"/> listing every error.</summary>
+    public static PlatformConfig Load(IEnumerable<(string Path, string Text)> files)
+    {
+        var errors = new List<ResourceError>();
+        var sources = new List<GitSource>();
+        var clusters = new List<Cluster>();
+        var fleets = new List<ClusterFleet>();
+
+        foreach (var (path, text) in files)
+        {
+            foreach (var document in ParseDocuments(path, text, errors))
+            {
+                var root = new StrictYamlReader(path, string.Empty, document, errors);
+                var apiVersion = root.String("apiVersion");
+                if (apiVersion is null || !apiVersion.StartsWith("fleetfunctions.io/", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var kind = root.String("kind", required: true);
+                if (apiVersion != ApiVersion)
+                {
+                    root.Error("apiVersion", $"version '{apiVersion}' is not supported; use {ApiVersion}");
+                    continue;
+                }
+
+                switch (kind)
+                {
+                    case "GitSource":
+                        sources.Add(ReadGitSource(root));
+                        break;
+                    case "Cluster":
+                        clusters.Add(ReadCluster(root));
+                        break;
+                    case "ClusterFleet":
+                        fleets.Add(ReadFleet(root));
+                        break;
+                    case null:
+                        break;
+                    default:
+                        root.Error("kind", $"unknown kind '{kind}' in {ApiVersion}; expected GitSource, Cluster or ClusterFleet");
+                        break;
+                }
+            }
+        }
+
+        CheckUnique(sources, s => s.Name, s => s.Origin, "GitSource", errors);
+        CheckUnique(clusters, c => c.Name, c => c.Origin, "Cluster", errors);
+        CheckUnique(fleets, f => f.Name, f => f.Origin, "ClusterFleet", errors);
+        CheckReferences(sources, fleets, errors);
+
+        if (errors.Count > 0)
+        {
+            throw new ResourceValidationException(errors);
+        }
+
+        return new PlatformConfig(sources, clusters, fleets);
+    }
+
+    private static List<YamlMappingNode> ParseDocuments(string path, string text, List<ResourceError> errors)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            errors.Add(new ResourceError(path, (int)ex.Start.Line, string.Empty, $"malformed YAML: {ex.Message}; fix the syntax and push again"));
+            return [];
+        }
+
+        var result = new List<YamlMappingNode>();
+        foreach (var document in stream.Documents)
+        {
+            switch (document.RootNode)
+            {
+                case YamlMappingNode map:
+                    result.Add(map);
+                    break;
+                case YamlScalarNode { Value: null or "" }:
+                    break;
+                case var other:
+                    errors.Add(new ResourceError(path, (int)other.Start.Line, string.Empty, "a YAML document must be a mapping (a Kubernetes-style object)"));
+                    break;
+            }
+        }
+
+        return result;
+    }
+
+    private static (string Name, IReadOnlyDictionary<string, string> Labels, StrictYamlReader? Spec, ResourceOrigin Origin) ReadHeader(StrictYamlReader root)
+    {
+        var metadata = root.Map("metadata", required: true);
+        var name = metadata?.String("name", required: true) ?? string.Empty;
+        if (name.Length > 0 && !IsDnsLabel(name))
+        {
+            metadata!.Error("name", $"'{name}' must be a DNS label: lower-case letters, digits and '-', at most 63 characters");
+        }
+
+        var labels = metadata?.StringMap("labels") ?? new Dictionary<string, string>();
+        metadata?.StringMap("annotations");
+        metadata?.String("namespace");
+        metadata?.RejectUnknownFields();
+        var spec = root.Map("spec", required: true);
+        root.RejectUnknownFields();
+        return (name, labels, spec, new ResourceOrigin(root.File, root.Line));
+    }
+
+    private static GitSource ReadGitSource(StrictYamlReader root)
+    {
+        var (name, _, spec, origin) = ReadHeader(root);
+        var url = spec?.String("url", required: true) ?? string.Empty;
+        var branch = spec?.String("branch") ?? "main";
+        var secretRef = ReadSecretRef(spec, "secretRef");
+        var webhookSecretRef = ReadSecretRef(spec, "webhookSecretRef");
+        spec?.RejectUnknownFields();
+        return new GitSource(name, url, branch, secretRef, webhookSecretRef, origin);
+    }
+
+    private static Cluster ReadCluster(StrictYamlReader root)
+    {
+        var (name, labels, spec, origin) = ReadHeader(root);
+        var server = spec?.String("server");
+        var credentialsRef = ReadSecretRef(spec, "credentialsRef");
+        KubeconfigReference? kubeconfig = null;
+        if (spec?.Map("kubeconfig") is { } kc)
+        {
+            kubeconfig = new KubeconfigReference(kc.String("path", required: true) ?? string.Empty, kc.String("context"));
+            kc.RejectUnknownFields();
+        }
+
+        if (spec is not null)
+        {
+            if (server is null && kubeconfig is null)
+            {
+                spec.Error("server", "is required unless kubeconfig is given");
+            }
+            else if (server is not null && kubeconfig is not null)
+            {
+                spec.Error("kubeconfig", "give either server (with credentialsRef) or kubeconfig, not both");
+            }
+            else if (server is not null && !(Uri.TryCreate(server, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            {
+                spec.Error("server", $"'{server}' is not an http(s) URL");
+            }
+        }
+
+        var region = spec?.String("region", required: true) ?? string.Empty;
+        var capabilities = spec?.StringList("capabilities") ?? [];
+        var certificate = spec?.String("sealingCertificate");
+        if (certificate is not null && !certificate.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+        {
+            spec!.Error("sealingCertificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
+        }
+
+        spec?.RejectUnknownFields();
+        return new Cluster(name, labels, server, credentialsRef, kubeconfig, region, capabilities, certificate, origin);
+    }
+
+    private static SecretReference? ReadSecretRef(StrictYamlReader? spec, string key)
+    {
+        if (spec?.Map(key) is not { } map)
+        {
+            return null;
+        }
+
+        var name = map.String("name", required: true);
+        map.RejectUnknownFields();
+        return name is null ? null : new SecretReference(name);
+    }
+
+    private static bool IsDnsLabel(string name) =>
+        name.Length <= 63 && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-') && name[0] != '-' && name[^1] != '-';
+
+    private static void CheckUnique<T>(List<T> items, Func<T, string> name, Func<T, ResourceOrigin> origin, string kind, List<ResourceError> errors)
+    {
+        foreach (var group in items.GroupBy(name, StringComparer.Ordinal).Where(g => g.Key.Length > 0 && g.Count() > 1))
+        {
+            var first = origin(group.First());
+            foreach (var duplicate in group.Skip(1))
+            {
+                var at = origin(duplicate);
+                errors.Add(new ResourceError(at.File, at.Line, "metadata.name", $"{kind} '{group.Key}' is also defined at {first}; names must be unique"));
+            }
+        }
+    }
+}

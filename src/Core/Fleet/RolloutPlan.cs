@@ -1,0 +1,34 @@
+namespace FleetFunctions.Core.Fleet;
+
+/// <summary>One cluster of a wave, with the source path resolved for it.</summary>
+public sealed record PlannedCluster(string Name, string Region, string Path);
+
+/// <summary>One wave of a rollout: its clusters and what decides whether it passed.</summary>
+/// <param name="IsCanary">True for the canary wave, which is judged by analysis before promotion.</param>
+/// <param name="MaxFailures">Clusters that may fail before the wave fails.</param>
+/// <param name="SoakAfter">Time to wait after the wave is healthy before the next one starts.</param>
+public sealed record PlannedWave(int Index, string Name, bool IsCanary, IReadOnlyList<PlannedCluster> Clusters, int MaxFailures, TimeSpan SoakAfter);
+
+/// <summary>
+/// Everything a rollout orchestration needs, computed once (by an activity) and passed in as input, so
+/// that running instances never depend on configuration or code that changes later.
+/// </summary>
+public sealed record RolloutPlan(
+    string Fleet,
+    string Commit,
+    RolloutStrategy Strategy,
+    IReadOnlyList<PlannedWave> Waves,
+    AnalysisSpec? Analysis,
+    ApprovalSpec? Approval,
+    FailureAction OnFailure,
+    int MaxParallel,
+    TimeSpan HealthTimeout,
+    IReadOnlyList<string> DependsOn,
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>Every cluster of the plan, in wave order.</summary>
+    public IEnumerable<PlannedCluster> Clusters => Waves.SelectMany(w => w.Clusters);
+}
+
+/// <summary>The fleet cannot be planned as configured (for example, a canary selector that matches no cluster).</summary>
+public sealed class RolloutPlanningException(string message) : Exception(message);

@@ -1,0 +1,113 @@
+using FleetFunctions.Core.Fleet;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Fleet;
+
+public sealed class PlatformLoaderTests
+{
+    private static string TestData(string name) => Path.Combine(AppContext.BaseDirectory, "testdata", "fleet", name);
+
+    [Fact]
+    public void LoadDirectory_ValidPlatform_ReadsEveryResourceWithDefaults()
+    {
+        var platform = PlatformLoader.LoadDirectory(TestData("valid"));
+
+        Assert.Equal(["apps"], platform.Sources.Keys);
+        Assert.Equal("apps-webhook", platform.Sources["apps"].WebhookSecretRef?.Name);
+        Assert.Equal(["dev-1", "eu-1", "eu-2", "us-1", "us-2"], platform.Clusters.Select(c => c.Name));
+        Assert.Equal(new KubeconfigReference("/etc/kube/dev.yaml", "dev-1"), platform.Clusters[0].Kubeconfig);
+        Assert.Equal(["platform-base", "podinfo"], platform.Fleets.Keys.Order(StringComparer.Ordinal));
+
+        var podinfo = platform.Fleets["podinfo"];
+        Assert.Equal("podinfo/overlays/${cluster.region}", podinfo.Source.Path);
+        Assert.Equal(RolloutStrategy.Canary, podinfo.Rollout.Strategy);
+        Assert.Equal(TimeSpan.FromMinutes(2), podinfo.HealthTimeout);
+        Assert.True(podinfo.Prune);
+        Assert.True(podinfo.SelfHeal);
+        Assert.False(podinfo.AllowEmpty);
+        Assert.Equal(PlatformLoader.DefaultMaxParallel, podinfo.Rollout.MaxParallel);
+        var canary = podinfo.Rollout.Canary!;
+        Assert.Equal(TimeSpan.FromSeconds(2), canary.Analysis.Interval);
+        Assert.Equal(3, canary.Analysis.Iterations);
+        Assert.Equal(NoDataPolicy.Inconclusive, canary.Analysis.NoData);
+        Assert.Equal(0.05, canary.Analysis.Metrics.Single().Max);
+        Assert.Null(canary.Analysis.Metrics.Single().Min);
+        Assert.Equal(TimeSpan.FromMinutes(10), canary.Approval?.Timeout);
+        Assert.Equal(RolloutStrategy.Progressive, canary.Promotion);
+        Assert.Equal(TimeSpan.FromSeconds(5), canary.PromotionProgressive?.Soak);
+
+        var baseFleet = platform.Fleets["platform-base"];
+        Assert.Equal(FailureAction.Pause, baseFleet.Rollout.Progressive?.OnFailure);
+        Assert.Equal(1, baseFleet.Rollout.Progressive?.MaxFailures);
+        Assert.Equal(50, baseFleet.Rollout.Progressive?.Waves[1].Percent);
+    }
+
+    [Fact]
+    public void LoadDirectory_InvalidResources_ReportsEveryErrorWithFileLineAndField()
+    {
+        var files = new[] { ("platform/invalid.yaml", File.ReadAllText(TestData("invalid.yaml"))) };
+
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load(files));
+
+        Assert.All(ex.Errors, e => Assert.Equal("platform/invalid.yaml", e.File));
+        AssertError(ex, 9, "spec.rolout", "did you mean 'rollout'?");
+        AssertError(ex, 11, "spec.healthTimeout", "must be a duration such as 30s");
+        AssertError(ex, 1, "spec.dependsOn", "'broken' depends on itself");
+        AssertError(ex, 1, "spec.source.gitSource", "GitSource 'missing-source', which is not defined");
+        AssertError(ex, 17, "metadata.name", "must be a DNS label");
+        AssertError(ex, 19, "spec.server", "is not an http(s) URL");
+        AssertError(ex, 18, "spec.region", "is required");
+        AssertError(ex, 33, "spec.rollout.canary.analysis.metrics", "at least one metric");
+        AssertError(ex, 35, "spec.rollout.progressive", "only read when strategy is Progressive");
+        AssertError(ex, 37, "spec.rollout.progressive.waves[0]", "exactly one of selector, count or percent");
+        Assert.Contains("platform/invalid.yaml:9: spec.rolout: unknown field", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_MalformedYaml_NamesFileAndLine()
+    {
+        var files = new[] { ("fleets/bad.yaml", "apiVersion: fleetfunctions.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: [unclosed\n") };
+
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load(files));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("fleets/bad.yaml", error.File);
+        Assert.True(error.Line >= 4, $"line {error.Line}");
+        Assert.Contains("malformed YAML", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_DuplicateNamesAndUnsupportedVersion_AreRejected()
+    {
+        const string cluster = "apiVersion: fleetfunctions.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: a\nspec:\n  server: http://127.0.0.1:1\n  region: eu\n";
+        var files = new[]
+        {
+            ("one.yaml", cluster),
+            ("two.yaml", cluster),
+            ("three.yaml", "apiVersion: fleetfunctions.io/v2\nkind: Cluster\nmetadata:\n  name: b\n"),
+        };
+
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load(files));
+
+        Assert.Contains(ex.Errors, e => e.File == "two.yaml" && e.Message.Contains("also defined at one.yaml:1", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.File == "three.yaml" && e.Message.Contains("'fleetfunctions.io/v2' is not supported", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_DependencyCycle_IsReported()
+    {
+        static string Fleet(string name, string dependsOn) =>
+            $"apiVersion: fleetfunctions.io/v1alpha1\nkind: ClusterFleet\nmetadata:\n  name: {name}\nspec:\n  source:\n    gitSource: s\n  dependsOn: [{dependsOn}]\n---\n";
+        const string source = "apiVersion: fleetfunctions.io/v1alpha1\nkind: GitSource\nmetadata:\n  name: s\nspec:\n  url: file:///x\n";
+        var files = new[] { ("f.yaml", source + "---\n" + Fleet("a", "b") + Fleet("b", "c") + Fleet("c", "a")) };
+
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load(files));
+
+        Assert.Contains(ex.Errors, e => e.Message.StartsWith("dependency cycle: a -> b -> c -> a", StringComparison.Ordinal));
+    }
+
+    private static void AssertError(ResourceValidationException ex, int line, string field, string fragment) =>
+        Assert.True(
+            ex.Errors.Any(e => e.Line == line && e.Field == field && e.Message.Contains(fragment, StringComparison.Ordinal)),
+            $"expected an error at line {line} on {field} containing '{fragment}'; got:\n{string.Join("\n", ex.Errors)}");
+}
