@@ -1,0 +1,68 @@
+namespace FleetFunctions.Core.Secrets;
+
+/// <summary>
+/// Resolves a <c>secretRef</c> name (webhook secrets, Git tokens, cluster tokens) to its value. Resources in
+/// Git only ever name secrets; the values live in the store (environment, mounted files, Key Vault).
+/// </summary>
+public interface ISecretStore
+{
+    /// <summary>Returns the secret's value, or null when this store does not hold it.</summary>
+    ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Secrets from environment variables: <c>FLEETFUNCTIONS_SECRET_&lt;NAME&gt;</c>, with the name upper-cased and
+/// every character that is not a letter or digit turned into <c>_</c> (so <c>apps-webhook</c> is
+/// <c>FLEETFUNCTIONS_SECRET_APPS_WEBHOOK</c>). App settings in Azure arrive as environment variables.
+/// </summary>
+public sealed class EnvironmentSecretStore : ISecretStore
+{
+    public const string Prefix = "FLEETFUNCTIONS_SECRET_";
+
+    public static string VariableFor(string name) =>
+        Prefix + new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToUpperInvariant(c) : '_').ToArray());
+
+    public ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Environment.GetEnvironmentVariable(VariableFor(name)) is { Length: > 0 } value ? value : null);
+}
+
+/// <summary>Secrets as files in a directory, one file per name (the layout of mounted Kubernetes or Docker secrets).</summary>
+public sealed class DirectorySecretStore(string directory) : ISecretStore
+{
+    public async ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal) || name.StartsWith('.'))
+        {
+            return null;
+        }
+
+        var path = Path.Combine(directory, name);
+        return File.Exists(path) ? (await File.ReadAllTextAsync(path, cancellationToken)).TrimEnd('\r', '\n') : null;
+    }
+}
+
+/// <summary>Asks each store in turn; the first that holds the secret wins.</summary>
+public sealed class CompositeSecretStore(IEnumerable<ISecretStore> stores) : ISecretStore
+{
+    private readonly ISecretStore[] _stores = stores.ToArray();
+
+    public async ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        foreach (var store in _stores)
+        {
+            if (await store.GetAsync(name, cancellationToken) is { } value)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Secrets held in memory (tests, the demo, and stores filled from another source at start-up).</summary>
+public sealed class InMemorySecretStore(IReadOnlyDictionary<string, string> secrets) : ISecretStore
+{
+    public ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(secrets.TryGetValue(name, out var value) ? value : null);
+}

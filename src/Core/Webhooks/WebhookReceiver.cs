@@ -1,0 +1,180 @@
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Secrets;
+
+namespace FleetFunctions.Core.Webhooks;
+
+/// <summary>
+/// Handles one webhook delivery on the request path, in milliseconds: parse, find the GitSources of the
+/// repository, verify the signature with their secret, keep the pushes to followed branches, record the
+/// delivery once and queue it. Which fleets a commit touches (a Git diff) is decided off the request path
+/// by whoever processes the queue. Bad input is a 4xx with a reason; nothing is recorded for it.
+/// </summary>
+public sealed class WebhookReceiver
+{
+    private readonly IPlatformProvider _platform;
+    private readonly ISecretStore _secrets;
+    private readonly DeliveryStore _deliveries;
+    private readonly TimeProvider _time;
+
+    public WebhookReceiver(IPlatformProvider platform, ISecretStore secrets, DeliveryStore deliveries, TimeProvider? time = null)
+    {
+        _platform = platform;
+        _secrets = secrets;
+        _deliveries = deliveries;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public async Task<WebhookResult> ReceiveAsync(WebhookRequest request, CancellationToken cancellationToken = default)
+    {
+        ParsedWebhook parsed;
+        try
+        {
+            parsed = WebhookParser.Parse(request);
+        }
+        catch (WebhookFormatException ex)
+        {
+            return WebhookResult.Rejected(400, ex.Message);
+        }
+
+        var platform = await _platform.GetCurrentAsync(cancellationToken);
+        var sources = platform.Sources.Values
+            .Where(s => parsed.RepositoryUrls.Any(u => RepositoryUrl.SameRepository(u, s.Url)))
+            .OrderBy(s => s.Name, StringComparer.Ordinal)
+            .ToList();
+        if (sources.Count == 0)
+        {
+            return WebhookResult.Ignored(
+                $"no GitSource follows repository {string.Join(" / ", parsed.RepositoryUrls.DefaultIfEmpty("(none named)"))}; nothing to do", parsed.DeliveryId);
+        }
+
+        var (authenticated, failure) = await AuthenticateAsync(request, parsed, sources, cancellationToken);
+        if (failure is not null)
+        {
+            return failure;
+        }
+
+        if (parsed.IsPing)
+        {
+            return WebhookResult.Ignored(
+                $"pong: pushes will be accepted for {string.Join(", ", authenticated.Select(s => $"GitSource/{s.Name} (branch {s.Branch})"))}", parsed.DeliveryId);
+        }
+
+        if (!parsed.IsPush)
+        {
+            return WebhookResult.Ignored($"event '{parsed.Event}' is not handled; only pushes start rollouts", parsed.DeliveryId);
+        }
+
+        var followed = new List<(GitSource Source, RefUpdate Update)>();
+        foreach (var source in authenticated)
+        {
+            foreach (var update in parsed.Updates)
+            {
+                if (update.IsBranch && update.ShortName == source.Branch && update.After is not null)
+                {
+                    followed.Add((source, update));
+                }
+            }
+        }
+
+        if (followed.Count == 0)
+        {
+            var pushed = string.Join(", ", parsed.Updates.Select(u => u.After is null ? $"{u.Ref} (deleted)" : u.Ref));
+            var following = string.Join(", ", authenticated.Select(s => $"GitSource/{s.Name} follows branch {s.Branch}"));
+            return WebhookResult.Ignored($"no GitSource follows {pushed}: {following}", parsed.DeliveryId);
+        }
+
+        var rollouts = followed
+            .SelectMany(f => platform.FleetsFollowing(f.Source).Select(fleet => new CandidateRollout(fleet.Name, f.Update.After!, RolloutInstanceId.For(fleet.Name, f.Update.After!))))
+            .DistinctBy(r => r.InstanceId)
+            .ToList();
+        var record = new DeliveryRecord(
+            parsed.Provider,
+            parsed.DeliveryId,
+            _time.GetUtcNow(),
+            rollouts.Count == 0 ? DeliveryStatus.Ignored : DeliveryStatus.Received,
+            rollouts.Count == 0 ? "no ClusterFleet uses the pushed GitSource" : "received",
+            followed.Select(f => f.Source.Name).Distinct(StringComparer.Ordinal).ToList(),
+            followed.Select(f => f.Update).Distinct().ToList(),
+            rollouts);
+
+        var (added, stored) = await _deliveries.TryAddAsync(record, cancellationToken);
+        if (!added)
+        {
+            if (stored.Status == DeliveryStatus.Received)
+            {
+                // The first attempt recorded it but may have died before queueing: queue it now.
+                await _deliveries.EnqueueAsync(stored, cancellationToken);
+            }
+
+            return new WebhookResult(200, WebhookOutcome.Duplicate, $"delivery {parsed.DeliveryId} was already received ({stored.Status}); nothing new started", parsed.DeliveryId, stored.Rollouts);
+        }
+
+        if (rollouts.Count == 0)
+        {
+            return WebhookResult.Ignored($"no ClusterFleet uses {string.Join(", ", record.Sources.Select(s => "GitSource/" + s))}; nothing to roll out", parsed.DeliveryId);
+        }
+
+        await _deliveries.EnqueueAsync(record, cancellationToken);
+        return new WebhookResult(202, WebhookOutcome.Accepted,
+            $"accepted {string.Join(", ", record.Updates.Select(u => $"{u.Ref}@{Short(u.After!)}"))}: rollouts start for the fleets whose paths the push touches",
+            parsed.DeliveryId, rollouts);
+    }
+
+    private async Task<(List<GitSource> Authenticated, WebhookResult? Failure)> AuthenticateAsync(
+        WebhookRequest request, ParsedWebhook parsed, List<GitSource> sources, CancellationToken cancellationToken)
+    {
+        var authenticated = new List<GitSource>();
+        var sawInvalid = false;
+        var unconfigured = new List<string>();
+        foreach (var source in sources)
+        {
+            if (source.WebhookSecretRef is not { } secretRef)
+            {
+                unconfigured.Add($"GitSource/{source.Name} has no spec.webhookSecretRef");
+                continue;
+            }
+
+            if (await _secrets.GetAsync(secretRef.Name, cancellationToken) is not { } secret)
+            {
+                unconfigured.Add($"secret '{secretRef.Name}' of GitSource/{source.Name} is not in the secret store (set {EnvironmentSecretStore.VariableFor(secretRef.Name)})");
+                continue;
+            }
+
+            switch (WebhookSignature.Verify(request, secret))
+            {
+                case SignatureCheck.Valid:
+                    authenticated.Add(source);
+                    break;
+                case SignatureCheck.Invalid:
+                    sawInvalid = true;
+                    break;
+            }
+        }
+
+        if (authenticated.Count > 0)
+        {
+            return (authenticated, null);
+        }
+
+        if (unconfigured.Count == sources.Count)
+        {
+            return ([], WebhookResult.Rejected(403,
+                $"webhooks for this repository cannot be authenticated, so they are refused: {string.Join("; ", unconfigured)}", parsed.DeliveryId));
+        }
+
+        return ([], sawInvalid
+            ? WebhookResult.Rejected(401, $"{parsed.Provider} webhook: the signature does not match the webhook secret of the repository's GitSource; check the secret configured at the provider", parsed.DeliveryId)
+            : WebhookResult.Rejected(401, $"{parsed.Provider} webhook: the request carries no {SignatureHeader(parsed.Provider)}; configure a secret for this webhook at the provider", parsed.DeliveryId));
+    }
+
+    private static string Short(string sha) => sha.Length > 12 ? sha[..12] : sha;
+
+    private static string SignatureHeader(WebhookProvider provider) => provider switch
+    {
+        WebhookProvider.GitHub => "X-Hub-Signature-256 header",
+        WebhookProvider.GitLab => "X-Gitlab-Token header",
+        WebhookProvider.Gitea => "X-Gitea-Signature header",
+        WebhookProvider.Bitbucket => "X-Hub-Signature header",
+        _ => "basic authentication (Authorization header)",
+    };
+}

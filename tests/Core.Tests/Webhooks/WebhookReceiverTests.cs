@@ -1,0 +1,193 @@
+using System.Text;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Secrets;
+using FleetFunctions.Core.Webhooks;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Webhooks;
+
+public sealed class WebhookReceiverTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private const string RepoUrl = "https://git.example.com/org/app.git";
+    private const string Secret = "apps-hook-secret";
+
+    private static readonly PlatformConfig s_platform = PlatformLoader.Load([("platform.yaml", """
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: GitSource
+        metadata: {name: apps}
+        spec: {url: "https://git.example.com/org/app", branch: main, webhookSecretRef: {name: apps-hook}}
+        ---
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: GitSource
+        metadata: {name: open}
+        spec: {url: "https://git.example.com/org/open.git"}
+        ---
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: GitSource
+        metadata: {name: unused}
+        spec: {url: "https://git.example.com/org/unused.git", webhookSecretRef: {name: apps-hook}}
+        ---
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: ClusterFleet
+        metadata: {name: web}
+        spec: {source: {gitSource: apps, path: web}}
+        ---
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: ClusterFleet
+        metadata: {name: api}
+        spec: {source: {gitSource: apps, path: api}}
+        ---
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: ClusterFleet
+        metadata: {name: docs}
+        spec: {source: {gitSource: open, path: docs}}
+        """)]);
+
+    [Theory]
+    [InlineData(WebhookProvider.GitHub)]
+    [InlineData(WebhookProvider.GitLab)]
+    [InlineData(WebhookProvider.Gitea)]
+    [InlineData(WebhookProvider.Bitbucket)]
+    [InlineData(WebhookProvider.AzureDevOps)]
+    public async Task ReceiveAsync_SignedPushToFollowedBranch_RecordsQueuesAndNamesTheRollouts(WebhookProvider provider)
+    {
+        var (receiver, store, queue) = await CreateAsync();
+
+        var result = await receiver.ReceiveAsync(WebhookPayloads.Push(provider, RepoUrl, "main", Secret, "delivery-1"));
+
+        Assert.Equal(202, result.StatusCode);
+        Assert.Equal(WebhookOutcome.Accepted, result.Outcome);
+        Assert.Equal(["api", "web"], result.Rollouts.Select(r => r.Fleet).Order(StringComparer.Ordinal));
+        Assert.All(result.Rollouts, r => Assert.Equal($"{r.Fleet}-{WebhookPayloads.After}", r.InstanceId));
+        var record = await store.GetAsync(provider, "delivery-1");
+        Assert.Equal(DeliveryStatus.Queued, record?.Status);
+        Assert.Equal(["apps"], record?.Sources);
+        var message = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+        Assert.Equal(new DeliveryMessage(provider, "delivery-1"), DeliveryStore.ParseMessage(message.Body.ToString()));
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_Redelivery_IsDuplicateWithTheSameRolloutsAndQueuesNothingNew()
+    {
+        var (receiver, _, queue) = await CreateAsync();
+        var first = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret, "same"));
+
+        var second = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret, "same"));
+
+        Assert.Equal(WebhookOutcome.Duplicate, second.Outcome);
+        Assert.Equal(200, second.StatusCode);
+        Assert.Equal(first.Rollouts, second.Rollouts);
+        Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_DeliveryRecordedButNeverQueued_IsQueuedByRedeliveryAndBySweep()
+    {
+        var (receiver, store, queue) = await CreateAsync();
+        var stranded = new DeliveryRecord(WebhookProvider.GitHub, "stranded", DateTimeOffset.UtcNow.AddMinutes(-10), DeliveryStatus.Received, "received",
+            ["apps"], [new RefUpdate("refs/heads/main", null, WebhookPayloads.After)], [new CandidateRollout("web", WebhookPayloads.After, "web-x")]);
+        await store.TryAddAsync(stranded);
+        await store.TryAddAsync(stranded with { DeliveryId = "stranded-2" });
+
+        var redelivered = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret, "stranded"));
+        var swept = await store.RequeueStaleAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow);
+
+        Assert.Equal(WebhookOutcome.Duplicate, redelivered.Outcome);
+        Assert.Equal(1, swept);
+        Assert.Equal(DeliveryStatus.Queued, (await store.GetAsync(WebhookProvider.GitHub, "stranded-2"))?.Status);
+        Assert.Equal(2, (await queue.ReceiveMessagesAsync(32)).Value.Length);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_WrongSecretOrNoSignature_Is401AndRecordsNothing()
+    {
+        var (receiver, store, queue) = await CreateAsync();
+
+        var wrong = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", "guess", "w1"));
+        var missing = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", null, "w2"));
+
+        Assert.Equal(401, wrong.StatusCode);
+        Assert.Contains("does not match", wrong.Message, StringComparison.Ordinal);
+        Assert.Equal(401, missing.StatusCode);
+        Assert.Contains("X-Hub-Signature-256", missing.Message, StringComparison.Ordinal);
+        Assert.Null(await store.GetAsync(WebhookProvider.GitHub, "w1"));
+        Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_SourceWithoutWebhookSecret_RefusesEveryDelivery()
+    {
+        var (receiver, _, _) = await CreateAsync();
+
+        var result = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, "https://git.example.com/org/open.git", "main", "anything"));
+
+        Assert.Equal(403, result.StatusCode);
+        Assert.Contains("GitSource/open has no spec.webhookSecretRef", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_UnknownRepositoryOtherBranchOrUnusedSource_Is200AndStartsNothing()
+    {
+        var (receiver, _, queue) = await CreateAsync();
+
+        var unknown = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, "https://elsewhere.example/x.git", "main", Secret, "u1"));
+        var branch = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "feature/x", Secret, "u2"));
+        var unused = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, "https://git.example.com/org/unused.git", "main", Secret, "u3"));
+
+        Assert.All([unknown, branch, unused], r => Assert.Equal((200, WebhookOutcome.Ignored), (r.StatusCode, r.Outcome)));
+        Assert.Contains("no GitSource follows repository", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("GitSource/apps follows branch main", branch.Message, StringComparison.Ordinal);
+        Assert.Contains("no ClusterFleet uses GitSource/unused", unused.Message, StringComparison.Ordinal);
+        Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_ThousandMutatedRequests_NeverThrowNeverAcceptNeverRecord()
+    {
+        var (receiver, _, queue) = await CreateAsync();
+        var random = new Random(20261123);
+        var valid = WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret);
+        var body = valid.Body.ToArray();
+
+        for (var i = 0; i < 1000; i++)
+        {
+            var mutated = (byte[])body.Clone();
+            var headers = new Dictionary<string, string>(valid.Headers, StringComparer.OrdinalIgnoreCase) { ["X-GitHub-Delivery"] = $"fuzz-{i}" };
+            switch (i % 4)
+            {
+                case 0:
+                    mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+                    break;
+                case 1:
+                    mutated = mutated[..random.Next(mutated.Length)];
+                    break;
+                case 2:
+                    headers["X-Hub-Signature-256"] = "sha256=" + Convert.ToHexStringLower(Encoding.UTF8.GetBytes(new string('x', 32)));
+                    break;
+                default:
+                    headers.Remove(random.Next(2) == 0 ? "X-GitHub-Event" : "X-Hub-Signature-256");
+                    break;
+            }
+
+            var result = await receiver.ReceiveAsync(WebhookRequest.Create(WebhookProvider.GitHub, headers, mutated));
+
+            Assert.True(result.Outcome is WebhookOutcome.Rejected or WebhookOutcome.Ignored, $"request {i} was {result.Outcome}: {result.Message}");
+            Assert.True(result.StatusCode is >= 400 and < 500 || result.Outcome == WebhookOutcome.Ignored, $"request {i}: {result.StatusCode} {result.Message}");
+        }
+
+        Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
+    }
+
+    private async Task<(WebhookReceiver Receiver, DeliveryStore Store, QueueClient Queue)> CreateAsync()
+    {
+        var options = new DeliveryStoreOptions(AzuriteFixture.NewName("deliveries"), AzuriteFixture.NewName("deliveries"));
+        var store = new DeliveryStore(azurite.ConnectionString, options);
+        await store.EnsureCreatedAsync();
+        var receiver = new WebhookReceiver(new StaticPlatformProvider(s_platform),
+            new InMemorySecretStore(new Dictionary<string, string> { ["apps-hook"] = Secret }), store);
+        return (receiver, store, new QueueClient(azurite.ConnectionString, options.QueueName));
+    }
+}
