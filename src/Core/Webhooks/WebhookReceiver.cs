@@ -43,8 +43,12 @@ public sealed class WebhookReceiver
             .ToList();
         if (sources.Count == 0)
         {
-            return WebhookResult.Ignored(
-                $"no GitSource follows repository {string.Join(" / ", parsed.RepositoryUrls.DefaultIfEmpty("(none named)"))}; nothing to do", parsed.DeliveryId);
+            // Only an authentic sender learns that the repository is not followed: check the signature
+            // against every webhook secret in use, and reject it like any other mis-signed request otherwise.
+            var (known, unknownFailure) = await AuthenticateAsync(request, parsed, platform.Sources.Values.Where(s => s.WebhookSecretRef is not null).ToList(), cancellationToken);
+            return known.Count > 0
+                ? WebhookResult.Ignored($"no GitSource follows repository {string.Join(" / ", parsed.RepositoryUrls.DefaultIfEmpty("(none named)"))}; nothing to do", parsed.DeliveryId)
+                : unknownFailure!;
         }
 
         var (authenticated, failure) = await AuthenticateAsync(request, parsed, sources, cancellationToken);
@@ -156,7 +160,7 @@ public sealed class WebhookReceiver
             return (authenticated, null);
         }
 
-        if (unconfigured.Count == sources.Count)
+        if (unconfigured.Count == sources.Count && sources.Count > 0)
         {
             return ([], WebhookResult.Rejected(403,
                 $"webhooks for this repository cannot be authenticated, so they are refused: {string.Join("; ", unconfigured)}", parsed.DeliveryId));

@@ -145,7 +145,18 @@ public sealed class WebhookReceiverTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
-    public async Task ReceiveAsync_ThousandMutatedRequests_NeverThrowNeverAcceptNeverRecord()
+    public async Task ReceiveAsync_UnknownRepositoryWithForeignSignature_Is401AndRevealsNothing()
+    {
+        var (receiver, _, _) = await CreateAsync();
+
+        var result = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, "https://elsewhere.example/x.git", "main", "their-secret"));
+
+        Assert.Equal(401, result.StatusCode);
+        Assert.DoesNotContain("elsewhere", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_ThousandMutatedRequests_AllRejectedWith4xxNothingQueued()
     {
         var (receiver, _, queue) = await CreateAsync();
         var random = new Random(20261123);
@@ -174,8 +185,7 @@ public sealed class WebhookReceiverTests(AzuriteFixture azurite) : IClassFixture
 
             var result = await receiver.ReceiveAsync(WebhookRequest.Create(WebhookProvider.GitHub, headers, mutated));
 
-            Assert.True(result.Outcome is WebhookOutcome.Rejected or WebhookOutcome.Ignored, $"request {i} was {result.Outcome}: {result.Message}");
-            Assert.True(result.StatusCode is >= 400 and < 500 || result.Outcome == WebhookOutcome.Ignored, $"request {i}: {result.StatusCode} {result.Message}");
+            Assert.True(result.Outcome == WebhookOutcome.Rejected && result.StatusCode is >= 400 and < 500, $"request {i}: {result.StatusCode} {result.Outcome}: {result.Message}");
         }
 
         Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);

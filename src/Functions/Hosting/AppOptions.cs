@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Configuration;
+
+namespace FleetFunctions.Functions.Hosting;
+
+/// <summary>
+/// The app's settings, read from configuration: environment variables (App Settings in Azure) named
+/// <c>FLEETFUNCTIONS_&lt;Key&gt;</c>, and command-line <c>--Key=value</c>. Validated once at start-up with errors
+/// that name the setting.
+/// </summary>
+public sealed record AppOptions
+{
+    /// <summary>Azure Storage connection string: <c>FLEETFUNCTIONS_Storage</c>, else the Functions host's <c>AzureWebJobsStorage</c>.</summary>
+    public required string StorageConnectionString { get; init; }
+
+    /// <summary>Standalone listen URL (default <c>http://127.0.0.1:7071</c>). Ignored as a custom handler.</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:7071";
+
+    /// <summary>Port given by the Functions host (<c>FUNCTIONS_CUSTOMHANDLER_PORT</c>); null when standalone.</summary>
+    public int? CustomHandlerPort { get; init; }
+
+    /// <summary>Key for the status API when standalone (<c>x-api-key</c> header or <c>code</c> query, like a function key). Null disables the check.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Largest webhook body accepted; larger ones get 413 (default 5 MiB).</summary>
+    public long WebhookMaxBodyBytes { get; init; } = 5 * 1024 * 1024;
+
+    /// <summary>Folder with one file per secret (mounted secrets); secrets are also read from <c>FLEETFUNCTIONS_SECRET_*</c>.</summary>
+    public string? SecretsDirectory { get; init; }
+
+    /// <summary>Public base URL used in status links (default: the request's own scheme and host).</summary>
+    public Uri? PublicBaseUrl { get; init; }
+
+    public bool IsCustomHandler => CustomHandlerPort is not null;
+
+    public static AppOptions From(IConfiguration configuration)
+    {
+        var errors = new List<string>();
+        var storage = configuration["FLEETFUNCTIONS_Storage"] ?? configuration["Storage"] ?? configuration["AzureWebJobsStorage"];
+        if (string.IsNullOrWhiteSpace(storage))
+        {
+            errors.Add("no Azure Storage connection string: set FLEETFUNCTIONS_Storage (or AzureWebJobsStorage); for local runs start Azurite (scripts/demo.sh does)");
+        }
+
+        int? port = null;
+        if (configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is { Length: > 0 } portText)
+        {
+            if (int.TryParse(portText, out var p) && p is > 0 and < 65536)
+            {
+                port = p;
+            }
+            else
+            {
+                errors.Add($"FUNCTIONS_CUSTOMHANDLER_PORT '{portText}' is not a port number");
+            }
+        }
+
+        var maxBody = 5L * 1024 * 1024;
+        if (Get(configuration, "WebhookMaxBodyBytes") is { } maxText && !(long.TryParse(maxText, out maxBody) && maxBody > 0))
+        {
+            errors.Add($"FLEETFUNCTIONS_WebhookMaxBodyBytes '{maxText}' must be a positive number of bytes");
+        }
+
+        Uri? publicBase = null;
+        if (Get(configuration, "PublicBaseUrl") is { } baseText && !Uri.TryCreate(baseText.TrimEnd('/') + "/", UriKind.Absolute, out publicBase))
+        {
+            errors.Add($"FLEETFUNCTIONS_PublicBaseUrl '{baseText}' is not an absolute URL");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("invalid configuration:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", errors));
+        }
+
+        return new AppOptions
+        {
+            StorageConnectionString = storage!,
+            Urls = Get(configuration, "Urls") ?? "http://127.0.0.1:7071",
+            CustomHandlerPort = port,
+            ApiKey = Get(configuration, "ApiKey"),
+            WebhookMaxBodyBytes = maxBody,
+            SecretsDirectory = Get(configuration, "SecretsDirectory"),
+            PublicBaseUrl = publicBase,
+        };
+    }
+
+    private static string? Get(IConfiguration configuration, string key) =>
+        configuration["FLEETFUNCTIONS_" + key] is { Length: > 0 } prefixed ? prefixed
+        : configuration[key] is { Length: > 0 } plain ? plain
+        : null;
+}

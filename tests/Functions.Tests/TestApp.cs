@@ -1,0 +1,42 @@
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Functions.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FleetFunctions.Functions.Tests;
+
+/// <summary>The real app on a free loopback port, talking to Azurite.</summary>
+internal sealed class TestApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestApp(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+        Client = new HttpClient { BaseAddress = baseAddress };
+    }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestApp> StartAsync(AppOptions options, PlatformConfig platform, Action<IServiceCollection>? configure = null)
+    {
+        var app = AppHost.Build(options with { Urls = "http://127.0.0.1:0" }, new StaticPlatformProvider(platform), configure);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestApp(app, new Uri(address + "/"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
