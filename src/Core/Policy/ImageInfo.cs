@@ -1,0 +1,113 @@
+using System.Text.Json.Nodes;
+
+namespace FleetFunctions.Core.Policy;
+
+/// <summary>Kyverno's <c>images</c> variable: per container kind, per container name, the parsed image reference.</summary>
+internal static class ImageInfo
+{
+    private static readonly string[] s_containerKinds = ["containers", "initContainers", "ephemeralContainers"];
+
+    public static JsonObject Extract(JsonObject resource)
+    {
+        var result = new JsonObject();
+        var spec = PodSpec(resource);
+        if (spec is null)
+        {
+            return result;
+        }
+
+        foreach (var kind in s_containerKinds)
+        {
+            if (spec[kind] is not JsonArray containers)
+            {
+                continue;
+            }
+
+            var byName = new JsonObject();
+            foreach (var container in containers)
+            {
+                if (JsonUtil.GetString(container, "name") is { } name && JsonUtil.GetString(container, "image") is { } image)
+                {
+                    byName[name] = Parse(image);
+                }
+            }
+
+            if (byName.Count > 0)
+            {
+                result[kind] = byName;
+            }
+        }
+
+        return result;
+    }
+
+    private static JsonObject? PodSpec(JsonObject resource) => JsonUtil.GetString(resource, "kind") switch
+    {
+        "Pod" => JsonUtil.Get(resource, "spec") as JsonObject,
+        "CronJob" => JsonUtil.Get(resource, "spec", "jobTemplate", "spec", "template", "spec") as JsonObject,
+        _ => JsonUtil.Get(resource, "spec", "template", "spec") as JsonObject,
+    };
+
+    /// <summary>Splits <c>registry/path:tag@digest</c> the way Docker normalizes references.</summary>
+    public static JsonObject Parse(string image)
+    {
+        var rest = image;
+        var digest = "";
+        var at = rest.IndexOf('@', StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            digest = rest[(at + 1)..];
+            rest = rest[..at];
+        }
+
+        var tag = "";
+        var lastSlash = rest.LastIndexOf('/');
+        var colon = rest.LastIndexOf(':');
+        if (colon > lastSlash)
+        {
+            tag = rest[(colon + 1)..];
+            rest = rest[..colon];
+        }
+
+        var registry = "docker.io";
+        var path = rest;
+        var firstSlash = rest.IndexOf('/', StringComparison.Ordinal);
+        if (firstSlash > 0)
+        {
+            var candidate = rest[..firstSlash];
+            if (candidate.Contains('.', StringComparison.Ordinal) || candidate.Contains(':', StringComparison.Ordinal) || candidate == "localhost")
+            {
+                registry = candidate;
+                path = rest[(firstSlash + 1)..];
+            }
+        }
+
+        if (registry == "docker.io" && !path.Contains('/', StringComparison.Ordinal))
+        {
+            path = "library/" + path;
+        }
+
+        if (tag.Length == 0 && digest.Length == 0)
+        {
+            tag = "latest";
+        }
+
+        var name = path[(path.LastIndexOf('/') + 1)..];
+        var reference = registry + "/" + path + (digest.Length > 0 ? "@" + digest : ":" + tag);
+        var info = new JsonObject
+        {
+            ["registry"] = registry,
+            ["name"] = name,
+            ["path"] = path,
+            ["tag"] = tag,
+            ["reference"] = reference,
+            ["referenceWithTag"] = registry + "/" + path + ":" + tag,
+        };
+        if (digest.Length > 0)
+        {
+            info["digest"] = digest;
+        }
+
+        return info;
+    }
+}

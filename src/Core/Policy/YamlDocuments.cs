@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace FleetFunctions.Core.Policy;
+
+/// <summary>One YAML document converted to JSON, with where it starts in its file.</summary>
+public sealed record YamlDocument(string SourcePath, int Line, JsonNode? Root);
+
+/// <summary>
+/// Reads multi-document YAML into <see cref="JsonNode"/> trees with the scalar rules Kubernetes applies
+/// (sigs.k8s.io/yaml on go-yaml v2, YAML 1.1): unquoted <c>yes</c>/<c>on</c> are booleans, <c>~</c> is null,
+/// whole numbers are 64-bit integers, timestamps stay strings.
+/// </summary>
+public static partial class YamlDocuments
+{
+    /// <summary>Parses every document of <paramref name="yaml"/>; empty documents are skipped.</summary>
+    /// <exception cref="PolicyLoadException">The text is not valid YAML (the message names <c>path:line</c>).</exception>
+    public static IReadOnlyList<YamlDocument> Parse(string sourcePath, string yaml)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException ex)
+        {
+            throw new PolicyLoadException($"{sourcePath}:{ex.Start.Line}: invalid YAML: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+
+        var documents = new List<YamlDocument>(stream.Documents.Count);
+        foreach (var document in stream.Documents)
+        {
+            var root = document.RootNode;
+            if (root is YamlScalarNode { Value: null or "" } && root.Tag.IsEmpty)
+            {
+                continue;
+            }
+
+            documents.Add(new YamlDocument(sourcePath, (int)root.Start.Line, Convert(root)));
+        }
+
+        return documents;
+    }
+
+    /// <summary>Parses a file from disk.</summary>
+    public static IReadOnlyList<YamlDocument> ParseFile(string path) => Parse(path, File.ReadAllText(path));
+
+    private static JsonNode? Convert(YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlMappingNode mapping:
+                var obj = new JsonObject();
+                foreach (var (keyNode, valueNode) in mapping.Children)
+                {
+                    var key = keyNode is YamlScalarNode scalarKey ? scalarKey.Value ?? "" : keyNode.ToString();
+                    if (key == "<<" && keyNode is YamlScalarNode { Style: ScalarStyle.Plain })
+                    {
+                        Merge(obj, valueNode);
+                        continue;
+                    }
+
+                    obj[key] = Convert(valueNode);
+                }
+
+                return obj;
+            case YamlSequenceNode sequence:
+                var array = new JsonArray();
+                foreach (var child in sequence.Children)
+                {
+                    array.Add(Convert(child));
+                }
+
+                return array;
+            case YamlScalarNode scalar:
+                return ConvertScalar(scalar);
+            default:
+                return null;
+        }
+    }
+
+    private static void Merge(JsonObject target, YamlNode source)
+    {
+        var sources = source is YamlSequenceNode seq ? seq.Children.ToList() : [source];
+        foreach (var item in sources)
+        {
+            if (Convert(item) is JsonObject merged)
+            {
+                foreach (var (key, value) in merged.ToList())
+                {
+                    if (!target.ContainsKey(key))
+                    {
+                        merged.Remove(key);
+                        target[key] = value;
+                    }
+                }
+            }
+        }
+    }
+
+    private static JsonNode? ConvertScalar(YamlScalarNode scalar)
+    {
+        var text = scalar.Value ?? "";
+        if (!scalar.Tag.IsEmpty)
+        {
+            var tag = scalar.Tag.Value;
+            return tag switch
+            {
+                "tag:yaml.org,2002:str" => JsonValue.Create(text),
+                "tag:yaml.org,2002:null" => null,
+                "tag:yaml.org,2002:bool" => JsonValue.Create(ResolvePlain(text) is JsonValue v && v.TryGetValue<bool>(out var b) && b),
+                "tag:yaml.org,2002:int" or "tag:yaml.org,2002:float" => ResolvePlain(text) ?? JsonValue.Create(text),
+                _ => JsonValue.Create(text),
+            };
+        }
+
+        return scalar.Style is ScalarStyle.Plain ? ResolvePlain(text) : JsonValue.Create(text);
+    }
+
+    /// <summary>Resolves an unquoted scalar the way go-yaml v2 does.</summary>
+    internal static JsonNode? ResolvePlain(string text)
+    {
+        switch (text)
+        {
+            case "" or "~" or "null" or "Null" or "NULL":
+                return null;
+            case "y" or "Y" or "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON":
+                return JsonValue.Create(true);
+            case "n" or "N" or "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF":
+                return JsonValue.Create(false);
+        }
+
+        var first = text[0];
+        if (first is not (>= '0' and <= '9') and not '-' and not '+' and not '.')
+        {
+            return JsonValue.Create(text);
+        }
+
+        var plain = text.Replace("_", "", StringComparison.Ordinal);
+        if (TryParseGoInt(plain, out var integer))
+        {
+            return JsonValue.Create(integer);
+        }
+
+        if (FloatPattern().IsMatch(text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+        {
+            return Numbers.Create(number);
+        }
+
+        return JsonValue.Create(text);
+    }
+
+    private static bool TryParseGoInt(string text, out long value)
+    {
+        value = 0;
+        var negative = false;
+        var s = text;
+        if (s.Length > 0 && (s[0] == '-' || s[0] == '+'))
+        {
+            negative = s[0] == '-';
+            s = s[1..];
+        }
+
+        if (s.Length == 0)
+        {
+            return false;
+        }
+
+        int radix = 10;
+        if (s.Length > 1 && s[0] == '0')
+        {
+            switch (s[1])
+            {
+                case 'x' or 'X': radix = 16; s = s[2..]; break;
+                case 'b' or 'B': radix = 2; s = s[2..]; break;
+                case 'o' or 'O': radix = 8; s = s[2..]; break;
+                default: radix = 8; s = s[1..]; break;
+            }
+
+            if (s.Length == 0)
+            {
+                return false;
+            }
+        }
+
+        ulong acc = 0;
+        foreach (var c in s)
+        {
+            int digit = c switch
+            {
+                >= '0' and <= '9' => c - '0',
+                >= 'a' and <= 'f' => c - 'a' + 10,
+                >= 'A' and <= 'F' => c - 'A' + 10,
+                _ => 99,
+            };
+            if (digit >= radix)
+            {
+                return false;
+            }
+
+            checked
+            {
+                try
+                {
+                    acc = (acc * (ulong)radix) + (ulong)digit;
+                }
+                catch (OverflowException)
+                {
+                    return false;
+                }
+            }
+        }
+
+        if (acc > (negative ? 9223372036854775808UL : long.MaxValue))
+        {
+            return false;
+        }
+
+        value = negative ? (long)(0 - acc) : (long)acc;
+        return true;
+    }
+
+    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
+    private static partial Regex FloatPattern();
+}
