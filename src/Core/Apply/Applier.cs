@@ -166,5 +166,5 @@ public sealed partial class Applier
         }
     }
 
-    private static string? ResourceVersion(JsonObject obj) => obj.GetString("metadata.resourceVersion");
+    private static string? ResourceVersion(JsonObject obj) => obj.StringAt("metadata.resourceVersion");
 }

@@ -82,8 +82,8 @@ public sealed partial class ClusterClient : IDisposable
     public async Task<JsonObject> ApplyAsync(ResourceInfo resource, JsonObject obj, bool force = false, bool dryRun = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        var ns = obj.GetString("metadata.namespace") ?? string.Empty;
-        var name = obj.GetString("metadata.name") ?? string.Empty;
+        var ns = obj.StringAt("metadata.namespace") ?? string.Empty;
+        var name = obj.StringAt("metadata.name") ?? string.Empty;
         var reference = new ObjectReference(resource.Group, resource.Kind, ns, name);
         var query = $"?fieldManager={Uri.EscapeDataString(_options.FieldManager)}&force={(force ? "true" : "false")}{(dryRun ? "&dryRun=All" : string.Empty)}";
         var content = new StringContent(obj.ToJsonString(), Encoding.UTF8);

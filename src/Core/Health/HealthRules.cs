@@ -31,8 +31,8 @@ public static class HealthRules
     {
         ArgumentNullException.ThrowIfNull(live);
         var kind = live.GetString("kind") ?? string.Empty;
-        var generation = live.GetInt64("metadata.generation");
-        var observed = live.GetInt64("status.observedGeneration");
+        var generation = live.Int64At("metadata.generation");
+        var observed = live.Int64At("status.observedGeneration");
         if (kind is "Deployment" or "StatefulSet" or "DaemonSet" or "ReplicaSet" && generation is { } g && (observed is null || observed < g))
         {
             return (HealthStatus.InProgress, $"waiting for the controller to observe generation {g} (observed {observed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
@@ -45,9 +45,9 @@ public static class HealthRules
             "DaemonSet" => DaemonSet(live),
             "ReplicaSet" => ReplicaSet(live),
             "Job" => Job(live),
-            "PersistentVolumeClaim" => live.GetString("status.phase") == "Bound"
+            "PersistentVolumeClaim" => live.StringAt("status.phase") == "Bound"
                 ? (HealthStatus.Current, "Bound")
-                : (HealthStatus.InProgress, $"claim is {live.GetString("status.phase") ?? "Pending"}, not Bound"),
+                : (HealthStatus.InProgress, $"claim is {live.StringAt("status.phase") ?? "Pending"}, not Bound"),
             "CustomResourceDefinition" => HasCondition(live, "Established", "True")
                 ? (HealthStatus.Current, "Established")
                 : (HealthStatus.InProgress, "not Established yet"),
@@ -72,10 +72,10 @@ public static class HealthRules
             return (HealthStatus.Failed, $"rollout stuck: {progressing.GetString("message") ?? "progress deadline exceeded"}");
         }
 
-        var replicas = live.GetInt64("spec.replicas") ?? 1;
-        var updated = live.GetInt64("status.updatedReplicas") ?? 0;
-        var total = live.GetInt64("status.replicas") ?? 0;
-        var available = live.GetInt64("status.availableReplicas") ?? 0;
+        var replicas = live.Int64At("spec.replicas") ?? 1;
+        var updated = live.Int64At("status.updatedReplicas") ?? 0;
+        var total = live.Int64At("status.replicas") ?? 0;
+        var available = live.Int64At("status.availableReplicas") ?? 0;
         var detail = progressing?.GetString("message") is { } m ? $" ({m})" : string.Empty;
         if (updated < replicas)
         {
@@ -97,17 +97,17 @@ public static class HealthRules
 
     private static (HealthStatus, string) StatefulSet(JsonObject live)
     {
-        var replicas = live.GetInt64("spec.replicas") ?? 1;
-        var ready = live.GetInt64("status.readyReplicas") ?? 0;
-        var updated = live.GetInt64("status.updatedReplicas") ?? 0;
-        var current = live.GetString("status.currentRevision");
-        var update = live.GetString("status.updateRevision");
+        var replicas = live.Int64At("spec.replicas") ?? 1;
+        var ready = live.Int64At("status.readyReplicas") ?? 0;
+        var updated = live.Int64At("status.updatedReplicas") ?? 0;
+        var current = live.StringAt("status.currentRevision");
+        var update = live.StringAt("status.updateRevision");
         if (ready < replicas)
         {
             return (HealthStatus.InProgress, $"{ready} of {replicas} replicas ready");
         }
 
-        if (live.GetString("spec.updateStrategy.type") is null or "RollingUpdate" && (updated < replicas || (update is not null && current != update)))
+        if (live.StringAt("spec.updateStrategy.type") is null or "RollingUpdate" && (updated < replicas || (update is not null && current != update)))
         {
             return (HealthStatus.InProgress, $"{updated} of {replicas} replicas updated to revision {update}");
         }
@@ -117,9 +117,9 @@ public static class HealthRules
 
     private static (HealthStatus, string) DaemonSet(JsonObject live)
     {
-        var desired = live.GetInt64("status.desiredNumberScheduled") ?? 0;
-        var updated = live.GetInt64("status.updatedNumberScheduled") ?? 0;
-        var available = live.GetInt64("status.numberAvailable") ?? 0;
+        var desired = live.Int64At("status.desiredNumberScheduled") ?? 0;
+        var updated = live.Int64At("status.updatedNumberScheduled") ?? 0;
+        var available = live.Int64At("status.numberAvailable") ?? 0;
         if (updated < desired)
         {
             return (HealthStatus.InProgress, $"{updated} of {desired} pods updated");
@@ -132,8 +132,8 @@ public static class HealthRules
 
     private static (HealthStatus, string) ReplicaSet(JsonObject live)
     {
-        var replicas = live.GetInt64("spec.replicas") ?? 1;
-        var available = live.GetInt64("status.availableReplicas") ?? 0;
+        var replicas = live.Int64At("spec.replicas") ?? 1;
+        var available = live.Int64At("status.availableReplicas") ?? 0;
         return available < replicas
             ? (HealthStatus.InProgress, $"{available} of {replicas} replicas available")
             : (HealthStatus.Current, $"{available} of {replicas} replicas available");
@@ -149,12 +149,12 @@ public static class HealthRules
 
         return HasCondition(live, "Complete", "True")
             ? (HealthStatus.Current, "job complete")
-            : (HealthStatus.InProgress, $"job running: {live.GetInt64("status.succeeded") ?? 0} succeeded");
+            : (HealthStatus.InProgress, $"job running: {live.Int64At("status.succeeded") ?? 0} succeeded");
     }
 
     private static (HealthStatus, string) Pod(JsonObject live)
     {
-        var phase = live.GetString("status.phase");
+        var phase = live.StringAt("status.phase");
         if (phase == "Succeeded" || (phase == "Running" && HasCondition(live, "Ready", "True")))
         {
             return (HealthStatus.Current, phase);

@@ -27,12 +27,12 @@ public static class JsonNodeExtensions
     }
 
     /// <summary>An integer at a dotted path, or null.</summary>
-    public static long? GetInt64(this JsonNode? node, string dottedPath) =>
-        node.At(dottedPath) is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out long n) ? n
-        : node.At(dottedPath) is JsonValue d && d.TryGetValue(out double dbl) ? (long)dbl
-        : null;
+    public static long? Int64At(this JsonNode? node, string dottedPath) =>
+        node.At(dottedPath) is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+            ? long.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null
+            : null;
 
     /// <summary>A string at a dotted path, or null.</summary>
-    public static string? GetString(this JsonNode? node, string dottedPath) =>
+    public static string? StringAt(this JsonNode? node, string dottedPath) =>
         node.At(dottedPath) is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
 }

@@ -46,7 +46,7 @@ public sealed class RenderCache
         {
             if (item is JsonObject entry && entry["object"] is JsonObject obj)
             {
-                objects.Add(new ManifestObject((JsonObject)obj.DeepClone(), entry.GetString("source") ?? path, (int)(entry.GetInt64("line") ?? 0)));
+                objects.Add(new ManifestObject((JsonObject)obj.DeepClone(), entry.GetString("source") ?? path, (int)(entry.Int64At("line") ?? 0)));
             }
         }
 

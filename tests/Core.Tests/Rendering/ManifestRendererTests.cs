@@ -21,7 +21,7 @@ public sealed class ManifestRendererTests : IDisposable
         Assert.Equal(RenderEngine.Kustomize, result.Engine);
         var deployment = result.Manifests.Find(new ObjectReference("apps", "Deployment", "podinfo", "podinfo"));
         Assert.NotNull(deployment);
-        Assert.Equal(3, deployment.Object.GetInt64("spec.replicas"));
+        Assert.Equal(3, deployment.Object.Int64At("spec.replicas"));
         Assert.Equal("eu", ((System.Text.Json.Nodes.JsonObject)deployment.Object["metadata"]!["labels"]!).GetString("fleetfunctions.io/region"));
         Assert.NotNull(result.Manifests.Find(new ObjectReference("example.fleetfunctions.io", "Widget", "podinfo", "podinfo-widget")));
         Assert.NotNull(result.Manifests.Find(new ObjectReference("", "ConfigMap", "podinfo", "podinfo-region")));
