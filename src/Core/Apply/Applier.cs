@@ -1,0 +1,170 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Drift;
+using FleetFunctions.Core.Inventory;
+using FleetFunctions.Core.Manifests;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FleetFunctions.Core.Apply;
+
+/// <summary>
+/// Staged server-side apply of a manifest set to one cluster. An object whose checksum equals the one in
+/// the previous inventory is read (one GET) and compared field by field; when the cluster still matches,
+/// nothing is written and the object is Unchanged. Everything else is applied with field manager
+/// <c>fleetfunctions</c>. Objects in a stage are applied in parallel (bounded); a stage with failures
+/// stops the apply and later objects are Skipped.
+/// </summary>
+public sealed partial class Applier
+{
+    private readonly ClusterClient _client;
+    private readonly ApplyOptions _options;
+    private readonly ILogger _logger;
+
+    public Applier(ClusterClient client, ApplyOptions? options = null, ILogger<Applier>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        _client = client;
+        _options = (options ?? new ApplyOptions()).Validate();
+        _logger = logger ?? NullLogger<Applier>.Instance;
+    }
+
+    /// <summary>Applies <paramref name="desired"/>; <paramref name="previous"/> (the last inventory) enables the no-write path.</summary>
+    public async Task<ChangeSet> ApplyAsync(ManifestSet desired, FleetInventory? previous = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var known = previous?.ToDictionary() ?? new Dictionary<ObjectReference, InventoryEntry>();
+        var stages = desired.Objects
+            .GroupBy(o => ApplyStages.IndexOf(_options.Stages, o.Group, o.Kind))
+            .OrderBy(g => g.Key)
+            .ToList();
+        var changes = new List<ObjectChange>();
+        var failed = false;
+        foreach (var stage in stages)
+        {
+            var objects = stage.ToList();
+            if (failed)
+            {
+                changes.AddRange(objects.Select(o => new ObjectChange(o.Reference, o.ApiVersion, ChangeAction.Skipped, "not applied: an earlier stage failed")));
+                continue;
+            }
+
+            var results = new ObjectChange[objects.Count];
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, objects.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
+                async (i, ct) => results[i] = await ApplyOneAsync(objects[i], known, ct));
+            changes.AddRange(results);
+            Log.StageApplied(_logger, _options.Stages[stage.Key].Name, _client.Name, objects.Count);
+            failed = results.Any(r => r.Action == ChangeAction.Failed);
+
+            if (!failed && _options.Stages[stage.Key].WaitForCrdsEstablished)
+            {
+                var crds = results.Where(r => r.Reference.Kind == "CustomResourceDefinition" && r.Reference.Group == "apiextensions.k8s.io").ToList();
+                if (crds.Count > 0)
+                {
+                    var waited = await WaitForCrdsAsync(crds, cancellationToken);
+                    failed = waited.Any(w => w.Action == ChangeAction.Failed);
+                    for (var i = 0; i < changes.Count; i++)
+                    {
+                        var replacement = waited.FirstOrDefault(w => w.Reference == changes[i].Reference && w.Action == ChangeAction.Failed);
+                        if (replacement is not null)
+                        {
+                            changes[i] = replacement;
+                        }
+                    }
+                }
+            }
+        }
+
+        return new ChangeSet(changes);
+    }
+
+    /// <summary>The live namespace-normalised form of a desired object: namespaced kinds without a namespace go to <c>default</c>, cluster-scoped kinds lose theirs.</summary>
+    internal static ManifestObject Normalise(ManifestObject obj, ResourceInfo resource)
+    {
+        if (resource.Namespaced && obj.Namespace.Length == 0)
+        {
+            return obj.WithNamespace("default");
+        }
+
+        if (!resource.Namespaced && obj.Namespace.Length > 0)
+        {
+            var copy = (JsonObject)obj.Object.DeepClone();
+            ((JsonObject)copy["metadata"]!).Remove("namespace");
+            return new ManifestObject(copy, obj.Source, obj.Line);
+        }
+
+        return obj;
+    }
+
+    private async Task<ObjectChange> ApplyOneAsync(ManifestObject raw, IReadOnlyDictionary<ObjectReference, InventoryEntry> known, CancellationToken cancellationToken)
+    {
+        var reference = raw.Reference;
+        try
+        {
+            var resource = await _client.ResolveAsync(raw.ApiVersion, raw.Kind, reference, cancellationToken);
+            var obj = Normalise(raw, resource);
+            reference = obj.Reference;
+            var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+            IReadOnlyList<string> drifted = [];
+            if (known.TryGetValue(reference, out var entry) && entry.Checksum == obj.Checksum)
+            {
+                // Git did not change this object since the last apply: write only if the cluster drifted.
+                drifted = live is null ? ["(object missing)"] : FieldDiff.Compare(obj.Object, live);
+                if (drifted.Count == 0)
+                {
+                    return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum);
+                }
+            }
+
+            var change = await WriteAsync(obj, resource, live, cancellationToken);
+            return change with { DriftedFields = drifted };
+        }
+        catch (KubernetesApiException e)
+        {
+            return new ObjectChange(reference, raw.ApiVersion, ChangeAction.Failed, e.Message, raw.Checksum);
+        }
+        catch (ClusterUnreachableException e)
+        {
+            return new ObjectChange(reference, raw.ApiVersion, ChangeAction.Failed, e.Message, raw.Checksum);
+        }
+    }
+
+    private async Task<ObjectChange> WriteAsync(ManifestObject obj, ResourceInfo resource, JsonObject? live, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var applied = await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
+            var action = live is null
+                ? ChangeAction.Created
+                : ResourceVersion(applied) == ResourceVersion(live) ? ChangeAction.Unchanged : ChangeAction.Configured;
+            return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum);
+        }
+        catch (ImmutableFieldException) when (_options.Recreate && live is not null)
+        {
+            await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+            await WaitGoneAsync(resource, obj, cancellationToken);
+            await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
+            return new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, "recreated: an immutable field changed", obj.Checksum);
+        }
+    }
+
+    private async Task WaitGoneAsync(ResourceInfo resource, ManifestObject obj, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + _options.RecreateTimeout;
+        while (await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken) is not null)
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new KubernetesApiException(
+                    $"{obj.Reference.On(_client.Name)}: still present {_options.RecreateTimeout.TotalSeconds:0}s after deleting it for recreation; check its finalizers.",
+                    _client.Name, obj.Reference, System.Net.HttpStatusCode.Conflict, "Timeout");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+    }
+
+    private static string? ResourceVersion(JsonObject obj) => obj.StringAt("metadata.resourceVersion");
+}

@@ -1,0 +1,57 @@
+using FleetFunctions.Core.Manifests;
+
+namespace FleetFunctions.Core.Apply;
+
+/// <summary>What happened to one object.</summary>
+public enum ChangeAction
+{
+    /// <summary>The object did not exist and was created.</summary>
+    Created,
+
+    /// <summary>The object existed and was changed.</summary>
+    Configured,
+
+    /// <summary>The object already matched Git; nothing was written.</summary>
+    Unchanged,
+
+    /// <summary>The object was deleted (prune, or recreate).</summary>
+    Deleted,
+
+    /// <summary>The object was deliberately not touched (prune disabled, earlier stage failed).</summary>
+    Skipped,
+
+    /// <summary>Applying or deleting the object failed; <see cref="ObjectChange.Message"/> says why.</summary>
+    Failed,
+}
+
+/// <summary>
+/// One object's outcome. <see cref="Checksum"/> is the checksum of what was applied (for the inventory).
+/// <see cref="DriftedFields"/> lists fields that had drifted from an unchanged Git definition (and were healed by this apply).
+/// </summary>
+public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, ChangeAction Action, string? Message = null, string Checksum = "")
+{
+    public IReadOnlyList<string> DriftedFields { get; init; } = [];
+
+    public override string ToString() => Message is null ? $"{Reference} {Action.ToString().ToLowerInvariant()}" : $"{Reference} {Action.ToString().ToLowerInvariant()}: {Message}";
+}
+
+/// <summary>The outcome of an apply or prune: one entry per object, in the order they were processed.</summary>
+public sealed record ChangeSet(IReadOnlyList<ObjectChange> Changes)
+{
+    public static ChangeSet Empty { get; } = new([]);
+
+    public int Count(ChangeAction action) => Changes.Count(c => c.Action == action);
+
+    public IEnumerable<ObjectChange> Failures => Changes.Where(c => c.Action == ChangeAction.Failed);
+
+    public bool HasFailures => Changes.Any(c => c.Action == ChangeAction.Failed);
+
+    /// <summary>True when something was created, configured or deleted.</summary>
+    public bool HasChanges => Changes.Any(c => c.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Deleted);
+
+    public ChangeSet Concat(ChangeSet other) => new([.. Changes, .. other.Changes]);
+
+    public override string ToString() =>
+        $"{Count(ChangeAction.Created)} created, {Count(ChangeAction.Configured)} configured, {Count(ChangeAction.Unchanged)} unchanged, " +
+        $"{Count(ChangeAction.Deleted)} deleted, {Count(ChangeAction.Skipped)} skipped, {Count(ChangeAction.Failed)} failed";
+}

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Manifests;
+using k8s;
+
+namespace FleetFunctions.Core.Clusters;
+
+/// <summary>
+/// Unstructured access to one cluster through KubernetesClient's configuration, TLS and authentication:
+/// get, server-side apply, delete, and discovery of resource names. Requests are bounded by
+/// <see cref="ClusterClientOptions.MaxConcurrentRequestsPerCluster"/>. Counts requests and writes.
+/// Thread-safe.
+/// </summary>
+public sealed partial class ClusterClient : IDisposable
+{
+    private static readonly MediaTypeHeaderValue s_applyPatch = new("application/apply-patch+yaml");
+    private readonly Kubernetes _kubernetes;
+    private readonly HttpMessageInvoker _http;
+    private readonly SemaphoreSlim _gate;
+    private readonly ClusterClientOptions _options;
+    private readonly ConcurrentDictionary<string, Task<IReadOnlyDictionary<string, ResourceInfo>?>> _discovery = new(StringComparer.Ordinal);
+    private long _requests;
+    private long _writes;
+
+    internal ClusterClient(ClusterConnection connection, ClusterClientOptions options)
+    {
+        Connection = connection.Validate();
+        _options = options;
+        var config = connection.KubeconfigPath is not null
+            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(connection.KubeconfigPath, connection.Context)
+            : new KubernetesClientConfiguration
+            {
+                Host = connection.Server!.ToString(),
+                AccessToken = connection.Token,
+                SkipTlsVerify = connection.SkipTlsVerify,
+                SslCaCerts = connection.CertificateAuthorityData is { } ca ? CertificateAuthority(ca) : null,
+            };
+        config.HttpClientTimeout = options.RequestTimeout;
+        // KubernetesClient builds the TLS/authentication pipeline; a pass-through handler placed in it gives
+        // access to that pipeline for unstructured requests.
+        var entry = new PipelineEntryHandler();
+        _kubernetes = new Kubernetes(config, entry);
+        _http = new HttpMessageInvoker(entry, disposeHandler: false);
+        Server = _kubernetes.BaseUri;
+        _gate = new SemaphoreSlim(options.MaxConcurrentRequestsPerCluster, options.MaxConcurrentRequestsPerCluster);
+    }
+
+    public ClusterConnection Connection { get; }
+
+    public string Name => Connection.Name;
+
+    public Uri Server { get; }
+
+    public string FieldManager => _options.FieldManager;
+
+    /// <summary>Requests sent by this client so far.</summary>
+    public long RequestCount => Interlocked.Read(ref _requests);
+
+    /// <summary>Writes (non-dry-run apply, delete) sent by this client so far.</summary>
+    public long WriteCount => Interlocked.Read(ref _writes);
+
+    /// <summary>The live object, or null when it does not exist.</summary>
+    public async Task<JsonObject?> GetAsync(ResourceInfo resource, string ns, string name, CancellationToken cancellationToken = default)
+    {
+        var reference = new ObjectReference(resource.Group, resource.Kind, ns, name);
+        using var response = await SendAsync(HttpMethod.Get, ObjectPath(resource, ns, name), null, reference, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        return await ReadObjectAsync(response, reference, cancellationToken);
+    }
+
+    /// <summary>Server-side apply of <paramref name="obj"/> as <see cref="FieldManager"/>; returns the object the server stored (or would store, on dry run).</summary>
+    /// <exception cref="FieldConflictException">Other managers own fields this apply sets and <paramref name="force"/> is false.</exception>
+    /// <exception cref="ImmutableFieldException">An immutable field changed.</exception>
+    public async Task<JsonObject> ApplyAsync(ResourceInfo resource, JsonObject obj, bool force = false, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var ns = obj.StringAt("metadata.namespace") ?? string.Empty;
+        var name = obj.StringAt("metadata.name") ?? string.Empty;
+        var reference = new ObjectReference(resource.Group, resource.Kind, ns, name);
+        var query = $"?fieldManager={Uri.EscapeDataString(_options.FieldManager)}&force={(force ? "true" : "false")}{(dryRun ? "&dryRun=All" : string.Empty)}";
+        var content = new StringContent(obj.ToJsonString(), Encoding.UTF8);
+        content.Headers.ContentType = s_applyPatch;
+        using var response = await SendAsync(HttpMethod.Patch, ObjectPath(resource, ns, name) + query, content, reference, cancellationToken, isWrite: !dryRun);
+        return await ReadObjectAsync(response, reference, cancellationToken);
+    }
+
+    /// <summary>Deletes an object (background propagation); false when it was already gone.</summary>
+    public async Task<bool> DeleteAsync(ResourceInfo resource, string ns, string name, CancellationToken cancellationToken = default)
+    {
+        var reference = new ObjectReference(resource.Group, resource.Kind, ns, name);
+        var body = new StringContent("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Background\"}", Encoding.UTF8, "application/json");
+        using var response = await SendAsync(HttpMethod.Delete, ObjectPath(resource, ns, name), body, reference, cancellationToken, isWrite: true);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, reference, cancellationToken);
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _kubernetes.Dispose();
+        _gate.Dispose();
+    }
+
+    internal static string ObjectPath(ResourceInfo resource, string ns, string name)
+    {
+        var prefix = resource.Group.Length == 0 ? $"/api/{resource.Version}" : $"/apis/{resource.Group}/{resource.Version}";
+        var scope = resource.Namespaced ? $"/namespaces/{Uri.EscapeDataString(ns)}" : string.Empty;
+        return $"{prefix}{scope}/{resource.Plural}/{Uri.EscapeDataString(name)}";
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, HttpContent? content, ObjectReference? reference, CancellationToken cancellationToken, bool isWrite = false)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(Server, pathAndQuery.TrimStart('/').Insert(0, Server.AbsolutePath.EndsWith('/') ? string.Empty : "/")));
+        request.Content = content;
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (_kubernetes.Credentials is { } credentials)
+        {
+            await credentials.ProcessHttpRequestAsync(request, cancellationToken);
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            Interlocked.Increment(ref _requests);
+            if (isWrite)
+            {
+                Interlocked.Increment(ref _writes);
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.RequestTimeout);
+            return await _http.SendAsync(request, timeout.Token);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(reference, e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Unreachable(reference, e);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private ClusterUnreachableException Unreachable(ObjectReference? reference, Exception e)
+    {
+        var what = e switch
+        {
+            OperationCanceledException => $"no answer within {_options.RequestTimeout.TotalSeconds:0}s",
+            HttpRequestException { InnerException: SocketException s } => s.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : s.Message,
+            _ => e.Message,
+        };
+        var subject = reference is { } r ? r.On(Name) : Name;
+        return new ClusterUnreachableException(Name, $"{subject}: cluster unreachable at {Server} ({what}); check that the API server is up and reachable from the controller, and the Cluster's server URL.", e);
+    }
+
+    private async Task<JsonObject> ReadObjectAsync(HttpResponseMessage response, ObjectReference reference, CancellationToken cancellationToken)
+    {
+        await EnsureSuccessAsync(response, reference, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return await JsonNode.ParseAsync(stream, cancellationToken: cancellationToken) as JsonObject
+            ?? throw new KubernetesApiException($"{reference.On(Name)}: the API server answered without an object.", Name, reference, response.StatusCode, "BadResponse");
+    }
+
+    private async Task EnsureSuccessAsync(HttpResponseMessage response, ObjectReference? reference, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        throw KubernetesStatus.ToException(Name, reference, response.StatusCode, body);
+    }
+
+    /// <summary>Pass-through handler: its inner handler is KubernetesClient's configured transport.</summary>
+    private sealed class PipelineEntryHandler : DelegatingHandler;
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection CertificateAuthority(string base64Pem)
+    {
+        var collection = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        collection.ImportFromPem(Encoding.UTF8.GetString(Convert.FromBase64String(base64Pem)));
+        return collection;
+    }
+}

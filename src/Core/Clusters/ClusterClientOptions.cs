@@ -1,0 +1,40 @@
+namespace FleetFunctions.Core.Clusters;
+
+/// <summary>Options of <see cref="ClusterClientFactory"/> and its clients.</summary>
+public sealed record ClusterClientOptions
+{
+    /// <summary>At most this many requests in flight per cluster (bounds load on each API server).</summary>
+    public int MaxConcurrentRequestsPerCluster { get; init; } = 16;
+
+    /// <summary>Timeout of one request.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Field manager name used for server-side apply.</summary>
+    public string FieldManager { get; init; } = "fleetfunctions";
+
+    public ClusterClientOptions Validate()
+    {
+        if (MaxConcurrentRequestsPerCluster < 1)
+        {
+            throw new ArgumentException("ClusterClientOptions.MaxConcurrentRequestsPerCluster must be at least 1.");
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("ClusterClientOptions.RequestTimeout must be positive.");
+        }
+
+        if (string.IsNullOrWhiteSpace(FieldManager))
+        {
+            throw new ArgumentException("ClusterClientOptions.FieldManager must not be empty.");
+        }
+
+        return this;
+    }
+}
+
+/// <summary>How the cluster serves one kind: its REST resource name and scope.</summary>
+public sealed record ResourceInfo(string Group, string Version, string Kind, string Plural, bool Namespaced)
+{
+    public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+}

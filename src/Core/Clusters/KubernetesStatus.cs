@@ -1,0 +1,81 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using FleetFunctions.Core.Manifests;
+
+namespace FleetFunctions.Core.Clusters;
+
+/// <summary>Turns a failed response (a Kubernetes <c>Status</c> body) into the typed exception callers branch on. The only place that parses Status.</summary>
+public static partial class KubernetesStatus
+{
+    /// <summary>Builds the exception for a non-success response.</summary>
+    public static KubernetesApiException ToException(string cluster, ObjectReference? target, HttpStatusCode statusCode, string body)
+    {
+        JsonObject? status = null;
+        try
+        {
+            status = JsonNode.Parse(body) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            // Not a Status body (a proxy error page): fall back to the raw text.
+        }
+
+        var reason = status?.GetString("reason") ?? statusCode.ToString();
+        var message = status?.GetString("message") ?? (body.Length > 300 ? body[..300] : body);
+        var causes = (status?.At("details.causes") as JsonArray ?? [])
+            .OfType<JsonObject>()
+            .Select(c => (Type: c.GetString("reason") ?? string.Empty, Message: c.GetString("message") ?? string.Empty, Field: c.GetString("field") ?? string.Empty))
+            .ToList();
+        var subject = target is { } t ? t.On(cluster) : cluster;
+
+        if (statusCode == HttpStatusCode.Conflict && causes.Any(c => c.Type == "FieldManagerConflict"))
+        {
+            var conflicts = causes
+                .Where(c => c.Type == "FieldManagerConflict")
+                .Select(c => new FieldConflict(ManagerPattern().Match(c.Message) is { Success: true } m ? m.Groups[1].Value : c.Message, c.Field))
+                .ToList();
+            var described = string.Join("; ", conflicts.GroupBy(c => c.Manager).Select(g => $"{g.Key} owns {string.Join(", ", g.Select(c => c.Field))}"));
+            return new FieldConflictException(
+                $"{subject}: field manager conflict: {described}; remove these fields from Git, make the other manager stop setting them, or set force on the fleet to take ownership.",
+                cluster, target, conflicts);
+        }
+
+        if (statusCode == HttpStatusCode.UnprocessableEntity || reason == "Invalid")
+        {
+            var texts = causes.Select(c => c.Field.Length > 0 && !c.Message.Contains(c.Field, StringComparison.Ordinal) ? $"{c.Field}: {c.Message}" : c.Message).ToList();
+            if (texts.Count == 0)
+            {
+                texts.Add(message);
+            }
+
+            if (texts.Any(c => c.Contains("immutable", StringComparison.OrdinalIgnoreCase)) || message.Contains("immutable", StringComparison.OrdinalIgnoreCase))
+            {
+                return new ImmutableFieldException(
+                    $"{subject}: immutable field changed: {string.Join("; ", texts)}; revert the change in Git, or enable recreate on the fleet to delete and recreate the object.",
+                    cluster, target, texts);
+            }
+
+            return new InvalidObjectException($"{subject}: invalid object: {string.Join("; ", texts)}; fix the manifest in Git.", cluster, target, texts);
+        }
+
+        if (statusCode == HttpStatusCode.NotFound)
+        {
+            return new ObjectNotFoundException($"{subject}: not found: {message}", cluster, target);
+        }
+
+        var advice = statusCode switch
+        {
+            HttpStatusCode.Unauthorized => "check the cluster's credentials (token expired or wrong)",
+            HttpStatusCode.Forbidden => "grant the controller's identity the needed RBAC permissions on the cluster",
+            HttpStatusCode.TooManyRequests => "the API server is throttling; the reconcile will be retried",
+            >= HttpStatusCode.InternalServerError => "the API server failed; the reconcile will be retried",
+            _ => "check the manifest and the cluster",
+        };
+        return new KubernetesApiException($"{subject}: {(int)statusCode} {reason}: {message}; {advice}.", cluster, target, statusCode, reason);
+    }
+
+    [GeneratedRegex("conflict with \"([^\"]+)\"")]
+    private static partial Regex ManagerPattern();
+}

@@ -1,0 +1,79 @@
+using FleetFunctions.Core.Apply;
+using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Manifests;
+
+namespace FleetFunctions.Core.Drift;
+
+/// <summary>How an object drifted.</summary>
+public enum DriftKind
+{
+    /// <summary>Fields set in Git differ or are missing on the cluster.</summary>
+    Modified,
+
+    /// <summary>The object is gone from the cluster.</summary>
+    Missing,
+}
+
+/// <summary>One drifted object with the field paths that differ (empty for Missing).</summary>
+public sealed record ObjectDrift(ObjectReference Reference, string ApiVersion, DriftKind Kind, IReadOnlyList<string> Fields)
+{
+    public override string ToString() => Kind == DriftKind.Missing ? $"{Reference}: missing" : $"{Reference}: {string.Join(", ", Fields)}";
+}
+
+/// <summary>Drift of one fleet on one cluster against a commit.</summary>
+public sealed record DriftReport(string Cluster, string Fleet, string Commit, IReadOnlyList<ObjectDrift> Objects, IReadOnlyList<string> Errors)
+{
+    public bool HasDrift => Objects.Count > 0;
+
+    /// <summary>One line per drifted object: <c>cluster/Kind/namespace/name: .spec.replicas</c>.</summary>
+    public IReadOnlyList<string> Describe() => [.. Objects.Select(o => $"{o.Reference.On(Cluster)}: {(o.Kind == DriftKind.Missing ? "missing" : string.Join(", ", o.Fields))}")];
+}
+
+/// <summary>
+/// Compares live objects with the desired ones (what Git sets; server-populated fields, status and fields
+/// only other managers set are ignored). Reads only: one GET per object.
+/// </summary>
+public sealed class DriftDetector(ClusterClient client, int concurrency = 8)
+{
+    /// <summary>Drift of <paramref name="desired"/> on the cluster.</summary>
+    public async Task<DriftReport> DetectAsync(string fleet, string commit, ManifestSet desired, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var objects = desired.Objects;
+        var results = new (ObjectDrift? Drift, string? Error)[objects.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, objects.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                try
+                {
+                    var resource = await client.ResolveAsync(objects[i].ApiVersion, objects[i].Kind, objects[i].Reference, ct);
+                    var obj = Applier.Normalise(objects[i], resource);
+                    var live = await client.GetAsync(resource, obj.Namespace, obj.Name, ct);
+                    if (live is null)
+                    {
+                        results[i] = (new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Missing, []), null);
+                        return;
+                    }
+
+                    var fields = FieldDiff.Compare(obj.Object, live);
+                    results[i] = (fields.Count > 0 ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Modified, fields) : null, null);
+                }
+                catch (UnknownKindException)
+                {
+                    results[i] = (new ObjectDrift(objects[i].Reference, objects[i].ApiVersion, DriftKind.Missing, []), null);
+                }
+                catch (KubernetesApiException e)
+                {
+                    results[i] = (null, e.Message);
+                }
+            });
+        return new DriftReport(
+            client.Name,
+            fleet,
+            commit,
+            [.. results.Where(r => r.Drift is not null).Select(r => r.Drift!)],
+            [.. results.Where(r => r.Error is not null).Select(r => r.Error!)]);
+    }
+}

@@ -1,0 +1,113 @@
+using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Manifests;
+
+namespace FleetFunctions.Core.Health;
+
+/// <summary>Options of <see cref="HealthChecker.WaitAsync"/>.</summary>
+public sealed record HealthOptions
+{
+    /// <summary>How long to wait for every object to become Current.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Pause between polls.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Objects checked in parallel.</summary>
+    public int Concurrency { get; init; } = 8;
+
+    public HealthOptions Validate()
+    {
+        if (Timeout < TimeSpan.Zero || PollInterval <= TimeSpan.Zero || Concurrency < 1)
+        {
+            throw new ArgumentException("HealthOptions: Timeout must not be negative, PollInterval must be positive, Concurrency at least 1.");
+        }
+
+        return this;
+    }
+}
+
+/// <summary>One object's health.</summary>
+public sealed record ObjectHealth(ObjectReference Reference, HealthStatus Status, string Reason)
+{
+    public override string ToString() => $"{Reference}: {Status} ({Reason})";
+}
+
+/// <summary>Health of a set of objects on one cluster.</summary>
+public sealed record HealthReport(string Cluster, IReadOnlyList<ObjectHealth> Objects, bool TimedOut)
+{
+    public static HealthReport Empty(string cluster) => new(cluster, [], false);
+
+    public bool Healthy => Objects.All(o => o.Status == HealthStatus.Current);
+
+    public IEnumerable<ObjectHealth> Unhealthy => Objects.Where(o => o.Status != HealthStatus.Current);
+
+    /// <summary>One line per unhealthy object: <c>cluster/Kind/namespace/name: reason</c>.</summary>
+    public IReadOnlyList<string> Describe() =>
+        [.. Unhealthy.Select(o => $"{o.Reference.On(Cluster)}: {o.Status}: {o.Reason}")];
+}
+
+/// <summary>Reads objects and evaluates <see cref="HealthRules"/>; waits until all are Current.</summary>
+public sealed class HealthChecker(ClusterClient client)
+{
+    /// <summary>One pass over <paramref name="objects"/> (identity and apiVersion).</summary>
+    public async Task<HealthReport> CheckAsync(IReadOnlyList<(ObjectReference Reference, string ApiVersion)> objects, int concurrency = 8, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(objects);
+        var results = new ObjectHealth[objects.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, objects.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var (reference, apiVersion) = objects[i];
+                try
+                {
+                    var resource = await client.ResolveAsync(apiVersion, reference.Kind, reference, ct);
+                    var live = await client.GetAsync(resource, reference.Namespace, reference.Name, ct);
+                    results[i] = live is null
+                        ? new ObjectHealth(reference, HealthStatus.NotFound, "not found on the cluster")
+                        : Evaluate(reference, live);
+                }
+                catch (KubernetesApiException e)
+                {
+                    results[i] = new ObjectHealth(reference, HealthStatus.InProgress, e.Message);
+                }
+            });
+        return new HealthReport(client.Name, results, TimedOut: false);
+    }
+
+    /// <summary>Polls until every object is Current, one is Failed, or the timeout passes; the last report says which objects are not healthy and why.</summary>
+    public async Task<HealthReport> WaitAsync(IReadOnlyList<(ObjectReference Reference, string ApiVersion)> objects, HealthOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var validated = (options ?? new HealthOptions()).Validate();
+        var deadline = DateTimeOffset.UtcNow + validated.Timeout;
+        var pending = objects.ToList();
+        var done = new Dictionary<ObjectReference, ObjectHealth>();
+        while (true)
+        {
+            var report = await CheckAsync(pending, validated.Concurrency, cancellationToken);
+            foreach (var health in report.Objects.Where(o => o.Status == HealthStatus.Current))
+            {
+                done[health.Reference] = health;
+            }
+
+            pending = [.. pending.Where(p => !done.ContainsKey(p.Reference))];
+            var failed = report.Objects.Any(o => o.Status == HealthStatus.Failed);
+            var timedOut = DateTimeOffset.UtcNow >= deadline;
+            if (pending.Count == 0 || failed || timedOut)
+            {
+                var byReference = report.Objects.ToDictionary(o => o.Reference);
+                var all = objects.Select(o => done.TryGetValue(o.Reference, out var h) ? h : byReference[o.Reference]).ToList();
+                return new HealthReport(client.Name, all, TimedOut: pending.Count > 0 && !failed);
+            }
+
+            await Task.Delay(validated.PollInterval, cancellationToken);
+        }
+    }
+
+    private static ObjectHealth Evaluate(ObjectReference reference, System.Text.Json.Nodes.JsonObject live)
+    {
+        var (status, reason) = HealthRules.Evaluate(live);
+        return new ObjectHealth(reference, status, reason);
+    }
+}

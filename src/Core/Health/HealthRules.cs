@@ -1,0 +1,177 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Manifests;
+
+namespace FleetFunctions.Core.Health;
+
+/// <summary>Health of one object, kstatus-style.</summary>
+public enum HealthStatus
+{
+    /// <summary>Fully reconciled: rolled out, complete, bound, established or Ready.</summary>
+    Current,
+
+    /// <summary>Still rolling out.</summary>
+    InProgress,
+
+    /// <summary>Will not become healthy without a change (deadline exceeded, Job failed).</summary>
+    Failed,
+
+    /// <summary>The object does not exist.</summary>
+    NotFound,
+}
+
+/// <summary>
+/// kstatus-style rules: Deployment, StatefulSet, DaemonSet and ReplicaSet rollouts complete; Job complete;
+/// PersistentVolumeClaim bound; CRD established; Pods running and ready; any object with a Ready condition;
+/// other objects are Current when they exist. Pure functions of the live object.
+/// </summary>
+public static class HealthRules
+{
+    /// <summary>Evaluates the live object.</summary>
+    public static (HealthStatus Status, string Reason) Evaluate(JsonObject live)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        var kind = live.GetString("kind") ?? string.Empty;
+        var generation = live.Int64At("metadata.generation");
+        var observed = live.Int64At("status.observedGeneration");
+        if (kind is "Deployment" or "StatefulSet" or "DaemonSet" or "ReplicaSet" && generation is { } g && (observed is null || observed < g))
+        {
+            return (HealthStatus.InProgress, $"waiting for the controller to observe generation {g} (observed {observed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
+        }
+
+        return kind switch
+        {
+            "Deployment" => Deployment(live),
+            "StatefulSet" => StatefulSet(live),
+            "DaemonSet" => DaemonSet(live),
+            "ReplicaSet" => ReplicaSet(live),
+            "Job" => Job(live),
+            "PersistentVolumeClaim" => live.StringAt("status.phase") == "Bound"
+                ? (HealthStatus.Current, "Bound")
+                : (HealthStatus.InProgress, $"claim is {live.StringAt("status.phase") ?? "Pending"}, not Bound"),
+            "CustomResourceDefinition" => HasCondition(live, "Established", "True")
+                ? (HealthStatus.Current, "Established")
+                : (HealthStatus.InProgress, "not Established yet"),
+            "Pod" => Pod(live),
+            _ => Generic(live),
+        };
+    }
+
+    /// <summary>True when <c>status.conditions</c> has <paramref name="type"/> with <paramref name="status"/>.</summary>
+    public static bool HasCondition(JsonObject obj, string type, string status) =>
+        Condition(obj, type) is { } c && c.GetString("status") == status;
+
+    /// <summary>The condition of <paramref name="type"/>, or null.</summary>
+    public static JsonObject? Condition(JsonObject obj, string type) =>
+        (obj.At("status.conditions") as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => c.GetString("type") == type);
+
+    private static (HealthStatus, string) Deployment(JsonObject live)
+    {
+        var progressing = Condition(live, "Progressing");
+        if (progressing?.GetString("reason") == "ProgressDeadlineExceeded")
+        {
+            return (HealthStatus.Failed, $"rollout stuck: {progressing.GetString("message") ?? "progress deadline exceeded"}");
+        }
+
+        var replicas = live.Int64At("spec.replicas") ?? 1;
+        var updated = live.Int64At("status.updatedReplicas") ?? 0;
+        var total = live.Int64At("status.replicas") ?? 0;
+        var available = live.Int64At("status.availableReplicas") ?? 0;
+        var detail = progressing?.GetString("message") is { } m ? $" ({m})" : string.Empty;
+        if (updated < replicas)
+        {
+            return (HealthStatus.InProgress, $"{updated} of {replicas} replicas updated{detail}");
+        }
+
+        if (total > updated)
+        {
+            return (HealthStatus.InProgress, $"{total - updated} old replicas pending termination{detail}");
+        }
+
+        if (available < replicas)
+        {
+            return (HealthStatus.InProgress, $"{available} of {replicas} replicas available{detail}");
+        }
+
+        return (HealthStatus.Current, $"{available} of {replicas} replicas available");
+    }
+
+    private static (HealthStatus, string) StatefulSet(JsonObject live)
+    {
+        var replicas = live.Int64At("spec.replicas") ?? 1;
+        var ready = live.Int64At("status.readyReplicas") ?? 0;
+        var updated = live.Int64At("status.updatedReplicas") ?? 0;
+        var current = live.StringAt("status.currentRevision");
+        var update = live.StringAt("status.updateRevision");
+        if (ready < replicas)
+        {
+            return (HealthStatus.InProgress, $"{ready} of {replicas} replicas ready");
+        }
+
+        if (live.StringAt("spec.updateStrategy.type") is null or "RollingUpdate" && (updated < replicas || (update is not null && current != update)))
+        {
+            return (HealthStatus.InProgress, $"{updated} of {replicas} replicas updated to revision {update}");
+        }
+
+        return (HealthStatus.Current, $"{ready} of {replicas} replicas ready");
+    }
+
+    private static (HealthStatus, string) DaemonSet(JsonObject live)
+    {
+        var desired = live.Int64At("status.desiredNumberScheduled") ?? 0;
+        var updated = live.Int64At("status.updatedNumberScheduled") ?? 0;
+        var available = live.Int64At("status.numberAvailable") ?? 0;
+        if (updated < desired)
+        {
+            return (HealthStatus.InProgress, $"{updated} of {desired} pods updated");
+        }
+
+        return available < desired
+            ? (HealthStatus.InProgress, $"{available} of {desired} pods available")
+            : (HealthStatus.Current, $"{available} of {desired} pods available");
+    }
+
+    private static (HealthStatus, string) ReplicaSet(JsonObject live)
+    {
+        var replicas = live.Int64At("spec.replicas") ?? 1;
+        var available = live.Int64At("status.availableReplicas") ?? 0;
+        return available < replicas
+            ? (HealthStatus.InProgress, $"{available} of {replicas} replicas available")
+            : (HealthStatus.Current, $"{available} of {replicas} replicas available");
+    }
+
+    private static (HealthStatus, string) Job(JsonObject live)
+    {
+        if (HasCondition(live, "Failed", "True"))
+        {
+            var failed = Condition(live, "Failed")!;
+            return (HealthStatus.Failed, $"job failed: {failed.GetString("reason")}: {failed.GetString("message")}");
+        }
+
+        return HasCondition(live, "Complete", "True")
+            ? (HealthStatus.Current, "job complete")
+            : (HealthStatus.InProgress, $"job running: {live.Int64At("status.succeeded") ?? 0} succeeded");
+    }
+
+    private static (HealthStatus, string) Pod(JsonObject live)
+    {
+        var phase = live.StringAt("status.phase");
+        if (phase == "Succeeded" || (phase == "Running" && HasCondition(live, "Ready", "True")))
+        {
+            return (HealthStatus.Current, phase);
+        }
+
+        return phase == "Failed" ? (HealthStatus.Failed, "pod failed") : (HealthStatus.InProgress, $"pod is {phase ?? "Pending"}");
+    }
+
+    private static (HealthStatus, string) Generic(JsonObject live)
+    {
+        if (Condition(live, "Ready") is { } ready)
+        {
+            return ready.GetString("status") == "True"
+                ? (HealthStatus.Current, "Ready")
+                : (HealthStatus.InProgress, $"not Ready: {ready.GetString("reason")} {ready.GetString("message")}".Trim());
+        }
+
+        return (HealthStatus.Current, "exists");
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace FleetFunctions.Core;
+
+/// <summary>Source-generated log messages of the Core assembly; event ids are stable (1xxx pipeline).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Information, "Fetched {Url} ({Ref}) at {Commit}")]
+    public static partial void Fetched(ILogger logger, string url, string @ref, string commit);
+
+    [LoggerMessage(1002, LogLevel.Information, "Rendered {Path}@{Commit}: {Count} objects in {ElapsedMs} ms")]
+    public static partial void Rendered(ILogger logger, string path, string commit, int count, long elapsedMs);
+
+    [LoggerMessage(1003, LogLevel.Information, "Applied stage {Stage} on {Cluster}: {Count} objects")]
+    public static partial void StageApplied(ILogger logger, string stage, string cluster, int count);
+
+    [LoggerMessage(1004, LogLevel.Information, "Pruned {Object} on {Cluster}")]
+    public static partial void Pruned(ILogger logger, string cluster, string @object);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Reconcile of {Fleet} on {Cluster} at {Commit} failed: {Error}")]
+    public static partial void ReconcileFailed(ILogger logger, string fleet, string cluster, string commit, string error);
+
+    [LoggerMessage(1006, LogLevel.Information, "Reconciled {Fleet} on {Cluster} at {Commit}: {Created} created, {Configured} configured, {Unchanged} unchanged, {Deleted} deleted in {ElapsedMs} ms")]
+    public static partial void Reconciled(ILogger logger, string fleet, string cluster, string commit, int created, int configured, int unchanged, int deleted, long elapsedMs);
+
+    [LoggerMessage(1007, LogLevel.Information, "Drift on {Cluster} for fleet {Fleet}: {Count} objects drifted")]
+    public static partial void DriftFound(ILogger logger, string cluster, string fleet, int count);
+
+    [LoggerMessage(1008, LogLevel.Debug, "Skipped pruning {Object} on {Cluster}: {Reason}")]
+    public static partial void PruneSkipped(ILogger logger, string cluster, string @object, string reason);
+}

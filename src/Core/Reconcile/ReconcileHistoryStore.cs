@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using FleetFunctions.Core.Apply;
+using FleetFunctions.Core.Storage;
+
+namespace FleetFunctions.Core.Reconcile;
+
+/// <summary>One recorded reconcile, newest first when listed.</summary>
+public sealed record ReconcileHistoryEntry(
+    string Cluster,
+    string Fleet,
+    string Commit,
+    string Path,
+    ReconcilePhase Phase,
+    DateTimeOffset StartedAt,
+    TimeSpan Duration,
+    int Created,
+    int Configured,
+    int Unchanged,
+    int Pruned,
+    int Failed,
+    int Drifted,
+    IReadOnlyList<string> Errors,
+    IReadOnlyList<string> Changes)
+{
+    public bool Succeeded => Phase == ReconcilePhase.Done;
+}
+
+/// <summary>
+/// Reconcile history in Azure Tables: one partition per (cluster, fleet), row keys in reverse time order
+/// so the newest comes first. Lists of errors and changes are truncated to fit a table property.
+/// </summary>
+public sealed class ReconcileHistoryStore
+{
+    private const int MaxPropertyChars = 30_000;
+    private readonly TableClient _table;
+    private readonly Lazy<Task> _created;
+
+    public ReconcileHistoryStore(TableServiceClient service, string tableName = "fleetreconciles")
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        _table = service.GetTableClient(tableName);
+        _created = new Lazy<Task>(() => _table.CreateIfNotExistsAsync());
+    }
+
+    public ReconcileHistoryStore(string connectionString, string tableName = "fleetreconciles")
+        : this(new TableServiceClient(connectionString), tableName)
+    {
+    }
+
+    /// <summary>Records a result.</summary>
+    public async Task RecordAsync(ReconcileResult result, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        await _created.Value;
+        var row = (DateTimeOffset.MaxValue.UtcTicks - result.StartedAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        var changes = result.Changes.Changes.Concat(result.Pruned.Changes).Where(c => c.Action != ChangeAction.Unchanged).Select(c => c.ToString());
+        var entity = new TableEntity(TableKey.Join(result.Cluster, result.Fleet), row)
+        {
+            ["Cluster"] = result.Cluster,
+            ["Fleet"] = result.Fleet,
+            ["Commit"] = result.Commit,
+            ["Path"] = result.Path,
+            ["Phase"] = result.Phase.ToString(),
+            ["StartedAt"] = result.StartedAt,
+            ["DurationMs"] = (long)result.Duration.TotalMilliseconds,
+            ["Created"] = result.Changes.Count(ChangeAction.Created),
+            ["Configured"] = result.Changes.Count(ChangeAction.Configured),
+            ["Unchanged"] = result.Changes.Count(ChangeAction.Unchanged),
+            ["Pruned"] = result.Pruned.Count(ChangeAction.Deleted),
+            ["Failed"] = result.Changes.Count(ChangeAction.Failed) + result.Pruned.Count(ChangeAction.Failed),
+            ["Drifted"] = result.Drift.Count,
+            ["Errors"] = Serialise(result.Errors),
+            ["Changes"] = Serialise(changes),
+        };
+        await _table.AddEntityAsync(entity, cancellationToken);
+    }
+
+    /// <summary>The newest <paramref name="max"/> entries of a fleet on a cluster.</summary>
+    public async Task<IReadOnlyList<ReconcileHistoryEntry>> ListAsync(string cluster, string fleet, int max = 20, CancellationToken cancellationToken = default)
+    {
+        await _created.Value;
+        var partition = TableKey.Join(cluster, fleet);
+        var entries = new List<ReconcileHistoryEntry>();
+        await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == partition, maxPerPage: max, cancellationToken: cancellationToken))
+        {
+            entries.Add(new ReconcileHistoryEntry(
+                e.GetString("Cluster") ?? cluster,
+                e.GetString("Fleet") ?? fleet,
+                e.GetString("Commit") ?? string.Empty,
+                e.GetString("Path") ?? string.Empty,
+                Enum.TryParse<ReconcilePhase>(e.GetString("Phase"), out var phase) ? phase : ReconcilePhase.Source,
+                e.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue,
+                TimeSpan.FromMilliseconds(e.GetInt64("DurationMs") ?? 0),
+                e.GetInt32("Created") ?? 0,
+                e.GetInt32("Configured") ?? 0,
+                e.GetInt32("Unchanged") ?? 0,
+                e.GetInt32("Pruned") ?? 0,
+                e.GetInt32("Failed") ?? 0,
+                e.GetInt32("Drifted") ?? 0,
+                Deserialise(e.GetString("Errors")),
+                Deserialise(e.GetString("Changes"))));
+            if (entries.Count >= max)
+            {
+                break;
+            }
+        }
+
+        return entries;
+    }
+
+    private static string Serialise(IEnumerable<string> lines)
+    {
+        var array = new JsonArray();
+        var length = 2;
+        foreach (var line in lines)
+        {
+            var text = line.Length > 2000 ? line[..2000] + "…" : line;
+            if (length + text.Length + 8 > MaxPropertyChars)
+            {
+                array.Add("… (truncated)");
+                break;
+            }
+
+            length += text.Length + 4;
+            array.Add(text);
+        }
+
+        return array.ToJsonString();
+    }
+
+    private static IReadOnlyList<string> Deserialise(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return [];
+        }
+
+        try
+        {
+            return JsonNode.Parse(json) is JsonArray array ? [.. array.Select(n => n?.GetValue<string>() ?? string.Empty)] : [];
+        }
+        catch (JsonException)
+        {
+            return [json];
+        }
+    }
+}

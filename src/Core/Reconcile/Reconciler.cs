@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using FleetFunctions.Core.Apply;
+using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Drift;
+using FleetFunctions.Core.Health;
+using FleetFunctions.Core.Inventory;
+using FleetFunctions.Core.Manifests;
+using FleetFunctions.Core.Rendering;
+using FleetFunctions.Core.Sources;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FleetFunctions.Core.Reconcile;
+
+/// <summary>
+/// Reconciles one fleet on one cluster at one commit, top to bottom: source → render → validate → apply →
+/// prune → health. Each failing phase records its errors and returns; a commit that fails to render or
+/// validate applies nothing. Every result is recorded in the history table. Thread-safe: reconciles of
+/// different (cluster, fleet) pairs run concurrently; callers serialise reconciles of the same pair.
+/// </summary>
+public sealed partial class Reconciler
+{
+    private readonly GitSource _source;
+    private readonly ManifestRenderer _renderer;
+    private readonly ClusterClientFactory _clusters;
+    private readonly InventoryStore _inventory;
+    private readonly ReconcileHistoryStore? _history;
+    private readonly IManifestValidator? _validator;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+
+    public Reconciler(
+        GitSource source,
+        ManifestRenderer renderer,
+        ClusterClientFactory clusters,
+        InventoryStore inventory,
+        ReconcileHistoryStore? history = null,
+        IManifestValidator? validator = null,
+        ILoggerFactory? loggerFactory = null)
+    {
+        _source = source ?? throw new ArgumentNullException(nameof(source));
+        _renderer = renderer ?? throw new ArgumentNullException(nameof(renderer));
+        _clusters = clusters ?? throw new ArgumentNullException(nameof(clusters));
+        _inventory = inventory ?? throw new ArgumentNullException(nameof(inventory));
+        _history = history;
+        _validator = validator;
+        _loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggers.CreateLogger<Reconciler>();
+    }
+
+    /// <summary>Runs every phase and returns (and records) the result; never throws for cluster, Git or manifest problems.</summary>
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = DateTimeOffset.UtcNow;
+        var stopwatch = Stopwatch.StartNew();
+        var result = await RunPhasesAsync(request, new ReconcileResult { Cluster = request.Cluster, Fleet = request.Fleet, Path = request.Path, StartedAt = started }, cancellationToken);
+        result = result with { Duration = stopwatch.Elapsed };
+        if (result.Succeeded)
+        {
+            Log.Reconciled(_logger, request.Fleet, request.Cluster, result.Commit, result.Changes.Count(ChangeAction.Created), result.Changes.Count(ChangeAction.Configured),
+                result.Changes.Count(ChangeAction.Unchanged), result.Pruned.Count(ChangeAction.Deleted), (long)result.Duration.TotalMilliseconds);
+        }
+        else
+        {
+            Log.ReconcileFailed(_logger, request.Fleet, request.Cluster, result.Commit, string.Join(" | ", result.Errors));
+        }
+
+        if (_history is not null)
+        {
+            await _history.RecordAsync(result, cancellationToken);
+        }
+
+        return result;
+    }
+
+    private async Task<ReconcileResult> RunPhasesAsync(ReconcileRequest request, ReconcileResult result, CancellationToken cancellationToken)
+    {
+        // Source.
+        SourceTree tree;
+        try
+        {
+            var commit = request.Commit ?? (await _source.ResolveAsync(request.Source, cancellationToken)).Commit;
+            result = result with { Commit = commit };
+            tree = await _source.GetTreeAsync(request.Source, commit, cancellationToken);
+        }
+        catch (SourceException e)
+        {
+            return Fail(result, ReconcilePhase.Source, [e.Message], transient: true);
+        }
+
+        // Render.
+        ManifestSet desired;
+        try
+        {
+            desired = (await _renderer.RenderAsync(tree, request.Path, cancellationToken)).Manifests;
+        }
+        catch (ManifestException e)
+        {
+            return Fail(result, ReconcilePhase.Render, e.Errors);
+        }
+        catch (RenderException e)
+        {
+            return Fail(result, ReconcilePhase.Render, [e.Message]);
+        }
+
+        // Validate.
+        if (_validator is not null)
+        {
+            var validation = await _validator.ValidateAsync(new ValidationContext(request.Cluster, request.Fleet, result.Commit, request.Path), desired, cancellationToken);
+            if (!validation.IsValid)
+            {
+                return Fail(result, ReconcilePhase.Validate, validation.Violations);
+            }
+        }
+
+        // Apply.
+        ClusterClient client;
+        FleetInventory? previous;
+        try
+        {
+            client = await _clusters.GetClientAsync(request.Cluster, cancellationToken);
+            previous = await _inventory.GetAsync(request.Cluster, request.Fleet, cancellationToken);
+            if (desired.Count == 0 && previous is { Entries.Count: > 0 } && !request.Options.AllowEmpty)
+            {
+                return Fail(result, ReconcilePhase.Render, [
+                    $"{request.Path}@{Short(result.Commit)}: rendered zero objects; refusing to prune the {previous.Entries.Count} objects fleet {request.Fleet} applied to {request.Cluster}. " +
+                    "Fix the path in Git, or set allowEmpty on the fleet if removing everything is intended."]);
+            }
+
+            await client.ProbeAsync(cancellationToken);
+        }
+        catch (ClusterUnreachableException e)
+        {
+            return Fail(result, ReconcilePhase.Apply, [e.Message], transient: true);
+        }
+        catch (KubernetesApiException e)
+        {
+            return Fail(result, ReconcilePhase.Apply, [e.Message], transient: e.IsTransient);
+        }
+        catch (KeyNotFoundException e)
+        {
+            return Fail(result, ReconcilePhase.Apply, [e.Message]);
+        }
+
+        var changes = await new Applier(client, request.Options.Apply, _loggers.CreateLogger<Applier>()).ApplyAsync(desired, previous, cancellationToken);
+        result = result with { Changes = changes, Drift = DriftOf(changes) };
+        if (changes.HasFailures)
+        {
+            await SaveInventoryAsync(request, result.Commit, previous, changes, ChangeSet.Empty, succeeded: false, cancellationToken);
+            return Fail(result, ReconcilePhase.Apply, [.. changes.Failures.Select(f => f.Message ?? f.ToString())], transient: changes.Failures.Any(f => f.Message?.Contains("unreachable", StringComparison.Ordinal) == true));
+        }
+
+        // Prune.
+        var pruned = ChangeSet.Empty;
+        if (request.Options.Prune)
+        {
+            var stale = Pruner.Stale(previous, changes.Changes.Select(c => c.Reference));
+            pruned = await new Pruner(client, new PruneOptions { Concurrency = request.Options.Apply.Concurrency, Stages = request.Options.Apply.Stages }, _loggers.CreateLogger<Pruner>())
+                .PruneAsync(stale, cancellationToken);
+            result = result with { Pruned = pruned };
+        }
+
+        await SaveInventoryAsync(request, result.Commit, previous, changes, pruned, succeeded: !pruned.HasFailures, cancellationToken);
+        if (pruned.HasFailures)
+        {
+            return Fail(result, ReconcilePhase.Prune, [.. pruned.Failures.Select(f => f.Message ?? f.ToString())]);
+        }
+
+        // Health.
+        if (request.Options.WaitForHealth)
+        {
+            var targets = changes.Changes.Select(c => (c.Reference, c.ApiVersion)).ToList();
+            var health = await new HealthChecker(client).WaitAsync(targets, request.Options.Health, cancellationToken);
+            result = result with { Health = health };
+            if (!health.Healthy)
+            {
+                var why = health.TimedOut ? $"not healthy within {request.Options.Health.Timeout.TotalSeconds:0}s" : "failed";
+                return Fail(result, ReconcilePhase.Health, [.. health.Describe().Select(d => $"{d} ({why}; check the workload's events and logs, or roll back the commit)")]);
+            }
+        }
+
+        return result with { Phase = ReconcilePhase.Done };
+    }
+
+    private async Task SaveInventoryAsync(ReconcileRequest request, string commit, FleetInventory? previous, ChangeSet changes, ChangeSet pruned, bool succeeded, CancellationToken cancellationToken)
+    {
+        var entries = new Dictionary<ObjectReference, InventoryEntry>();
+        foreach (var entry in previous?.Entries ?? [])
+        {
+            entries[entry.Reference] = entry;
+        }
+
+        foreach (var change in changes.Changes)
+        {
+            if (change.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Unchanged)
+            {
+                entries[change.Reference] = new InventoryEntry(change.Reference, change.ApiVersion, change.Checksum);
+            }
+        }
+
+        if (!changes.HasFailures)
+        {
+            // A successful apply defines the inventory: stale entries stay only if prune kept or failed them.
+            var applied = changes.Changes.Select(c => c.Reference).ToHashSet();
+            var kept = pruned.Changes.Where(p => p.Action is ChangeAction.Skipped or ChangeAction.Failed).Select(p => p.Reference).ToHashSet();
+            var unpruned = request.Options.Prune ? kept : entries.Keys.ToHashSet();
+            foreach (var key in entries.Keys.Where(k => !applied.Contains(k) && !unpruned.Contains(k)).ToList())
+            {
+                entries.Remove(key);
+            }
+        }
+
+        var keepCommit = !succeeded || changes.HasFailures;
+        var inventory = new FleetInventory(
+            request.Cluster,
+            request.Fleet,
+            keepCommit && previous is not null ? previous.Commit : commit,
+            keepCommit && previous is not null ? previous.Path : request.Path,
+            [.. entries.Values],
+            DateTimeOffset.UtcNow);
+        await _inventory.SaveAsync(inventory, previous, cancellationToken);
+    }
+
+    private static IReadOnlyList<ObjectDrift> DriftOf(ChangeSet changes) =>
+        [.. changes.Changes
+            .Where(c => c.DriftedFields.Count > 0)
+            .Select(c => new ObjectDrift(c.Reference, c.ApiVersion, c.Action == ChangeAction.Created ? DriftKind.Missing : DriftKind.Modified, c.Action == ChangeAction.Created ? [] : c.DriftedFields))];
+
+    private static ReconcileResult Fail(ReconcileResult result, ReconcilePhase phase, IReadOnlyList<string> errors, bool transient = false) =>
+        result with { Phase = phase, Errors = errors, IsTransient = transient };
+
+    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
+}

@@ -1,0 +1,68 @@
+namespace FleetFunctions.Core.Rendering;
+
+/// <summary>Options of <see cref="ManifestRenderer"/>.</summary>
+public sealed record RenderOptions
+{
+    /// <summary>Environment variable naming the kubectl binary used for <c>kubectl kustomize</c>.</summary>
+    public const string KubectlVariable = "FLEETFUNCTIONS_KUBECTL";
+
+    /// <summary>
+    /// The program that builds kustomizations: a <c>kubectl</c> binary (run as <c>kubectl kustomize DIR</c>)
+    /// or a <c>kustomize</c> binary (run as <c>kustomize build DIR</c>); chosen by its file name.
+    /// Default: <c>$FLEETFUNCTIONS_KUBECTL</c>, else the machine's kubectl 1.32, else <c>kustomize</c> on PATH, else <c>kubectl</c>.
+    /// </summary>
+    public string KustomizeCommand { get; init; } = DefaultKustomizeCommand();
+
+    /// <summary>Folder for rendered output, keyed by commit and path (survives restarts; drift checks read it).</summary>
+    public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "fleetfunctions", "rendered");
+
+    /// <summary>How long one kustomize build may run.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Throws when the options are unusable.</summary>
+    public RenderOptions Validate()
+    {
+        if (string.IsNullOrWhiteSpace(KustomizeCommand))
+        {
+            throw new ArgumentException("RenderOptions.KustomizeCommand must name a kubectl or kustomize binary.");
+        }
+
+        if (string.IsNullOrWhiteSpace(CacheDirectory))
+        {
+            throw new ArgumentException("RenderOptions.CacheDirectory must name a folder.");
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("RenderOptions.Timeout must be positive.");
+        }
+
+        return this;
+    }
+
+    /// <summary>The default kustomize command on this machine (see <see cref="KustomizeCommand"/>).</summary>
+    public static string DefaultKustomizeCommand()
+    {
+        if (Environment.GetEnvironmentVariable(KubectlVariable) is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        const string machineKubectl = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
+        if (File.Exists(machineKubectl))
+        {
+            return machineKubectl;
+        }
+
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (File.Exists(Path.Combine(dir, "kustomize")))
+            {
+                return Path.Combine(dir, "kustomize");
+            }
+        }
+
+        return "kubectl";
+    }
+}

@@ -1,0 +1,314 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using LibGit2Sharp;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FleetFunctions.Core.Sources;
+
+/// <summary>
+/// Git sources through LibGit2Sharp. Each URL is fetched into its own bare repository under the cache
+/// folder; a commit's tree is written to its own folder once and then shared, so concurrent reconciles
+/// of different commits never touch a common working tree. Thread-safe.
+/// </summary>
+public sealed partial class GitSource
+{
+    private readonly GitSourceOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _repoLocks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastFetch = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<SourceTree>>> _trees = new(StringComparer.Ordinal);
+
+    public GitSource(GitSourceOptions? options = null, ILogger<GitSource>? logger = null)
+    {
+        _options = (options ?? new GitSourceOptions()).Validate();
+        _logger = logger ?? NullLogger<GitSource>.Instance;
+    }
+
+    /// <summary>
+    /// Resolves <see cref="GitSourceSpec.Ref"/> to a commit, fetching first unless the ref is a commit
+    /// SHA already in the cache (or a branch fetched within <see cref="GitSourceOptions.MinimumFetchInterval"/>).
+    /// </summary>
+    /// <exception cref="SourceException">Unreachable repository, bad credentials or unknown reference.</exception>
+    public async Task<SourceRevision> ResolveAsync(GitSourceSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return await WithRepositoryAsync(spec, repo =>
+        {
+            var commit = IsSha(spec.Ref) ? repo.Lookup<Commit>(spec.Ref) : null;
+            var fresh = _lastFetch.TryGetValue(spec.Url, out var at) && DateTimeOffset.UtcNow - at < _options.MinimumFetchInterval;
+            if (commit is null && !fresh)
+            {
+                Fetch(repo, spec);
+            }
+
+            commit ??= Find(repo, spec.Ref)
+                ?? throw new SourceException(
+                    $"{spec.DisplayUrl}: no branch, tag or commit '{spec.Ref}'; check the ref in the GitSource (branches: {ListBranches(repo)}).");
+            Log.Fetched(_logger, spec.DisplayUrl, spec.Ref, commit.Sha);
+            return new SourceRevision(spec.Url, spec.Ref, commit.Sha, commit.MessageShort, commit.Committer.When);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the whole tree of <paramref name="commit"/> to disk once (later calls return the same folder).
+    /// Kustomize overlays may reference any folder (<c>../base</c>), so the whole tree is materialised.
+    /// </summary>
+    public Task<SourceTree> GetTreeAsync(GitSourceSpec spec, string commit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!IsSha(commit))
+        {
+            throw new ArgumentException($"'{commit}' is not a full commit SHA; resolve the ref first.", nameof(commit));
+        }
+
+        var lazy = _trees.GetOrAdd(commit, _ => new Lazy<Task<SourceTree>>(() => MaterialiseAsync(spec, commit, cancellationToken)));
+        return AwaitTreeAsync(commit, lazy);
+    }
+
+    /// <summary>Paths added, modified, deleted or renamed (old and new path) between two commits.</summary>
+    public async Task<IReadOnlyList<string>> GetChangedPathsAsync(GitSourceSpec spec, string fromCommit, string toCommit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return await WithRepositoryAsync(spec, repo =>
+        {
+            var from = LookupOrFetch(repo, spec, fromCommit);
+            var to = LookupOrFetch(repo, spec, toCommit);
+            var changes = repo.Diff.Compare<TreeChanges>(from.Tree, to.Tree);
+            var paths = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var change in changes)
+            {
+                paths.Add(change.Path);
+                if (change.OldPath != change.Path)
+                {
+                    paths.Add(change.OldPath);
+                }
+            }
+
+            return (IReadOnlyList<string>)[.. paths];
+        }, cancellationToken);
+    }
+
+    /// <summary>Removes user information (credentials) from a URL so it can be printed.</summary>
+    public static string RedactUrl(string url) => UserInfoPattern().Replace(url, "$1***@");
+
+    private async Task<SourceTree> AwaitTreeAsync(string commit, Lazy<Task<SourceTree>> lazy)
+    {
+        try
+        {
+            return await lazy.Value;
+        }
+        catch
+        {
+            _trees.TryRemove(new KeyValuePair<string, Lazy<Task<SourceTree>>>(commit, lazy));
+            throw;
+        }
+    }
+
+    private async Task<SourceTree> MaterialiseAsync(GitSourceSpec spec, string sha, CancellationToken cancellationToken)
+    {
+        var target = Path.Combine(_options.CacheDirectory, "trees", sha);
+        if (Directory.Exists(target))
+        {
+            return new SourceTree(spec.Url, sha, target);
+        }
+
+        return await WithRepositoryAsync(spec, repo =>
+        {
+            var commit = LookupOrFetch(repo, spec, sha);
+            var staging = target + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+            Directory.CreateDirectory(staging);
+            try
+            {
+                WriteTree(commit.Tree, staging);
+                try
+                {
+                    Directory.Move(staging, target);
+                }
+                catch (IOException) when (Directory.Exists(target))
+                {
+                    Directory.Delete(staging, recursive: true);
+                }
+            }
+            catch
+            {
+                if (Directory.Exists(staging))
+                {
+                    Directory.Delete(staging, recursive: true);
+                }
+
+                throw;
+            }
+
+            return new SourceTree(spec.Url, sha, target);
+        }, cancellationToken);
+    }
+
+    private static void WriteTree(Tree tree, string directory)
+    {
+        foreach (var entry in tree)
+        {
+            var path = Path.Combine(directory, entry.Name);
+            switch (entry.TargetType)
+            {
+                case TreeEntryTargetType.Tree:
+                    Directory.CreateDirectory(path);
+                    WriteTree((Tree)entry.Target, path);
+                    break;
+                case TreeEntryTargetType.Blob when entry.Mode == Mode.SymbolicLink:
+                    var link = ((Blob)entry.Target).GetContentText();
+                    File.CreateSymbolicLink(path, link);
+                    break;
+                case TreeEntryTargetType.Blob:
+                    using (var content = ((Blob)entry.Target).GetContentStream())
+                    using (var file = File.Create(path))
+                    {
+                        content.CopyTo(file);
+                    }
+
+                    break;
+                default:
+                    // Submodules (GitLink) are not part of the configuration.
+                    break;
+            }
+        }
+    }
+
+    private Commit LookupOrFetch(Repository repo, GitSourceSpec spec, string sha)
+    {
+        var commit = repo.Lookup<Commit>(sha);
+        if (commit is null)
+        {
+            Fetch(repo, spec);
+            commit = repo.Lookup<Commit>(sha);
+        }
+
+        return commit ?? throw new SourceException($"{spec.DisplayUrl}: commit {sha} not found after fetching; it may have been force-pushed away.");
+    }
+
+    private async Task<T> WithRepositoryAsync<T>(GitSourceSpec spec, Func<Repository, T> action, CancellationToken cancellationToken)
+    {
+        var path = RepositoryPath(spec.Url);
+        var gate = _repoLocks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await Task.Run(() =>
+            {
+                if (!Directory.Exists(path))
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                    Repository.Init(path, isBare: true);
+                }
+
+                using var repo = new Repository(path);
+                var remoteUrl = NormaliseUrl(spec.Url);
+                if (repo.Network.Remotes["origin"] is not { } remote)
+                {
+                    repo.Network.Remotes.Add("origin", remoteUrl);
+                }
+                else if (remote.Url != remoteUrl)
+                {
+                    repo.Network.Remotes.Update("origin", r => r.Url = remoteUrl);
+                }
+
+                return action(repo);
+            }, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private void Fetch(Repository repo, GitSourceSpec spec)
+    {
+        var options = new FetchOptions { Prune = true, TagFetchMode = TagFetchMode.All };
+        if (spec.Credentials is { } credentials)
+        {
+            options.CredentialsProvider = (_, _, _) => new UsernamePasswordCredentials { Username = credentials.Username, Password = credentials.Password };
+        }
+
+        try
+        {
+            Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], options, logMessage: null);
+            _lastFetch[spec.Url] = DateTimeOffset.UtcNow;
+        }
+        catch (LibGit2SharpException e)
+        {
+            throw Describe(spec, e);
+        }
+    }
+
+    private static SourceException Describe(GitSourceSpec spec, LibGit2SharpException e)
+    {
+        var message = RedactUrl(e.Message);
+        if (spec.Credentials is { } credentials)
+        {
+            message = message.Replace(credentials.Password, "***", StringComparison.Ordinal);
+        }
+
+        if (e is NotFoundException || e is RepositoryNotFoundException || Contains(message, "does not appear to be a git repository", "could not find repository", "not found", "404"))
+        {
+            return new SourceException($"{spec.DisplayUrl}: repository not found ({message}); check the GitSource url.", e);
+        }
+
+        if (Contains(message, "401", "403", "authentication", "credentials", "too many redirects or authentication replays"))
+        {
+            return new SourceException(
+                $"{spec.DisplayUrl}: authentication failed ({message}); check the credentials referenced by the GitSource (token or username/password).", e);
+        }
+
+        return new SourceException($"{spec.DisplayUrl}: fetch failed ({message}); check that the repository is reachable from the controller.", e);
+    }
+
+    private static bool Contains(string text, params string[] needles) =>
+        needles.Any(n => text.Contains(n, StringComparison.OrdinalIgnoreCase));
+
+    private static Commit? Find(Repository repo, string reference)
+    {
+        foreach (var candidate in new[] { $"refs/remotes/origin/{reference}", $"refs/tags/{reference}", reference })
+        {
+            try
+            {
+                if (repo.Lookup(candidate) is { } obj)
+                {
+                    return obj.Peel<Commit>();
+                }
+            }
+            catch (LibGit2SharpException)
+            {
+                // Not a valid revision expression: try the next form.
+            }
+        }
+
+        return null;
+    }
+
+    private static string ListBranches(Repository repo)
+    {
+        var names = repo.Branches.Where(b => b.IsRemote).Select(b => b.FriendlyName.Replace("origin/", string.Empty, StringComparison.Ordinal)).Take(10).ToList();
+        return names.Count == 0 ? "none" : string.Join(", ", names);
+    }
+
+    private string RepositoryPath(string url)
+    {
+        var key = RedactUrl(NormaliseUrl(url)).TrimEnd('/');
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
+        var name = SafeNamePattern().Replace(Path.GetFileNameWithoutExtension(key.TrimEnd('/')), "_");
+        return Path.Combine(_options.CacheDirectory, "repos", $"{name}-{hash}.git");
+    }
+
+    private static string NormaliseUrl(string url) =>
+        Path.IsPathRooted(url) && !url.Contains("://", StringComparison.Ordinal) ? Path.GetFullPath(url) : url;
+
+    private static bool IsSha(string reference) => reference.Length == 40 && reference.All(Uri.IsHexDigit);
+
+    [GeneratedRegex("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]+@")]
+    private static partial Regex UserInfoPattern();
+
+    [GeneratedRegex("[^A-Za-z0-9_.-]")]
+    private static partial Regex SafeNamePattern();
+}

@@ -1,0 +1,35 @@
+namespace FleetFunctions.Core.Sources;
+
+/// <summary>
+/// Where configuration lives: a repository URL (HTTPS, <c>file://</c> or a local path) and a reference
+/// (branch, tag or full commit SHA).
+/// </summary>
+public sealed record GitSourceSpec(string Url, string Ref = "main", GitCredentials? Credentials = null)
+{
+    /// <summary>The URL without any user information, safe to print.</summary>
+    public string DisplayUrl => GitSource.RedactUrl(Url);
+}
+
+/// <summary>A resolved reference: the commit a branch, tag or SHA pointed to when fetched.</summary>
+public sealed record SourceRevision(string Url, string Ref, string Commit, string Message, DateTimeOffset CommittedAt);
+
+/// <summary>A commit's whole tree written to disk (read-only by convention); shared by every reconcile of that commit.</summary>
+public sealed record SourceTree(string Url, string Commit, string Directory);
+
+/// <summary>A Git source failed: unreachable repository, unknown reference, bad credentials. The message never holds a secret.</summary>
+public sealed class SourceException : Exception
+{
+    public SourceException(string message)
+        : base(message)
+    {
+    }
+
+    public SourceException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public SourceException()
+    {
+    }
+}

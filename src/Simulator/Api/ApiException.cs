@@ -1,0 +1,113 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Simulator.Resources;
+
+namespace FleetFunctions.Simulator.Api;
+
+/// <summary>A cause inside a Kubernetes Status' details.</summary>
+internal sealed record StatusCause(string Type, string Message, string Field);
+
+/// <summary>
+/// A request that fails with a Kubernetes <c>Status</c> body (kind Status, apiVersion v1, status Failure).
+/// Constructed through the factory methods so reasons and codes match kube-apiserver's.
+/// </summary>
+internal sealed class ApiException(
+    int code,
+    string reason,
+    string message,
+    string? name = null,
+    string? group = null,
+    string? kind = null,
+    IReadOnlyList<StatusCause>? causes = null) : Exception(message)
+{
+    public int Code { get; } = code;
+
+    public string Reason { get; } = reason;
+
+    public string? Name { get; } = name;
+
+    public string? Group { get; } = group;
+
+    public string? Kind { get; } = kind;
+
+    public IReadOnlyList<StatusCause> Causes { get; } = causes ?? [];
+
+    public static ApiException NotFound(ResourceType type, string name) =>
+        new(404, "NotFound", $"{type.GroupResource} \"{name}\" not found", name, type.Group, type.Plural);
+
+    public static ApiException NamespaceNotFound(string ns) =>
+        new(404, "NotFound", $"namespaces \"{ns}\" not found", ns, "", "namespaces");
+
+    public static ApiException NotFoundPath(string path) =>
+        new(404, "NotFound", $"the server could not find the requested resource (path {path})");
+
+    public static ApiException AlreadyExists(ResourceType type, string name) =>
+        new(409, "AlreadyExists", $"{type.GroupResource} \"{name}\" already exists", name, type.Group, type.Plural);
+
+    public static ApiException Conflict(ResourceType type, string name, string detail) =>
+        new(409, "Conflict", $"Operation cannot be fulfilled on {type.GroupResource} \"{name}\": {detail}", name, type.Group, type.Plural);
+
+    public static ApiException Invalid(ResourceType type, string name, IReadOnlyList<StatusCause> causes)
+    {
+        var text = string.Join(", ", causes.Select(c => c.Message.StartsWith(c.Field, StringComparison.Ordinal) ? c.Message : $"{c.Field}: {c.Message}"));
+        return new ApiException(422, "Invalid", $"{type.Kind}.{(type.Group.Length == 0 ? "" : type.Group)} \"{name}\" is invalid: [{text}]".Replace(". \"", " \"", StringComparison.Ordinal),
+            name, type.Group, type.Kind, causes);
+    }
+
+    public static ApiException BadRequest(string message) => new(400, "BadRequest", message);
+
+    public static ApiException MethodNotAllowed(string message) => new(405, "MethodNotAllowed", message);
+
+    public static ApiException UnsupportedMediaType(string contentType) =>
+        new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got \"{contentType}\")");
+
+    public static ApiException Gone(string message) => new(410, "Expired", message);
+
+    public static ApiException ServiceUnavailable(string message) => new(503, "ServiceUnavailable", message);
+
+    /// <summary>The Status body kube-apiserver sends for this error.</summary>
+    public JsonObject ToStatus()
+    {
+        var status = new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = Message,
+            ["reason"] = Reason,
+        };
+        if (Name is not null || Kind is not null || Causes.Count > 0)
+        {
+            var details = new JsonObject();
+            if (Name is not null)
+            {
+                details["name"] = Name;
+            }
+
+            if (!string.IsNullOrEmpty(Group))
+            {
+                details["group"] = Group;
+            }
+
+            if (Kind is not null)
+            {
+                details["kind"] = Kind;
+            }
+
+            if (Causes.Count > 0)
+            {
+                details["causes"] = new JsonArray(Causes.Select(c => (JsonNode)new JsonObject
+                {
+                    ["reason"] = c.Type,
+                    ["message"] = c.Message,
+                    ["field"] = c.Field,
+                }).ToArray());
+            }
+
+            status["details"] = details;
+        }
+
+        status["code"] = Code;
+        return status;
+    }
+}

@@ -1,0 +1,214 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FleetFunctions.Simulator.Resources;
+using FleetFunctions.Simulator.Selectors;
+using FleetFunctions.Simulator.Serialization;
+using FleetFunctions.Simulator.Store;
+using Microsoft.AspNetCore.Http;
+
+namespace FleetFunctions.Simulator.Api;
+
+/// <summary>The Kubernetes REST API of one cluster over HTTP: routing, discovery, reads, watches and writes.</summary>
+internal sealed partial class ApiHandler(ClusterBackend backend)
+{
+    private const string JsonContentType = "application/json";
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        try
+        {
+            await DispatchAsync(context);
+        }
+        catch (ApiException ex)
+        {
+            await WriteStatusAsync(context, ex);
+        }
+        catch (FormatException ex)
+        {
+            await WriteStatusAsync(context, ApiException.BadRequest(ex.Message));
+        }
+        catch (JsonException ex)
+        {
+            await WriteStatusAsync(context, ApiException.BadRequest($"invalid JSON in request body: {ex.Message}"));
+        }
+    }
+
+    public static async Task WriteStatusAsync(HttpContext context, ApiException error)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = error.Code;
+        context.Response.ContentType = JsonContentType;
+        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(error.ToStatus()), context.RequestAborted);
+    }
+
+    private Task DispatchAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length == 0)
+        {
+            return WriteJsonAsync(context, new JsonObject { ["paths"] = new JsonArray("/api", "/apis", "/version", "/openapi/v2", "/openapi/v3", "/metrics") });
+        }
+
+        switch (segments[0])
+        {
+            case "version":
+                return WriteJsonAsync(context, VersionInfo());
+            case "healthz" or "livez" or "readyz":
+                context.Response.ContentType = "text/plain";
+                return context.Response.WriteAsync("ok");
+            case "openapi":
+                return OpenApiAsync(context, segments);
+            case "api" when segments.Length == 1:
+                return WriteJsonAsync(context, CoreVersions(context));
+            case "api" when segments.Length == 2 && segments[1] == "v1":
+                return WriteJsonAsync(context, ResourceList("", "v1"));
+            case "api" when segments.Length > 2 && segments[1] == "v1":
+                return ResourceAsync(context, ApiRequest.Parse("", "v1", segments.AsSpan(2)), path);
+            case "apis" when segments.Length == 1:
+                return WriteJsonAsync(context, GroupList());
+            case "apis" when segments.Length == 2:
+                return WriteJsonAsync(context, Group(segments[1]) ?? throw ApiException.NotFoundPath(path));
+            case "apis" when segments.Length == 3:
+                return WriteJsonAsync(context, backend.Registry.Current.HasGroupVersion(segments[1], segments[2])
+                    ? ResourceList(segments[1], segments[2])
+                    : throw ApiException.NotFoundPath(path));
+            case "apis":
+                return ResourceAsync(context, ApiRequest.Parse(segments[1], segments[2], segments.AsSpan(3)), path);
+            default:
+                throw ApiException.NotFoundPath(path);
+        }
+    }
+
+    private Task ResourceAsync(HttpContext context, ApiRequest? request, string path)
+    {
+        if (request is null)
+        {
+            throw ApiException.NotFoundPath(path);
+        }
+
+        var type = backend.Registry.Current.Find(request.Group, request.Version, request.Plural)
+            ?? throw ApiException.NotFoundPath(path);
+        if (request.Subresource is not null && (request.Subresource != "status" || !type.HasStatus))
+        {
+            throw ApiException.NotFoundPath(path);
+        }
+
+        if (request.Namespace is not null && !type.Namespaced)
+        {
+            throw ApiException.NotFoundPath(path);
+        }
+
+        var ns = request.Namespace ?? "";
+        var query = context.Request.Query;
+        var method = context.Request.Method;
+        if (request.WatchPath || (method == "GET" && request.Name is null && IsTrue(query["watch"])))
+        {
+            return WatchAsync(context, type, request);
+        }
+
+        return (method, request.Name) switch
+        {
+            ("GET", null) => ListAsync(context, type, request.Namespace),
+            ("GET", { } name) => WriteObjectAsync(context, type, backend.Get(type, ns, name), 200),
+            ("POST", null) => CreateAsync(context, type, ns),
+            ("PUT", { } name) => ReplaceAsync(context, type, ns, name, request.Subresource),
+            ("PATCH", { } name) => PatchAsync(context, type, ns, name, request.Subresource),
+            ("DELETE", { } name) => DeleteAsync(context, type, ns, name),
+            ("DELETE", null) => DeleteCollectionAsync(context, type, request.Namespace),
+            _ => throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource ({method} {path})"),
+        };
+    }
+
+    private Task ListAsync(HttpContext context, ResourceType type, string? ns)
+    {
+        var (labels, fields) = Selectors(context);
+        var (items, rv) = backend.List(type, ns, labels, fields);
+        return WriteListAsync(context, type, items, rv);
+    }
+
+    private static async Task WriteListAsync(HttpContext context, ResourceType type, IReadOnlyList<StoredObject> items, long rv)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = JsonContentType;
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("kind", type.ListKind);
+            writer.WriteString("apiVersion", type.ApiVersion);
+            writer.WriteStartObject("metadata");
+            writer.WriteString("resourceVersion", rv.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteEndObject();
+            writer.WriteStartArray("items");
+            foreach (var item in items)
+            {
+                writer.WriteRawValue(ForVersion(type, item), skipInputValidation: true);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    private static async Task WriteObjectAsync(HttpContext context, ResourceType type, StoredObject obj, int code)
+    {
+        context.Response.StatusCode = code;
+        context.Response.ContentType = JsonContentType;
+        await context.Response.Body.WriteAsync(ForVersion(type, obj), context.RequestAborted);
+    }
+
+    /// <summary>The stored JSON, with apiVersion rewritten when a CRD object is read through another served version.</summary>
+    private static byte[] ForVersion(ResourceType type, StoredObject obj)
+    {
+        if (type.Group.Length == 0 || !type.Group.Contains('.', StringComparison.Ordinal) || type.Group.EndsWith(".k8s.io", StringComparison.Ordinal))
+        {
+            return obj.Json;
+        }
+
+        var prefix = "\"apiVersion\":\""u8;
+        var span = obj.Json.AsSpan();
+        var at = span.IndexOf(prefix);
+        var expected = System.Text.Encoding.UTF8.GetBytes(type.ApiVersion + "\"");
+        if (at < 0 || span[(at + prefix.Length)..].StartsWith(expected))
+        {
+            return obj.Json;
+        }
+
+        var json = obj.ToJsonObject();
+        json["apiVersion"] = type.ApiVersion;
+        return JsonSerializer.SerializeToUtf8Bytes(json);
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, JsonNode node, int code = 200)
+    {
+        context.Response.StatusCode = code;
+        context.Response.ContentType = JsonContentType;
+        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(node), context.RequestAborted);
+    }
+
+    private static (LabelSelector Labels, FieldSelector Fields) Selectors(HttpContext context) =>
+        (LabelSelector.Parse(context.Request.Query["labelSelector"]), FieldSelector.Parse(context.Request.Query["fieldSelector"]));
+
+    private static bool IsTrue(string? value) => value is "1" or "true" or "True";
+
+    private static async Task<JsonNode?> ReadBodyAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        if (buffer.Length == 0)
+        {
+            return null;
+        }
+
+        var contentType = context.Request.ContentType ?? "";
+        return contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)
+            ? YamlJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+            : JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Simulator.Resources;
+
+namespace FleetFunctions.Simulator.Api;
+
+/// <summary>What the API server itself does on writes: namespace phase, CRD establishment, cascading deletes.</summary>
+internal sealed partial class ClusterBackend
+{
+    /// <summary>Server-populated fields, set before the no-op comparison so they never count as a change.</summary>
+    private void BeforeCommit(ResourceType type, JsonObject next)
+    {
+        if (type == BuiltInResources.Namespace)
+        {
+            next["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
+            next["status"] = new JsonObject { ["phase"] = "Active" };
+            var labels = Metadata(next)["labels"] as JsonObject ?? [];
+            labels["kubernetes.io/metadata.name"] = Metadata(next)["name"]?.DeepClone();
+            Metadata(next)["labels"] = labels;
+        }
+        else if (type == BuiltInResources.CustomResourceDefinition)
+        {
+            var (versions, error) = ResourceRegistry.FromCrd(next);
+            var name = Metadata(next)["name"]?.ToString() ?? "";
+            if (error is not null)
+            {
+                throw ApiException.Invalid(type, name, [new StatusCause("FieldValueInvalid", error, error.Split(':')[0])]);
+            }
+
+            var previous = next["status"]?["conditions"] as JsonArray;
+            var since = previous?.FirstOrDefault()?["lastTransitionTime"]?.DeepClone() ?? Timestamp(Now);
+            next["status"] = new JsonObject
+            {
+                ["acceptedNames"] = next["spec"]!["names"]!.DeepClone(),
+                ["conditions"] = new JsonArray(
+                    Condition("NamesAccepted", "NoConflicts", "no conflicts found", since.DeepClone()),
+                    Condition("Established", "InitialNamesAccepted", "the initial names have been accepted", since.DeepClone())),
+                ["storedVersions"] = new JsonArray(versions
+                    .Where(v => (next["spec"]!["versions"] as JsonArray)!.Any(s => s?["name"]?.ToString() == v.Version && s?["storage"]?.GetValue<bool>() == true))
+                    .Select(v => (JsonNode)JsonValue.Create(v.Version)).DefaultIfEmpty(JsonValue.Create(versions[0].Version)).ToArray()),
+            };
+        }
+    }
+
+    private void AfterCommit(ResourceType type, JsonObject committed)
+    {
+        if (type == BuiltInResources.CustomResourceDefinition)
+        {
+            var (versions, _) = ResourceRegistry.FromCrd(committed);
+            Registry.SetCustomResource(committed["metadata"]!["name"]!.ToString(), versions);
+        }
+    }
+
+    private void AfterDelete(ResourceType type, JsonObject deleted)
+    {
+        var name = deleted["metadata"]?["name"]?.ToString() ?? "";
+        if (type == BuiltInResources.Namespace)
+        {
+            foreach (var candidate in Registry.Current.All.Where(t => t.Namespaced).DistinctBy(t => t.StorageKey))
+            {
+                foreach (var obj in Store.List(candidate.StorageKey, name))
+                {
+                    Remove(candidate, obj);
+                }
+            }
+        }
+        else if (type == BuiltInResources.CustomResourceDefinition)
+        {
+            var (versions, _) = ResourceRegistry.FromCrd(deleted);
+            if (versions.Count > 0)
+            {
+                foreach (var obj in Store.List(versions[0].StorageKey, null))
+                {
+                    Remove(versions[0], obj);
+                }
+            }
+
+            Registry.RemoveCustomResource(name);
+        }
+    }
+
+    private static JsonObject Condition(string type, string reason, string message, JsonNode? since) => new()
+    {
+        ["type"] = type,
+        ["status"] = "True",
+        ["lastTransitionTime"] = since,
+        ["reason"] = reason,
+        ["message"] = message,
+    };
+}

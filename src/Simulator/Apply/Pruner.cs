@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+
+namespace FleetFunctions.Simulator.Apply;
+
+/// <summary>
+/// Removes from a merged object what an applier stopped applying, as structured-merge-diff's prune does:
+/// a field or item goes when the applier's previous set had it, and no manager (the applier's new set
+/// included) owns it or anything below it. Named fields count as owned when something below them is;
+/// items of associative lists and sets only when owned themselves. Objects and lists emptied by the
+/// removal are removed too, as the typed API server drops empty optional fields.
+/// </summary>
+internal static class Pruner
+{
+    /// <summary>Prunes <paramref name="merged"/> in place.</summary>
+    public static void Prune(JsonObject merged, FieldSet lastApplied, FieldSet owned, TypeSchema schema) =>
+        PruneObject(merged, lastApplied, owned, schema);
+
+    private static void PruneObject(JsonObject obj, FieldSet last, FieldSet? owned, TypeSchema schema)
+    {
+        List<string>? remove = null;
+        foreach (var (element, lastChild) in last.Children)
+        {
+            if (element.Kind != PathElementKind.Field || !obj.TryGetPropertyValue(element.Name, out var value))
+            {
+                continue;
+            }
+
+            var named = !schema.IsMapKey(element.Name);
+            var ownedChild = owned?.GetChild(element);
+            if (IsMember(lastChild, named) && !IsMember(ownedChild, named))
+            {
+                (remove ??= []).Add(element.Name);
+            }
+            else if (lastChild.ChildCount > 0 && PruneBelow(value, lastChild, ownedChild, schema.Field(element.Name)))
+            {
+                (remove ??= []).Add(element.Name);
+            }
+        }
+
+        if (remove is not null)
+        {
+            foreach (var name in remove)
+            {
+                obj.Remove(name);
+            }
+        }
+    }
+
+    private static void PruneList(JsonArray list, FieldSet last, FieldSet? owned, TypeSchema schema)
+    {
+        if (schema.ListType == ListType.Atomic)
+        {
+            return;
+        }
+
+        HashSet<int>? remove = null;
+        Dictionary<PathElement, int>? positions = null;
+        foreach (var (element, lastChild) in last.Children)
+        {
+            positions ??= Positions(list, schema);
+            if (!positions.TryGetValue(element, out var index))
+            {
+                continue;
+            }
+
+            var ownedChild = owned?.GetChild(element);
+            if (IsMember(lastChild, named: false) && !IsMember(ownedChild, named: false))
+            {
+                (remove ??= []).Add(index);
+            }
+            else if (lastChild.ChildCount > 0 && PruneBelow(list[index], lastChild, ownedChild, schema.Items))
+            {
+                (remove ??= []).Add(index);
+            }
+        }
+
+        if (remove is null)
+        {
+            return;
+        }
+
+        var kept = new List<JsonNode?>(list.Count - remove.Count);
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (!remove.Contains(i))
+            {
+                kept.Add(list[i]);
+            }
+        }
+
+        list.Clear();
+        foreach (var item in kept)
+        {
+            list.Add(item);
+        }
+    }
+
+    /// <summary>Prunes inside <paramref name="value"/>; true when it was non-empty and pruning emptied it.</summary>
+    private static bool PruneBelow(JsonNode? value, FieldSet last, FieldSet? owned, TypeSchema schema)
+    {
+        switch (value)
+        {
+            case JsonObject { Count: > 0 } obj when !schema.Atomic:
+                PruneObject(obj, last, owned, schema);
+                return obj.Count == 0;
+            case JsonArray { Count: > 0 } list:
+                PruneList(list, last, owned, schema);
+                return list.Count == 0;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsMember(FieldSet? node, bool named) =>
+        node is not null && (node.IsMember || (named && node.ChildCount > 0));
+
+    private static Dictionary<PathElement, int> Positions(JsonArray list, TypeSchema schema)
+    {
+        var positions = new Dictionary<PathElement, int>(list.Count);
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (ListItems.TryElement(schema, list[i], out _) is { } element)
+            {
+                positions.TryAdd(element, i);
+            }
+        }
+
+        return positions;
+    }
+}

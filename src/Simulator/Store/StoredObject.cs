@@ -1,0 +1,54 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace FleetFunctions.Simulator.Store;
+
+/// <summary>
+/// One stored object: its serialized JSON (compact, immutable, shared with watch events and readers)
+/// plus the few fields the server filters on. Replaced wholesale on every write.
+/// </summary>
+internal sealed class StoredObject
+{
+    private StoredObject(byte[] json, long resourceVersion, string ns, string name, FrozenDictionary<string, string> labels)
+    {
+        Json = json;
+        ResourceVersion = resourceVersion;
+        Namespace = ns;
+        Name = name;
+        Labels = labels;
+    }
+
+    public byte[] Json { get; }
+
+    public long ResourceVersion { get; }
+
+    /// <summary>Namespace, empty for cluster-scoped objects.</summary>
+    public string Namespace { get; }
+
+    public string Name { get; }
+
+    public FrozenDictionary<string, string> Labels { get; }
+
+    public string Key => Namespace.Length == 0 ? Name : $"{Namespace}/{Name}";
+
+    public static string KeyOf(string ns, string name) => ns.Length == 0 ? name : $"{ns}/{name}";
+
+    /// <summary>Snapshots <paramref name="obj"/>, whose metadata.resourceVersion must already be set.</summary>
+    public static StoredObject From(JsonObject obj, long resourceVersion)
+    {
+        var metadata = obj["metadata"] as JsonObject;
+        var labels = metadata?["labels"] is JsonObject l
+            ? l.Where(p => p.Value is JsonValue).ToFrozenDictionary(p => p.Key, p => p.Value!.ToString(), StringComparer.Ordinal)
+            : FrozenDictionary<string, string>.Empty;
+        return new StoredObject(
+            JsonSerializer.SerializeToUtf8Bytes(obj),
+            resourceVersion,
+            metadata?["namespace"]?.GetValue<string>() ?? "",
+            metadata?["name"]?.GetValue<string>() ?? "",
+            labels);
+    }
+
+    /// <summary>A fresh mutable copy of the object.</summary>
+    public JsonObject ToJsonObject() => JsonNode.Parse(Json)!.AsObject();
+}

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Manifests;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Manifests;
+
+public sealed class ManifestParserTests
+{
+    [Fact]
+    public void Parse_MultiDocument_ReturnsEachObjectWithItsLine()
+    {
+        const string yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n";
+
+        var objects = ManifestParser.Parse(yaml, "app.yaml");
+
+        Assert.Equal(["ConfigMap/a", "Secret/b"], objects.Select(o => o.ToString()));
+        Assert.Equal(1, objects[0].Line);
+        Assert.Equal(7, objects[1].Line);
+        Assert.Equal("app.yaml:7", objects[1].Location);
+    }
+
+    [Fact]
+    public void Parse_PlainAndQuotedScalars_FollowsCoreSchema()
+    {
+        const string yaml = "apiVersion: v1\nkind: X\nmetadata: {name: a}\nspec:\n  n: 3\n  f: 1.5\n  b: true\n  s: \"3\"\n  v: 1.27\n  t: ~\n  word: yes\n";
+
+        var spec = (JsonObject)ManifestParser.Parse(yaml, "x.yaml")[0].Object["spec"]!;
+
+        Assert.Equal(3L, spec["n"]!.GetValue<long>());
+        Assert.Equal(1.5, spec["f"]!.GetValue<double>());
+        Assert.True(spec["b"]!.GetValue<bool>());
+        Assert.Equal("3", spec["s"]!.GetValue<string>());
+        Assert.Null(spec["t"]);
+        Assert.Equal("yes", spec["word"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Parse_MalformedYaml_ThrowsWithPathAndLine()
+    {
+        var error = Assert.Throws<ManifestException>(() => ManifestParser.Parse("a: [unclosed\nb: c\n", "dir/bad.yaml"));
+
+        Assert.StartsWith("dir/bad.yaml:", error.Errors[0], StringComparison.Ordinal);
+        Assert.Contains("malformed YAML", error.Errors[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_KindList_ExpandsItems()
+    {
+        const string yaml = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n";
+
+        var objects = ManifestParser.Parse(yaml, "list.yaml");
+
+        Assert.Equal(2, objects.Count);
+    }
+
+    [Fact]
+    public void Checksum_SameContentDifferentKeyOrder_IsEqual()
+    {
+        var a = ManifestParser.Parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1', y: '2'}\n", "a.yaml")[0];
+        var b = ManifestParser.Parse("kind: ConfigMap\napiVersion: v1\ndata: {y: '2', x: '1'}\nmetadata: {name: a}\n", "b.yaml")[0];
+        var c = ManifestParser.Parse("kind: ConfigMap\napiVersion: v1\ndata: {y: '3', x: '1'}\nmetadata: {name: a}\n", "c.yaml")[0];
+
+        Assert.Equal(a.Checksum, b.Checksum);
+        Assert.NotEqual(a.Checksum, c.Checksum);
+    }
+
+    [Fact]
+    public void Create_DuplicateObject_ThrowsNamingBothFiles()
+    {
+        var first = ManifestParser.Parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: same, namespace: demo}\n", "a.yaml");
+        var second = ManifestParser.Parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: same, namespace: demo}\n", "b.yaml");
+
+        var error = Assert.Throws<ManifestException>(() => ManifestSet.Create(first.Concat(second)));
+
+        Assert.Contains("b.yaml:1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a.yaml:1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ConfigMap/demo/same", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_SameNameDifferentGroup_IsNotDuplicate()
+    {
+        var objects = ManifestParser.Parse(
+            "apiVersion: v1\nkind: Widget\nmetadata: {name: a}\n---\napiVersion: example.io/v1\nkind: Widget\nmetadata: {name: a}\n", "w.yaml");
+
+        var set = ManifestSet.Create(objects);
+
+        Assert.Equal(2, set.Count);
+    }
+
+    [Fact]
+    public void Create_MissingKindAndName_ListsEveryProblem()
+    {
+        var objects = ManifestParser.Parse("apiVersion: v1\nmetadata: {}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", "x.yaml");
+
+        var error = Assert.Throws<ManifestException>(() => ManifestSet.Create(objects));
+
+        Assert.Equal(2, error.Errors.Count);
+        Assert.Contains("kind, metadata.name", error.Errors[0], StringComparison.Ordinal);
+        Assert.StartsWith("x.yaml:4", error.Errors[1], StringComparison.Ordinal);
+    }
+}

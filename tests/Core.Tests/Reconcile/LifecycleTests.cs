@@ -1,0 +1,99 @@
+using FleetFunctions.Core.Apply;
+using FleetFunctions.Core.Drift;
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Core.Tests.Support;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Reconcile;
+
+public sealed class LifecycleTests(SimulatorFixture simulator, AzuriteFixture azurite) : IClassFixture<SimulatorFixture>, IClassFixture<AzuriteFixture>
+{
+    private const string Overlay = "apps/podinfo/overlays/eu";
+
+    [Fact]
+    public async Task ReconcileAsync_FullLifecycle_CreatesNoOpsConfiguresPrunesDetectsAndHealsDrift()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+
+        // 1. create
+        var first = await h.ReconcileAsync(Overlay);
+        Assert.True(first.Succeeded, string.Join("\n", first.Errors));
+        Assert.Equal(7, first.Changes.Count(ChangeAction.Created));
+        Assert.True(first.Health!.Healthy);
+        Assert.NotNull(h.Cluster.GetObject("example.fleetfunctions.io/v1", "Widget", "podinfo", "podinfo-widget"));
+
+        // 2. re-apply the same commit: all unchanged, zero writes
+        h.Cluster.ResetCounters();
+        var again = await h.ReconcileAsync(Overlay);
+        Assert.True(again.Succeeded, string.Join("\n", again.Errors));
+        Assert.Equal(7, again.Changes.Count(ChangeAction.Unchanged));
+        Assert.Equal(0, h.Cluster.WriteCount);
+
+        // 3. change one field: only that object is configured, one write
+        h.Repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("change message");
+        h.Cluster.ResetCounters();
+        var changed = await h.ReconcileAsync(Overlay);
+        Assert.True(changed.Succeeded, string.Join("\n", changed.Errors));
+        var configured = Assert.Single(changed.Changes.Changes, c => c.Action == ChangeAction.Configured);
+        Assert.Equal("ConfigMap/podinfo/podinfo-config", configured.Reference.ToString());
+        Assert.Equal(6, changed.Changes.Count(ChangeAction.Unchanged));
+        Assert.Equal(1, h.Cluster.WriteCount);
+        Assert.Equal("hello again", h.Cluster.GetObject("v1", "ConfigMap", "podinfo", "podinfo-config")!["data"]!["PODINFO_UI_MESSAGE"]!.GetValue<string>());
+
+        // 4. remove an object from Git: it is pruned
+        h.Repo.Replace("apps/podinfo/base/kustomization.yaml", "  - widget.yaml\n", string.Empty).Commit("drop widget");
+        var pruned = await h.ReconcileAsync(Overlay);
+        Assert.True(pruned.Succeeded, string.Join("\n", pruned.Errors));
+        var deleted = Assert.Single(pruned.Pruned.Changes);
+        Assert.Equal(ChangeAction.Deleted, deleted.Action);
+        Assert.Equal("Widget/podinfo/podinfo-widget", deleted.Reference.ToString());
+        Assert.Null(h.Cluster.GetObject("example.fleetfunctions.io/v1", "Widget", "podinfo", "podinfo-widget"));
+        var inventory = await h.Inventory.GetAsync(h.Cluster.Name, "podinfo");
+        Assert.Equal(6, inventory!.Entries.Count);
+
+        // 5. manual edit on the cluster: drift is reported with the field path
+        await h.PatchAsOtherManagerAsync("/apis/apps/v1/namespaces/podinfo/deployments/podinfo", "{\"spec\":{\"replicas\":7}}");
+        var drift = await h.Reconciler.DetectDriftAsync(h.Cluster.Name, "podinfo");
+        Assert.Empty(drift.Errors);
+        var drifted = Assert.Single(drift.Objects);
+        Assert.Equal("Deployment/podinfo/podinfo", drifted.Reference.ToString());
+        Assert.Equal(DriftKind.Modified, drifted.Kind);
+        Assert.Equal([".spec.replicas"], drifted.Fields);
+
+        // 6. heal: only the drifted object is re-applied and the cluster matches Git again
+        h.Cluster.ResetCounters();
+        var healed = await h.Reconciler.HealDriftAsync(drift);
+        Assert.Equal(ChangeAction.Configured, Assert.Single(healed.Changes).Action);
+        Assert.Equal(1, h.Cluster.WriteCount);
+        Assert.Equal(3, h.Cluster.GetObject("apps/v1", "Deployment", "podinfo", "podinfo")!["spec"]!["replicas"]!.GetValue<long>());
+        Assert.False((await h.Reconciler.DetectDriftAsync(h.Cluster.Name, "podinfo")).HasDrift);
+
+        // history recorded every reconcile, newest first
+        var history = await h.History.ListAsync(h.Cluster.Name, "podinfo");
+        Assert.Equal(4, history.Count);
+        Assert.Equal(1, history[0].Pruned);
+        Assert.All(history, e => Assert.True(e.Succeeded));
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_DeletedOnCluster_RecreatesItAndReportsDrift()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        Assert.True((await h.ReconcileAsync(Overlay)).Succeeded);
+        using (var http = new HttpClient())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(h.Cluster.Server, "/api/v1/namespaces/podinfo/services/podinfo"));
+            request.Headers.Authorization = new("Bearer", h.Cluster.Token);
+            (await http.SendAsync(request)).EnsureSuccessStatusCode();
+        }
+
+        var drift = await h.Reconciler.DetectDriftAsync(h.Cluster.Name, "podinfo");
+        var result = await h.ReconcileAsync(Overlay);
+
+        Assert.Equal(DriftKind.Missing, Assert.Single(drift.Objects).Kind);
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal("Service/podinfo/podinfo", Assert.Single(result.Changes.Changes, c => c.Action == ChangeAction.Created).Reference.ToString());
+        Assert.Single(result.Drift);
+    }
+}

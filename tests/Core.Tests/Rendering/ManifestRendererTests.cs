@@ -1,0 +1,147 @@
+using FleetFunctions.Core.Manifests;
+using FleetFunctions.Core.Rendering;
+using FleetFunctions.Core.Sources;
+using FleetFunctions.Core.Tests.Support;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Rendering;
+
+public sealed class ManifestRendererTests : IDisposable
+{
+    private readonly GitTestRepo _repo = GitTestRepo.Create(RepoPaths.Examples, "examples");
+
+    [Fact]
+    public async Task RenderAsync_KustomizeOverlay_AppliesPatchAndBase()
+    {
+        var (tree, renderer) = await PrepareAsync();
+
+        var result = await renderer.RenderAsync(tree, "examples/apps/podinfo/overlays/eu");
+
+        Assert.Equal(RenderEngine.Kustomize, result.Engine);
+        var deployment = result.Manifests.Find(new ObjectReference("apps", "Deployment", "podinfo", "podinfo"));
+        Assert.NotNull(deployment);
+        Assert.Equal(3, deployment.Object.Int64At("spec.replicas"));
+        Assert.Equal("eu", ((System.Text.Json.Nodes.JsonObject)deployment.Object["metadata"]!["labels"]!).GetString("fleetfunctions.io/region"));
+        Assert.NotNull(result.Manifests.Find(new ObjectReference("example.fleetfunctions.io", "Widget", "podinfo", "podinfo-widget")));
+        Assert.NotNull(result.Manifests.Find(new ObjectReference("", "ConfigMap", "podinfo", "podinfo-region")));
+        Assert.Equal("examples/apps/podinfo/overlays/eu", deployment.Source);
+    }
+
+    [Fact]
+    public async Task RenderAsync_PlainDirectory_ReadsFilesRecursively()
+    {
+        var (tree, renderer) = await PrepareAsync();
+
+        var result = await renderer.RenderAsync(tree, "examples/apps/hello");
+
+        Assert.Equal(RenderEngine.Plain, result.Engine);
+        Assert.Equal(6, result.Manifests.Count);
+        var role = result.Manifests.Find(new ObjectReference("rbac.authorization.k8s.io", "ClusterRole", "", "hello-reader"));
+        Assert.Equal("examples/apps/hello/rbac/reader.yaml:1", role!.Location);
+    }
+
+    [Fact]
+    public async Task RenderAsync_SecondCall_ComesFromCacheAndSurvivesNewRenderer()
+    {
+        var (tree, renderer) = await PrepareAsync();
+        var first = await renderer.RenderAsync(tree, "examples/apps/podinfo/overlays/us");
+
+        var second = await renderer.RenderAsync(tree, "./examples/apps/podinfo/overlays/us/");
+        var fresh = new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "rendered") });
+        var fromDisk = await fresh.Cache.TryGetAsync(tree.Commit, "examples/apps/podinfo/overlays/us");
+
+        Assert.False(first.FromCache);
+        Assert.True(second.FromCache);
+        Assert.NotNull(fromDisk);
+        Assert.Equal(first.Manifests.Objects.Select(o => o.Checksum), fromDisk.Manifests.Objects.Select(o => o.Checksum));
+        Assert.Null(await fresh.Cache.TryGetAsync(tree.Commit, "examples/apps/podinfo/overlays/asia"));
+    }
+
+    [Fact]
+    public async Task RenderAsync_MalformedYaml_ThrowsWithFileAndLine()
+    {
+        CopyTestData("malformed");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<ManifestException>(() => renderer.RenderAsync(tree, "testdata/malformed"));
+
+        Assert.StartsWith("testdata/malformed/bad.yaml:", error.Errors[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_DuplicateAcrossFiles_NamesBothFiles()
+    {
+        CopyTestData("duplicates");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<ManifestException>(() => renderer.RenderAsync(tree, "testdata/duplicates"));
+
+        Assert.Contains("testdata/duplicates/a.yaml:1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("testdata/duplicates/b.yaml:7", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_ObjectWithoutName_Rejected()
+    {
+        CopyTestData("missing-name");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<ManifestException>(() => renderer.RenderAsync(tree, "testdata/missing-name"));
+
+        Assert.Contains("metadata.name", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_HelmChart_ThrowsNotSupported()
+    {
+        CopyTestData("helm-chart");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "testdata/helm-chart"));
+
+        Assert.Contains("Helm is not supported", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_BrokenKustomization_ThrowsNamingDirectory()
+    {
+        _repo.Write("broken/kustomization.yaml", "resources:\n  - missing.yaml\n").Commit("broken");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "broken"));
+
+        Assert.StartsWith("broken: kustomize build failed", error.Message, StringComparison.Ordinal);
+        Assert.Contains("missing.yaml", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_MissingPath_ThrowsNamingPath()
+    {
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "no/such/dir"));
+
+        Assert.StartsWith("no/such/dir: no such folder", error.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _repo.Dispose();
+
+    private void CopyTestData(string name)
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "testdata", name)))
+        {
+            _repo.Write($"testdata/{name}/{Path.GetFileName(file)}", File.ReadAllText(file));
+        }
+
+        _repo.Commit($"add {name}");
+    }
+
+    private async Task<(SourceTree Tree, ManifestRenderer Renderer)> PrepareAsync()
+    {
+        var source = new GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "git") });
+        var revision = await source.ResolveAsync(new GitSourceSpec(_repo.Url));
+        var tree = await source.GetTreeAsync(new GitSourceSpec(_repo.Url), revision.Commit);
+        return (tree, new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "rendered") }));
+    }
+}

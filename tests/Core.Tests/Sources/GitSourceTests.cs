@@ -1,0 +1,133 @@
+using FleetFunctions.Core.Sources;
+using FleetFunctions.Core.Tests.Support;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Sources;
+
+public sealed class GitSourceTests : IDisposable
+{
+    private readonly GitTestRepo _repo = GitTestRepo.Create(RepoPaths.Examples, "examples");
+
+    [Fact]
+    public async Task ResolveAsync_Branch_ReturnsHeadCommit()
+    {
+        var head = _repo.Commit("second");
+        var source = NewSource();
+
+        var revision = await source.ResolveAsync(new GitSourceSpec(_repo.Url, "main"));
+
+        Assert.Equal(head, revision.Commit);
+        Assert.Equal("second", revision.Message);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_FileUrlAndTag_ResolvesTaggedCommit()
+    {
+        var tagged = _repo.Commit("release");
+        _repo.Tag("v1.0.0");
+        _repo.Commit("after release");
+        var source = NewSource();
+
+        var revision = await source.ResolveAsync(new GitSourceSpec(new Uri(_repo.WorkDir).AbsoluteUri, "v1.0.0"));
+
+        Assert.Equal(tagged, revision.Commit);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_CommitSha_ResolvesThatCommit()
+    {
+        var first = _repo.Commit("one");
+        _repo.Commit("two");
+        var source = NewSource();
+
+        var revision = await source.ResolveAsync(new GitSourceSpec(_repo.Url, first));
+
+        Assert.Equal(first, revision.Commit);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_NewCommitPushed_FetchesIt()
+    {
+        var source = NewSource();
+        var before = await source.ResolveAsync(new GitSourceSpec(_repo.Url));
+        var after = _repo.Write("examples/new.yaml", "a: b\n").Commit("new file");
+
+        var revision = await source.ResolveAsync(new GitSourceSpec(_repo.Url));
+
+        Assert.NotEqual(before.Commit, revision.Commit);
+        Assert.Equal(after, revision.Commit);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_UnknownBranch_ThrowsNamingRefAndBranches()
+    {
+        var source = NewSource();
+
+        var error = await Assert.ThrowsAsync<SourceException>(() => source.ResolveAsync(new GitSourceSpec(_repo.Url, "does-not-exist")));
+
+        Assert.Contains("'does-not-exist'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("main", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_MissingRepository_ThrowsRepositoryNotFound()
+    {
+        var source = NewSource();
+        var missing = Path.Combine(_repo.Root, "nothing-here");
+
+        var error = await Assert.ThrowsAsync<SourceException>(() => source.ResolveAsync(new GitSourceSpec(missing)));
+
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_UnreachableHttpsWithCredentials_NeverPrintsSecret()
+    {
+        var source = NewSource();
+        var port = FreePort.Next();
+        var spec = new GitSourceSpec($"https://user:hunter2@127.0.0.1:{port}/org/repo.git", "main", GitCredentials.FromToken("s3cr3t-token"));
+
+        var error = await Assert.ThrowsAsync<SourceException>(() => source.ResolveAsync(spec));
+
+        Assert.DoesNotContain("s3cr3t-token", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}/org/repo.git", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t-token", spec.Credentials!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetTreeAsync_TwoCommitsConcurrently_EachTreeHasItsOwnContent()
+    {
+        var first = _repo.Write("examples/version.txt", "one").Commit("one");
+        var second = _repo.Write("examples/version.txt", "two").Commit("two");
+        var source = NewSource();
+        var spec = new GitSourceSpec(_repo.Url);
+
+        var trees = await Task.WhenAll(
+            Enumerable.Range(0, 8).Select(i => source.GetTreeAsync(spec, i % 2 == 0 ? first : second)));
+
+        Assert.Equal("one", File.ReadAllText(Path.Combine(trees[0].Directory, "examples", "version.txt")));
+        Assert.Equal("two", File.ReadAllText(Path.Combine(trees[1].Directory, "examples", "version.txt")));
+        Assert.True(File.Exists(Path.Combine(trees[0].Directory, "examples", "apps", "podinfo", "base", "deployment.yaml")));
+        Assert.Equal(2, trees.Select(t => t.Directory).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task GetChangedPathsAsync_EditAndDelete_ListsBothPaths()
+    {
+        var from = _repo.Commit("base");
+        var to = _repo.Replace("examples/apps/hello/app.yaml", "greeting: hello", "greeting: hi")
+            .Write("examples/apps/hello/rbac/reader.yaml", null)
+            .Commit("change");
+        var source = NewSource();
+
+        var changed = await source.GetChangedPathsAsync(new GitSourceSpec(_repo.Url), from, to);
+
+        Assert.Equal(["examples/apps/hello/app.yaml", "examples/apps/hello/rbac/reader.yaml"], changed);
+    }
+
+    public void Dispose() => _repo.Dispose();
+
+    private GitSource NewSource() => new(new GitSourceOptions { CacheDirectory = _repo.CacheDir });
+}
