@@ -12,9 +12,13 @@ command -v dotnet >/dev/null || die "the .NET SDK is missing: install .NET 10 (h
 dotnet --list-sdks | grep -q '^10\.' || die "the .NET 10 SDK is missing (found: $(dotnet --list-sdks | tr '\n' ' '))."
 command -v node >/dev/null && command -v npm >/dev/null || die "Node.js 20+ and npm are missing: install them and re-run."
 
-if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Reinstall only when package-lock.json changed since the last install (a content hash, not timestamps:
+# a fresh checkout or worktree must not trigger a reinstall of a node_modules another checkout shares).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/azurite ] || [ "$(cat node_modules/.fleetfunctions-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   log "installing npm packages (Azurite) with npm ci"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$lock_hash" > node_modules/.fleetfunctions-lock-hash
 fi
 
 apt_install() {
