@@ -5,7 +5,8 @@ using Xunit;
 
 namespace FleetFunctions.Core.Tests.Analysis;
 
-/// <summary>Two "clusters" whose error ratio a test controls, scraped every 200 ms by the real Prometheus binary.</summary>
+/// <summary>Two "clusters" whose error ratio a test controls, scraped every 500 ms by the real Prometheus binary.
+/// Queries read through last_over_time so that a scrape missed under CPU load (which writes a staleness marker) does not empty them.</summary>
 public sealed class TwoClusterPrometheusFixture : IAsyncLifetime
 {
     private readonly MetricsEndpoint _good = new();
@@ -17,7 +18,7 @@ public sealed class TwoClusterPrometheusFixture : IAsyncLifetime
     {
         _good.Set("# TYPE app_error_ratio gauge\napp_error_ratio{deployment=\"web\"} 0.01\n");
         _bad.Set("# TYPE app_error_ratio gauge\napp_error_ratio{deployment=\"web\"} 0.4\n");
-        Prometheus = await PrometheusServer.StartAsync(TimeSpan.FromMilliseconds(200),
+        Prometheus = await PrometheusServer.StartAsync(TimeSpan.FromMilliseconds(500),
         [
             new ScrapeTarget(_good.Address, new Dictionary<string, string> { ["cluster"] = "good" }),
             new ScrapeTarget(_bad.Address, new Dictionary<string, string> { ["cluster"] = "bad" }),
@@ -46,7 +47,7 @@ public sealed class CanaryAnalyzerTests(TwoClusterPrometheusFixture fixture) : I
     public async Task MeasureAsync_PerClusterQuery_FailsOnlyTheClusterOutOfRange()
     {
         var analyzer = Analyzer();
-        var spec = Spec(new MetricSpec("error-ratio", "max(app_error_ratio{cluster=\"${cluster}\"})", null, 0.05));
+        var spec = Spec(new MetricSpec("error-ratio", "max(last_over_time(app_error_ratio{cluster=\"${cluster}\"}[1m]))", null, 0.05));
 
         var iteration = await analyzer.MeasureAsync(spec, "web", ["good", "bad"], 0, DateTimeOffset.UtcNow);
 
@@ -54,7 +55,7 @@ public sealed class CanaryAnalyzerTests(TwoClusterPrometheusFixture fixture) : I
         var good = Assert.Single(iteration.Measurements, m => m.Cluster == "good");
         Assert.Equal(MeasurementOutcome.Passed, good.Outcome);
         Assert.Equal(0.01, good.Value);
-        Assert.Equal("max(app_error_ratio{cluster=\"good\"})", good.Query);
+        Assert.Equal("max(last_over_time(app_error_ratio{cluster=\"good\"}[1m]))", good.Query);
         var bad = Assert.Single(iteration.Measurements, m => m.Cluster == "bad");
         Assert.Equal(MeasurementOutcome.Failed, bad.Outcome);
         Assert.Equal("0.4 is above max 0.05", bad.Message);
@@ -64,7 +65,7 @@ public sealed class CanaryAnalyzerTests(TwoClusterPrometheusFixture fixture) : I
     public async Task MeasureAsync_FleetWideQueryOverAllCanaries_JudgesTheWorstSample()
     {
         var analyzer = Analyzer();
-        var spec = Spec(new MetricSpec("error-ratio", "app_error_ratio{cluster=~\"${clusters}\"}", null, 0.5));
+        var spec = Spec(new MetricSpec("error-ratio", "last_over_time(app_error_ratio{cluster=~\"${clusters}\"}[1m])", null, 0.5));
 
         var iteration = await analyzer.MeasureAsync(spec, "web", ["good", "bad"], 0, DateTimeOffset.UtcNow);
 
@@ -118,7 +119,7 @@ public sealed class CanaryAnalyzerTests(TwoClusterPrometheusFixture fixture) : I
     {
         var client = new PrometheusClient(_http, new PrometheusClientOptions(_prometheus.Url));
 
-        var samples = await client.QueryAsync("scalar(max(app_error_ratio)) * 2");
+        var samples = await client.QueryAsync("scalar(max(last_over_time(app_error_ratio[1m]))) * 2");
 
         Assert.Equal(0.8, Assert.Single(samples).Value, 6);
     }
