@@ -9,6 +9,20 @@ public sealed record PlannedCluster(string Name, string Region, string Path);
 /// <param name="SoakAfter">Time to wait after the wave is healthy before the next one starts.</param>
 public sealed record PlannedWave(int Index, string Name, bool IsCanary, IReadOnlyList<PlannedCluster> Clusters, int MaxFailures, TimeSpan SoakAfter);
 
+/// <summary>How every cluster of a rollout is reconciled: the source and the fleet's apply settings.</summary>
+/// <param name="PolicySet">Directory of policies in the platform repository at <paramref name="PlatformCommit"/>.</param>
+public sealed record FleetSettings(
+    string SourceName,
+    string SourceUrl,
+    string SourceBranch,
+    string? SourceSecretRef,
+    bool Prune,
+    bool AllowEmpty,
+    bool Force,
+    bool Recreate,
+    string? PolicySet,
+    string? PlatformCommit);
+
 /// <summary>
 /// Everything a rollout orchestration needs, computed once (by an activity) and passed in as input, so
 /// that running instances never depend on configuration or code that changes later.
@@ -24,6 +38,7 @@ public sealed record RolloutPlan(
     int MaxParallel,
     TimeSpan HealthTimeout,
     IReadOnlyList<string> DependsOn,
+    FleetSettings Settings,
     IReadOnlyList<string> Warnings)
 {
     /// <summary>Every cluster of the plan, in wave order.</summary>

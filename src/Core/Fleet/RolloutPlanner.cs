@@ -6,8 +6,16 @@ namespace FleetFunctions.Core.Fleet;
 /// </summary>
 public static class RolloutPlanner
 {
-    public static RolloutPlan Plan(PlatformConfig platform, ClusterFleet fleet, string commit)
+    /// <param name="platformCommit">Commit of the platform repository the fleet was read from (policies are read at it).</param>
+    public static RolloutPlan Plan(PlatformConfig platform, ClusterFleet fleet, string commit, string? platformCommit = null)
     {
+        if (!platform.Sources.TryGetValue(fleet.Source.GitSource, out var source))
+        {
+            throw new RolloutPlanningException($"ClusterFleet/{fleet.Name} ({fleet.Origin}): GitSource '{fleet.Source.GitSource}' is not defined");
+        }
+
+        var settings = new FleetSettings(source.Name, source.Url, source.Branch, source.SecretRef?.Name, fleet.Prune, fleet.AllowEmpty,
+            fleet.Force, fleet.Recreate, fleet.PolicySet, platformCommit);
         var selected = platform.ClustersOf(fleet);
         var warnings = new List<string>();
         if (selected.Count == 0)
@@ -48,7 +56,7 @@ public static class RolloutPlanner
         }
 
         return new RolloutPlan(fleet.Name, commit, rollout.Strategy, waves, rollout.Canary?.Analysis, rollout.Canary?.Approval,
-            onFailure, rollout.MaxParallel, fleet.HealthTimeout, fleet.DependsOn, warnings);
+            onFailure, rollout.MaxParallel, fleet.HealthTimeout, fleet.DependsOn, settings, warnings);
     }
 
     private static List<PlannedWave> ProgressiveWaves(ClusterFleet fleet, IReadOnlyList<Cluster> clusters, ProgressiveSpec spec, int firstIndex, List<string> warnings)
