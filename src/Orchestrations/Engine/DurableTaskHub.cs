@@ -1,0 +1,155 @@
+using Azure;
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
+
+namespace FleetFunctions.Orchestrations.Engine;
+
+/// <summary>
+/// The storage of one task hub: table <c>{hub}Instances</c> (state, history, inbox and outbox rows, one
+/// partition per instance), table <c>{hub}Poison</c> (parked messages), queues <c>{hub}-control</c> (messages
+/// to orchestrations) and <c>{hub}-workitems</c> (activity executions), container <c>{hub}-payloads</c> (large
+/// payloads). Thread-safe; share one per process between clients and workers.
+/// </summary>
+public sealed class DurableTaskHub
+{
+    /// <summary>Longest delay Azure Queues accept for a message's first visibility (7 days), minus a margin.</summary>
+    internal static readonly TimeSpan MaxQueueDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5);
+
+    public DurableTaskHub(DurableTaskHubOptions options)
+    {
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        var hub = options.TaskHubName;
+        var retry = new Action<RetryOptions>(r =>
+        {
+            r.MaxRetries = 6;
+            r.Mode = RetryMode.Exponential;
+            r.Delay = TimeSpan.FromMilliseconds(100);
+            r.MaxDelay = TimeSpan.FromSeconds(5);
+            r.NetworkTimeout = TimeSpan.FromSeconds(30);
+        });
+        var tableOptions = new TableClientOptions();
+        retry(tableOptions.Retry);
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
+        retry(queueOptions.Retry);
+        var blobOptions = new BlobClientOptions();
+        retry(blobOptions.Retry);
+
+        var tables = new TableServiceClient(options.ConnectionString, tableOptions);
+        InstancesTable = tables.GetTableClient(hub + "Instances");
+        PoisonTable = tables.GetTableClient(hub + "Poison");
+        ControlQueue = new QueueClient(options.ConnectionString, hub + "-control", queueOptions);
+        WorkItemQueue = new QueueClient(options.ConnectionString, hub + "-workitems", queueOptions);
+        PayloadContainer = new BlobContainerClient(options.ConnectionString, hub + "-payloads", blobOptions);
+        Payloads = new PayloadStore(PayloadContainer, options.LargePayloadThresholdBytes);
+        Store = new InstanceStore(InstancesTable, Payloads);
+    }
+
+    public DurableTaskHubOptions Options { get; }
+
+    public string ControlQueueName => ControlQueue.Name;
+
+    public string WorkItemQueueName => WorkItemQueue.Name;
+
+    internal TableClient InstancesTable { get; }
+
+    internal TableClient PoisonTable { get; }
+
+    internal QueueClient ControlQueue { get; }
+
+    internal QueueClient WorkItemQueue { get; }
+
+    internal BlobContainerClient PayloadContainer { get; }
+
+    internal PayloadStore Payloads { get; }
+
+    internal InstanceStore Store { get; }
+
+    internal JsonDataConverter Converter => Options.DataConverter;
+
+    /// <summary>Raised after a message was sent from this process, so local pollers can look right away.</summary>
+    internal event Action<TaskHubQueue>? MessageSent;
+
+    /// <summary>Creates the tables, queues and container if missing.</summary>
+    public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
+    {
+        await Task.WhenAll(
+            InstancesTable.CreateIfNotExistsAsync(cancellationToken),
+            PoisonTable.CreateIfNotExistsAsync(cancellationToken),
+            ControlQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            WorkItemQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            PayloadContainer.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Deletes every table, queue and container of the hub (all instances are lost).</summary>
+    public async Task DeleteAsync(CancellationToken cancellationToken = default)
+    {
+        await Task.WhenAll(
+            InstancesTable.DeleteAsync(cancellationToken),
+            PoisonTable.DeleteAsync(cancellationToken),
+            ControlQueue.DeleteIfExistsAsync(cancellationToken),
+            WorkItemQueue.DeleteIfExistsAsync(cancellationToken),
+            PayloadContainer.DeleteIfExistsAsync(cancellationToken: cancellationToken));
+    }
+
+    internal QueueClient GetQueue(TaskHubQueue queue) => queue == TaskHubQueue.Control ? ControlQueue : WorkItemQueue;
+
+    /// <summary>Sends one message; timers become delayed messages (at most ~7 days ahead; re-armed on receipt).</summary>
+    internal async Task SendAsync(OutboundMessage outbound, CancellationToken cancellationToken)
+    {
+        var text = outbound.Message.ToJson();
+        TimeSpan? delay = null;
+        if (outbound.Message.VisibleAt is { } visibleAt)
+        {
+            var wait = visibleAt - DateTime.UtcNow;
+            if (wait > TimeSpan.Zero)
+            {
+                // Queues count visibility in whole seconds: round up so a timer never fires early.
+                var seconds = TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds));
+                delay = seconds > MaxQueueDelay ? MaxQueueDelay : seconds;
+            }
+        }
+
+        var queue = GetQueue(outbound.Queue);
+        var copies = Options.FaultInjection?.DuplicateEveryMessage == true ? 2 : 1;
+        for (var i = 0; i < copies; i++)
+        {
+            await queue.SendMessageAsync(text, delay, TimeSpan.FromSeconds(-1), cancellationToken);
+        }
+
+        MessageSent?.Invoke(outbound.Queue);
+    }
+
+    /// <summary>Sends messages concurrently.</summary>
+    internal Task SendAllAsync(IEnumerable<OutboundMessage> messages, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (m, ct) => await SendAsync(m, ct));
+
+    /// <summary>Sends the messages of outbox rows, then deletes the rows (a crash in between only causes duplicates, which receivers drop).</summary>
+    internal async Task FlushOutboxAsync(string instanceId, IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        await SendAllAsync(rows.SelectMany(r => r.Messages), cancellationToken);
+        await Store.DeleteRowsAsync(instanceId, rows.Select(r => r.RowKey).ToList(), cancellationToken);
+    }
+
+    /// <summary>Deletes a received message, ignoring one already gone or re-received elsewhere.</summary>
+    internal static async Task DeleteMessageAsync(QueueClient queue, string messageId, string popReceipt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await queue.DeleteMessageAsync(messageId, popReceipt, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 400)
+        {
+            // Deleted already, or its visibility lapsed and another receiver holds it now: that receiver deletes it.
+        }
+    }
+}

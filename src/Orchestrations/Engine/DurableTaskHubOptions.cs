@@ -1,0 +1,54 @@
+namespace FleetFunctions.Orchestrations.Engine;
+
+/// <summary>
+/// Where a task hub lives and how its storage is used. One connection string serves tables, queues and blobs;
+/// <see cref="TaskHubName"/> prefixes every table, queue and container, so several hubs share an account.
+/// </summary>
+public sealed record DurableTaskHubOptions
+{
+    public DurableTaskHubOptions(string connectionString, string taskHubName = "fleethub")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        if (taskHubName.Length is < 3 or > 40 || !char.IsAsciiLetterLower(taskHubName[0]) || !taskHubName.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+        {
+            throw new ArgumentException(
+                $"task hub name '{taskHubName}' is invalid: use 3-40 lower-case letters and digits, starting with a letter (it prefixes table, queue and container names).",
+                nameof(taskHubName));
+        }
+
+        ConnectionString = connectionString;
+        TaskHubName = taskHubName;
+    }
+
+    public string ConnectionString { get; }
+
+    public string TaskHubName { get; }
+
+    /// <summary>Serializer for inputs, outputs, events and custom status.</summary>
+    public JsonDataConverter DataConverter { get; init; } = JsonDataConverter.Default;
+
+    /// <summary>Payloads larger than this (UTF-8 bytes) are stored as blobs and travel by reference.</summary>
+    public int LargePayloadThresholdBytes { get; init; } = 45 * 1024;
+
+    /// <summary>A message that failed this many times is parked in the poison table and its instance failed.</summary>
+    public int MaxDequeueCount { get; init; } = 5;
+
+    /// <summary>How long a received control message stays invisible to other workers.</summary>
+    public TimeSpan ControlMessageVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a received work item stays invisible; renewed while the activity runs.</summary>
+    public TimeSpan WorkItemVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Outbox rows older than this are considered orphaned by a crash and resent by the sweeper.</summary>
+    public TimeSpan OrphanedOutboxAge { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Fault injection for tests of the delivery guarantees; leave null in production.</summary>
+    public EngineFaultInjection? FaultInjection { get; init; }
+}
+
+/// <summary>Deliberate misbehaviour, used by fault tests to prove the delivery guarantees hold.</summary>
+public sealed record EngineFaultInjection
+{
+    /// <summary>Every queue message is sent twice.</summary>
+    public bool DuplicateEveryMessage { get; init; }
+}

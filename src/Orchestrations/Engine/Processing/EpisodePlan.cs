@@ -1,0 +1,57 @@
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
+
+namespace FleetFunctions.Orchestrations.Engine.Processing;
+
+/// <summary>The outcome of planning an episode: the checkpoint to commit and what to clean up afterwards.</summary>
+internal sealed class EpisodePlan
+{
+    public static readonly EpisodePlan Reload = new() { NeedsFreshLoad = true };
+
+    public Checkpoint Checkpoint { get; init; } = null!;
+
+    /// <summary>Rows of a finished execution (ContinueAsNew, restart), deleted after the commit.</summary>
+    public IReadOnlyList<string> StaleRowKeys { get; init; } = [];
+
+    /// <summary>A decision depended on cached data that may be stale: load the partition and plan again.</summary>
+    public bool NeedsFreshLoad { get; init; }
+
+    /// <summary>ContinueAsNew: the history just written belongs to a finished execution and is deleted after the commit.</summary>
+    public bool DiscardsHistory { get; init; }
+
+    /// <summary>True when the episode started a new execution (history restarts).</summary>
+    public bool NewExecution { get; init; }
+
+    /// <summary>Brings the cached session up to date with what was committed.</summary>
+    public void ApplyTo(InstanceSession session, CommitResult result)
+    {
+        var state = Checkpoint.State;
+        session.State = state;
+        session.ETag = result.ETag;
+        session.FromCache = false;
+        if (DiscardsHistory)
+        {
+            // ContinueAsNew: the committed rows belong to the finished execution.
+            session.ResetHistory();
+            session.HistoryRowKeys.Clear();
+        }
+        else
+        {
+            if (NewExecution)
+            {
+                session.ResetHistory();
+                session.HistoryRowKeys.Clear();
+            }
+
+            session.AppendHistory(Checkpoint.NewHistory);
+            session.HistoryRowKeys.AddRange(result.HistoryRowKeys);
+        }
+
+        var deleted = Checkpoint.InboxDeletes.ToHashSet(StringComparer.Ordinal);
+        session.Inbox.RemoveAll(r => deleted.Contains(r.RowKey));
+        foreach (var parked in Checkpoint.InboxParks)
+        {
+            session.Inbox.Add(new InboxRow(InstanceStore.InboxRowKey(parked.Id), parked));
+        }
+    }
+}

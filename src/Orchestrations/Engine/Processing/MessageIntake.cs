@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FleetFunctions.Orchestrations.Engine.Processing;
+
+/// <summary>
+/// The checks every received message goes through, whichever way it arrived (poller or queue trigger): parse,
+/// re-arm timers that are not due yet, and park poison — a message that keeps failing is written to the poison
+/// table with its error, and its orchestration is failed with that error (work items: the orchestration receives
+/// a TaskFailed it can handle).
+/// </summary>
+internal sealed class MessageIntake(DurableTaskHub hub, OrchestrationProcessor processor, ILogger logger)
+{
+    public const string PoisonErrorType = "PoisonMessage";
+
+    /// <summary>Returns the message to process, or null when it was handled here (unreadable, poisoned, re-armed).</summary>
+    public async Task<TaskMessage?> AcceptAsync(TaskHubQueue queue, string queueMessageId, string text, long dequeueCount, CancellationToken cancellationToken)
+    {
+        TaskMessage message;
+        try
+        {
+            message = TaskMessage.FromJson(text);
+        }
+        catch (JsonException ex)
+        {
+            Log.UnreadableMessage(logger, QueueName(queue), queueMessageId, ex.Message);
+            await ParkAsync(queue, queueMessageId, text, null, dequeueCount, $"not a task message: {ex.Message}", cancellationToken);
+            return null;
+        }
+
+        if (message.VisibleAt is { } visibleAt && visibleAt > DateTime.UtcNow)
+        {
+            var remaining = visibleAt - DateTime.UtcNow;
+            if (remaining > TimeSpan.FromSeconds(2))
+            {
+                // Past the queue's 7-day delay limit (or delivered early): send it again for the rest of the wait.
+                await hub.SendAsync(new OutboundMessage(queue, message), cancellationToken);
+                Log.TimerRearmed(logger, message.InstanceId, visibleAt);
+                return null;
+            }
+
+            if (remaining > TimeSpan.Zero)
+            {
+                await Task.Delay(remaining, cancellationToken);
+            }
+        }
+
+        if (dequeueCount > hub.Options.MaxDequeueCount)
+        {
+            await PoisonAsync(queue, queueMessageId, message, text, dequeueCount,
+                $"received {dequeueCount} times without being completed (the worker crashed or timed out each time)", cancellationToken);
+            return null;
+        }
+
+        return message;
+    }
+
+    /// <summary>True when a failed attempt should park the message instead of retrying it.</summary>
+    public bool IsLastAttempt(long dequeueCount) => dequeueCount >= hub.Options.MaxDequeueCount;
+
+    /// <summary>Parks a message and fails its orchestration (or, for a work item, fails the activity call).</summary>
+    public async Task PoisonAsync(TaskHubQueue queue, string queueMessageId, TaskMessage message, string text, long dequeueCount, string error, CancellationToken cancellationToken)
+    {
+        Log.MessagePoisoned(logger, QueueName(queue), queueMessageId, message.InstanceId, dequeueCount, error);
+        await ParkAsync(queue, queueMessageId, text, message.InstanceId, dequeueCount, error, cancellationToken);
+        var failure = new TaskFailureDetails(
+            PoisonErrorType,
+            $"orchestration '{message.InstanceId}': {Log.Describe(message)} on queue '{QueueName(queue)}' failed {dequeueCount} time(s) and was parked in table '{hub.PoisonTable.Name}': {error}");
+        if (queue == TaskHubQueue.WorkItems)
+        {
+            await hub.SendAsync(new OutboundMessage(TaskHubQueue.Control, ActivityRunner.Failed(message, failure)), cancellationToken);
+        }
+        else
+        {
+            await processor.FailInstanceAsync(message.InstanceId, failure, cancellationToken);
+        }
+    }
+
+    private async Task ParkAsync(TaskHubQueue queue, string queueMessageId, string text, string? instanceId, long dequeueCount, string error, CancellationToken cancellationToken)
+    {
+        var entity = new TableEntity(QueueName(queue), $"{DateTime.UtcNow:yyyyMMddHHmmssfffffff}-{queueMessageId}")
+        {
+            ["InstanceId"] = instanceId ?? string.Empty,
+            ["DequeueCount"] = dequeueCount,
+            ["Error"] = error.Length > TableText.ChunkChars ? error[..TableText.ChunkChars] : error,
+        };
+        TableText.Set(entity, "Message", text);
+        await hub.PoisonTable.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    private string QueueName(TaskHubQueue queue) => hub.GetQueue(queue).Name;
+}

@@ -1,0 +1,144 @@
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FleetFunctions.Orchestrations.Engine.Processing;
+
+/// <summary>
+/// Runs episodes: for one instance and a batch of its messages, load (or reuse) the partition, drop duplicates,
+/// replay the orchestrator with the new events, commit everything in one transaction, then send the outbox.
+/// A lost race (ETag) reloads and runs again; everything before the commit is side-effect free, so retrying is safe.
+/// </summary>
+internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, DurableTaskRegistry registry, InstanceCache cache, ILogger logger)
+{
+    private const int MaxAttempts = 10;
+
+    public DurableTaskHub Hub => hub;
+
+    /// <summary>Processes messages for one instance; returns normally when they are safely recorded or dropped as duplicates.</summary>
+    public async Task ProcessAsync(string instanceId, IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var session = cache.TryTake(instanceId) ?? await hub.Store.LoadAsync(instanceId, cancellationToken);
+            EpisodePlan? plan;
+            try
+            {
+                await FlushOrphanedOutboxAsync(session, cancellationToken);
+                plan = await PlanAsync(session, messages, cancellationToken);
+                if (plan is { NeedsFreshLoad: true })
+                {
+                    continue;
+                }
+
+                if (plan is null)
+                {
+                    cache.Put(session);
+                    return;
+                }
+
+                var result = await hub.Store.CommitAsync(plan.Checkpoint, cancellationToken);
+                plan.ApplyTo(session, result);
+                Log.EpisodeCommitted(logger, instanceId, plan.Checkpoint.State.Status, messages.Count, plan.Checkpoint.Outbox.Count);
+                cache.Put(session);
+                try
+                {
+                    await hub.FlushOutboxAsync(instanceId, result.Outbox, cancellationToken);
+                }
+                catch
+                {
+                    // The next load must see the unsent outbox rows.
+                    cache.Remove(instanceId);
+                    throw;
+                }
+
+                await DeleteStaleRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, cancellationToken);
+                return;
+            }
+            catch (CheckpointConflictException ex) when (attempt < MaxAttempts)
+            {
+                Log.CheckpointConflict(logger, instanceId, attempt, ex.Message);
+                await Task.Delay(Random.Shared.Next(1, 20 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fails an instance outside normal processing (a poisoned message): an episode that records the failure,
+    /// and when even that cannot run, a direct write of the state row.
+    /// </summary>
+    public async Task FailInstanceAsync(string instanceId, TaskFailureDetails failure, CancellationToken cancellationToken)
+    {
+        var message = new TaskMessage
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            InstanceId = instanceId,
+            Event = new HistoryEvent
+            {
+                EventType = HistoryEventType.ExecutionCompleted,
+                Timestamp = DateTime.UtcNow,
+                OrchestrationStatus = OrchestrationRuntimeStatus.Failed,
+                FailureDetails = failure,
+            },
+        };
+        try
+        {
+            await ProcessAsync(instanceId, [message], cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.EpisodeFailed(logger, instanceId, ex);
+            cache.Remove(instanceId);
+            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            {
+                var current = await hub.Store.ReadStateAsync(instanceId, cancellationToken);
+                if (current is null || current.Value.State.Status.IsTerminal())
+                {
+                    return;
+                }
+
+                var now = DateTime.UtcNow;
+                var failed = current.Value.State with { Status = OrchestrationRuntimeStatus.Failed, Failure = failure, LastUpdatedTime = now, CompletedTime = now };
+                if (await hub.Store.TryReplaceStateAsync(failed, current.Value.ETag, cancellationToken))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task FlushOrphanedOutboxAsync(InstanceSession session, CancellationToken cancellationToken)
+    {
+        if (session.LeftoverOutbox.Count == 0)
+        {
+            return;
+        }
+
+        var cutoff = DateTimeOffset.UtcNow - hub.Options.OrphanedOutboxAge;
+        var orphaned = session.LeftoverOutbox.Where(o => o.Timestamp < cutoff).Select(o => o.Row).ToList();
+        session.LeftoverOutbox.Clear();
+        if (orphaned.Count > 0)
+        {
+            Log.OrphanedOutboxResent(logger, session.InstanceId, orphaned.Sum(r => r.Messages.Count));
+            await hub.FlushOutboxAsync(session.InstanceId, orphaned, cancellationToken);
+        }
+    }
+
+    private async Task DeleteStaleRowsAsync(string instanceId, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await hub.Store.DeleteRowsAsync(instanceId, keys, cancellationToken);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            // Rows of an earlier execution are ignored by every reader; a purge removes them later.
+            Log.StaleRowCleanupFailed(logger, instanceId, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using Azure;
+using Azure.Data.Tables;
+using FleetFunctions.Orchestrations.Engine.History;
+
+namespace FleetFunctions.Orchestrations.Engine.Storage;
+
+internal sealed partial class InstanceStore
+{
+    /// <summary>One page of state rows matching a filter.</summary>
+    public async Task<(IReadOnlyList<InstanceState> Items, string? ContinuationToken)> QueryAsync(
+        string filter, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var pages = table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
+            .AsPages(string.IsNullOrEmpty(continuationToken) ? null : continuationToken, pageSize);
+        await foreach (var page in pages)
+        {
+            return (page.Values.Select(InstanceState.FromEntity).ToList(), page.ContinuationToken);
+        }
+
+        return ([], null);
+    }
+
+    /// <summary>Builds the OData filter for a state-row query.</summary>
+    public static string BuildFilter(
+        IReadOnlyCollection<OrchestrationRuntimeStatus>? statuses,
+        DateTime? createdFrom,
+        DateTime? createdTo,
+        string? namePrefix)
+    {
+        var parts = new List<string> { TableClient.CreateQueryFilter($"RowKey eq {InstanceState.RowKey}") };
+        if (statuses is { Count: > 0 })
+        {
+            parts.Add("(" + string.Join(" or ", statuses.Distinct().Select(s => TableClient.CreateQueryFilter($"RuntimeStatus eq {s.ToString()}"))) + ")");
+        }
+
+        if (createdFrom is { } from)
+        {
+            parts.Add(TableClient.CreateQueryFilter($"CreatedTime ge {DateTime.SpecifyKind(from, DateTimeKind.Utc)}"));
+        }
+
+        if (createdTo is { } to)
+        {
+            parts.Add(TableClient.CreateQueryFilter($"CreatedTime le {DateTime.SpecifyKind(to, DateTimeKind.Utc)}"));
+        }
+
+        if (!string.IsNullOrEmpty(namePrefix))
+        {
+            var upper = namePrefix + char.MaxValue;
+            parts.Add(TableClient.CreateQueryFilter($"Name ge {namePrefix} and Name lt {upper}"));
+        }
+
+        return string.Join(" and ", parts);
+    }
+
+    /// <summary>Deletes every row of an instance's partition; returns true when a state row existed.</summary>
+    public async Task<bool> DeletePartitionAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var pk = KeyEncoding.ToPartitionKey(instanceId);
+        var keys = new List<string>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            keys.Add(entity.RowKey);
+        }
+
+        var hadState = keys.Contains(InstanceState.RowKey);
+        // State row last, so a purge interrupted half-way is still visible and can be repeated.
+        keys.Remove(InstanceState.RowKey);
+        await DeleteRowsAsync(instanceId, keys, cancellationToken);
+        if (hadState)
+        {
+            await DeleteRowsAsync(instanceId, [InstanceState.RowKey], cancellationToken);
+        }
+
+        return hadState;
+    }
+
+    /// <summary>Outbox rows older than <paramref name="olderThan"/> in any partition: left behind by a crash between commit and send.</summary>
+    public async Task<IReadOnlyList<(string PartitionKey, OutboxRow Row)>> FindOrphanedOutboxAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
+    {
+        var result = new List<(string, OutboxRow)>();
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {"o-"} and RowKey lt {"o."} and Timestamp lt {olderThan}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            result.Add((entity.PartitionKey, new OutboxRow(entity.RowKey, EngineJson.Deserialize<List<OutboundMessage>>(await ReadDataAsync(entity, cancellationToken)))));
+        }
+
+        return result;
+    }
+
+    /// <summary>Deletes an outbox row in a partition given by its key, ignoring a row already gone.</summary>
+    public Task DeleteOutboxRowAsync(string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        DeleteRowIfExistsAsync(partitionKey, rowKey, cancellationToken);
+
+    /// <summary>Writes a row with an explicit ETag check (used to fail an instance outside an episode).</summary>
+    public async Task<bool> TryReplaceStateAsync(InstanceState state, ETag etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.UpdateEntityAsync(state.ToEntity(), etag, TableUpdateMode.Replace, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Creates the state row and the outbox row of a new instance together (client start).</summary>
+    public async Task<OutboxRow> CreateOrReplaceAsync(InstanceState state, ETag? replacing, TaskMessage startMessage, CancellationToken cancellationToken)
+    {
+        var checkpoint = new Checkpoint(state, replacing, state.ExecutionId, 0, [], [new OutboundMessage(TaskHubQueue.Control, startMessage)], [], []);
+        var result = await CommitAsync(checkpoint, cancellationToken);
+        return result.Outbox[0];
+    }
+
+    /// <summary>Loads only the parked rows, for diagnostics and tests.</summary>
+    internal async Task<int> CountRowsAsync(string instanceId, string prefix, CancellationToken cancellationToken)
+    {
+        var pk = KeyEncoding.ToPartitionKey(instanceId);
+        var upper = prefix[..^1] + (char)(prefix[^1] + 1);
+        var count = 0;
+        await foreach (var unused in table.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {prefix} and RowKey lt {upper}"), select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    internal static TaskMessage ParseMessage(string json) => EngineJson.Deserialize<TaskMessage>(json);
+}

@@ -1,0 +1,152 @@
+using Azure.Storage.Queues.Models;
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
+
+namespace FleetFunctions.Orchestrations.Engine.Worker;
+
+public sealed partial class DurableWorker
+{
+    private readonly Lock _mailboxLock = new();
+    private readonly Dictionary<string, Mailbox> _mailboxes = new(StringComparer.Ordinal);
+
+    /// <summary>A message waiting for its instance's next episode, with what to do once it is recorded or has failed.</summary>
+    private sealed record Inbound(TaskMessage Message, long DequeueCount, Func<Task> AckAsync, Func<Exception, Task> FailAsync);
+
+    /// <summary>Messages for one instance; at most one episode per instance runs at a time in this process.</summary>
+    private sealed class Mailbox
+    {
+        public List<Inbound> Pending { get; } = [];
+
+        public bool Running { get; set; }
+    }
+
+    private void OnControlMessage(QueueMessage received)
+    {
+        Interlocked.Increment(ref _controlInFlight);
+        _ = Task.Run(async () =>
+        {
+            var queue = _hub.ControlQueue;
+            var posted = false;
+            try
+            {
+                var message = await _intake.AcceptAsync(TaskHubQueue.Control, received.MessageId, received.MessageText, received.DequeueCount, _stopping.Token);
+                if (message is null)
+                {
+                    await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
+                    return;
+                }
+
+                Post(new Inbound(
+                    message,
+                    received.DequeueCount,
+                    async () =>
+                    {
+                        await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
+                        Interlocked.Decrement(ref _controlInFlight);
+                    },
+                    async error =>
+                    {
+                        try
+                        {
+                            if (_intake.IsLastAttempt(received.DequeueCount))
+                            {
+                                await _intake.PoisonAsync(TaskHubQueue.Control, received.MessageId, message, received.MessageText, received.DequeueCount, error.Message, CancellationToken.None);
+                                await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
+                            }
+                            else
+                            {
+                                await queue.UpdateMessageAsync(received.MessageId, received.PopReceipt, visibilityTimeout: Backoff(received.DequeueCount));
+                            }
+                        }
+                        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+                        {
+                            // The message reappears when its visibility lapses.
+                        }
+                        finally
+                        {
+                            Interlocked.Decrement(ref _controlInFlight);
+                        }
+                    }));
+                posted = true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+            {
+                Log.PollFailed(_logger, queue.Name, ex.Message);
+            }
+            finally
+            {
+                if (!posted)
+                {
+                    Interlocked.Decrement(ref _controlInFlight);
+                }
+            }
+        });
+    }
+
+    private void Post(Inbound inbound)
+    {
+        var instanceId = inbound.Message.InstanceId;
+        Mailbox mailbox;
+        lock (_mailboxLock)
+        {
+            if (!_mailboxes.TryGetValue(instanceId, out mailbox!))
+            {
+                mailbox = new Mailbox();
+                _mailboxes[instanceId] = mailbox;
+            }
+
+            mailbox.Pending.Add(inbound);
+            if (mailbox.Running)
+            {
+                return;
+            }
+
+            mailbox.Running = true;
+        }
+
+        _ = Task.Run(() => DrainMailboxAsync(instanceId, mailbox));
+    }
+
+    private async Task DrainMailboxAsync(string instanceId, Mailbox mailbox)
+    {
+        await _orchestrationSlots.WaitAsync();
+        try
+        {
+            while (true)
+            {
+                List<Inbound> batch;
+                lock (_mailboxLock)
+                {
+                    if (mailbox.Pending.Count == 0)
+                    {
+                        mailbox.Running = false;
+                        _mailboxes.Remove(instanceId);
+                        return;
+                    }
+
+                    var take = Math.Min(mailbox.Pending.Count, _options.MaxMessagesPerEpisode);
+                    batch = mailbox.Pending.GetRange(0, take);
+                    mailbox.Pending.RemoveRange(0, take);
+                }
+
+                try
+                {
+                    var messages = batch.Select(b => b.Message).DistinctBy(m => m.Id).ToList();
+                    await _processor.ProcessAsync(instanceId, messages, _stopping.Token);
+                    await Task.WhenAll(batch.Select(b => b.AckAsync()));
+                }
+                catch (Exception ex)
+                {
+                    Log.EpisodeFailed(_logger, instanceId, ex);
+                    await Task.WhenAll(batch.Select(b => b.FailAsync(ex)));
+                }
+            }
+        }
+        finally
+        {
+            _orchestrationSlots.Release();
+        }
+    }
+
+    private static TimeSpan Backoff(long dequeueCount) => TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * (1 << (int)Math.Min(dequeueCount, 7))));
+}

@@ -1,0 +1,32 @@
+namespace FleetFunctions.Orchestrations.Engine.Worker;
+
+/// <summary>How a standalone worker polls and how much it runs at once.</summary>
+public sealed record DurableWorkerOptions
+{
+    /// <summary>Episodes running at once (each for a different instance).</summary>
+    public int MaxConcurrentOrchestrations { get; init; } = 64;
+
+    /// <summary>Activities executing at once.</summary>
+    public int MaxConcurrentActivities { get; init; } = 64;
+
+    /// <summary>Received but unfinished messages per queue; polling pauses above it.</summary>
+    public int MaxMessagesInFlight { get; init; } = 1000;
+
+    /// <summary>Longest pause between polls while this worker has work in flight.</summary>
+    public TimeSpan MaxPollingIntervalBusy { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest pause between polls when idle.</summary>
+    public TimeSpan MaxPollingIntervalIdle { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>First pause after an empty poll; doubles up to the maximum.</summary>
+    public TimeSpan MinPollingInterval { get; init; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>How often the worker looks for outbox rows orphaned by a crash.</summary>
+    public TimeSpan OutboxSweepInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Instances whose loaded partition is kept in memory between episodes.</summary>
+    public int InstanceCacheSize { get; init; } = 2000;
+
+    /// <summary>Most messages for one instance handled in one episode.</summary>
+    public int MaxMessagesPerEpisode { get; init; } = 200;
+}

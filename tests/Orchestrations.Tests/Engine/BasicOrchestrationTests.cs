@@ -1,0 +1,154 @@
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Orchestrations.Tests.Engine;
+
+public sealed class BasicOrchestrationTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Sequence_ThreeActivities_OutputsInOrder()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => r
+            .AddActivity<string, string>("Hello", name => $"Hello {name}!")
+            .AddOrchestrator<string, List<string>>("Hellos", async (ctx, _) =>
+            [
+                await ctx.CallActivityAsync<string>("Hello", "Tokyo"),
+                await ctx.CallActivityAsync<string>("Hello", "Seattle"),
+                await ctx.CallActivityAsync<string>("Hello", "London"),
+            ]));
+
+        var result = await h.RunAsync("Hellos");
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal(["Hello Tokyo!", "Hello Seattle!", "Hello London!"], result.ReadOutputAs<List<string>>());
+        Assert.Equal("1.0", result.Version);
+    }
+
+    [Theory]
+    [InlineData(50)]
+    [InlineData(500)]
+    public async Task FanOutFanIn_ManyActivities_SumsAllResults(int count)
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => r
+            .AddActivity<int, int>("Square", x => x * x)
+            .AddOrchestrator<int, long>("FanOut", async (ctx, n) =>
+            {
+                var tasks = Enumerable.Range(1, n).Select(i => ctx.CallActivityAsync<int>("Square", i)).ToList();
+                var results = await Task.WhenAll(tasks);
+                return results.Sum(x => (long)x);
+            }));
+
+        var result = await h.RunAsync("FanOut", count, timeout: TimeSpan.FromMinutes(3));
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal(Enumerable.Range(1, count).Sum(i => (long)i * i), result.ReadOutputAs<long>());
+        var history = (await h.Client.GetInstanceAsync(result.InstanceId, includeHistory: true))!.History!;
+        Assert.Equal(count, history.Count(e => e.EventType == Orchestrations.Engine.History.HistoryEventType.TaskCompleted));
+    }
+
+    [Fact]
+    public async Task Timer_TwoSecondsAhead_FiresAfterItsTime()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => r
+            .AddOrchestrator<object?, double>("Sleeper", async (ctx, _) =>
+            {
+                var start = ctx.CurrentUtcDateTime;
+                await ctx.CreateTimer(start.AddSeconds(2), CancellationToken.None);
+                return (ctx.CurrentUtcDateTime - start).TotalSeconds;
+            }));
+
+        var result = await h.RunAsync("Sleeper");
+
+        EngineHarness.AssertCompleted(result);
+        Assert.True(result.ReadOutputAs<double>() >= 2.0, $"elapsed {result.SerializedOutput}");
+    }
+
+    [Fact]
+    public async Task ExternalEvent_RaisedWhileWaiting_IsDelivered()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => r
+            .AddOrchestrator<object?, string>("Approval", async (ctx, _) =>
+            {
+                ctx.SetCustomStatus("waiting");
+                var answer = await ctx.WaitForExternalEvent<string>("Approve");
+                return $"approved by {answer}";
+            }));
+
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Approval");
+        await h.WaitForStatusAsync(id, s => s.ReadCustomStatusAs<string>() == "waiting");
+        await h.Client.RaiseEventAsync(id, "approve", "alice");
+        var result = await h.WaitAsync(id);
+
+        Assert.Equal("approved by alice", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task ExternalEvent_NotRaisedBeforeTimeout_TimerWins()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => r
+            .AddOrchestrator<object?, string>("Approval", async (ctx, _) =>
+            {
+                using var cts = new CancellationTokenSource();
+                var approval = ctx.WaitForExternalEvent<string>("Approve", cts.Token);
+                var timeout = ctx.CreateTimer(ctx.CurrentUtcDateTime.AddSeconds(1), cts.Token);
+                var winner = await Task.WhenAny(approval, timeout);
+                cts.Cancel();
+                return winner == approval ? "approved" : "timed out";
+            })
+            .AddOrchestrator<object?, string>("ApprovalHelper", async (ctx, _) =>
+            {
+                try
+                {
+                    return await ctx.WaitForExternalEvent<string>("Approve", TimeSpan.FromSeconds(1));
+                }
+                catch (TimeoutException)
+                {
+                    return "helper timed out";
+                }
+            }));
+
+        Assert.Equal("timed out", (await h.RunAsync("Approval")).ReadOutputAs<string>());
+        Assert.Equal("helper timed out", (await h.RunAsync("ApprovalHelper")).ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task ExternalEvent_RaisedBeforeTimeout_EventWins()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => r
+            .AddOrchestrator<object?, string>("Approval", async (ctx, _) =>
+            {
+                ctx.SetCustomStatus("waiting");
+                return await ctx.WaitForExternalEvent<string>("Approve", TimeSpan.FromMinutes(5));
+            }));
+
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Approval");
+        await h.WaitForStatusAsync(id, s => s.SerializedCustomStatus is not null);
+        await h.Client.RaiseEventAsync(id, "Approve", "bob");
+
+        Assert.Equal("bob", (await h.WaitAsync(id)).ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task ExternalEvent_RaisedBeforeWaiter_IsBuffered()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => r
+            .AddActivity<int, int>("Echo", x => x)
+            .AddOrchestrator<object?, string>("Late", async (ctx, _) =>
+            {
+                ctx.SetCustomStatus("started");
+                await ctx.CreateTimer(ctx.CurrentUtcDateTime.AddSeconds(2), CancellationToken.None);
+                var first = await ctx.WaitForExternalEvent<string>("Go");
+                var second = await ctx.WaitForExternalEvent<string>("Go");
+                return first + second;
+            }));
+
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Late");
+        await h.WaitForStatusAsync(id, s => s.SerializedCustomStatus is not null);
+        await h.Client.RaiseEventAsync(id, "Go", "a");
+        await h.Client.RaiseEventAsync(id, "Go", "b");
+
+        var output = (await h.WaitAsync(id)).ReadOutputAs<string>();
+        Assert.True(output is "ab" or "ba", output);
+    }
+}
