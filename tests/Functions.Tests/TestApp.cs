@@ -27,7 +27,11 @@ internal sealed class TestApp : IAsyncDisposable
 
     public static async Task<TestApp> StartAsync(AppOptions options, PlatformConfig platform, Action<IServiceCollection>? configure = null)
     {
-        var app = AppHost.Build(options with { Urls = "http://127.0.0.1:0" }, new StaticPlatformProvider(platform), configure);
+        var app = AppHost.Build(options with { Urls = "http://127.0.0.1:0" }, services =>
+        {
+            services.AddSingleton<IPlatformProvider>(new StaticPlatformProvider(platform));
+            configure?.Invoke(services);
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestApp(app, new Uri(address + "/"));

@@ -36,7 +36,7 @@ public sealed class WebhookReceiver
             return WebhookResult.Rejected(400, ex.Message);
         }
 
-        var platform = await _platform.GetCurrentAsync(cancellationToken);
+        var platform = (await _platform.GetCurrentAsync(cancellationToken)).Config;
         var sources = platform.Sources.Values
             .Where(s => parsed.RepositoryUrls.Any(u => RepositoryUrl.SameRepository(u, s.Url)))
             .OrderBy(s => s.Name, StringComparer.Ordinal)

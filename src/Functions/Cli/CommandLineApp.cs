@@ -12,6 +12,7 @@ internal static class CommandLineApp
     {
         var root = new RootCommand("FleetFunctions: a GitOps controller for fleets of Kubernetes clusters.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
-using FleetFunctions.Core.Fleet;
-using FleetFunctions.Core.Secrets;
-using FleetFunctions.Core.Webhooks;
 using FleetFunctions.Functions.Http;
+using FleetFunctions.Functions.Triggers;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Engine.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,16 +12,16 @@ namespace FleetFunctions.Functions.Hosting;
 
 /// <summary>
 /// Builds the web application shared by both ways of running: as an Azure Functions custom handler
-/// (listening on <c>FUNCTIONS_CUSTOMHANDLER_PORT</c>, forwarded HTTP requests keep their path) and standalone
-/// (Kestrel on <see cref="AppOptions.Urls"/>). The same handlers serve both.
+/// (listening on <c>FUNCTIONS_CUSTOMHANDLER_PORT</c>; forwarded HTTP requests keep their path; queue and timer
+/// triggers arrive as <c>POST /&lt;Function&gt;</c>) and standalone (Kestrel on <see cref="AppOptions.Urls"/> with
+/// its own queue pollers and timer scheduler). The same handlers serve both.
 /// </summary>
 public static class AppHost
 {
-    /// <param name="platform">Where the platform configuration comes from.</param>
-    /// <param name="configureServices">Extra registrations (tests replace services here).</param>
-    public static WebApplication Build(AppOptions options, IPlatformProvider platform, Action<IServiceCollection>? configureServices = null)
+    /// <param name="configureServices">Registrations made before the app's own (which only fill gaps): tests replace services here.</param>
+    public static WebApplication Build(AppOptions options, Action<IServiceCollection>? configureServices = null, string[]? args = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.IsCustomHandler ? $"http://127.0.0.1:{options.CustomHandlerPort}" : options.Urls);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
@@ -31,20 +31,31 @@ public static class AppHost
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
         builder.Services.AddProblemDetails();
-
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(platform);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ISecretStore>(_ => new CompositeSecretStore(
-            options.SecretsDirectory is { } dir ? [new EnvironmentSecretStore(), new DirectorySecretStore(dir)] : [new EnvironmentSecretStore()]));
-        builder.Services.AddSingleton(_ => new DeliveryStore(options.StorageConnectionString));
-        builder.Services.AddSingleton<WebhookReceiver>();
         configureServices?.Invoke(builder.Services);
+        builder.Services.AddFleetFunctions(options);
+        if (!options.IsCustomHandler)
+        {
+            builder.Services.AddHostedService<EngineWorkerService>();
+            builder.Services.AddHostedService<DeliveryQueuePoller>();
+            builder.Services.AddHostedService<TimerScheduler>();
+        }
 
         var app = builder.Build();
         app.UseExceptionHandler();
-        app.MapGet("/api/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/api/healthz", () => Results.Json(new { status = "ok", mode = options.IsCustomHandler ? "custom-handler" : "standalone" }));
         app.MapWebhooks();
+        app.MapStatusApi();
+
+        // The Durable-Functions-shaped management API: its usual path standalone, and /api/durabletask behind the
+        // Functions host (which reserves /runtime/webhooks for its own extensions).
+        var client = app.Services.GetRequiredService<DurableClient>();
+        app.MapDurableTaskApi(client);
+        app.MapDurableTaskApi(client, "/api/durabletask");
+        if (options.IsCustomHandler)
+        {
+            app.MapInvocations();
+        }
+
         return app;
     }
 }

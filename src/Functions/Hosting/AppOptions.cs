@@ -30,6 +30,27 @@ public sealed record AppOptions
     /// <summary>Public base URL used in status links (default: the request's own scheme and host).</summary>
     public Uri? PublicBaseUrl { get; init; }
 
+    /// <summary>Clone URL of the platform repository holding GitSource, Cluster and ClusterFleet resources (and policies).</summary>
+    public required string PlatformRepository { get; init; }
+
+    /// <summary>Branch of the platform repository to follow (default <c>main</c>).</summary>
+    public string PlatformBranch { get; init; } = "main";
+
+    /// <summary>Folder of the platform repository with the resources (default: the root).</summary>
+    public string PlatformPath { get; init; } = ".";
+
+    /// <summary>How often the platform repository is fetched even without webhooks (default 1 minute).</summary>
+    public TimeSpan PlatformRefreshInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Durable task hub name: prefixes the engine's tables and queues (default <c>fleethub</c>).</summary>
+    public string TaskHub { get; init; } = "fleethub";
+
+    /// <summary>Prometheus for canary analysis; without it canary analysis is inconclusive and canaries roll back.</summary>
+    public Uri? PrometheusUrl { get; init; }
+
+    /// <summary>Where Git clones and rendered manifests are cached (default: a folder under the temp directory).</summary>
+    public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "fleetfunctions");
+
     public bool IsCustomHandler => CustomHandlerPort is not null;
 
     public static AppOptions From(IConfiguration configuration)
@@ -66,6 +87,24 @@ public sealed record AppOptions
             errors.Add($"FLEETFUNCTIONS_PublicBaseUrl '{baseText}' is not an absolute URL");
         }
 
+        var platformRepository = Get(configuration, "PlatformRepository");
+        if (platformRepository is null)
+        {
+            errors.Add("no platform repository: set FLEETFUNCTIONS_PlatformRepository to the clone URL (or local path) of the repository with the GitSource, Cluster and ClusterFleet resources");
+        }
+
+        var refresh = TimeSpan.FromMinutes(1);
+        if (Get(configuration, "PlatformRefreshInterval") is { } refreshText && !(Core.Fleet.GoDuration.TryParse(refreshText, out refresh) && refresh >= TimeSpan.FromSeconds(1)))
+        {
+            errors.Add($"FLEETFUNCTIONS_PlatformRefreshInterval '{refreshText}' must be a duration of at least 1s, such as 30s or 5m");
+        }
+
+        Uri? prometheus = null;
+        if (Get(configuration, "PrometheusUrl") is { } prometheusText && !Uri.TryCreate(prometheusText.TrimEnd('/') + "/", UriKind.Absolute, out prometheus))
+        {
+            errors.Add($"FLEETFUNCTIONS_PrometheusUrl '{prometheusText}' is not an absolute URL");
+        }
+
         if (errors.Count > 0)
         {
             throw new InvalidOperationException("invalid configuration:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", errors));
@@ -80,6 +119,13 @@ public sealed record AppOptions
             WebhookMaxBodyBytes = maxBody,
             SecretsDirectory = Get(configuration, "SecretsDirectory"),
             PublicBaseUrl = publicBase,
+            PlatformRepository = platformRepository!,
+            PlatformBranch = Get(configuration, "PlatformBranch") ?? "main",
+            PlatformPath = Get(configuration, "PlatformPath") ?? ".",
+            PlatformRefreshInterval = refresh,
+            TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
+            PrometheusUrl = prometheus,
+            CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
         };
     }
 

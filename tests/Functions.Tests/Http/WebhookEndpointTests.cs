@@ -174,7 +174,7 @@ public sealed class WebhookEndpointTests(AzuriteFixture azurite) : IClassFixture
     private async Task<(TestApp App, QueueClient Queue)> StartAsync(Func<AppOptions, AppOptions>? configure = null)
     {
         var deliveries = new DeliveryStoreOptions(AzuriteFixture.NewName("deliveries"), AzuriteFixture.NewName("deliveries"));
-        var options = new AppOptions { StorageConnectionString = azurite.ConnectionString };
+        var options = new AppOptions { StorageConnectionString = azurite.ConnectionString, PlatformRepository = "unused: the platform is given", TaskHub = AzuriteFixture.NewName("hub") };
         var store = new DeliveryStore(azurite.ConnectionString, deliveries);
         await store.EnsureCreatedAsync();
         var app = await TestApp.StartAsync(configure?.Invoke(options) ?? options, s_platform, services =>

@@ -1,0 +1,72 @@
+using FleetFunctions.Core.Analysis;
+using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Inventory;
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Core.Rendering;
+using FleetFunctions.Core.Secrets;
+using FleetFunctions.Core.Sources;
+using FleetFunctions.Core.Webhooks;
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Rollouts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using GitRepositories = FleetFunctions.Core.Sources.GitSource;
+
+namespace FleetFunctions.Functions.Hosting;
+
+/// <summary>The app's object graph: domain services, the durable engine with the rollout workflows, and the stores.</summary>
+public static class FleetServiceCollection
+{
+    /// <summary>Registers every service; entries already registered (tests, alternative hosts) are kept.</summary>
+    public static IServiceCollection AddFleetFunctions(this IServiceCollection services, AppOptions options)
+    {
+        var storage = options.StorageConnectionString;
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISecretStore>(_ => new CompositeSecretStore(
+            options.SecretsDirectory is { } dir ? [new EnvironmentSecretStore(), new DirectorySecretStore(dir)] : [new EnvironmentSecretStore()]));
+        services.TryAddSingleton(sp => new GitRepositories(
+            new GitSourceOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "git") }.Validate(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitRepositories>()));
+        services.TryAddSingleton<IPlatformProvider>(sp => new GitPlatformProvider(
+            sp.GetRequiredService<GitRepositories>(), new GitSourceSpec(options.PlatformRepository, options.PlatformBranch), options.PlatformPath));
+        services.TryAddSingleton(_ => new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "rendered") }));
+        services.TryAddSingleton<IClusterCredentialsProvider>(sp => new PlatformClusterCredentials(sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<ISecretStore>()));
+        services.TryAddSingleton(sp => new ClusterClientFactory(sp.GetRequiredService<IClusterCredentialsProvider>()));
+        services.TryAddSingleton(_ => new InventoryStore(storage));
+        services.TryAddSingleton(_ => new ReconcileHistoryStore(storage));
+        services.TryAddSingleton(sp => new Reconciler(
+            sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<ManifestRenderer>(), sp.GetRequiredService<ClusterClientFactory>(),
+            sp.GetRequiredService<InventoryStore>(), sp.GetRequiredService<ReconcileHistoryStore>(), loggerFactory: sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<IClusterReconciler>(sp => new PipelineClusterReconciler(sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ISecretStore>()));
+        services.TryAddSingleton(_ => new FleetStateStore(storage));
+        services.TryAddSingleton(_ => new DeliveryStore(storage));
+        services.TryAddSingleton<WebhookReceiver>();
+
+        services.TryAddSingleton(_ => new DurableTaskHub(new DurableTaskHubOptions(storage, options.TaskHub)));
+        services.TryAddSingleton(sp =>
+        {
+            var registry = new DurableTaskRegistry { Version = typeof(FleetServiceCollection).Assembly.GetName().Version?.ToString() ?? "1" };
+            sp.GetRequiredService<RolloutActivities>().Register(registry);
+            return registry.AddRolloutOrchestrator();
+        });
+        services.TryAddSingleton(sp => new DurableClient(sp.GetRequiredService<DurableTaskHub>(), sp.GetRequiredService<DurableTaskRegistry>().Version));
+        services.TryAddSingleton(sp => new DurableMessageHandler(sp.GetRequiredService<DurableTaskHub>(), sp.GetRequiredService<DurableTaskRegistry>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => new RolloutActivities(
+            sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<IClusterReconciler>(), sp.GetRequiredService<FleetStateStore>(),
+            sp.GetRequiredService<DurableClient>(), sp.GetService<CanaryAnalyzer>(), sp.GetRequiredService<TimeProvider>()));
+        if (options.PrometheusUrl is { } prometheus)
+        {
+            services.TryAddSingleton(_ => new CanaryAnalyzer(new PrometheusClient(new HttpClient(), new PrometheusClientOptions(prometheus))));
+        }
+
+        services.TryAddSingleton(sp => new DeliveryProcessor(
+            sp.GetRequiredService<DeliveryStore>(), sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<GitRepositories>(),
+            sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<DurableClient>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<Triggers.FunctionHandlers>();
+        return services;
+    }
+}

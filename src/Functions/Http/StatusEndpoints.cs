@@ -1,0 +1,211 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Rollouts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace FleetFunctions.Functions.Http;
+
+/// <summary>
+/// The status API: fleets, clusters and rollouts, and the approve/abort decisions of paused or gated rollouts.
+/// Protected by function keys behind the Functions host and by the API key standalone. Errors are RFC 7807.
+/// </summary>
+internal static partial class StatusEndpoints
+{
+    public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
+        api.MapGet("/fleets", ListFleetsAsync);
+        api.MapGet("/fleets/{name}", GetFleetAsync);
+        api.MapGet("/clusters/{name}", GetClusterAsync);
+        api.MapGet("/rollouts", ListRolloutsAsync);
+        api.MapGet("/rollouts/{instanceId}", GetRolloutAsync);
+        api.MapPost("/rollouts/{instanceId}/{decision}", DecideAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ListFleetsAsync(IPlatformProvider platform, FleetStateStore fleets, CancellationToken cancellationToken)
+    {
+        var snapshot = await platform.GetCurrentAsync(cancellationToken);
+        var result = new List<object>();
+        foreach (var fleet in snapshot.Config.Fleets.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            var state = await fleets.GetAsync(fleet.Name, cancellationToken);
+            result.Add(new
+            {
+                name = fleet.Name,
+                strategy = fleet.Rollout.Strategy.ToString(),
+                clusters = snapshot.Config.ClustersOf(fleet).Count,
+                syncedCommit = state.LastGoodCommit,
+                activeRollout = state.ActiveInstance,
+                lastRollout = state.LastRolloutInstance is null ? null : new { instanceId = state.LastRolloutInstance, phase = state.LastRolloutPhase?.ToString(), at = state.LastRolloutAt },
+            });
+        }
+
+        return Results.Json(new { platformCommit = snapshot.Commit, fleets = result });
+    }
+
+    private static async Task<IResult> GetFleetAsync(string name, IPlatformProvider platform, FleetStateStore fleets, ReconcileHistoryStore history, CancellationToken cancellationToken)
+    {
+        var snapshot = await platform.GetCurrentAsync(cancellationToken);
+        if (!snapshot.Config.Fleets.TryGetValue(name, out var fleet))
+        {
+            return Problem.NotFound($"ClusterFleet/{name} is not defined in the platform repository; GET /api/fleets lists the fleets");
+        }
+
+        var state = await fleets.GetAsync(name, cancellationToken);
+        var clusters = new List<object>();
+        foreach (var cluster in snapshot.Config.ClustersOf(fleet))
+        {
+            var last = (await history.ListAsync(cluster.Name, fleet.Name, 1, cancellationToken)).FirstOrDefault();
+            clusters.Add(new
+            {
+                name = cluster.Name,
+                region = cluster.Region,
+                path = PlatformConfig.ResolvePath(fleet.Source, cluster),
+                lastReconcile = last,
+            });
+        }
+
+        return Results.Json(new
+        {
+            name,
+            source = new { gitSource = fleet.Source.GitSource, path = fleet.Source.Path },
+            strategy = fleet.Rollout.Strategy.ToString(),
+            syncedCommit = state.LastGoodCommit,
+            syncedAt = state.LastGoodAt,
+            activeRollout = state.ActiveInstance,
+            lastRollout = state.LastRolloutInstance is null ? null : new { instanceId = state.LastRolloutInstance, phase = state.LastRolloutPhase?.ToString(), reason = state.LastRolloutReason, at = state.LastRolloutAt },
+            clusters,
+        });
+    }
+
+    private static async Task<IResult> GetClusterAsync(string name, IPlatformProvider platform, ReconcileHistoryStore history, CancellationToken cancellationToken)
+    {
+        var snapshot = await platform.GetCurrentAsync(cancellationToken);
+        var cluster = snapshot.Config.Clusters.FirstOrDefault(c => c.Name == name);
+        if (cluster is null)
+        {
+            return Problem.NotFound($"cluster {name} is not defined in the platform repository");
+        }
+
+        var fleets = new List<object>();
+        foreach (var fleet in snapshot.Config.Fleets.Values.Where(f => f.Selects(cluster)).OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            fleets.Add(new { name = fleet.Name, recent = await history.ListAsync(cluster.Name, fleet.Name, 5, cancellationToken) });
+        }
+
+        return Results.Json(new
+        {
+            name,
+            server = cluster.Server,
+            region = cluster.Region,
+            labels = cluster.Labels,
+            capabilities = cluster.Capabilities,
+            fleets,
+        });
+    }
+
+    private static async Task<IResult> ListRolloutsAsync(HttpRequest request, DurableClient client, CancellationToken cancellationToken)
+    {
+        var fleet = request.Query["fleet"].ToString();
+        var statusText = request.Query["status"].ToString();
+        var statuses = new List<OrchestrationRuntimeStatus>();
+        foreach (var s in statusText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Enum.TryParse<OrchestrationRuntimeStatus>(s, ignoreCase: true, out var parsed))
+            {
+                return Problem.BadRequest($"status '{s}' is not one of {string.Join(", ", Enum.GetNames<OrchestrationRuntimeStatus>())}");
+            }
+
+            statuses.Add(parsed);
+        }
+
+        var query = new OrchestrationQuery
+        {
+            NamePrefix = RolloutNames.Orchestrator,
+            Statuses = statuses.Count > 0 ? statuses : null,
+            PageSize = 100,
+            ContinuationToken = request.Headers["x-ms-continuation-token"].ToString() is { Length: > 0 } token ? token : null,
+            FetchInputsAndOutputs = true,
+        };
+        var page = await client.QueryInstancesAsync(query, cancellationToken);
+        if (page.ContinuationToken is { } next)
+        {
+            request.HttpContext.Response.Headers["x-ms-continuation-token"] = next;
+        }
+
+        var rollouts = page.Instances
+            .Where(i => fleet.Length == 0 || IsRolloutOf(i.InstanceId, fleet))
+            .Select(Summary)
+            .ToList();
+        return Results.Json(new { rollouts });
+    }
+
+    private static async Task<IResult> GetRolloutAsync(string instanceId, DurableClient client, CancellationToken cancellationToken)
+    {
+        var instance = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken: cancellationToken);
+        return instance is null || instance.Name != RolloutNames.Orchestrator
+            ? Problem.NotFound($"no rollout {instanceId}; GET /api/rollouts lists them")
+            : Results.Json(Summary(instance));
+    }
+
+    private static async Task<IResult> DecideAsync(string instanceId, string decision, HttpRequest request, DurableClient client, CancellationToken cancellationToken)
+    {
+        var eventName = decision switch
+        {
+            "approve" => RolloutNames.ApproveEvent,
+            "abort" => RolloutNames.AbortEvent,
+            _ => null,
+        };
+        if (eventName is null)
+        {
+            return Problem.NotFound($"unknown decision '{decision}': use approve or abort");
+        }
+
+        var instance = await client.GetInstanceAsync(instanceId, cancellationToken: cancellationToken);
+        if (instance is null || instance.Name != RolloutNames.Orchestrator)
+        {
+            return Problem.NotFound($"no rollout {instanceId}");
+        }
+
+        if (!instance.IsRunning)
+        {
+            return Problem.Of(StatusCodes.Status409Conflict, "Conflict", $"rollout {instanceId} is {instance.RuntimeStatus}: there is nothing to {decision}");
+        }
+
+        string? by = null;
+        string? reason = null;
+        if (request.ContentLength is > 0 && await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) is JsonObject body)
+        {
+            by = body["by"]?.ToString();
+            reason = body["reason"]?.ToString();
+        }
+
+        await client.RaiseEventAsync(instanceId, eventName, new DecisionEvent(by, reason), cancellationToken);
+        return Results.Json(new { instanceId, decision, accepted = true }, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static object Summary(OrchestrationMetadata instance) => new
+    {
+        instanceId = instance.InstanceId,
+        runtimeStatus = instance.RuntimeStatus.ToString(),
+        createdTime = instance.CreatedAt,
+        lastUpdatedTime = instance.LastUpdatedAt,
+        input = instance.ReadInputAs<RolloutRequest>(),
+        status = instance.SerializedCustomStatus is { } s && s.Contains("\"phase\"", StringComparison.OrdinalIgnoreCase) ? JsonNode.Parse(s) : null,
+        output = instance.ReadOutputAs<RolloutOutcome>(),
+        failure = instance.FailureDetails,
+    };
+
+    private static bool IsRolloutOf(string instanceId, string fleet) =>
+        instanceId.StartsWith(fleet + "-", StringComparison.Ordinal) && CommitSuffix().IsMatch(instanceId[(fleet.Length + 1)..]);
+
+    [GeneratedRegex("^[0-9a-f]{40}$")]
+    private static partial Regex CommitSuffix();
+}

@@ -1,0 +1,54 @@
+namespace FleetFunctions.Functions.Triggers;
+
+/// <summary>How a function is triggered.</summary>
+public enum TriggerKind
+{
+    Http,
+    Queue,
+    Timer,
+}
+
+/// <summary>
+/// One function of the app as the Azure Functions host sees it (<c>functions/&lt;Name&gt;/function.json</c>).
+/// HTTP functions are forwarded with their path; queue and timer functions arrive as <c>POST /&lt;Name&gt;</c>.
+/// </summary>
+/// <param name="Route">HTTP route (host.json sets routePrefix to empty, so routes carry their own <c>api/</c>).</param>
+/// <param name="AuthLevel">HTTP: anonymous (webhooks verify signatures) or function (the status API).</param>
+/// <param name="QueueName">Queue trigger: the queue.</param>
+/// <param name="Schedule">Timer trigger: NCRONTAB with seconds, or an <c>%AppSetting%</c> holding it.</param>
+public sealed record FunctionDefinition(
+    string Name,
+    TriggerKind Trigger,
+    string? Route = null,
+    IReadOnlyList<string>? Methods = null,
+    string? AuthLevel = null,
+    string? QueueName = null,
+    string? Schedule = null);
+
+/// <summary>Every function of the app. The function.json files are checked against this list by a test.</summary>
+public static class FunctionCatalog
+{
+    public const string EngineControl = "EngineControl";
+    public const string EngineWorkItems = "EngineWorkItems";
+    public const string WebhookDeliveries = "WebhookDeliveries";
+    public const string PlatformRefresh = "PlatformRefresh";
+
+    /// <summary>Default NCRONTAB schedule of <see cref="PlatformRefresh"/> (every minute), overridable with FLEETFUNCTIONS_PlatformRefreshSchedule.</summary>
+    public const string PlatformRefreshSchedule = "0 */1 * * * *";
+
+    public static IReadOnlyList<FunctionDefinition> All { get; } =
+    [
+        new("Webhooks", TriggerKind.Http, "api/webhooks/{provider}", ["post"], "anonymous"),
+        new("Deliveries", TriggerKind.Http, "api/deliveries/{provider}/{deliveryId}", ["get"], "function"),
+        new("Health", TriggerKind.Http, "api/healthz", ["get"], "anonymous"),
+        new("Fleets", TriggerKind.Http, "api/fleets/{name?}", ["get"], "function"),
+        new("Clusters", TriggerKind.Http, "api/clusters/{name}", ["get"], "function"),
+        new("Rollouts", TriggerKind.Http, "api/rollouts/{instanceId?}", ["get"], "function"),
+        new("RolloutDecision", TriggerKind.Http, "api/rollouts/{instanceId}/{decision}", ["post"], "function"),
+        new("DurableTaskApi", TriggerKind.Http, "api/durabletask/{*path}", ["get", "post", "delete"], "function"),
+        new(EngineControl, TriggerKind.Queue, QueueName: "fleethub-control"),
+        new(EngineWorkItems, TriggerKind.Queue, QueueName: "fleethub-workitems"),
+        new(WebhookDeliveries, TriggerKind.Queue, QueueName: "webhook-deliveries"),
+        new(PlatformRefresh, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_PlatformRefreshSchedule%"),
+    ];
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FleetFunctions.Orchestrations.Engine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace FleetFunctions.Functions.Triggers;
+
+/// <summary>
+/// Custom-handler invocations: the Functions host posts each queue and timer trigger to <c>POST /&lt;FunctionName&gt;</c>
+/// with <c>{"Data": {binding: value}, "Metadata": {...}}</c> and expects <c>{"Outputs": {}, "Logs": [], "ReturnValue": …}</c>.
+/// A non-2xx answer makes the host retry a queue message and, after maxDequeueCount, move it to the poison queue.
+/// </summary>
+internal static class InvocationEndpoints
+{
+    public static IEndpointRouteBuilder MapInvocations(this IEndpointRouteBuilder app)
+    {
+        foreach (var function in FunctionCatalog.All.Where(f => f.Trigger != TriggerKind.Http))
+        {
+            app.MapPost("/" + function.Name, (HttpRequest request, FunctionHandlers handlers, CancellationToken cancellationToken) =>
+                InvokeAsync(function, request, handlers, cancellationToken));
+        }
+
+        return app;
+    }
+
+    private static async Task<IResult> InvokeAsync(FunctionDefinition function, HttpRequest request, FunctionHandlers handlers, CancellationToken cancellationToken)
+    {
+        JsonObject payload;
+        try
+        {
+            payload = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) as JsonObject
+                ?? throw new JsonException("the body is not a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            return Reply(MessageHandlingResult.Failure($"{function.Name}: the invocation body is not the Functions host's JSON ({ex.Message})"), StatusCodes.Status400BadRequest);
+        }
+
+        MessageHandlingResult result;
+        if (function.Trigger == TriggerKind.Timer)
+        {
+            result = await handlers.HandleTimerAsync(function.Name, cancellationToken);
+        }
+        else
+        {
+            var data = payload["Data"] as JsonObject;
+            var value = data?.FirstOrDefault().Value;
+            if (value is null)
+            {
+                return Reply(MessageHandlingResult.Failure($"{function.Name}: the invocation carries no queue message in Data"), StatusCodes.Status400BadRequest);
+            }
+
+            // The host passes the message as a JSON string; accept a JSON value too (messages that are JSON objects).
+            var message = value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
+            var metadata = payload["Metadata"] as JsonObject;
+            var dequeueCount = metadata?["DequeueCount"] is { } count && long.TryParse(count.ToString(), out var n) ? n : 1;
+            var id = metadata?["Id"]?.ToString();
+            result = await handlers.HandleQueueMessageAsync(function.Name, function.QueueName!, message, dequeueCount, id, cancellationToken);
+        }
+
+        return Reply(result, result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError);
+    }
+
+    private static IResult Reply(MessageHandlingResult result, int status) =>
+        Results.Json(new
+        {
+            Outputs = new Dictionary<string, object>(),
+            Logs = result.Succeeded ? Array.Empty<string>() : [result.Error ?? "failed"],
+            ReturnValue = result.Succeeded ? "ok" : result.Error,
+        }, statusCode: status);
+}

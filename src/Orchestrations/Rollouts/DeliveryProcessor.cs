@@ -1,0 +1,154 @@
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Rendering;
+using FleetFunctions.Core.Secrets;
+using FleetFunctions.Core.Sources;
+using FleetFunctions.Core.Webhooks;
+using FleetFunctions.Orchestrations.Engine.Client;
+using GitRepositories = FleetFunctions.Core.Sources.GitSource;
+
+namespace FleetFunctions.Orchestrations.Rollouts;
+
+/// <summary>
+/// Processes a recorded webhook delivery, off the request path: for each pushed commit, finds the fleets whose
+/// inputs the push changed (the diff between the old and new commit against each fleet's folders, following
+/// kustomization references), adds the fleets those depend on, and starts one rollout per (fleet, commit).
+/// Idempotent: a delivery already processed is skipped and a rollout that already exists is not started again.
+/// </summary>
+public sealed class DeliveryProcessor(
+    DeliveryStore deliveries,
+    IPlatformProvider platform,
+    GitRepositories git,
+    ISecretStore secrets,
+    DurableClient client,
+    TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>Processes one queued delivery; throws on transient failures (Git or storage unreachable) so the message is retried.</summary>
+    /// <param name="isLastAttempt">When true a failure is recorded on the delivery before it is rethrown (the message goes to the poison queue).</param>
+    public async Task<DeliveryRecord?> ProcessAsync(DeliveryMessage message, bool isLastAttempt = false, CancellationToken cancellationToken = default)
+    {
+        var record = await deliveries.GetAsync(message.Provider, message.DeliveryId, cancellationToken);
+        if (record is null || record.Status is DeliveryStatus.Processed or DeliveryStatus.Ignored)
+        {
+            return record;
+        }
+
+        try
+        {
+            var processed = await ResolveAndStartAsync(record, cancellationToken);
+            await deliveries.UpdateAsync(processed, cancellationToken);
+            return processed;
+        }
+        catch (Exception ex) when (isLastAttempt && ex is not OperationCanceledException)
+        {
+            await deliveries.UpdateAsync(record with { Status = DeliveryStatus.Failed, Message = $"processing failed for good: {ex.Message}" }, cancellationToken);
+            throw;
+        }
+    }
+
+    private async Task<DeliveryRecord> ResolveAndStartAsync(DeliveryRecord record, CancellationToken cancellationToken)
+    {
+        var started = new List<CandidateRollout>();
+        var skipped = new List<string>();
+        if (platform is GitPlatformProvider platformRepository)
+        {
+            // The push may come with (or after) a change to the fleets themselves: read the platform's head first.
+            try
+            {
+                await platformRepository.RefreshAsync(cancellationToken);
+            }
+            catch (ResourceValidationException ex)
+            {
+                skipped.Add($"the platform repository's head is invalid, so the configuration in force was used ({ex.Message})");
+            }
+        }
+
+        var snapshot = await platform.GetCurrentAsync(cancellationToken);
+        foreach (var sourceName in record.Sources)
+        {
+            if (!snapshot.Config.Sources.TryGetValue(sourceName, out var source))
+            {
+                skipped.Add($"GitSource/{sourceName} no longer exists");
+                continue;
+            }
+
+            foreach (var update in record.Updates.Where(u => u.IsBranch && u.ShortName == source.Branch && u.After is not null))
+            {
+                var spec = await SpecAsync(source, cancellationToken);
+                var fleets = await TouchedFleetsAsync(snapshot.Config, source, spec, update, skipped, cancellationToken);
+                foreach (var fleet in fleets)
+                {
+                    started.Add(await StartAsync(fleet, update.After!, snapshot.Commit, cancellationToken));
+                }
+            }
+        }
+
+        var message = started.Count == 0
+            ? $"the push touches no fleet's files{(skipped.Count > 0 ? ": " + string.Join("; ", skipped) : string.Empty)}"
+            : $"started {started.Count} rollout(s){(skipped.Count > 0 ? "; not touched: " + string.Join("; ", skipped) : string.Empty)}";
+        return record with { Status = DeliveryStatus.Processed, Message = message, Rollouts = started, ReceivedAt = record.ReceivedAt };
+    }
+
+    private async Task<List<ClusterFleet>> TouchedFleetsAsync(
+        PlatformConfig config, Core.Fleet.GitSource source, GitSourceSpec spec, RefUpdate update, List<string> skipped, CancellationToken cancellationToken)
+    {
+        var following = config.FleetsFollowing(source).ToList();
+        var changed = update.Before is null ? null : await git.GetChangedPathsAsync(spec, update.Before, update.After!, cancellationToken);
+        var tree = await git.GetTreeAsync(spec, update.After!, cancellationToken);
+        var touched = new List<ClusterFleet>();
+        foreach (var fleet in following)
+        {
+            var paths = config.ClustersOf(fleet).Select(c => PlatformConfig.ResolvePath(fleet.Source, c)).DefaultIfEmpty(fleet.Source.Path).Distinct(StringComparer.Ordinal);
+            var inputs = paths.SelectMany(p => KustomizeInputs.Collect(tree.Directory, p)).ToHashSet(StringComparer.Ordinal);
+            if (changed is null || changed.Any(c => KustomizeInputs.Touches(inputs, c)))
+            {
+                touched.Add(fleet);
+            }
+            else
+            {
+                skipped.Add($"ClusterFleet/{fleet.Name} ({string.Join(", ", paths)})");
+            }
+        }
+
+        // A touched fleet waits for the fleets it depends on to roll out the same commit: start those too.
+        var byName = following.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        for (var i = 0; i < touched.Count; i++)
+        {
+            foreach (var dependency in touched[i].DependsOn)
+            {
+                if (byName.TryGetValue(dependency, out var needed) && !touched.Contains(needed))
+                {
+                    touched.Add(needed);
+                    skipped.RemoveAll(s => s.StartsWith($"ClusterFleet/{needed.Name} ", StringComparison.Ordinal));
+                }
+            }
+        }
+
+        return touched;
+    }
+
+    private async Task<CandidateRollout> StartAsync(ClusterFleet fleet, string commit, string? platformCommit, CancellationToken cancellationToken)
+    {
+        var id = RolloutInstanceId.For(fleet.Name, commit);
+        if (await client.GetInstanceAsync(id, cancellationToken: cancellationToken) is null)
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest(fleet.Name, commit, platformCommit),
+                new StartOrchestrationOptions(id) { IfRunning = OrchestrationIdReusePolicy.ReturnExisting }, cancellationToken);
+        }
+
+        return new CandidateRollout(fleet.Name, commit, id);
+    }
+
+    private async Task<GitSourceSpec> SpecAsync(Core.Fleet.GitSource source, CancellationToken cancellationToken)
+    {
+        GitCredentials? credentials = null;
+        if (source.SecretRef is { } secretRef && await secrets.GetAsync(secretRef.Name, cancellationToken) is { } secret)
+        {
+            var colon = secret.IndexOf(':', StringComparison.Ordinal);
+            credentials = colon > 0 ? new GitCredentials(secret[..colon], secret[(colon + 1)..]) : GitCredentials.FromToken(secret);
+        }
+
+        return new GitSourceSpec(source.Url, source.Branch, credentials);
+    }
+}

@@ -1,0 +1,154 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace FleetFunctions.Orchestrations.Rollouts;
+
+/// <summary>What is known about one fleet: its active rollout, its last good commit and its last rollout's outcome.</summary>
+public sealed record FleetState(
+    string Fleet,
+    string? ActiveInstance,
+    string? ActiveCommit,
+    string? LastGoodCommit,
+    string? LastGoodInstance,
+    DateTimeOffset? LastGoodAt,
+    string? LastRolloutInstance,
+    RolloutPhase? LastRolloutPhase,
+    string? LastRolloutReason,
+    DateTimeOffset? LastRolloutAt);
+
+/// <summary>
+/// Fleet state in an Azure Table (partition = fleet): a <c>state</c> row (active rollout, last good commit, last
+/// outcome) updated with ETag concurrency, and one <c>commit-&lt;sha&gt;</c> row per finished rollout, which
+/// <c>dependsOn</c> checks read.
+/// </summary>
+public sealed class FleetStateStore
+{
+    private const string StateRow = "state";
+    private readonly TableClient _table;
+    private int _created;
+
+    public FleetStateStore(string connectionString, string tableName = "fleetstate") => _table = new TableClient(connectionString, tableName);
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _created) == 0)
+        {
+            await _table.CreateIfNotExistsAsync(cancellationToken);
+            Volatile.Write(ref _created, 1);
+        }
+    }
+
+    public async Task<FleetState> GetAsync(string fleet, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, StateRow, cancellationToken: cancellationToken);
+        return response.HasValue ? FromEntity(response.Value!) : Empty(fleet);
+    }
+
+    /// <summary>Makes <paramref name="instanceId"/> the fleet's active rollout; returns the one it replaces (if another was active).</summary>
+    public async Task<FleetClaim> ClaimAsync(string fleet, string instanceId, string commit, CancellationToken cancellationToken = default)
+    {
+        return await UpdateAsync(fleet, state =>
+        {
+            var previous = state.ActiveInstance is { } active && active != instanceId ? active : null;
+            return (state with { ActiveInstance = instanceId, ActiveCommit = commit }, new FleetClaim(previous, state.LastGoodCommit));
+        }, cancellationToken);
+    }
+
+    /// <summary>Records how a rollout ended; a success becomes the last good commit. Releases the claim if still held.</summary>
+    public async Task RecordAsync(RecordInput input, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await UpdateAsync(input.Fleet, state =>
+        {
+            var next = state with
+            {
+                LastRolloutInstance = input.InstanceId,
+                LastRolloutPhase = input.Phase,
+                LastRolloutReason = input.Reason,
+                LastRolloutAt = now,
+            };
+            if (input.Phase == RolloutPhase.Succeeded)
+            {
+                next = next with { LastGoodCommit = input.Commit, LastGoodInstance = input.InstanceId, LastGoodAt = now };
+            }
+
+            if (state.ActiveInstance == input.InstanceId)
+            {
+                next = next with { ActiveInstance = null, ActiveCommit = null };
+            }
+
+            return (next, true);
+        }, cancellationToken);
+
+        await _table.UpsertEntityAsync(new TableEntity(input.Fleet, "commit-" + input.Commit)
+        {
+            ["Phase"] = input.Phase.ToString(),
+            ["InstanceId"] = input.InstanceId,
+            ["Reason"] = input.Reason,
+        }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>The phase a fleet's rollout of <paramref name="commit"/> ended in, or null when none has ended.</summary>
+    public async Task<RolloutPhase?> GetCommitPhaseAsync(string fleet, string commit, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, "commit-" + commit, cancellationToken: cancellationToken);
+        return response.HasValue && Enum.TryParse<RolloutPhase>(response.Value!.GetString("Phase"), out var phase) ? phase : null;
+    }
+
+    private async Task<T> UpdateAsync<T>(string fleet, Func<FleetState, (FleetState State, T Result)> change, CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync(cancellationToken);
+        while (true)
+        {
+            var response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, StateRow, cancellationToken: cancellationToken);
+            var current = response.HasValue ? FromEntity(response.Value!) : Empty(fleet);
+            var (next, result) = change(current);
+            var entity = ToEntity(next);
+            try
+            {
+                if (response.HasValue)
+                {
+                    await _table.UpdateEntityAsync(entity, response.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+                }
+                else
+                {
+                    await _table.AddEntityAsync(entity, cancellationToken);
+                }
+
+                return result;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                // Another rollout of this fleet changed the row first: read it again and re-apply the change.
+            }
+        }
+    }
+
+    private static FleetState Empty(string fleet) => new(fleet, null, null, null, null, null, null, null, null, null);
+
+    private static TableEntity ToEntity(FleetState state) => new(state.Fleet, StateRow)
+    {
+        ["ActiveInstance"] = state.ActiveInstance,
+        ["ActiveCommit"] = state.ActiveCommit,
+        ["LastGoodCommit"] = state.LastGoodCommit,
+        ["LastGoodInstance"] = state.LastGoodInstance,
+        ["LastGoodAt"] = state.LastGoodAt,
+        ["LastRolloutInstance"] = state.LastRolloutInstance,
+        ["LastRolloutPhase"] = state.LastRolloutPhase?.ToString(),
+        ["LastRolloutReason"] = state.LastRolloutReason,
+        ["LastRolloutAt"] = state.LastRolloutAt,
+    };
+
+    private static FleetState FromEntity(TableEntity e) => new(
+        e.PartitionKey,
+        e.GetString("ActiveInstance"),
+        e.GetString("ActiveCommit"),
+        e.GetString("LastGoodCommit"),
+        e.GetString("LastGoodInstance"),
+        e.GetDateTimeOffset("LastGoodAt"),
+        e.GetString("LastRolloutInstance"),
+        Enum.TryParse<RolloutPhase>(e.GetString("LastRolloutPhase"), out var phase) ? phase : null,
+        e.GetString("LastRolloutReason"),
+        e.GetDateTimeOffset("LastRolloutAt"));
+}

@@ -1,0 +1,102 @@
+using FleetFunctions.Core.Analysis;
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
+
+namespace FleetFunctions.Orchestrations.Rollouts;
+
+/// <summary>
+/// The activities of the rollout orchestrator: the only place rollouts touch Git, clusters, Prometheus and
+/// storage. Each is idempotent (they may run twice after a crash): planning is pure, reconcile is server-side
+/// apply, state writes are upserts keyed by fleet and commit.
+/// </summary>
+public sealed class RolloutActivities(
+    IPlatformProvider platform,
+    IClusterReconciler reconciler,
+    FleetStateStore fleets,
+    DurableClient client,
+    CanaryAnalyzer? analyzer = null,
+    TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>Registers every rollout activity on <paramref name="registry"/>.</summary>
+    public DurableTaskRegistry Register(DurableTaskRegistry registry) => registry
+        .AddActivity<RolloutRequest, RolloutPlan>(RolloutNames.PlanActivity, PlanAsync)
+        .AddActivity<ClaimInput, FleetClaim>(RolloutNames.ClaimActivity, (_, input, ct) => fleets.ClaimAsync(input.Fleet, input.InstanceId, input.Commit, ct))
+        .AddActivity<SupersedeInput, bool>(RolloutNames.SupersedeActivity, SupersedeAsync)
+        .AddActivity<string, bool>(RolloutNames.PhaseActivity, IsRunningAsync)
+        .AddActivity<DependencyInput, DependencyState>(RolloutNames.DependenciesActivity, CheckDependenciesAsync)
+        .AddActivity<ClusterReconcileInput, ClusterReconcileSummary>(RolloutNames.ReconcileActivity, (_, input, ct) => reconciler.ReconcileAsync(input, ct))
+        .AddActivity<AnalysisInput, AnalysisIteration>(RolloutNames.AnalyzeActivity, AnalyzeAsync)
+        .AddActivity<RecordInput, bool>(RolloutNames.RecordActivity, RecordAsync);
+
+    private async Task<RolloutPlan> PlanAsync(TaskActivityContext context, RolloutRequest request, CancellationToken cancellationToken)
+    {
+        var snapshot = request.PlatformCommit is { } commit
+            ? await platform.GetAtCommitAsync(commit, cancellationToken)
+            : await platform.GetCurrentAsync(cancellationToken);
+        if (!snapshot.Config.Fleets.TryGetValue(request.Fleet, out var fleet))
+        {
+            throw new RolloutPlanningException($"ClusterFleet/{request.Fleet} is not defined in the platform repository{(snapshot.Commit is { } c ? $" at {c}" : string.Empty)}");
+        }
+
+        return RolloutPlanner.Plan(snapshot.Config, fleet, request.Commit, snapshot.Commit);
+    }
+
+    private async Task<bool> SupersedeAsync(TaskActivityContext context, SupersedeInput input, CancellationToken cancellationToken)
+    {
+        var previous = await client.GetInstanceAsync(input.Previous, cancellationToken: cancellationToken);
+        if (previous is not { IsRunning: true })
+        {
+            return false;
+        }
+
+        await client.RaiseEventAsync(input.Previous, RolloutNames.SupersededEvent, new SupersededEvent(input.By), cancellationToken);
+        return true;
+    }
+
+    private async Task<bool> IsRunningAsync(TaskActivityContext context, string instanceId, CancellationToken cancellationToken) =>
+        await client.GetInstanceAsync(instanceId, cancellationToken: cancellationToken) is { IsRunning: true };
+
+    private async Task<DependencyState> CheckDependenciesAsync(TaskActivityContext context, DependencyInput input, CancellationToken cancellationToken)
+    {
+        var pending = new List<string>();
+        var failed = new List<string>();
+        foreach (var fleet in input.Fleets)
+        {
+            switch (await fleets.GetCommitPhaseAsync(fleet, input.Commit, cancellationToken))
+            {
+                case RolloutPhase.Succeeded:
+                    break;
+                case null:
+                    pending.Add(fleet);
+                    break;
+                default:
+                    failed.Add(fleet);
+                    break;
+            }
+        }
+
+        return new DependencyState(pending, failed);
+    }
+
+    private async Task<AnalysisIteration> AnalyzeAsync(TaskActivityContext context, AnalysisInput input, CancellationToken cancellationToken)
+    {
+        var at = new DateTimeOffset(DateTime.SpecifyKind(input.At, DateTimeKind.Utc));
+        if (analyzer is null)
+        {
+            return new AnalysisIteration(input.Index, at, MeasurementOutcome.Inconclusive,
+                [new MetricMeasurement("analysis", null, string.Empty, null, MeasurementOutcome.Inconclusive, "no Prometheus is configured (FLEETFUNCTIONS_PrometheusUrl); canary analysis cannot pass")]);
+        }
+
+        // Measure now rather than at the orchestration's clock: the activity may run a little later.
+        return await analyzer.MeasureAsync(input.Spec, input.Fleet, input.Clusters, input.Index, _time.GetUtcNow(), cancellationToken);
+    }
+
+    private async Task<bool> RecordAsync(TaskActivityContext context, RecordInput input, CancellationToken cancellationToken)
+    {
+        await fleets.RecordAsync(input, _time.GetUtcNow(), cancellationToken);
+        return true;
+    }
+}

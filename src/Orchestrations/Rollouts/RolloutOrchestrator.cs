@@ -1,0 +1,153 @@
+using FleetFunctions.Core.Analysis;
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Orchestrations.Engine;
+
+namespace FleetFunctions.Orchestrations.Rollouts;
+
+/// <summary>
+/// Rolls one commit out to one fleet: AllAtOnce, Progressive waves or Canary with analysis, with automatic
+/// rollback to the fleet's last good commit. One instance per (fleet, commit). Deterministic: every decision
+/// is taken from the plan (computed once by an activity) and from activity results in history.
+/// </summary>
+public static class RolloutOrchestrator
+{
+    /// <summary>Delay between attempts of a reconcile that failed transiently (unreachable cluster).</summary>
+    public static readonly TimeSpan TransientRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts per cluster for transient failures.</summary>
+    public const int TransientAttempts = 3;
+
+    /// <summary>How often dependencies and a superseded predecessor are polled.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a rollout waits for the fleets it depends on.</summary>
+    public static readonly TimeSpan DependencyTimeout = TimeSpan.FromHours(1);
+
+    public static Task<RolloutOutcome> RunAsync(TaskOrchestrationContext context, RolloutRequest request) =>
+        new RolloutRun(context, request).ExecuteAsync();
+
+    /// <summary>Registers the orchestrator (activities are registered by <see cref="RolloutActivities"/>).</summary>
+    public static DurableTaskRegistry AddRolloutOrchestrator(this DurableTaskRegistry registry) =>
+        registry.AddOrchestrator<RolloutRequest, RolloutOutcome>(RolloutNames.Orchestrator, RunAsync);
+}
+
+/// <summary>One execution of the rollout orchestrator; all state is local and rebuilt identically on replay.</summary>
+internal sealed partial class RolloutRun(TaskOrchestrationContext context, RolloutRequest request)
+{
+    private readonly List<PlannedCluster> _touched = [];
+    private RolloutPlan _plan = null!;
+    private RolloutStatus _status = null!;
+    private Task<SupersededEvent> _superseded = null!;
+    private Task<DecisionEvent> _abort = null!;
+
+    private enum Interrupt
+    {
+        None,
+        Aborted,
+        Superseded,
+    }
+
+    public async Task<RolloutOutcome> ExecuteAsync()
+    {
+        _superseded = context.WaitForExternalEvent<SupersededEvent>(RolloutNames.SupersededEvent);
+        _abort = context.WaitForExternalEvent<DecisionEvent>(RolloutNames.AbortEvent);
+        try
+        {
+            _plan = await context.CallActivityAsync<RolloutPlan>(RolloutNames.PlanActivity, request);
+        }
+        catch (TaskFailedException ex)
+        {
+            var reason = $"the rollout could not be planned: {ex.FailureDetails.ErrorMessage}";
+            context.SetCustomStatus(new { fleet = request.Fleet, commit = request.Commit, phase = RolloutPhase.Failed, message = reason });
+            return new RolloutOutcome(RolloutPhase.Failed, reason);
+        }
+
+        _status = InitialStatus();
+        Publish();
+
+        var claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit));
+        _status = _status with { LastGoodCommit = claim.LastGoodCommit };
+
+        if (_plan.DependsOn.Count > 0 && await WaitForDependenciesAsync() is { } dependencyOutcome)
+        {
+            return dependencyOutcome;
+        }
+
+        if (claim.Previous is { } previous && await WaitForPreviousAsync(previous) is { } previousOutcome)
+        {
+            return previousOutcome;
+        }
+
+        if (_plan.Waves.Count == 0)
+        {
+            return await FinishAsync(RolloutPhase.Succeeded, string.Join("; ", _plan.Warnings.DefaultIfEmpty("nothing to deploy")));
+        }
+
+        for (var i = 0; i < _plan.Waves.Count; i++)
+        {
+            var wave = _plan.Waves[i];
+            if (await CheckpointAsync() is { } interrupted)
+            {
+                return interrupted;
+            }
+
+            MoveTo(RolloutPhase.Applying, $"wave {wave.Index} ({wave.Name}): applying to {wave.Clusters.Count} cluster(s)");
+            _status = _status.WithWave(wave.Index, "Applying");
+            Publish();
+            var results = await ReconcileAllAsync(wave, _plan.Commit, rollback: false);
+            var failed = results.Where(r => !r.Succeeded).ToList();
+            _status = _status.WithWave(wave.Index, failed.Count == 0 ? "Healthy" : $"{failed.Count} failed");
+
+            var limit = wave.IsCanary ? 0 : wave.MaxFailures;
+            if (failed.Count > limit)
+            {
+                var reason = $"wave {wave.Index} ({wave.Name}): {failed.Count} cluster(s) failed, more than maxFailures {limit}: "
+                    + string.Join("; ", failed.Select(f => $"{f.Cluster}: {f.Message}"));
+                if (await OnFailureAsync(reason) is { } outcome)
+                {
+                    return outcome;
+                }
+            }
+
+            if (wave.IsCanary && _plan.Analysis is { } analysis && await AnalyzeCanaryAsync(wave, analysis) is { } analysisOutcome)
+            {
+                return analysisOutcome;
+            }
+
+            if (wave.IsCanary && _plan.Approval is { } approval && await AwaitApprovalAsync(approval) is { } approvalOutcome)
+            {
+                return approvalOutcome;
+            }
+
+            if (wave.SoakAfter > TimeSpan.Zero)
+            {
+                MoveTo(RolloutPhase.Soaking, $"wave {wave.Index} ({wave.Name}) is healthy; soaking for {GoDuration.Format(wave.SoakAfter)}");
+                Publish();
+                if (await WaitAsync(wave.SoakAfter) is var interrupt && interrupt != Interrupt.None)
+                {
+                    return await InterruptedAsync(interrupt);
+                }
+            }
+        }
+
+        return await FinishAsync(RolloutPhase.Succeeded, $"commit {Short(_plan.Commit)} is healthy on all {_plan.Clusters.Count()} cluster(s)");
+    }
+
+    private RolloutStatus InitialStatus() => new(
+        _plan.Fleet,
+        _plan.Commit,
+        _plan.Strategy,
+        RolloutPhase.Planning,
+        0,
+        _plan.Waves.Select(w => new WaveStatus(w.Index, w.Name, w.IsCanary, w.Clusters.Select(c => c.Name).ToList(), "Pending")).ToList(),
+        _plan.Waves.SelectMany(w => w.Clusters.Select(c => new ClusterStatus(c.Name, w.Index, ClusterRolloutState.Pending, "waiting for its wave"))).ToList(),
+        [],
+        "planned");
+
+    private void MoveTo(RolloutPhase phase, string message) =>
+        _status = _status with { Phase = _status.Phase == phase ? phase : RolloutPhases.Move(_status.Phase, phase), Message = message };
+
+    private void Publish() => context.SetCustomStatus(_status);
+
+    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
+}

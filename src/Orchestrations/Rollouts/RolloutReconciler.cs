@@ -1,0 +1,68 @@
+using FleetFunctions.Core.Apply;
+using FleetFunctions.Core.Health;
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Core.Secrets;
+using FleetFunctions.Core.Sources;
+
+namespace FleetFunctions.Orchestrations.Rollouts;
+
+/// <summary>Reconciles one cluster of a rollout and summarises the result for orchestration history.</summary>
+public interface IClusterReconciler
+{
+    Task<ClusterReconcileSummary> ReconcileAsync(ClusterReconcileInput input, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Runs the reconcile pipeline (source → render → validate → apply → prune → health) for one cluster at the
+/// rollout's commit, with the fleet's settings from the plan. Git credentials come from the secret store.
+/// </summary>
+public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStore secrets) : IClusterReconciler
+{
+    public async Task<ClusterReconcileSummary> ReconcileAsync(ClusterReconcileInput input, CancellationToken cancellationToken = default)
+    {
+        var settings = input.Settings;
+        GitCredentials? credentials = null;
+        if (settings.SourceSecretRef is { } secretName)
+        {
+            var secret = await secrets.GetAsync(secretName, cancellationToken);
+            if (secret is null)
+            {
+                return Failed(input, "Source", $"GitSource/{settings.SourceName}: secret '{secretName}' is not in the secret store (set {EnvironmentSecretStore.VariableFor(secretName)})", transient: false);
+            }
+
+            var colon = secret.IndexOf(':', StringComparison.Ordinal);
+            credentials = colon > 0 ? new GitCredentials(secret[..colon], secret[(colon + 1)..]) : GitCredentials.FromToken(secret);
+        }
+
+        var request = new ReconcileRequest(input.Cluster.Name, input.Fleet, new GitSourceSpec(settings.SourceUrl, settings.SourceBranch, credentials), input.Cluster.Path)
+        {
+            Commit = input.Commit,
+            Options = new ReconcileOptions
+            {
+                Prune = settings.Prune,
+                AllowEmpty = settings.AllowEmpty,
+                Apply = new ApplyOptions { Force = settings.Force, Recreate = settings.Recreate },
+                Health = new HealthOptions { Timeout = input.HealthTimeout },
+            },
+        };
+        var result = await reconciler.ReconcileAsync(request, cancellationToken);
+        var message = result.Succeeded
+            ? $"{(input.IsRollback ? "rolled back to" : "applied")} {Short(result.Commit)}: {result.Changes}"
+            : string.Join("; ", result.Errors.DefaultIfEmpty($"failed in {result.Phase}"));
+        return new ClusterReconcileSummary(
+            input.Cluster.Name,
+            result.Succeeded,
+            result.IsTransient,
+            result.Phase.ToString(),
+            message,
+            result.Changes.Count(ChangeAction.Created),
+            result.Changes.Count(ChangeAction.Configured),
+            result.Changes.Count(ChangeAction.Unchanged),
+            result.Pruned.Count(ChangeAction.Deleted));
+    }
+
+    private static ClusterReconcileSummary Failed(ClusterReconcileInput input, string phase, string message, bool transient) =>
+        new(input.Cluster.Name, false, transient, phase, message, 0, 0, 0, 0);
+
+    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
+}

@@ -1,0 +1,166 @@
+using FleetFunctions.Orchestrations.Rollouts;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Orchestrations.Tests.Rollouts;
+
+public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static readonly Dictionary<string, string> s_good = new() { ["variant"] = "good" };
+
+    [Fact]
+    public async Task AllAtOnce_ThreeClusters_AllHealthyAndCommitRecordedAsLastGood()
+    {
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good, s_good], Fleet("web", "rollout: {strategy: AllAtOnce}"));
+        var commit = h.CommitApp("example/web:1.1", "example/web:1.1");
+
+        var (outcome, status) = await h.RunAsync("web", commit);
+
+        Assert.Equal(RolloutPhase.Succeeded, outcome.Phase);
+        Assert.All(status.Clusters, c => Assert.Equal(ClusterRolloutState.Healthy, c.State));
+        Assert.All(status.Clusters, c => Assert.Equal(2, c.Created));
+        Assert.All(new[] { "c1", "c2", "c3" }, c => Assert.Equal("example/web:1.1", h.ImageOn(c)));
+        var state = await h.Fleets.GetAsync("web");
+        Assert.Equal(commit, state.LastGoodCommit);
+        Assert.Null(state.ActiveInstance);
+    }
+
+    [Fact]
+    public async Task Progressive_ClusterFailingInWave2_HaltsAndRollsBackWaves1And2()
+    {
+        Dictionary<string, string>[] labels = [s_good, new() { ["variant"] = "broken" }, s_good];
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
+            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}, {count: 1}, {count: 1}]}}"));
+        var good = h.CommitApp("example/web:1.0", "example/web:1.0");
+        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", good)).Outcome.Phase);
+        var bad = h.CommitApp("example/web:2.0", "example/web:2.0-broken");
+
+        var (outcome, status) = await h.RunAsync("web", bad);
+
+        Assert.Equal(RolloutPhase.RolledBack, outcome.Phase);
+        Assert.Contains("wave 1 (wave-2): 1 cluster(s) failed", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(ClusterRolloutState.RolledBack, status.Clusters.Single(c => c.Name == "c1").State);
+        Assert.Equal(ClusterRolloutState.RolledBack, status.Clusters.Single(c => c.Name == "c2").State);
+        Assert.Equal(ClusterRolloutState.Pending, status.Clusters.Single(c => c.Name == "c3").State);
+        Assert.Equal("example/web:1.0", h.ImageOn("c1"));
+        Assert.Equal("example/web:1.0", h.ImageOn("c2"));
+        Assert.Equal("example/web:1.0", h.ImageOn("c3"));
+        Assert.Equal(good, (await h.Fleets.GetAsync("web")).LastGoodCommit);
+    }
+
+    [Fact]
+    public async Task Progressive_PauseOnFailure_WaitsThenAbortRollsBack()
+    {
+        Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, s_good];
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
+            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}], onFailure: Pause}}"));
+        var good = h.CommitApp("example/web:1.0", "example/web:1.0");
+        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", good)).Outcome.Phase);
+        var bad = h.CommitApp("example/web:2.0", "example/web:2.0-broken");
+
+        var id = await h.StartAsync("web", bad);
+        var paused = await h.WaitForStatusAsync(id, s => s.Phase == RolloutPhase.Paused);
+        await h.Client.RaiseEventAsync(id, RolloutNames.AbortEvent, new DecisionEvent("alice", "broken image"));
+        var (outcome, _) = await h.WaitAsync(id);
+
+        Assert.Contains("paused", paused.Message, StringComparison.Ordinal);
+        Assert.Equal(RolloutPhase.RolledBack, outcome.Phase);
+        Assert.Contains("aborted by alice: broken image", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal("example/web:1.0", h.ImageOn("c1"));
+        Assert.Equal("example/web:1.0", h.ImageOn("c2"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Canary_ApprovalGate_ApprovePromotesAbortRollsBack(bool approve)
+    {
+        Dictionary<string, string>[] labels = [new() { ["variant"] = "good", ["canary"] = "true" }, s_good];
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels, withPrometheus: true, fleets: Fleet("web", """
+            rollout:
+                strategy: Canary
+                canary:
+                  selector: {matchLabels: {canary: "true"}}
+                  analysis: {interval: 200ms, iterations: 1, noData: Pass, metrics: [{name: none, query: "absent_metric_for_tests", max: 1}]}
+                  approval: {timeout: 10m}
+            """));
+        var first = h.CommitApp("example/web:1.0", "example/web:1.0");
+        var second = h.CommitApp("example/web:1.1", "example/web:1.1");
+        await WithoutPrometheusAnalysisPasses(h, first);
+
+        var id = await h.StartAsync("web", second);
+        await h.WaitForStatusAsync(id, s => s.Phase == RolloutPhase.AwaitingApproval);
+        Assert.Equal("example/web:1.1", h.ImageOn("c1"));
+        Assert.Equal("example/web:1.0", h.ImageOn("c2"));
+        await h.Client.RaiseEventAsync(id, approve ? RolloutNames.ApproveEvent : RolloutNames.AbortEvent, new DecisionEvent("bob"));
+        var (outcome, _) = await h.WaitAsync(id);
+
+        Assert.Equal(approve ? RolloutPhase.Succeeded : RolloutPhase.RolledBack, outcome.Phase);
+        Assert.Equal(approve ? "example/web:1.1" : "example/web:1.0", h.ImageOn("c1"));
+        Assert.Equal(approve ? "example/web:1.1" : "example/web:1.0", h.ImageOn("c2"));
+    }
+
+    [Fact]
+    public async Task NewerCommit_SupersedesTheRunningRolloutAtItsNextCheckpoint()
+    {
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good],
+            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}], soak: 10m}}"));
+        var older = h.CommitApp("example/web:1.0", "example/web:1.0");
+        var newer = h.CommitApp("example/web:1.1", "example/web:1.1");
+
+        var olderId = await h.StartAsync("web", older);
+        await h.WaitForStatusAsync(olderId, s => s.Phase == RolloutPhase.Soaking);
+        var newerId = await h.StartAsync("web", newer);
+        var (olderOutcome, olderStatus) = await h.WaitAsync(olderId);
+        var newerStatus = await h.WaitForStatusAsync(newerId, s => s.Phase == RolloutPhase.Soaking);
+
+        Assert.Equal(RolloutPhase.Superseded, olderOutcome.Phase);
+        Assert.Equal(newerId, olderOutcome.SupersededBy);
+        Assert.Equal(newerId, olderStatus.SupersededBy);
+        Assert.Equal(ClusterRolloutState.Pending, olderStatus.Clusters.Single(c => c.Name == "c2").State);
+        Assert.Equal(ClusterRolloutState.Healthy, newerStatus.Clusters.Single(c => c.Name == "c1").State);
+        Assert.Equal("example/web:1.1", h.ImageOn("c1"));
+        Assert.Null(h.ImageOn("c2"));
+        Assert.Equal(newerId, (await h.Fleets.GetAsync("web")).ActiveInstance);
+        await h.Client.TerminateAsync(newerId, "test done");
+    }
+
+    [Fact]
+    public async Task DependsOn_WaitsUntilTheDependencyRolledOutTheSameCommit()
+    {
+        var fleets = Fleet("base", "rollout: {strategy: AllAtOnce}") + "---\n" + Fleet("web", "rollout: {strategy: AllAtOnce}", "dependsOn: [base]");
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good], fleets);
+        var commit = h.CommitApp("example/web:1.0", "example/web:1.0");
+
+        var webId = await h.StartAsync("web", commit);
+        var waiting = await h.WaitForStatusAsync(webId, s => s.Phase == RolloutPhase.WaitingForDependencies);
+        Assert.Null(h.ImageOn("c1"));
+        var (baseOutcome, _) = await h.RunAsync("base", commit);
+        var (webOutcome, _) = await h.WaitAsync(webId);
+
+        Assert.Contains("ClusterFleet/base", waiting.Message, StringComparison.Ordinal);
+        Assert.Equal(RolloutPhase.Succeeded, baseOutcome.Phase);
+        Assert.Equal(RolloutPhase.Succeeded, webOutcome.Phase);
+    }
+
+    /// <summary>Rolls <paramref name="commit"/> out as the last good one (the analysis metric is absent from Prometheus and noData passes).</summary>
+    private static async Task WithoutPrometheusAnalysisPasses(RolloutHarness h, string commit)
+    {
+        var id = await h.StartAsync("web", commit);
+        await h.WaitForStatusAsync(id, s => s.Phase == RolloutPhase.AwaitingApproval);
+        await h.Client.RaiseEventAsync(id, RolloutNames.ApproveEvent, new DecisionEvent("setup"));
+        Assert.Equal(RolloutPhase.Succeeded, (await h.WaitAsync(id)).Outcome.Phase);
+    }
+
+    private static string Fleet(string name, string rollout, string extra = "") => $"""
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: ClusterFleet
+        metadata: {"{"}name: {name}{"}"}
+        spec:
+          source: {"{"}gitSource: apps, path: "web/${"{"}cluster.labels.variant{"}"}"{"}"}
+          healthTimeout: 5s
+          {rollout}
+          {extra}
+
+        """;
+}
