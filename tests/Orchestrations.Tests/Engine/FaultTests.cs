@@ -1,0 +1,149 @@
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Worker;
+using FleetFunctions.Orchestrations.TestWorker;
+using FleetFunctions.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FleetFunctions.Orchestrations.Tests.Engine;
+
+/// <summary>The delivery guarantees under crashes, duplicates, competition and a storage restart.</summary>
+public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    private static readonly TimeSpan s_completion = TimeSpan.FromMinutes(4);
+
+    [Fact]
+    public async Task WorkerProcess_KilledAtRandomMoments_AllCompleteWithoutDuplicateResults()
+    {
+        var hubName = AzuriteFixture.NewName("k");
+        var hub = new DurableTaskHub(FaultWorkload.Options(azurite.ConnectionString, hubName));
+        await hub.CreateIfNotExistsAsync();
+        var client = new DurableClient(hub);
+        var worker = await WorkerProcess.StartAsync(azurite.ConnectionString, hubName);
+        try
+        {
+            var ids = await StartInstancesAsync(client, 20);
+            var seed = Environment.TickCount;
+            output.WriteLine($"kill schedule seed {seed}");
+            var random = new Random(seed);
+            for (var kill = 0; kill < 4; kill++)
+            {
+                await Task.Delay(random.Next(300, 2500));
+                worker.Kill();
+                worker.Dispose();
+                worker = await WorkerProcess.StartAsync(azurite.ConnectionString, hubName);
+            }
+
+            await AssertAllCorrectAsync(client, ids);
+        }
+        finally
+        {
+            worker.Dispose();
+            await hub.DeleteAsync();
+        }
+    }
+
+    [Fact]
+    public async Task EveryMessageDeliveredTwice_SameOutputsAndNoDuplicateResults()
+    {
+        var hubName = AzuriteFixture.NewName("d");
+        var hub = new DurableTaskHub(FaultWorkload.Options(azurite.ConnectionString, hubName, duplicate: true));
+        await using var worker = new DurableWorker(hub, FaultWorkload.Register(new DurableTaskRegistry()));
+        await worker.StartAsync();
+        try
+        {
+            var client = new DurableClient(hub);
+            await AssertAllCorrectAsync(client, await StartInstancesAsync(client, 10));
+        }
+        finally
+        {
+            await worker.StopAsync();
+            await hub.DeleteAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TwoWorkerProcesses_Competing_SameOutputsAndNoDuplicateResults()
+    {
+        var hubName = AzuriteFixture.NewName("c");
+        var hub = new DurableTaskHub(FaultWorkload.Options(azurite.ConnectionString, hubName));
+        await hub.CreateIfNotExistsAsync();
+        using var first = await WorkerProcess.StartAsync(azurite.ConnectionString, hubName);
+        using var second = await WorkerProcess.StartAsync(azurite.ConnectionString, hubName);
+        try
+        {
+            var client = new DurableClient(hub);
+            await AssertAllCorrectAsync(client, await StartInstancesAsync(client, 20));
+        }
+        finally
+        {
+            await hub.DeleteAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AzuriteRestartedMidRun_WorkResumes()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("azurite-engine-").FullName;
+        await using var server = await AzuriteServer.StartAsync(dataDirectory);
+        var hub = new DurableTaskHub(FaultWorkload.Options(server.ConnectionString, "restart"));
+        await using var worker = new DurableWorker(hub, FaultWorkload.Register(new DurableTaskRegistry()));
+        await worker.StartAsync();
+        try
+        {
+            var client = new DurableClient(hub);
+            var ids = await StartInstancesAsync(client, 10);
+            await Task.Delay(1500);
+            await server.RestartAsync();
+            await AssertAllCorrectAsync(client, ids);
+        }
+        finally
+        {
+            await worker.StopAsync();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    private static async Task<List<(string Id, int N)>> StartInstancesAsync(DurableClient client, int count)
+    {
+        var ids = new List<(string, int)>();
+        for (var n = 0; n < count; n++)
+        {
+            ids.Add((await client.ScheduleNewOrchestrationInstanceAsync(FaultWorkload.Orchestrator, n, new StartOrchestrationOptions($"fault-{n}")), n));
+        }
+
+        return ids;
+    }
+
+    private async Task AssertAllCorrectAsync(DurableClient client, IReadOnlyList<(string Id, int N)> ids)
+    {
+        using var cts = new CancellationTokenSource(s_completion);
+        foreach (var (id, n) in ids)
+        {
+            OrchestrationMetadata result;
+            try
+            {
+                result = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                var status = await client.GetInstanceAsync(id, true, true);
+                throw new TimeoutException($"{id} did not finish: {status?.RuntimeStatus}; history: {string.Join(", ", status?.History?.Select(e => $"{e.EventType}#{e.EventId}/{e.TaskScheduledId}") ?? [])}");
+            }
+
+            EngineHarness.AssertCompleted(result);
+            Assert.Equal(FaultWorkload.Expected(n), result.ReadOutputAs<long>());
+            foreach (var instance in new[] { id, $"{id}:0008" })
+            {
+                var history = (await client.GetInstanceAsync(instance, includeHistory: true))!.History!;
+                var completions = history.Where(e => e.IsCompletionEvent).Select(e => e.TaskScheduledId).ToList();
+                Assert.Equal(completions.Count, completions.Distinct().Count());
+                Assert.Equal(history.Count(e => e.IsSchedulingEvent), completions.Count);
+            }
+        }
+
+        output.WriteLine($"{ids.Count} instances completed with the right outputs");
+    }
+}

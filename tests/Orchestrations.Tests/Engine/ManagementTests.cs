@@ -1,0 +1,141 @@
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Orchestrations.Tests.Engine;
+
+public sealed class ManagementTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static void RegisterWaiter(DurableTaskRegistry r) => r
+        .AddOrchestrator<object?, string>("Waiter", async (ctx, _) =>
+        {
+            ctx.SetCustomStatus("waiting");
+            return await ctx.WaitForExternalEvent<string>("Go");
+        })
+        .AddOrchestrator<int, int>("Quick", (_, x) => Task.FromResult(x));
+
+    [Fact]
+    public async Task Terminate_WaitingInstance_TerminatedWithReason()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, RegisterWaiter);
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Waiter");
+        await h.WaitForStatusAsync(id, s => s.SerializedCustomStatus is not null);
+
+        await h.Client.TerminateAsync(id, "operator stopped it");
+        var result = await h.WaitAsync(id);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, result.RuntimeStatus);
+        Assert.Equal("operator stopped it", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task SuspendResume_EventWhileSuspended_ParkedThenDeliveredOnResume()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, RegisterWaiter);
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Waiter");
+        await h.WaitForStatusAsync(id, s => s.SerializedCustomStatus is not null);
+
+        await h.Client.SuspendAsync(id, "maintenance");
+        await h.WaitForStatusAsync(id, s => s.RuntimeStatus == OrchestrationRuntimeStatus.Suspended);
+        await h.Client.RaiseEventAsync(id, "Go", "later");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await h.Hub.Store.CountRowsAsync(id, "i-", default) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(OrchestrationRuntimeStatus.Suspended, (await h.Client.GetInstanceAsync(id))!.RuntimeStatus);
+        await h.Client.ResumeAsync(id, "done");
+        var result = await h.WaitAsync(id);
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal("later", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task Schedule_SameIdWhileRunning_RejectsOrReturnsExisting()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, RegisterWaiter);
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Waiter", options: new StartOrchestrationOptions("fleet-a@abc123"));
+
+        var rejected = await Assert.ThrowsAsync<OrchestrationAlreadyExistsException>(() =>
+            h.Client.ScheduleNewOrchestrationInstanceAsync("Waiter", options: new StartOrchestrationOptions("fleet-a@abc123")));
+        var existing = await h.Client.ScheduleNewOrchestrationInstanceAsync("Waiter",
+            options: new StartOrchestrationOptions("fleet-a@abc123") { IfRunning = OrchestrationIdReusePolicy.ReturnExisting });
+
+        Assert.Equal("fleet-a@abc123", rejected.InstanceId);
+        Assert.Equal(id, existing);
+        await h.Client.RaiseEventAsync(id, "Go", "first");
+        var first = await h.WaitAsync(id);
+        Assert.Equal("first", first.ReadOutputAs<string>());
+
+        // A finished instance is replaced by a new execution.
+        await h.Client.ScheduleNewOrchestrationInstanceAsync("Waiter", options: new StartOrchestrationOptions(id));
+        await h.WaitForStatusAsync(id, s => s.RuntimeStatus == OrchestrationRuntimeStatus.Running && s.ExecutionId != first.ExecutionId && s.SerializedCustomStatus is not null);
+        await h.Client.RaiseEventAsync(id, "Go", "second");
+        Assert.Equal("second", (await h.WaitAsync(id)).ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task Purge_FinishedInstance_DeletesEverything_RunningInstanceRefused()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, RegisterWaiter);
+        var done = await h.RunAsync("Quick", 7);
+        var running = await h.Client.ScheduleNewOrchestrationInstanceAsync("Waiter");
+        await h.WaitForStatusAsync(running, s => s.SerializedCustomStatus is not null);
+
+        var purged = await h.Client.PurgeInstanceAsync(done.InstanceId);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => h.Client.PurgeInstanceAsync(running));
+
+        Assert.Equal(1, purged.PurgedInstanceCount);
+        Assert.Null(await h.Client.GetInstanceAsync(done.InstanceId));
+        Assert.Equal(0, await h.Hub.Store.CountRowsAsync(done.InstanceId, "h-", default));
+        Assert.Equal(0, (await h.Client.PurgeInstanceAsync(done.InstanceId)).PurgedInstanceCount);
+        Assert.NotNull(await h.Client.GetInstanceAsync(running));
+    }
+
+    [Fact]
+    public async Task QueryAndPurgeByFilter_SevenInstances_PagesThroughAllAndPurgesFinished()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, RegisterWaiter);
+        var ids = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add(await h.Client.ScheduleNewOrchestrationInstanceAsync("Quick", i));
+        }
+
+        foreach (var id in ids)
+        {
+            await h.WaitAsync(id);
+        }
+
+        var waiting = await h.Client.ScheduleNewOrchestrationInstanceAsync("Waiter");
+        await h.WaitForStatusAsync(waiting, s => s.SerializedCustomStatus is not null);
+
+        var seen = new List<string>();
+        var pages = 0;
+        string? token = null;
+        do
+        {
+            var page = await h.Client.QueryInstancesAsync(new OrchestrationQuery
+            {
+                Statuses = [OrchestrationRuntimeStatus.Completed], NamePrefix = "Qu", PageSize = 3, ContinuationToken = token, FetchInputsAndOutputs = true,
+            });
+            Assert.True(page.Instances.Count <= 3);
+            seen.AddRange(page.Instances.Select(i => i.InstanceId));
+            token = page.ContinuationToken;
+            pages++;
+        }
+        while (token is not null);
+
+        Assert.Equal(ids.Order(), seen.Order());
+        Assert.True(pages >= 3, $"{pages} pages");
+        var running = await h.Client.QueryInstancesAsync(new OrchestrationQuery { Statuses = [OrchestrationRuntimeStatus.Running] });
+        Assert.Equal(waiting, Assert.Single(running.Instances).InstanceId);
+
+        var purged = await h.Client.PurgeInstancesAsync(new PurgeInstancesFilter(CreatedFrom: DateTime.UtcNow.AddHours(-1)));
+        Assert.Equal(7, purged.PurgedInstanceCount);
+        Assert.NotNull(await h.Client.GetInstanceAsync(waiting));
+    }
+}

@@ -1,0 +1,80 @@
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Orchestrations.Tests.Engine;
+
+/// <summary>The queue-trigger entry point, driven the way the Functions host drives it: receive, call, delete on success.</summary>
+public sealed class MessageHandlerTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static DurableTaskRegistry Registry() => new DurableTaskRegistry()
+        .AddActivity<int, int>("Square", x => x * x)
+        .AddOrchestrator<int, int>("SumSquares", async (ctx, n) =>
+        {
+            var parts = await Task.WhenAll(Enumerable.Range(1, n).Select(i => ctx.CallActivityAsync<int>("Square", i)));
+            await ctx.CreateTimer(ctx.CurrentUtcDateTime.AddSeconds(1), CancellationToken.None);
+            return parts.Sum();
+        });
+
+    [Fact]
+    public async Task HandleMessage_HostDrivenQueues_RunsOrchestrationToCompletion()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, _ => { }, startWorker: false);
+        var handler = new DurableMessageHandler(h.Hub, Registry());
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("SumSquares", 5);
+
+        using var cts = new CancellationTokenSource(EngineHarness.Timeout);
+        var calls = 0;
+        while ((await h.Client.GetInstanceAsync(id))!.IsRunning)
+        {
+            foreach (var queue in new[] { h.Hub.ControlQueue, h.Hub.WorkItemQueue })
+            {
+                foreach (var message in (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30), cts.Token)).Value)
+                {
+                    calls++;
+                    var result = await handler.HandleMessageAsync(queue.Name, message.MessageText, message.DequeueCount, message.MessageId, cts.Token);
+                    Assert.True(result.Succeeded, result.Error);
+                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cts.Token);
+                }
+            }
+
+            await Task.Delay(50, cts.Token);
+        }
+
+        var final = await h.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        EngineHarness.AssertCompleted(final!);
+        Assert.Equal(55, final!.ReadOutputAs<int>());
+        Assert.True(calls >= 7, $"{calls} messages handled");
+    }
+
+    [Fact]
+    public async Task HandleMessage_FailingMessage_FailureUntilLastAttemptThenParked()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, _ => { }, o => o with { MaxDequeueCount = 2 }, startWorker: false);
+        var handler = new DurableMessageHandler(h.Hub, new DurableTaskRegistry().AddOrchestrator<int, int>("Echo", (_, x) => Task.FromResult(x)));
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Echo", 1, new Orchestrations.Engine.Client.StartOrchestrationOptions { StartAt = DateTime.UtcNow.AddHours(1) });
+        var broken = new TaskMessage
+        {
+            Id = "m1",
+            InstanceId = id,
+            ExecutionId = "x",
+            Event = new HistoryEvent { EventType = HistoryEventType.ExecutionStarted, Timestamp = DateTime.UtcNow, Name = "Echo", Input = PayloadStore.ReferencePrefix + "gone", ExecutionId = "x" },
+        };
+        var state = (await h.Hub.Store.ReadStateAsync(id, default))!.Value;
+        broken = broken with { ExecutionId = state.State.ExecutionId, Event = broken.Event with { ExecutionId = state.State.ExecutionId } };
+
+        var first = await handler.HandleMessageAsync(h.Hub.ControlQueueName, broken.ToJson(), 1, "q1");
+        var last = await handler.HandleMessageAsync(h.Hub.ControlQueueName, broken.ToJson(), 2, "q1");
+        var wrongQueue = await handler.HandleMessageAsync("elsewhere", broken.ToJson(), 1);
+
+        Assert.False(first.Succeeded);
+        Assert.Contains("gone", first.Error, StringComparison.Ordinal);
+        Assert.True(last.Succeeded);
+        Assert.False(wrongQueue.Succeeded);
+        var status = await h.Client.GetInstanceAsync(id);
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, status!.RuntimeStatus);
+        Assert.Equal("PoisonMessage", status.FailureDetails!.ErrorType);
+    }
+}
