@@ -71,6 +71,50 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     }
 
     [Theory]
+    [InlineData("example/web:1.1", RolloutPhase.Succeeded)]
+    [InlineData("example/web:1.1-bad", RolloutPhase.RolledBack)]
+    public async Task Canary_AnalysisOfSimulatorMetricsInPrometheus_PromotesGoodImageRollsBackBadImage(string image, RolloutPhase expected)
+    {
+        Dictionary<string, string>[] labels = [new() { ["variant"] = "good", ["canary"] = "true" }, s_good];
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels, withPrometheus: true, fleets: Fleet("web", """
+            rollout:
+                strategy: Canary
+                canary:
+                  selector: {matchLabels: {canary: "true"}}
+                  analysis:
+                    interval: 2s
+                    iterations: 4
+                    failureLimit: 0
+                    inconclusiveLimit: 2
+                    metrics:
+                      - name: error-ratio
+                        query: sum(rate(fleet_sim_http_requests_total{cluster="${cluster}",code="500"}[4s])) / sum(rate(fleet_sim_http_requests_total{cluster="${cluster}"}[4s]))
+                        max: 0.1
+            """));
+        var good = h.CommitApp("example/web:1.0", "example/web:1.0");
+        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", good)).Outcome.Phase);
+        var next = h.CommitApp(image, image);
+
+        var (outcome, status) = await h.RunAsync("web", next);
+
+        Assert.Equal(expected, outcome.Phase);
+        Assert.NotEmpty(status.Analysis);
+        Assert.All(status.Analysis.SelectMany(i => i.Measurements), m => Assert.Equal("c1", m.Cluster));
+        if (expected == RolloutPhase.Succeeded)
+        {
+            Assert.Equal(image, h.ImageOn("c2"));
+            Assert.DoesNotContain(status.Analysis, i => i.Outcome == Core.Analysis.MeasurementOutcome.Failed);
+        }
+        else
+        {
+            Assert.Contains("canary analysis failed", outcome.Reason, StringComparison.Ordinal);
+            Assert.Contains(status.Analysis, i => i.Measurements.Any(m => m.Value > 0.1));
+            Assert.Equal("example/web:1.0", h.ImageOn("c1"));
+            Assert.Equal("example/web:1.0", h.ImageOn("c2"));
+        }
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task Canary_ApprovalGate_ApprovePromotesAbortRollsBack(bool approve)
