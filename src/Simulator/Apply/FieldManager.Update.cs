@@ -27,9 +27,7 @@ internal sealed partial class FieldManager
         var apiVersion = TextAt(updated, "apiVersion");
         var kind = TextAt(updated, "kind");
         var schema = KubernetesSchemas.ForKind(apiVersion, kind);
-        var scope = subresource == "status"
-            ? StatusScope.Only
-            : options.HasStatusSubresource(apiVersion, kind) ? StatusScope.Excluded : StatusScope.Included;
+        var scope = ScopeOf(apiVersion, kind, subresource);
 
         var result = (JsonObject)updated.DeepClone();
         var sent = DetachManagedFields(result);
