@@ -56,9 +56,12 @@ internal sealed partial class FieldManager
 
         var comparison = Compare(live ?? KubernetesSchemas.EmptyObject(apiVersion, kind), result, schema, scope);
         var changed = comparison.Changed();
-        foreach (var entry in entries)
+        if (!changed.IsEmpty)
         {
-            entry.Changed |= entry.Set.ExceptWith(changed);
+            foreach (var entry in entries)
+            {
+                entry.Changed |= entry.Set.ExceptWith(changed);
+            }
         }
 
         RemoveFromOthers(entries, self: null, comparison.Removed);
@@ -88,7 +91,7 @@ internal sealed partial class FieldManager
             own.Changed = true;
         }
 
-        entries.RemoveAll(e => e.Set.IsEmpty);
+        entries.RemoveAll(e => e.IsEmpty);
         CapUpdateManagers(entries);
         WriteManagedFields(result, entries, detached);
         return result;

@@ -187,6 +187,35 @@ internal sealed class FieldSet
         return result;
     }
 
+    /// <summary>Whether every member of this set is also in <paramref name="other"/>.</summary>
+    public bool IsSubsetOf(FieldSet other)
+    {
+        if (IsMember && !other.IsMember)
+        {
+            return false;
+        }
+
+        if (children is null)
+        {
+            return true;
+        }
+
+        foreach (var (element, child) in children)
+        {
+            if (other.children is null || !other.children.TryGetValue(element, out var otherChild))
+            {
+                return false;
+            }
+
+            if (!child.IsSubsetOf(otherChild))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public bool SetEquals(FieldSet other)
     {
         if (IsMember != other.IsMember || ChildCount != other.ChildCount)

@@ -258,6 +258,7 @@ public sealed class FieldManagerApplyTests
         Assert.True(Owns(after, "flux", "Apply", "f:spec", "f:tags"));
         Assert.True(Owns(after, "other", "Apply", "f:spec", "f:nested", "f:y"));
     }
+
     [Fact]
     public void Apply_StatusSubresource_MergesAndOwnsOnlyStatus()
     {
