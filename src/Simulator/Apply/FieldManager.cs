@@ -93,7 +93,7 @@ internal sealed partial class FieldManager
             }
         }
 
-        if (conflicts.Count > 0 && !force)
+        if (conflicts.Count > 0 && !force && !ConflictsAllowedByLastApplied(live, manager, conflictSets, schema))
         {
             return new ApplyResult(null, [.. conflicts.OrderBy(c => c.Manager, StringComparer.Ordinal)]);
         }
@@ -129,6 +129,7 @@ internal sealed partial class FieldManager
             applier.Changed = true;
         }
 
+        SyncLastApplied(live, merged, applied, manager);
         var managersChanged = entries.RemoveAll(e => e.IsEmpty) > 0 | entries.Exists(e => e.Changed);
         if (live is not null && comparison.IsSame && !managersChanged && IsUnchanged(live, merged, entries))
         {
