@@ -52,21 +52,6 @@ internal sealed class FieldSet
     public FieldSet? GetChild(PathElement element) =>
         children is not null && children.TryGetValue(element, out var child) ? child : null;
 
-    public bool Has(ReadOnlySpan<PathElement> path)
-    {
-        var node = this;
-        foreach (var element in path)
-        {
-            node = node.GetChild(element);
-            if (node is null)
-            {
-                return false;
-            }
-        }
-
-        return node.IsMember;
-    }
-
     /// <summary>Removes the member at <paramref name="path"/> (not its descendants); prunes empty nodes.</summary>
     public void RemoveMember(ReadOnlySpan<PathElement> path)
     {

@@ -29,9 +29,8 @@ internal static class Pruner
                 continue;
             }
 
-            var named = !schema.IsMapKey(element.Name);
             var ownedChild = owned.Child(element);
-            if (IsMember(lastChild, named) && !IsMember(ownedChild, named))
+            if (IsMember(lastChild, named: true) && !IsMember(ownedChild, named: true))
             {
                 (remove ??= []).Add(element.Name);
             }
