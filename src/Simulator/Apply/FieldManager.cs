@@ -130,7 +130,7 @@ internal sealed partial class FieldManager
         }
 
         SyncLastApplied(live, merged, applied, manager);
-        var managersChanged = entries.RemoveAll(e => e.IsEmpty) > 0 | entries.Exists(e => e.Changed);
+        var managersChanged = entries.RemoveAll(e => e.IsEmpty) > 0 | CapUpdateManagers(entries) | entries.Exists(e => e.Changed);
         if (live is not null && comparison.IsSame && !managersChanged && IsUnchanged(live, merged, entries))
         {
             return new ApplyResult(merged, []);
