@@ -35,6 +35,12 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         {
             await WriteStatusAsync(context, ApiException.BadRequest($"invalid JSON in request body: {ex.Message}"));
         }
+        catch (InvalidOperationException ex)
+        {
+            // a body of the wrong JSON shape (e.g. a string where an object is expected) or a simulator defect:
+            // answer like kube-apiserver's InternalError, naming the request, instead of dropping the connection
+            await WriteStatusAsync(context, new ApiException(500, "InternalError", $"Internal error occurred: {context.Request.Method} {context.Request.Path}: {ex.Message}"));
+        }
     }
 
     public static async Task WriteStatusAsync(HttpContext context, ApiException error)

@@ -195,4 +195,16 @@ public sealed class FieldManagerListTests
         Assert.Equal(["A", "DUP"], Container(replaced)["env"]!.AsArray().Select(e => (string?)e!["name"]));
         Assert.Equal("2", (string?)Container(replaced)["env"]![1]!["value"]);
     }
+
+    [Fact]
+    public void Apply_LiveItemWithoutKey_KeptInPlace()
+    {
+        var live = fieldManager.Update(null, With(Deploy(), d => Container(d)["env"] = JsonNode.Parse("""[ { "value": "orphan" }, { "name": "A", "value": "1" } ]""")), "kubectl-create", T0);
+
+        var merged = Merged(fieldManager.Apply(live, With(Deploy(), d => Container(d)["env"] = JsonNode.Parse("""[ { "name": "B", "value": "2" } ]""")), "flux", force: false, T1));
+
+        AssertJsonEqual(
+            JsonNode.Parse("""[ { "value": "orphan" }, { "name": "A", "value": "1" }, { "name": "B", "value": "2" } ]"""),
+            Container(merged)["env"]);
+    }
 }
