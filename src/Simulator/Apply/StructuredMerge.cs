@@ -66,18 +66,18 @@ internal static class StructuredMerge
 
     private static JsonArray MergeList(JsonArray lhs, JsonArray rhs, TypeSchema schema)
     {
-        // Live lists may hold items with the same key (written by updates, which do not validate keys):
-        // such items stay as they are unless the configuration names their key, which then replaces them all.
+        // Live lists may hold items with the same key or without their key (written by updates, which do not
+        // validate keys): such items stay as they are unless the configuration names their key, which then
+        // replaces all items with that key.
         var lhsOrder = new List<KeyValuePair<PathElement, JsonNode?>>(lhs.Count);
         var lhsItems = new Dictionary<PathElement, JsonNode?>(lhs.Count);
         HashSet<PathElement>? duplicated = null;
-        foreach (var item in lhs)
+        for (var i = 0; i < lhs.Count; i++)
         {
-            if (ListItems.TryElement(schema, item, out _) is not { } element)
-            {
-                continue;
-            }
+            var item = lhs[i];
 
+            // An item without a usable key stays where it is: its position never matches a configuration item.
+            var element = ListItems.TryElement(schema, item, out _) ?? PathElement.AtIndex(i);
             if (!lhsItems.TryAdd(element, item))
             {
                 (duplicated ??= []).Add(element);
