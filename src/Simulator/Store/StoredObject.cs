@@ -19,6 +19,7 @@ internal sealed class StoredObject
         Namespace = ns;
         Name = name;
         Labels = labels;
+        Key = KeyOf(ns, name);
     }
 
     public byte[] Json { get; }
@@ -32,7 +33,8 @@ internal sealed class StoredObject
 
     public IReadOnlyDictionary<string, string> Labels { get; }
 
-    public string Key => Namespace.Length == 0 ? Name : $"{Namespace}/{Name}";
+    /// <summary>namespace/name, or name for cluster-scoped objects.</summary>
+    public string Key { get; }
 
     public static string KeyOf(string ns, string name) => ns.Length == 0 ? name : $"{ns}/{name}";
 
