@@ -77,7 +77,7 @@ internal sealed partial class FieldManager
         }
 
         metadata["managedFields"] = restored;
-        if (JsonNode.DeepEquals(live, merged))
+        if (CanonicalJson.Equal(live, merged))
         {
             return true;
         }
