@@ -138,9 +138,15 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
     {
         var (labels, fields) = Selectors(context);
         var (items, rv) = backend.List(type, ns, labels, fields);
-        return WantsTable(context)
-            ? WriteJsonAsync(context, Table(context, type, items, rv))
-            : WriteListAsync(context, type, items, rv);
+        var page = ListPage.Cut(items, context.Request.Query["limit"], context.Request.Query["continue"], rv);
+        if (WantsTable(context))
+        {
+            var table = Table(context, type, page.Items, rv);
+            page.Annotate(table["metadata"]!.AsObject());
+            return WriteJsonAsync(context, table);
+        }
+
+        return WriteListAsync(context, type, page.Items, rv, page);
     }
 
     private Task GetAsync(HttpContext context, ResourceType type, string ns, string name)
@@ -151,7 +157,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
             : WriteObjectAsync(context, type, obj, 200);
     }
 
-    private static async Task WriteListAsync(HttpContext context, ResourceType type, IReadOnlyList<StoredObject> items, long rv)
+    private static async Task WriteListAsync(HttpContext context, ResourceType type, IReadOnlyList<StoredObject> items, long rv, ListPage? page = null)
     {
         context.Response.StatusCode = 200;
         context.Response.ContentType = JsonContentType;
@@ -162,6 +168,12 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
             writer.WriteString("apiVersion", type.ApiVersion);
             writer.WriteStartObject("metadata");
             writer.WriteString("resourceVersion", rv.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (page?.Continue is { } token)
+            {
+                writer.WriteString("continue", token);
+                writer.WriteNumber("remainingItemCount", page.Remaining);
+            }
+
             writer.WriteEndObject();
             writer.WriteStartArray("items");
             foreach (var item in items)
