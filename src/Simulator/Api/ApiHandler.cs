@@ -103,6 +103,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
         var type = backend.Registry.Current.Find(request.Group, request.Version, request.Plural)
             ?? throw ApiException.NotFoundPath(path);
+        if (request.Subresource == ScaleSubresource && HasScale(type) && request.Name is not null && !request.WatchPath)
+        {
+            return ScaleAsync(context, type, request.Namespace ?? "", request.Name);
+        }
+
         if (request.Subresource is not null && (request.Subresource != "status" || !type.HasStatus))
         {
             throw ApiException.NotFoundPath(path);
