@@ -244,7 +244,13 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         }
 
         var contentType = context.Request.ContentType ?? "";
-        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
+        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return ProtobufBody.TryDecode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+                ?? throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml; protobuf only for core/v1 Namespace, ConfigMap, Secret and ServiceAccount (got \"{contentType}\")");
+        }
+
+        if (contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
         {
             throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got \"{contentType}\")");
         }
