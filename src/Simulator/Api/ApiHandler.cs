@@ -203,16 +203,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
     /// <summary>The stored JSON, with apiVersion rewritten when a CRD object is read through another served version.</summary>
     private static byte[] ForVersion(ResourceType type, StoredObject obj)
     {
-        if (type.Group.Length == 0 || !type.Group.Contains('.', StringComparison.Ordinal) || type.Group.EndsWith(".k8s.io", StringComparison.Ordinal))
-        {
-            return obj.Json;
-        }
-
-        var prefix = "\"apiVersion\":\""u8;
-        var span = obj.Json.AsSpan();
-        var at = span.IndexOf(prefix);
-        var expected = System.Text.Encoding.UTF8.GetBytes(type.ApiVersion + "\"");
-        if (at < 0 || span[(at + prefix.Length)..].StartsWith(expected))
+        if (obj.ApiVersion == type.ApiVersion)
         {
             return obj.Json;
         }

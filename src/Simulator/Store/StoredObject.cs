@@ -12,8 +12,9 @@ internal sealed class StoredObject
 {
     private static readonly IReadOnlyDictionary<string, string> s_noLabels = new Dictionary<string, string>();
 
-    private StoredObject(byte[] json, long resourceVersion, string ns, string name, IReadOnlyDictionary<string, string> labels)
+    private StoredObject(byte[] json, long resourceVersion, string apiVersion, string ns, string name, IReadOnlyDictionary<string, string> labels)
     {
+        ApiVersion = apiVersion;
         Json = json;
         ResourceVersion = resourceVersion;
         Namespace = ns;
@@ -25,6 +26,9 @@ internal sealed class StoredObject
     public byte[] Json { get; }
 
     public long ResourceVersion { get; }
+
+    /// <summary>The apiVersion the object was written with (custom resources may be read through another).</summary>
+    public string ApiVersion { get; }
 
     /// <summary>Namespace, empty for cluster-scoped objects.</summary>
     public string Namespace { get; }
@@ -60,6 +64,7 @@ internal sealed class StoredObject
         return new StoredObject(
             JsonSerializer.SerializeToUtf8Bytes(obj, JsonDefaults.Options),
             resourceVersion,
+            obj["apiVersion"]?.ToString() ?? "",
             metadata?["namespace"]?.GetValue<string>() ?? "",
             metadata?["name"]?.GetValue<string>() ?? "",
             labels);
