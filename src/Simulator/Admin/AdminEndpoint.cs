@@ -20,6 +20,10 @@ internal sealed class AdminEndpoint(FleetSimulator simulator)
         {
             await WriteAsync(context, new JsonObject { ["error"] = ex.Message }, ex.Code);
         }
+        catch (ArgumentException ex)
+        {
+            await WriteAsync(context, new JsonObject { ["error"] = ex.Message }, 400);
+        }
         catch (JsonException ex)
         {
             await WriteAsync(context, new JsonObject { ["error"] = $"invalid JSON body: {ex.Message}" }, 400);
@@ -130,7 +134,7 @@ internal sealed class AdminEndpoint(FleetSimulator simulator)
         await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, s_indented), context.RequestAborted);
     }
 
-    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_indented = new(Serialization.JsonDefaults.Options) { WriteIndented = true };
 
     private sealed class AdminError(int code, string message) : Exception(message)
     {

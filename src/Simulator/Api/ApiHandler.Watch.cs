@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using FleetFunctions.Simulator.Resources;
 using FleetFunctions.Simulator.Store;
 using Microsoft.AspNetCore.Http;
+using FleetFunctions.Simulator.Serialization;
 
 namespace FleetFunctions.Simulator.Api;
 
@@ -65,12 +66,16 @@ internal sealed partial class ApiHandler
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             deadline.CancelAfter(timeout);
             var initialPending = sendInitialEvents;
+            var asTable = WantsTable(context);
             var reader = watcher.Events;
             while (true)
             {
                 while (reader.TryRead(out var e))
                 {
-                    await WriteEventAsync(context, e.Type, ForVersion(type, e.Object));
+                    var json = asTable
+                        ? JsonSerializer.SerializeToUtf8Bytes(Table(context, type, [e.Object], e.Object.ResourceVersion), JsonDefaults.Options)
+                        : ForVersion(type, e.Object);
+                    await WriteEventAsync(context, e.Type, json);
                 }
 
                 if (initialPending)
@@ -89,6 +94,10 @@ internal sealed partial class ApiHandler
         catch (OperationCanceledException)
         {
             // timeoutSeconds elapsed or the client went away: the watch simply ends.
+        }
+        catch (IOException)
+        {
+            // the connection was reset while an event was being written
         }
         finally
         {
@@ -122,6 +131,6 @@ internal sealed partial class ApiHandler
         }
 
         var obj = new JsonObject { ["kind"] = type.Kind, ["apiVersion"] = type.ApiVersion, ["metadata"] = metadata };
-        return WriteEventAsync(context, WatchEvent.Bookmark, JsonSerializer.SerializeToUtf8Bytes(obj));
+        return WriteEventAsync(context, WatchEvent.Bookmark, JsonSerializer.SerializeToUtf8Bytes(obj, JsonDefaults.Options));
     }
 }

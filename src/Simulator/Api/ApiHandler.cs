@@ -27,9 +27,19 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         {
             await WriteStatusAsync(context, ApiException.BadRequest(ex.Message));
         }
+        catch (Apply.FieldManagerException ex)
+        {
+            await WriteStatusAsync(context, ApiException.BadRequest($"{context.Request.Path}: {ex.Message}"));
+        }
         catch (JsonException ex)
         {
             await WriteStatusAsync(context, ApiException.BadRequest($"invalid JSON in request body: {ex.Message}"));
+        }
+        catch (InvalidOperationException ex)
+        {
+            // a body of the wrong JSON shape (e.g. a string where an object is expected) or a simulator defect:
+            // answer like kube-apiserver's InternalError, naming the request, instead of dropping the connection
+            await WriteStatusAsync(context, new ApiException(500, "InternalError", $"Internal error occurred: {context.Request.Method} {context.Request.Path}: {ex.Message}"));
         }
     }
 
@@ -42,7 +52,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(error.ToStatus()), context.RequestAborted);
+        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(error.ToStatus(), JsonDefaults.Options), context.RequestAborted);
     }
 
     private Task DispatchAsync(HttpContext context)
@@ -93,6 +103,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
         var type = backend.Registry.Current.Find(request.Group, request.Version, request.Plural)
             ?? throw ApiException.NotFoundPath(path);
+        if (request.Subresource == ScaleSubresource && HasScale(type) && request.Name is not null && !request.WatchPath)
+        {
+            return ScaleAsync(context, type, request.Namespace ?? "", request.Name);
+        }
+
         if (request.Subresource is not null && (request.Subresource != "status" || !type.HasStatus))
         {
             throw ApiException.NotFoundPath(path);
@@ -114,7 +129,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         return (method, request.Name) switch
         {
             ("GET", null) => ListAsync(context, type, request.Namespace),
-            ("GET", { } name) => WriteObjectAsync(context, type, backend.Get(type, ns, name), 200),
+            ("GET", { } name) => GetAsync(context, type, ns, name),
             ("POST", null) => CreateAsync(context, type, ns),
             ("PUT", { } name) => ReplaceAsync(context, type, ns, name, request.Subresource),
             ("PATCH", { } name) => PatchAsync(context, type, ns, name, request.Subresource),
@@ -128,20 +143,42 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
     {
         var (labels, fields) = Selectors(context);
         var (items, rv) = backend.List(type, ns, labels, fields);
-        return WriteListAsync(context, type, items, rv);
+        var page = ListPage.Cut(items, context.Request.Query["limit"], context.Request.Query["continue"], rv);
+        if (WantsTable(context))
+        {
+            var table = Table(context, type, page.Items, rv);
+            page.Annotate(table["metadata"]!.AsObject());
+            return WriteJsonAsync(context, table);
+        }
+
+        return WriteListAsync(context, type, page.Items, rv, page);
     }
 
-    private static async Task WriteListAsync(HttpContext context, ResourceType type, IReadOnlyList<StoredObject> items, long rv)
+    private Task GetAsync(HttpContext context, ResourceType type, string ns, string name)
+    {
+        var obj = backend.Get(type, ns, name);
+        return WantsTable(context)
+            ? WriteJsonAsync(context, Table(context, type, [obj], obj.ResourceVersion))
+            : WriteObjectAsync(context, type, obj, 200);
+    }
+
+    private static async Task WriteListAsync(HttpContext context, ResourceType type, IReadOnlyList<StoredObject> items, long rv, ListPage? page = null)
     {
         context.Response.StatusCode = 200;
         context.Response.ContentType = JsonContentType;
-        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonDefaults.Writer))
         {
             writer.WriteStartObject();
             writer.WriteString("kind", type.ListKind);
             writer.WriteString("apiVersion", type.ApiVersion);
             writer.WriteStartObject("metadata");
             writer.WriteString("resourceVersion", rv.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (page?.Continue is { } token)
+            {
+                writer.WriteString("continue", token);
+                writer.WriteNumber("remainingItemCount", page.Remaining);
+            }
+
             writer.WriteEndObject();
             writer.WriteStartArray("items");
             foreach (var item in items)
@@ -166,30 +203,21 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
     /// <summary>The stored JSON, with apiVersion rewritten when a CRD object is read through another served version.</summary>
     private static byte[] ForVersion(ResourceType type, StoredObject obj)
     {
-        if (type.Group.Length == 0 || !type.Group.Contains('.', StringComparison.Ordinal) || type.Group.EndsWith(".k8s.io", StringComparison.Ordinal))
-        {
-            return obj.Json;
-        }
-
-        var prefix = "\"apiVersion\":\""u8;
-        var span = obj.Json.AsSpan();
-        var at = span.IndexOf(prefix);
-        var expected = System.Text.Encoding.UTF8.GetBytes(type.ApiVersion + "\"");
-        if (at < 0 || span[(at + prefix.Length)..].StartsWith(expected))
+        if (obj.ApiVersion == type.ApiVersion)
         {
             return obj.Json;
         }
 
         var json = obj.ToJsonObject();
         json["apiVersion"] = type.ApiVersion;
-        return JsonSerializer.SerializeToUtf8Bytes(json);
+        return JsonSerializer.SerializeToUtf8Bytes(json, JsonDefaults.Options);
     }
 
     private static async Task WriteJsonAsync(HttpContext context, JsonNode node, int code = 200)
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(node), context.RequestAborted);
+        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(node, JsonDefaults.Options), context.RequestAborted);
     }
 
     private static (LabelSelector Labels, FieldSelector Fields) Selectors(HttpContext context) =>
@@ -207,6 +235,17 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         }
 
         var contentType = context.Request.ContentType ?? "";
+        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return ProtobufBody.TryDecode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+                ?? throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml; protobuf only for core/v1 Namespace, ConfigMap, Secret and ServiceAccount (got \"{contentType}\")");
+        }
+
+        if (contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got \"{contentType}\")");
+        }
+
         return contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)
             ? YamlJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
             : JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));

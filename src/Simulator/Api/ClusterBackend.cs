@@ -14,15 +14,22 @@ namespace FleetFunctions.Simulator.Api;
 /// </summary>
 internal sealed partial class ClusterBackend
 {
-    private readonly FieldManager _fieldManager = new();
+    private readonly FieldManager _fieldManager;
     private readonly TimeProvider _clock;
     private long _requests;
     private long _writes;
+    private int _serviceIps = 8;
 
     public ClusterBackend(SimulatorOptions options, TimeProvider clock)
     {
         Options = options;
         _clock = clock;
+        _fieldManager = new FieldManager(new FieldManagerOptions
+        {
+            // built-in kinds from the table, custom resources from their CRD's subresources
+            HasStatusSubresource = (apiVersion, kind) =>
+                apiVersion is not null && kind is not null && Registry.Current.FindKind(apiVersion, kind)?.HasStatus == true,
+        });
         lock (Store.Sync)
         {
             SeedDefaults();
@@ -126,7 +133,7 @@ internal sealed partial class ClusterBackend
                 meta.Remove("generation");
             }
 
-            BeforeCommit(type, next);
+            BeforeCommit(type, next, liveJson);
             if (JsonNode.DeepEquals(next, liveJson))
             {
                 return new WriteResult(live, Created: false, Changed: false);
@@ -148,7 +155,7 @@ internal sealed partial class ClusterBackend
             }
 
             meta.Remove("resourceVersion");
-            BeforeCommit(type, next);
+            BeforeCommit(type, next, null);
         }
 
         if (dryRun)

@@ -14,7 +14,15 @@ namespace FleetFunctions.Simulator.Apply;
 /// <c>status</c> in the configuration and keeps the live one; Update does not record it, so the caller
 /// should copy the live status into the updated object as the API server does. Status writes go through
 /// <see cref="Update(JsonObject?, JsonObject, string, DateTimeOffset, string?)"/> with subresource
-/// <c>"status"</c>, which records only fields under <c>status</c>.
+/// <c>"status"</c>, which records only fields under <c>status</c> (Apply has the same overload).
+/// <para>
+/// Neither method modifies its inputs and results share no nodes with them, so the caller may pass stored
+/// objects directly. Merge rules come from <see cref="KubernetesSchemas"/> (built-in kinds of Kubernetes
+/// 1.32); custom resources merge objects per field and replace lists whole. Managed fields sent in an
+/// Update body are honoured (kubectl's client-side to server-side migration rewrites them with a JSON
+/// patch); an applied configuration's managed fields are ignored (the API server rejects them with 400
+/// <c>metadata.managedFields must be nil</c> before apply runs).
+/// </para>
 /// </remarks>
 internal sealed partial class FieldManager
 {
@@ -34,7 +42,15 @@ internal sealed partial class FieldManager
     /// Neither input is modified. Throws <see cref="FieldManagerException"/> when the configuration has an
     /// associative-list item without its key or two items with the same key (the API server's 400).
     /// </summary>
-    public ApplyResult Apply(JsonObject? live, JsonObject applied, string manager, bool force, DateTimeOffset now)
+    public ApplyResult Apply(JsonObject? live, JsonObject applied, string manager, bool force, DateTimeOffset now) =>
+        Apply(live, applied, manager, force, now, subresource: null);
+
+    /// <summary>
+    /// As <see cref="Apply(JsonObject?, JsonObject, string, bool, DateTimeOffset)"/>, through
+    /// <paramref name="subresource"/>: with <c>"status"</c> only the configuration's <c>status</c> is merged
+    /// and owned, by an Apply entry carrying <c>subresource: status</c> (kubectl <c>--subresource=status</c>).
+    /// </summary>
+    public ApplyResult Apply(JsonObject? live, JsonObject applied, string manager, bool force, DateTimeOffset now, string? subresource)
     {
         ArgumentNullException.ThrowIfNull(applied);
         ArgumentException.ThrowIfNullOrEmpty(manager);
@@ -42,9 +58,9 @@ internal sealed partial class FieldManager
         var apiVersion = TextAt(applied, "apiVersion");
         var kind = TextAt(applied, "kind");
         var schema = KubernetesSchemas.ForKind(apiVersion, kind);
-        var statusIsSubresource = options.HasStatusSubresource(apiVersion, kind);
+        var scope = ScopeOf(apiVersion, kind, subresource);
 
-        var config = WithoutServerOwnedParts(applied, statusIsSubresource);
+        var config = ConfigFor(applied, scope);
         var appliedSet = FieldSetBuilder.Build(config, schema);
 
         var merged = live is null ? new JsonObject() : (JsonObject)live.DeepClone();
@@ -53,28 +69,21 @@ internal sealed partial class FieldManager
         liveManagedFields?.Clear();
         StructuredMerge.MergeInto(merged, config, schema);
 
-        var applier = entries.Find(e => e.Is(manager, ManagedFieldsEntry.ApplyOperation, null, null));
-        if (applier is not null && !applier.Set.IsEmpty)
+        var applier = entries.Find(e => e.Is(manager, ManagedFieldsEntry.ApplyOperation, null, subresource));
+        if (applier is not null && !applier.Set.IsSubsetOf(appliedSet))
         {
-            var owned = appliedSet.Clone();
-            foreach (var entry in entries)
-            {
-                if (!ReferenceEquals(entry, applier))
-                {
-                    owned.UnionWith(entry.Set);
-                }
-            }
-
-            Pruner.Prune(merged, applier.Set, owned, schema);
+            var owners = new List<FieldSet>(entries.Count) { appliedSet };
+            owners.AddRange(entries.Where(e => !ReferenceEquals(e, applier)).Select(e => e.Set));
+            Pruner.Prune(merged, applier.Set, owners, schema);
         }
 
-        var comparison = Compare(live, merged, schema, statusIsSubresource ? StatusScope.Excluded : StatusScope.Included);
+        var comparison = Compare(live, merged, schema, scope);
         var changed = comparison.Changed();
         var conflicts = new List<FieldConflict>();
         var conflictSets = new List<(ManagedFieldsEntry Entry, FieldSet Fields)>();
         foreach (var entry in entries)
         {
-            if (ReferenceEquals(entry, applier))
+            if (ReferenceEquals(entry, applier) || changed.IsEmpty)
             {
                 continue;
             }
@@ -92,7 +101,7 @@ internal sealed partial class FieldManager
             }
         }
 
-        if (conflicts.Count > 0 && !force)
+        if (conflicts.Count > 0 && !force && !ConflictsAllowedByLastApplied(live, manager, conflictSets, schema))
         {
             return new ApplyResult(null, [.. conflicts.OrderBy(c => c.Manager, StringComparer.Ordinal)]);
         }
@@ -114,6 +123,7 @@ internal sealed partial class FieldManager
                     Manager = manager,
                     Operation = ManagedFieldsEntry.ApplyOperation,
                     ApiVersion = apiVersion,
+                    Subresource = subresource,
                     Set = appliedSet,
                     Changed = true,
                 };
@@ -127,10 +137,11 @@ internal sealed partial class FieldManager
             applier.Changed = true;
         }
 
-        var managersChanged = entries.RemoveAll(e => e.Set.IsEmpty) > 0 | entries.Exists(e => e.Changed);
-        if (live is not null && comparison.IsSame && !managersChanged)
+        SyncLastApplied(live, merged, applied, manager);
+        var managersChanged = entries.RemoveAll(e => e.IsEmpty) > 0 | CapUpdateManagers(entries) | entries.Exists(e => e.Changed);
+        if (live is not null && comparison.IsSame && !managersChanged && IsUnchanged(live, merged, entries))
         {
-            return new ApplyResult((JsonObject)live.DeepClone(), []);
+            return new ApplyResult(merged, []);
         }
 
         if (applier is not null && entries.Contains(applier))

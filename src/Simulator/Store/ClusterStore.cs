@@ -10,7 +10,7 @@ namespace FleetFunctions.Simulator.Store;
 /// </summary>
 internal sealed class ClusterStore
 {
-    private const int EventHistory = 2048;
+    private const int EventHistory = 1024;
 
     private readonly Dictionary<string, Dictionary<string, StoredObject>> _objects = new(StringComparer.Ordinal);
     private readonly WatchEvent[] _history = new WatchEvent[EventHistory];
@@ -56,8 +56,6 @@ internal sealed class ClusterStore
     /// <summary>Every object of every resource: (storage key, object).</summary>
     public IEnumerable<(string StorageKey, StoredObject Object)> All() =>
         _objects.SelectMany(p => p.Value.Values.Select(o => (p.Key, o)));
-
-    public IEnumerable<string> StorageKeys => _objects.Keys;
 
     /// <summary>Stores a created or modified object and tells the watchers.</summary>
     public void Put(string storageKey, StoredObject obj, bool created)

@@ -1,6 +1,6 @@
-using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FleetFunctions.Simulator.Serialization;
 
 namespace FleetFunctions.Simulator.Store;
 
@@ -10,27 +10,35 @@ namespace FleetFunctions.Simulator.Store;
 /// </summary>
 internal sealed class StoredObject
 {
-    private StoredObject(byte[] json, long resourceVersion, string ns, string name, FrozenDictionary<string, string> labels)
+    private static readonly IReadOnlyDictionary<string, string> s_noLabels = new Dictionary<string, string>();
+
+    private StoredObject(byte[] json, long resourceVersion, string apiVersion, string ns, string name, IReadOnlyDictionary<string, string> labels)
     {
+        ApiVersion = apiVersion;
         Json = json;
         ResourceVersion = resourceVersion;
         Namespace = ns;
         Name = name;
         Labels = labels;
+        Key = KeyOf(ns, name);
     }
 
     public byte[] Json { get; }
 
     public long ResourceVersion { get; }
 
+    /// <summary>The apiVersion the object was written with (custom resources may be read through another).</summary>
+    public string ApiVersion { get; }
+
     /// <summary>Namespace, empty for cluster-scoped objects.</summary>
     public string Namespace { get; }
 
     public string Name { get; }
 
-    public FrozenDictionary<string, string> Labels { get; }
+    public IReadOnlyDictionary<string, string> Labels { get; }
 
-    public string Key => Namespace.Length == 0 ? Name : $"{Namespace}/{Name}";
+    /// <summary>namespace/name, or name for cluster-scoped objects.</summary>
+    public string Key { get; }
 
     public static string KeyOf(string ns, string name) => ns.Length == 0 ? name : $"{ns}/{name}";
 
@@ -38,12 +46,25 @@ internal sealed class StoredObject
     public static StoredObject From(JsonObject obj, long resourceVersion)
     {
         var metadata = obj["metadata"] as JsonObject;
-        var labels = metadata?["labels"] is JsonObject l
-            ? l.Where(p => p.Value is JsonValue).ToFrozenDictionary(p => p.Key, p => p.Value!.ToString(), StringComparer.Ordinal)
-            : FrozenDictionary<string, string>.Empty;
+        IReadOnlyDictionary<string, string> labels = s_noLabels;
+        if (metadata?["labels"] is JsonObject { Count: > 0 } l)
+        {
+            var copy = new Dictionary<string, string>(l.Count, StringComparer.Ordinal);
+            foreach (var (key, value) in l)
+            {
+                if (value is JsonValue)
+                {
+                    copy[key] = value.ToString();
+                }
+            }
+
+            labels = copy;
+        }
+
         return new StoredObject(
-            JsonSerializer.SerializeToUtf8Bytes(obj),
+            JsonSerializer.SerializeToUtf8Bytes(obj, JsonDefaults.Options),
             resourceVersion,
+            obj["apiVersion"]?.ToString() ?? "",
             metadata?["namespace"]?.GetValue<string>() ?? "",
             metadata?["name"]?.GetValue<string>() ?? "",
             labels);

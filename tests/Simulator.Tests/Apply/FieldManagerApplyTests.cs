@@ -230,6 +230,23 @@ public sealed class FieldManagerApplyTests
     }
 
     [Fact]
+    public void Apply_SeveralInvalidItems_ListsEveryProblem()
+    {
+        var config = With(Deploy(), d =>
+        {
+            Container(d)["env"]!.AsArray().Add(new JsonObject { ["name"] = "MODE", ["value"] = "dev" });
+            Container(d)["ports"]!.AsArray().Add(new JsonObject { ["containerPort"] = 80, ["protocol"] = "TCP" });
+        });
+
+        var error = Assert.Throws<FieldManagerException>(() => fieldManager.Apply(null, config, "flux", force: false, T0));
+
+        Assert.Equal(
+            "errors:\n  .spec.template.spec.containers[name=\"app\"].ports: duplicate entries for key [containerPort=80,protocol=\"TCP\"]"
+                + "\n  .spec.template.spec.containers[name=\"app\"].env: duplicate entries for key [name=\"MODE\"]",
+            error.Message);
+    }
+
+    [Fact]
     public void Apply_ItemWithoutKey_ThrowsWithPath()
     {
         var config = With(Deploy(), d => Container(d).Remove("name"));
@@ -257,5 +274,106 @@ public sealed class FieldManagerApplyTests
         AssertJsonEqual(Parse("""{ "x": 1, "y": 2 }"""), after["spec"]!["nested"]);
         Assert.True(Owns(after, "flux", "Apply", "f:spec", "f:tags"));
         Assert.True(Owns(after, "other", "Apply", "f:spec", "f:nested", "f:y"));
+    }
+
+    [Fact]
+    public void Apply_StatusSubresource_MergesAndOwnsOnlyStatus()
+    {
+        var live = Merged(fieldManager.Apply(null, Deploy(), "flux", force: false, T0));
+        var config = With(Deploy(), d =>
+        {
+            Spec(d)["replicas"] = 9;
+            d["status"] = JsonNode.Parse("""{ "conditions": [ { "type": "Available", "status": "True" } ] }""");
+        });
+
+        var applied = Merged(fieldManager.Apply(live, config, "status-writer", force: false, T1, subresource: "status"));
+
+        Assert.Equal(2, (int)applied["spec"]!["replicas"]!);
+        Assert.Equal("True", (string?)applied["status"]!["conditions"]![0]!["status"]);
+        var entry = Entry(applied, "status-writer")!;
+        Assert.Equal("status", (string?)entry["subresource"]);
+        Assert.Equal("""{"f:status":{"f:conditions":{"k:{\"type\":\"Available\"}":{".":{},"f:status":{},"f:type":{}}}}}""", Json(entry["fieldsV1"]));
+    }
+
+    [Fact]
+    public void Apply_ItemsReorderedBySameManager_PersistsNewOrder()
+    {
+        var config = With(Deploy(), d => Container(d)["env"] = JsonNode.Parse("""[ { "name": "A", "value": "1" }, { "name": "B", "value": "2" } ]"""));
+        var live = Merged(fieldManager.Apply(null, config, "flux", force: false, T0));
+
+        var reordered = Merged(fieldManager.Apply(live, With(config, d => Container(d)["env"] = JsonNode.Parse("""[ { "name": "B", "value": "2" }, { "name": "A", "value": "1" } ]""")), "flux", force: false, T1));
+
+        Assert.Equal(["B", "A"], Container(reordered)["env"]!.AsArray().Select(e => (string?)e!["name"]));
+    }
+
+    [Fact]
+    public void Apply_ExplicitNull_UnsetsFieldAndKeepsOwnership()
+    {
+        var live = Merged(fieldManager.Apply(null, Deploy(), "flux", force: false, T0));
+
+        var unset = Merged(fieldManager.Apply(live, With(Deploy(), d => Spec(d)["replicas"] = null), "flux", force: false, T1));
+
+        Assert.False(Spec(unset).ContainsKey("replicas"));
+        Assert.True(Owns(unset, "flux", "Apply", "f:spec", "f:replicas"));
+    }
+
+    [Fact]
+    public void Apply_LiveCreatedByUpdate_ConflictsWithCreatorOnDifferentValue()
+    {
+        var created = fieldManager.Update(null, Deploy(), "kubectl-create", T0);
+
+        var result = fieldManager.Apply(created, With(Deploy(), d => Spec(d)["replicas"] = 4), "flux", force: false, T1);
+        var shared = Merged(fieldManager.Apply(created, Deploy(), "flux", force: false, T1));
+
+        var conflict = Assert.Single(result.Conflicts);
+        Assert.Equal(("kubectl-create", ".spec.replicas"), (conflict.Manager, conflict.Field));
+        Assert.Equal(
+            "Apply failed with 1 conflict: conflict with \"kubectl-create\" using apps/v1: .spec.replicas",
+            FieldConflict.FormatMessage(result.Conflicts));
+        Assert.True(Owns(shared, "kubectl-create", "Update", "f:spec", "f:replicas"));
+        Assert.True(Owns(shared, "flux", "Apply", "f:spec", "f:replicas"));
+    }
+
+    [Fact]
+    public void Apply_Result_SharesNoNodesWithInputs()
+    {
+        var config = Deploy();
+        var live = Merged(fieldManager.Apply(null, config, "flux", force: false, T0));
+        var changedConfig = With(config, d => Spec(d)["replicas"] = 3);
+
+        var changed = Merged(fieldManager.Apply(live, changedConfig, "flux", force: false, T1));
+        Container(changed)["image"] = "mutated";
+        changed["metadata"]!["labels"]!["app"] = "mutated";
+
+        Assert.Equal("nginx:1.27", (string?)Container(live)["image"]);
+        Assert.Equal("nginx:1.27", (string?)Container(changedConfig)["image"]);
+        Assert.Equal("web", (string?)live["metadata"]!["labels"]!["app"]);
+    }
+
+    [Fact]
+    public void Apply_CustomResourceStatusWithoutSubresource_IsOwnedLikeAnyField()
+    {
+        var widget = Parse("""
+            { "apiVersion": "example.com/v1", "kind": "Widget", "metadata": { "name": "w" }, "spec": { "size": 1 }, "status": { "phase": "Ready" } }
+            """);
+
+        var created = Merged(fieldManager.Apply(null, widget, "flux", force: false, T0));
+
+        Assert.Equal("Ready", (string?)created["status"]!["phase"]);
+        Assert.True(Owns(created, "flux", "Apply", "f:status", "f:phase"));
+    }
+
+    [Fact]
+    public void Apply_StatusSubresourceKnownFromOptions_IgnoresCustomResourceStatus()
+    {
+        var manager = new FieldManager(new FieldManagerOptions { HasStatusSubresource = (_, kind) => kind == "Widget" });
+        var widget = Parse("""
+            { "apiVersion": "example.com/v1", "kind": "Widget", "metadata": { "name": "w" }, "spec": { "size": 1 }, "status": { "phase": "Ready" } }
+            """);
+
+        var created = Merged(manager.Apply(null, widget, "flux", force: false, T0));
+
+        Assert.False(created.ContainsKey("status"));
+        Assert.False(Owns(created, "flux", "Apply", "f:status"));
     }
 }
