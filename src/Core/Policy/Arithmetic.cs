@@ -21,6 +21,16 @@ internal static class Arithmetic
     {
         var a = Parse(op, left, 1);
         var b = Parse(op, right, 2);
+
+        // '30m' is both 30 milli and 30 minutes: next to a duration it is a duration.
+        if (a.Kind == OperandKind.Duration && b.Kind == OperandKind.Quantity && AsDuration(right) is { } bd)
+        {
+            b = bd;
+        }
+        else if (b.Kind == OperandKind.Duration && a.Kind == OperandKind.Quantity && AsDuration(left) is { } ad)
+        {
+            a = ad;
+        }
         switch (op)
         {
             case "add" or "subtract":
@@ -86,6 +96,9 @@ internal static class Arithmetic
 
     private static PolicyEvaluationException Mismatch(string op, Operand a, Operand b) =>
         new($"function {op}(): cannot combine a {a.Kind.ToString().ToLowerInvariant()} with a {b.Kind.ToString().ToLowerInvariant()}");
+
+    private static Operand? AsDuration(JToken token) =>
+        token.Type == JTokenType.String && GoDuration.TryParse((string)token!, out var d) ? new Operand(OperandKind.Duration, 0, default, d) : null;
 
     private static Operand Parse(string op, JToken token, int position)
     {
