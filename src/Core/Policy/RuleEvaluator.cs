@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Newtonsoft.Json.Linq;
 
 namespace FleetFunctions.Core.Policy;
 
@@ -188,7 +187,7 @@ internal static class RuleEvaluator
         var applied = 0;
         foreach (var step in forEach)
         {
-            JToken? list;
+            object? list;
             try
             {
                 var expression = step.ListTemplate is null ? step.List : JsonUtil.AsString(step.ListTemplate.Evaluate(context)) ?? step.List;
@@ -199,7 +198,7 @@ internal static class RuleEvaluator
                 continue;
             }
 
-            List<JToken?> elements = list is JArray array ? [.. array] : [list];
+            IReadOnlyList<object?> elements = JmesValue.TypeOf(list) == JmesValue.Type.Array ? JmesValue.Items(list) : [list];
             var (outcome, count) = ValidateElements(ruleName, step, elements, context, target, nesting, ruleValues);
             if (outcome.Status != RuleStatus.Pass)
             {
@@ -215,7 +214,7 @@ internal static class RuleEvaluator
     private static (RuleOutcome Outcome, int Applied) ValidateElements(
         string ruleName,
         ForEachSpec step,
-        List<JToken?> elements,
+        IReadOnlyList<object?> elements,
         EvalContext context,
         JsonNode target,
         int nesting,
@@ -225,7 +224,7 @@ internal static class RuleEvaluator
         for (var index = 0; index < elements.Count; index++)
         {
             var element = elements[index];
-            if (JsonBridge.IsNull(element))
+            if (element is null)
             {
                 continue;
             }
@@ -235,11 +234,11 @@ internal static class RuleEvaluator
             try
             {
                 var nest = nesting.ToString(CultureInfo.InvariantCulture);
-                context.Set("element", element!);
-                context.Set("element" + nest, element!);
-                context.Set("elementIndex", new JValue((long)index));
-                context.Set("elementIndex" + nest, new JValue((long)index));
-                var elementNode = JsonBridge.ToNode(element);
+                context.Set("element", element);
+                context.Set("element" + nest, element);
+                context.Set("elementIndex", (long)index);
+                context.Set("elementIndex" + nest, (long)index);
+                var elementNode = JmesValue.ToReadOnlyNode(element);
                 var scoped = (step.ElementScope ?? true) && elementNode is JsonObject;
                 outcome = Validate(ruleName, step.Context, step.Preconditions, step.Validation, context, scoped ? elementNode! : target, nesting + 1, ruleValues);
             }
@@ -286,7 +285,7 @@ internal static class RuleEvaluator
             switch (entry.Kind)
             {
                 case ContextEntryKind.Variable:
-                    context.Set(entry.Name, JsonBridge.ToToken(EvaluateVariable(entry, context)));
+                    context.Set(entry.Name, EvaluateVariable(entry, context));
                     break;
                 default:
                     var kind = entry.Kind switch
@@ -302,9 +301,9 @@ internal static class RuleEvaluator
         }
     }
 
-    private static JsonNode? EvaluateVariable(ContextEntry entry, EvalContext context)
+    private static object? EvaluateVariable(ContextEntry entry, EvalContext context)
     {
-        JsonNode? result = entry.Value?.Evaluate(context);
+        object? result = JmesValue.FromNode(entry.Value?.Evaluate(context));
         if (entry.JmesPathText is not null)
         {
             var expression = Template.Compile(entry.JmesPathText) is { } t && entry.JmesPathText.Contains("{{", StringComparison.Ordinal)
@@ -312,21 +311,20 @@ internal static class RuleEvaluator
                 : entry.JmesPathText;
             if (entry.Value is not null)
             {
-                var parsed = Jmes.Parse(expression);
-                result = JsonBridge.ToNode(Jmes.Evaluate(parsed, JsonBridge.ToToken(result), expression));
+                result = Jmes.Parse(expression).EvaluateOn(result, context);
             }
             else
             {
-                result = JsonBridge.ToNode(context.Query(expression));
+                result = context.Query(expression);
             }
         }
 
-        if (JsonUtil.IsNull(result) && entry.Default is not null)
+        if (result is null && entry.Default is not null)
         {
-            result = entry.Default.Evaluate(context)?.DeepClone();
+            result = JmesValue.FromNode(entry.Default.Evaluate(context));
         }
 
-        if (JsonUtil.IsNull(result) && entry.Default is null)
+        if (result is null && entry.Default is null)
         {
             throw new PolicyEvaluationException($"variable '{entry.Name}' evaluated to null and has no default");
         }

@@ -14,7 +14,7 @@ public sealed class JmesFunctionTests
     private static string Query(string expression, PolicyContext? context = null)
     {
         var eval = new EvalContext(s_pod, context ?? PolicyContext.Default);
-        return JsonUtil.Marshal(JsonBridge.ToNode(eval.Query(expression)));
+        return JmesValue.ToJson(eval.Query(expression));
     }
 
     [Theory]
