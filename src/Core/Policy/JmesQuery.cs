@@ -74,7 +74,7 @@ internal abstract class JNode
             return new Projection(items);
         }
 
-        return EvalPlain(input is RootMarker ? input : input, ctx);
+        return EvalPlain(input, ctx);
     }
 
     /// <summary>Turns projections (and nested ones) into arrays; the root marker into the root object.</summary>

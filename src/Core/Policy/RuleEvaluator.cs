@@ -16,7 +16,7 @@ internal static class RuleEvaluator
             {
                 foreach (var (name, value) in values)
                 {
-                    context.Set(name, value);
+                    context.Set(name, JmesValue.FromNode(value));
                 }
             }
 

@@ -130,10 +130,6 @@ internal sealed class JsonTemplate
         _nested = nested;
     }
 
-    public bool IsConstant => _template is null && !_nested;
-
-    public JsonNode? Source => _constant;
-
     public static JsonTemplate Compile(JsonNode? node)
     {
         if (JsonUtil.AsString(node) is { } s)

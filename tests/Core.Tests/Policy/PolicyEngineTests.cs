@@ -204,4 +204,50 @@ public sealed class PolicyEngineTests
         Parallel.For(0, pods.Length, i => results[i] = PolicyEngine.Validate(s_set, pods[i]).Blocked);
         Assert.All(Enumerable.Range(0, pods.Length), i => Assert.Equal(i % 2 == 1, results[i]));
     }
+
+    [Fact]
+    public void Validate_RuleValues_FeedContextEntriesOfThatRuleOnly()
+    {
+        var set = PolicySet.Load([("limits.yaml", """
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata:
+              name: limits
+            spec:
+              rules:
+              - name: max-keys
+                match:
+                  any:
+                  - resources:
+                      kinds: [ConfigMap]
+                context:
+                - name: limit
+                  apiCall:
+                    urlPath: /api/v1/namespaces/platform/configmaps/limits
+                    jmesPath: data.maxKeys
+                validate:
+                  message: "at most {{ limit }} keys"
+                  deny:
+                    conditions:
+                      any:
+                      - key: "{{ length(request.object.data) }}"
+                        operator: GreaterThan
+                        value: "{{ limit }}"
+            """)]);
+        var cm = (JsonObject)JsonNode.Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"a"},"data":{"a":"1","b":"2","c":"3"}}""")!;
+        PolicyContext WithLimit(long limit) => new()
+        {
+            RuleValues = new Dictionary<string, IReadOnlyDictionary<string, JsonNode?>>
+            {
+                ["limits/max-keys"] = new Dictionary<string, JsonNode?> { ["limit"] = JsonValue.Create(limit) },
+            },
+        };
+
+        var tooMany = PolicyEngine.Validate(set, cm, WithLimit(2)).Results.Single();
+        var fine = PolicyEngine.Validate(set, cm, WithLimit(3)).Results.Single();
+
+        Assert.Equal(RuleStatus.Fail, tooMany.Status);
+        Assert.Equal("at most 2 keys", tooMany.Message);
+        Assert.Equal(RuleStatus.Pass, fine.Status);
+    }
 }
