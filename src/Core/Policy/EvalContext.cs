@@ -52,7 +52,7 @@ internal sealed class EvalContext : IJmesScope
 
     public JsonObject Resource => _resource;
 
-    public object? Lookup(string name)
+    public bool TryLookup(string name, out object? value)
     {
         if (name == "images" && !_imagesLoaded && !_vars.ContainsKey("images"))
         {
@@ -60,12 +60,12 @@ internal sealed class EvalContext : IJmesScope
             _vars["images"] = ImageInfo.Extract(_resource);
         }
 
-        return _vars.GetValueOrDefault(name);
+        return _vars.TryGetValue(name, out value);
     }
 
     public object? Snapshot()
     {
-        Lookup("images");
+        TryLookup("images", out _);
         return _vars;
     }
 

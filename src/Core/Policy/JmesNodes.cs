@@ -2,8 +2,15 @@ namespace FleetFunctions.Core.Policy;
 
 internal sealed class FieldNode(string name) : JNode
 {
-    protected override object? EvalPlain(object? input, JContext ctx) =>
-        input is RootMarker ? ctx.Scope.Lookup(name) : JmesValue.Field(input, name);
+    protected override object? EvalPlain(object? input, JContext ctx)
+    {
+        if (input is not RootMarker)
+        {
+            return JmesValue.Field(input, name);
+        }
+
+        return ctx.Scope.TryLookup(name, out var value) ? value : throw new UnknownVariableException(name);
+    }
 }
 
 internal sealed class LiteralNode(object? value) : JNode
@@ -218,7 +225,16 @@ internal sealed class OrNode(JNode left, JNode right) : JNode
 {
     protected override object? EvalPlain(object? input, JContext ctx)
     {
-        var l = Resolve(left.Eval(input, ctx), ctx);
+        object? l;
+        try
+        {
+            l = Resolve(left.Eval(input, ctx), ctx);
+        }
+        catch (UnknownVariableException)
+        {
+            l = null;
+        }
+
         return JmesValue.IsFalse(l) ? Resolve(right.Eval(input, ctx), ctx) : l;
     }
 }

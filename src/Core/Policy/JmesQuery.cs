@@ -7,7 +7,8 @@ namespace FleetFunctions.Core.Policy;
 /// <summary>Where a query starts: top-level names (<c>request</c>, <c>element</c>, context entries...).</summary>
 internal interface IJmesScope
 {
-    object? Lookup(string name);
+    /// <summary>A top-level variable; false when no such variable exists (Kyverno's "Unknown key").</summary>
+    bool TryLookup(string name, out object? value);
 
     /// <summary>The whole root as a value (for <c>@</c> or <c>$</c> at the top level).</summary>
     object? Snapshot();
@@ -33,10 +34,30 @@ internal sealed class JmesQuery
     public static JmesQuery Compile(string text, JmesPathExpression parsed) => new(text, JmesCompiler.Compile(parsed));
 
     /// <summary>Evaluates against a scope; projections are materialized into arrays.</summary>
-    public object? Evaluate(IJmesScope scope) => JNode.Materialize(_root.Eval(RootMarker.Instance, new JContext(scope)));
+    /// <exception cref="PolicyEvaluationException">A function failed or a top-level variable is not defined.</exception>
+    public object? Evaluate(IJmesScope scope) => Run(RootMarker.Instance, scope);
 
-    /// <summary>Evaluates against a plain value (for <c>&amp;expr</c> arguments and variable entries with a value).</summary>
-    public object? EvaluateOn(object? value, IJmesScope scope) => JNode.Materialize(_root.Eval(value, new JContext(scope)));
+    /// <summary>Evaluates against a plain value (for variable entries with a value).</summary>
+    public object? EvaluateOn(object? value, IJmesScope scope) => Run(value, scope);
+
+    private object? Run(object? input, IJmesScope scope)
+    {
+        try
+        {
+            return JNode.Materialize(_root.Eval(input, new JContext(scope)));
+        }
+        catch (UnknownVariableException ex)
+        {
+            throw new PolicyEvaluationException(
+                $"JMESPath query '{Text}' failed: Unknown key \"{ex.Name}\" in path: no variable or context entry named '{ex.Name}' (define it, supply a value, or add a default with ||)");
+        }
+    }
+}
+
+/// <summary>A top-level name that is not defined; <c>||</c> falls back to its right side, like Kyverno.</summary>
+internal sealed class UnknownVariableException(string name) : Exception($"Unknown key \"{name}\" in path")
+{
+    public string Name { get; } = name;
 }
 
 internal sealed class RootMarker

@@ -73,6 +73,8 @@ public sealed class JmesFunctionTests
     [InlineData("request.namespace", "\"shop\"")]
     [InlineData("request.operation", "\"CREATE\"")]
     [InlineData("request.object.metadata.missing || 'default'", "\"default\"")]
+    [InlineData("undefinedVariable || 'fallback'", "\"fallback\"")]
+    [InlineData("request.object.metadata.missing.deeper", "null")]
     public void Query_KyvernoFunction_ReturnsKyvernoResult(string expression, string expected)
     {
         Assert.Equal(expected, Query(expression));
@@ -93,6 +95,7 @@ public sealed class JmesFunctionTests
     [InlineData("to_upper(`1`)", "expects a string")]
     [InlineData("regex_match('(', 'x')", "invalid regular expression")]
     [InlineData("request.object.[", "invalid JMESPath")]
+    [InlineData("undefinedVariable.data", "Unknown key \"undefinedVariable\"")]
     public void Query_InvalidCall_ThrowsEvaluationError(string expression, string fragment)
     {
         var ex = Assert.Throws<PolicyEvaluationException>(() => Query(expression));
