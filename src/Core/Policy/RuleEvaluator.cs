@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 
 namespace FleetFunctions.Core.Policy;
@@ -25,6 +26,11 @@ internal static class RuleEvaluator
         catch (PolicyEvaluationException ex)
         {
             return RuleOutcome.Error(ex.Message);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or OverflowException or RegexMatchTimeoutException or UnknownVariableException)
+        {
+            // One odd object must not abort the validation of a whole commit: report the rule as errored.
+            return RuleOutcome.Error($"rule {rule.Name} could not be evaluated: {ex.Message}");
         }
         finally
         {
@@ -100,7 +106,7 @@ internal static class RuleEvaluator
 
         if (validation.ForEach is not null)
         {
-            return ValidateForEach(ruleName, validation.ForEach, context, target, nesting, ruleValues);
+            return ValidateForEach(ruleName, validation, context, target, nesting, ruleValues);
         }
 
         return RuleOutcome.Error($"rule {ruleName}: nothing to validate");
@@ -178,15 +184,19 @@ internal static class RuleEvaluator
 
     private static RuleOutcome ValidateForEach(
         string ruleName,
-        IReadOnlyList<ForEachSpec> forEach,
+        ValidationSpec parent,
         EvalContext context,
         JsonNode target,
         int nesting,
         IReadOnlyDictionary<string, JsonNode?>? ruleValues)
     {
         var applied = 0;
-        foreach (var step in forEach)
+        foreach (var declared in parent.ForEach!)
         {
+            // A step without its own message reports the rule's message, evaluated with the element in scope.
+            var step = declared.Validation.Message is null && parent.Message is not null
+                ? declared with { Validation = declared.Validation with { Message = parent.Message, MessageTemplate = parent.MessageTemplate } }
+                : declared;
             object? list;
             try
             {

@@ -250,4 +250,17 @@ public sealed class PolicyEngineTests
         Assert.Equal("at most 2 keys", tooMany.Message);
         Assert.Equal(RuleStatus.Pass, fine.Status);
     }
+
+    [Fact]
+    public void Validate_NestedForEachDeny_MessageSeesOuterAndInnerElements()
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "testdata", "policy", "foreach-context");
+        var set = PolicySet.LoadPaths([Path.Combine(dir, "policy.yaml")]);
+        var pod = (JsonObject)YamlDocuments.ParseFile(Path.Combine(dir, "resources.yaml")).Single(d => JsonUtil.GetString(d.Root, "metadata", "name") == "low-port").Root!;
+
+        var result = PolicyEngine.Validate(set, pod).Results.Single(r => r.Rule == "nested-ports");
+
+        Assert.Equal(RuleStatus.Fail, result.Status);
+        Assert.Equal("container app exposes privileged port 80", result.Message);
+    }
 }
