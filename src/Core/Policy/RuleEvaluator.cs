@@ -21,7 +21,8 @@ internal static class RuleEvaluator
                 }
             }
 
-            return Validate(rule.Name, rule.Context, rule.Preconditions, rule.Validation, context, context.Resource, 0, values);
+            var outcome = Validate(rule.Name, rule.Context, rule.Preconditions, rule.Validation, context, context.Resource, 0, values);
+            return outcome.Status == RuleStatus.Pass && outcome.Message.Length == 0 ? RuleOutcome.Pass(rule.PassMessage) : outcome;
         }
         catch (PolicyEvaluationException ex)
         {
@@ -96,7 +97,7 @@ internal static class RuleEvaluator
             var message = Message(validation, context);
             return deny
                 ? RuleOutcome.Fail(message.Length > 0 ? message : $"validation error: rule {ruleName} failed")
-                : RuleOutcome.Pass($"validation rule '{ruleName}' passed.");
+                : RuleOutcome.Pass();
         }
 
         if (validation.Pattern is not null || validation.AnyPattern is not null)
@@ -137,7 +138,7 @@ internal static class RuleEvaluator
             var outcome = PatternMatcher.Match(target, validation.Pattern, context);
             return outcome.Status switch
             {
-                PatternStatus.Pass => RuleOutcome.Pass($"validation rule '{ruleName}' passed."),
+                PatternStatus.Pass => RuleOutcome.Pass(),
                 PatternStatus.Skip => RuleOutcome.Skip(outcome.Message),
                 PatternStatus.Error => RuleOutcome.Error(ErrorMessage(validation, context, ruleName, outcome.Message)),
                 _ => RuleOutcome.Fail(FailMessage(validation, context, $"rule {ruleName} failed at path {outcome.Path}")),
@@ -218,7 +219,7 @@ internal static class RuleEvaluator
             applied += count;
         }
 
-        return applied == 0 ? RuleOutcome.Skip("rule skipped") : RuleOutcome.Pass("rule passed");
+        return applied == 0 ? RuleOutcome.Skip("rule skipped") : RuleOutcome.Pass();
     }
 
     private static (RuleOutcome Outcome, int Applied) ValidateElements(
