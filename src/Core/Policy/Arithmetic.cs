@@ -1,4 +1,3 @@
-using Newtonsoft.Json.Linq;
 
 namespace FleetFunctions.Core.Policy;
 
@@ -17,10 +16,20 @@ internal static class Arithmetic
 
     private readonly record struct Operand(OperandKind Kind, double Number, Quantity Quantity, long Nanos);
 
-    public static JToken Apply(string op, JToken left, JToken right)
+    public static object? Apply(string op, object? left, object? right)
     {
         var a = Parse(op, left, 1);
         var b = Parse(op, right, 2);
+
+        // '30m' is both 30 milli and 30 minutes: next to a duration it is a duration.
+        if (a.Kind == OperandKind.Duration && b.Kind == OperandKind.Quantity && AsDuration(right) is { } bd)
+        {
+            b = bd;
+        }
+        else if (b.Kind == OperandKind.Duration && a.Kind == OperandKind.Quantity && AsDuration(left) is { } ad)
+        {
+            a = ad;
+        }
         switch (op)
         {
             case "add" or "subtract":
@@ -32,14 +41,14 @@ internal static class Arithmetic
                 var sign = op == "add" ? 1 : -1;
                 return a.Kind switch
                 {
-                    OperandKind.Number => a.Number + (sign * b.Number),
+                    OperandKind.Number => (object?)(a.Number + (sign * b.Number)),
                     OperandKind.Quantity => (sign > 0 ? a.Quantity + b.Quantity : a.Quantity - b.Quantity).ToString(),
                     _ => GoDuration.Format(a.Nanos + (sign * b.Nanos)),
                 };
             case "multiply":
                 return (a.Kind, b.Kind) switch
                 {
-                    (OperandKind.Number, OperandKind.Number) => a.Number * b.Number,
+                    (OperandKind.Number, OperandKind.Number) => (object?)(a.Number * b.Number),
                     (OperandKind.Quantity, OperandKind.Number) => a.Quantity.Multiply(b.Number).ToString(),
                     (OperandKind.Number, OperandKind.Quantity) => b.Quantity.Multiply(a.Number).ToString(),
                     (OperandKind.Duration, OperandKind.Number) => GoDuration.Format((long)(a.Nanos * b.Number)),
@@ -54,9 +63,9 @@ internal static class Arithmetic
 
                 return (a.Kind, b.Kind) switch
                 {
-                    (OperandKind.Number, OperandKind.Number) => a.Number / b.Number,
-                    (OperandKind.Quantity, OperandKind.Quantity) => a.Quantity.ToDouble() / b.Quantity.ToDouble(),
-                    (OperandKind.Duration, OperandKind.Duration) => (double)a.Nanos / b.Nanos,
+                    (OperandKind.Number, OperandKind.Number) => (object?)(a.Number / b.Number),
+                    (OperandKind.Quantity, OperandKind.Quantity) => (object?)(a.Quantity.ToDouble() / b.Quantity.ToDouble()),
+                    (OperandKind.Duration, OperandKind.Duration) => (object?)((double)a.Nanos / b.Nanos),
                     (OperandKind.Quantity, OperandKind.Number) => a.Quantity.Divide(b.Number).ToString(),
                     (OperandKind.Duration, OperandKind.Number) => GoDuration.Format((long)(a.Nanos / b.Number)),
                     _ => throw Mismatch(op, a, b),
@@ -69,7 +78,7 @@ internal static class Arithmetic
 
                 return (a.Kind, b.Kind) switch
                 {
-                    (OperandKind.Number, OperandKind.Number) when a.Number == Math.Floor(a.Number) && b.Number == Math.Floor(b.Number) => (double)((long)a.Number % (long)b.Number),
+                    (OperandKind.Number, OperandKind.Number) when a.Number == Math.Floor(a.Number) && b.Number == Math.Floor(b.Number) => (object?)(double)((long)a.Number % (long)b.Number),
                     (OperandKind.Quantity, OperandKind.Quantity) => a.Quantity.Modulo(b.Quantity).ToString(),
                     (OperandKind.Duration, OperandKind.Duration) => GoDuration.Format(a.Nanos % b.Nanos),
                     _ => throw Mismatch(op, a, b),
@@ -87,14 +96,16 @@ internal static class Arithmetic
     private static PolicyEvaluationException Mismatch(string op, Operand a, Operand b) =>
         new($"function {op}(): cannot combine a {a.Kind.ToString().ToLowerInvariant()} with a {b.Kind.ToString().ToLowerInvariant()}");
 
-    private static Operand Parse(string op, JToken token, int position)
+    private static Operand? AsDuration(object? token) =>
+        token is string s && GoDuration.TryParse(s, out var d) ? new Operand(OperandKind.Duration, 0, default, d) : null;
+
+    private static Operand Parse(string op, object? token, int position)
     {
-        switch (token.Type)
+        switch (token)
         {
-            case JTokenType.Integer or JTokenType.Float:
-                return new Operand(OperandKind.Number, token.Value<double>(), default, 0);
-            case JTokenType.String:
-                var s = (string)token!;
+            case long or double:
+                return new Operand(OperandKind.Number, JmesValue.ToDouble(token), default, 0);
+            case string s:
                 if (Quantity.TryParse(s, out var q))
                 {
                     return new Operand(OperandKind.Quantity, 0, q, 0);
@@ -108,6 +119,6 @@ internal static class Arithmetic
                 break;
         }
 
-        throw new PolicyEvaluationException($"function {op}(): argument {position} ('{token}') is not a number, a quantity or a duration");
+        throw new PolicyEvaluationException($"function {op}(): argument {position} ('{JmesValue.ToJson(token)}') is not a number, a quantity or a duration");
     }
 }

@@ -1,23 +1,19 @@
 using System.Text.Json.Nodes;
-using DevLab.JmesPath.Expressions;
-using Newtonsoft.Json.Linq;
 
 namespace FleetFunctions.Core.Policy;
 
 /// <summary>
-/// The JSON context variables are resolved against (<c>request.object</c>, <c>request.operation</c>,
-/// <c>images</c>, context entries, <c>element</c>...), built lazily on the first JMESPath query so that
-/// pattern-only rules never pay for it. Scoped additions are undone with <see cref="Checkpoint"/>/<see cref="Restore"/>.
-/// Not thread-safe: one per evaluation.
+/// The variables JMESPath queries see (<c>request.object</c>, <c>request.operation</c>, <c>images</c>, context
+/// entries, <c>element</c>...). The resource is read in place, never copied. <c>images</c> is computed on first use.
+/// Scoped additions are undone with <see cref="Checkpoint"/>/<see cref="Restore"/>. Not thread-safe: one per evaluation.
 /// </summary>
-internal sealed class EvalContext
+internal sealed class EvalContext : IJmesScope
 {
     private readonly JsonObject _resource;
     private readonly PolicyContext _policyContext;
-    private readonly List<(JObject Parent, string Key, JToken? Previous)> _undo = [];
-    private readonly List<(string Name, JToken Value)> _pending = [];
-    private readonly List<int> _pendingUndoStart = [];
-    private JObject? _root;
+    private readonly Dictionary<string, object?> _vars = new(StringComparer.Ordinal);
+    private readonly List<(Dictionary<string, object?> Map, string Key, bool Had, object? Previous)> _undo = [];
+    private bool _imagesLoaded;
 
     public EvalContext(JsonObject resource, PolicyContext policyContext)
     {
@@ -27,6 +23,24 @@ internal sealed class EvalContext
         if (policyContext.Values.TryGetValue("request.operation", out var op) && JsonUtil.AsString(op) is { } text)
         {
             Operation = text.ToUpperInvariant();
+        }
+
+        object? oldObject = policyContext.OldResource ?? (Operation is "UPDATE" or "DELETE" ? resource : null);
+        _vars["request"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["operation"] = Operation,
+            ["object"] = IsDelete ? null : resource,
+            ["oldObject"] = oldObject,
+            ["namespace"] = JsonUtil.GetString(resource, "metadata", "namespace") ?? "",
+            ["userInfo"] = new Dictionary<string, object?>(StringComparer.Ordinal) { ["username"] = policyContext.UserName ?? "", ["groups"] = new List<object?>() },
+            ["roles"] = policyContext.Roles.Select(r => (object?)r).ToList(),
+            ["clusterRoles"] = policyContext.ClusterRoles.Select(r => (object?)r).ToList(),
+        };
+        _vars["serviceAccountName"] = ServiceAccountPart(policyContext.UserName, 3);
+        _vars["serviceAccountNamespace"] = ServiceAccountPart(policyContext.UserName, 2);
+        foreach (var (name, value) in policyContext.Values)
+        {
+            SetPath(name, JmesValue.FromNode(value), record: false);
         }
     }
 
@@ -38,55 +52,21 @@ internal sealed class EvalContext
 
     public JsonObject Resource => _resource;
 
-    private JObject Root => _root ??= Build();
-
-    private JObject Build()
+    public bool TryLookup(string name, out object? value)
     {
-        var resourceToken = (JObject)JsonBridge.ToToken(_resource);
-        var request = new JObject
+        if (name == "images" && !_imagesLoaded && !_vars.ContainsKey("images"))
         {
-            ["operation"] = Operation,
-            ["object"] = IsDelete ? JValue.CreateNull() : resourceToken,
-            ["namespace"] = JsonUtil.GetString(_resource, "metadata", "namespace") ?? "",
-            ["userInfo"] = new JObject { ["username"] = _policyContext.UserName ?? "", ["groups"] = new JArray() },
-            ["roles"] = new JArray(_policyContext.Roles.ToArray()),
-            ["clusterRoles"] = new JArray(_policyContext.ClusterRoles.ToArray()),
-        };
-        if (_policyContext.OldResource is not null)
-        {
-            request["oldObject"] = JsonBridge.ToToken(_policyContext.OldResource);
-        }
-        else if (Operation is "UPDATE" or "DELETE")
-        {
-            request["oldObject"] = resourceToken.DeepClone();
-        }
-        else
-        {
-            request["oldObject"] = JValue.CreateNull();
+            _imagesLoaded = true;
+            _vars["images"] = ImageInfo.Extract(_resource);
         }
 
-        var root = new JObject
-        {
-            ["request"] = request,
-            ["images"] = JsonBridge.ToToken(ImageInfo.Extract(_resource)),
-            ["serviceAccountName"] = ServiceAccountPart(_policyContext.UserName, 3),
-            ["serviceAccountNamespace"] = ServiceAccountPart(_policyContext.UserName, 2),
-        };
-        foreach (var (name, value) in _policyContext.Values)
-        {
-            SetPath(root, name, JsonBridge.ToToken(value), record: false);
-        }
+        return _vars.TryGetValue(name, out value);
+    }
 
-        foreach (var (name, value) in _pending)
-        {
-            _pendingUndoStart.Add(_undo.Count);
-            SetPath(root, name, value, record: true);
-        }
-
-        _pendingUndoStart.Add(_undo.Count);
-
-        _pending.Clear();
-        return root;
+    public object? Snapshot()
+    {
+        TryLookup("images", out _);
+        return _vars;
     }
 
     private static string ServiceAccountPart(string? user, int index)
@@ -102,69 +82,52 @@ internal sealed class EvalContext
     }
 
     /// <summary>Position to return to with <see cref="Restore"/>.</summary>
-    public int Checkpoint() => _root is null ? -1 - _pending.Count : _undo.Count;
+    public int Checkpoint() => _undo.Count;
 
     /// <summary>Undoes every <see cref="Set"/> made after <paramref name="checkpoint"/>.</summary>
     public void Restore(int checkpoint)
     {
-        if (checkpoint < 0)
-        {
-            var keep = -1 - checkpoint;
-            if (_root is null)
-            {
-                _pending.RemoveRange(keep, _pending.Count - keep);
-                return;
-            }
-
-            checkpoint = _pendingUndoStart[Math.Min(keep, _pendingUndoStart.Count - 1)];
-        }
-
         for (var i = _undo.Count - 1; i >= checkpoint; i--)
         {
-            var (parent, key, previous) = _undo[i];
-            if (previous is null)
+            var (map, key, had, previous) = _undo[i];
+            if (had)
             {
-                parent.Remove(key);
+                map[key] = previous;
             }
             else
             {
-                parent[key] = previous;
+                map.Remove(key);
             }
         }
 
         _undo.RemoveRange(checkpoint, _undo.Count - checkpoint);
     }
 
-    /// <summary>Adds a variable (dotted names create nested objects).</summary>
-    public void Set(string name, JToken value)
-    {
-        if (_root is null)
-        {
-            _pending.Add((name, value));
-            return;
-        }
-
-        SetPath(_root, name, value, record: true);
-    }
-
-    public void Set(string name, JsonNode? value) => Set(name, JsonBridge.ToToken(value));
+    /// <summary>Adds a variable (dotted names create nested objects); the value is read, never copied.</summary>
+    public void Set(string name, object? value) => SetPath(name, value, record: true);
 
     /// <summary>True when a variable (or a dotted prefix of one) was supplied by the caller's values.</summary>
     public bool HasSuppliedValue(string name) =>
         _policyContext.Values.Keys.Any(k => k == name || k.StartsWith(name + ".", StringComparison.Ordinal));
 
-    private void SetPath(JObject root, string name, JToken value, bool record)
+    private void SetPath(string name, object? value, bool record)
     {
         var parts = name.Split('.');
-        var current = root;
+        var current = _vars;
         for (var i = 0; i < parts.Length - 1; i++)
         {
-            if (current[parts[i]] is not JObject next)
+            var had = current.TryGetValue(parts[i], out var existing);
+            if (existing is not Dictionary<string, object?> next)
             {
-                next = new JObject();
+                next = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (var (k, v) in JmesValue.Properties(existing))
+                {
+                    next[k] = v;
+                }
+
                 if (record)
                 {
-                    _undo.Add((current, parts[i], current[parts[i]]));
+                    _undo.Add((current, parts[i], had, existing));
                 }
 
                 current[parts[i]] = next;
@@ -176,15 +139,15 @@ internal sealed class EvalContext
         var last = parts[^1];
         if (record)
         {
-            _undo.Add((current, last, current[last]));
+            _undo.Add((current, last, current.TryGetValue(last, out var previous), previous));
         }
 
-        current[last] = value.Parent is null ? value : value.DeepClone();
+        current[last] = value;
     }
 
-    /// <summary>Evaluates a parsed JMESPath expression against the context.</summary>
-    public JToken? Query(JmesPathExpression expression, string text) => Jmes.Evaluate(expression, Root, text);
+    /// <summary>Evaluates a compiled query against the context.</summary>
+    public object? Query(JmesQuery query) => query.Evaluate(this);
 
-    /// <summary>Parses and evaluates <paramref name="expression"/>.</summary>
-    public JToken? Query(string expression) => Query(Jmes.Parse(expression), expression);
+    /// <summary>Parses (cached) and evaluates <paramref name="expression"/>.</summary>
+    public object? Query(string expression) => Jmes.Parse(expression).Evaluate(this);
 }

@@ -1,27 +1,28 @@
 using System.Collections.Concurrent;
 using DevLab.JmesPath;
-using DevLab.JmesPath.Expressions;
-using Newtonsoft.Json.Linq;
 
 namespace FleetFunctions.Core.Policy;
 
-/// <summary>JMESPath (JmesPath.Net) with Kyverno's extra functions; parsed expressions are cached.</summary>
+/// <summary>
+/// JMESPath: parsed by JmesPath.Net (with every standard and Kyverno function declared), compiled once into a
+/// <see cref="JmesQuery"/> and cached by text.
+/// </summary>
 internal static class Jmes
 {
     private static readonly JmesPath s_parser = CreateParser();
-    private static readonly ConcurrentDictionary<string, JmesPathExpression> s_cache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, JmesQuery> s_cache = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string> s_errors = new(StringComparer.Ordinal);
 
     private static JmesPath CreateParser()
     {
         var jp = new JmesPath();
-        KyvernoFunctions.Register(jp.FunctionRepository);
+        KyvernoFunctions.Declare(jp.FunctionRepository);
         return jp;
     }
 
-    /// <summary>Parses (once) a JMESPath expression.</summary>
+    /// <summary>Parses and compiles (once) a JMESPath expression.</summary>
     /// <exception cref="PolicyEvaluationException">The expression is not valid JMESPath.</exception>
-    public static JmesPathExpression Parse(string expression)
+    public static JmesQuery Parse(string expression)
     {
         if (s_cache.TryGetValue(expression, out var cached))
         {
@@ -40,13 +41,13 @@ internal static class Jmes
 
         try
         {
-            JmesPathExpression parsed;
+            DevLab.JmesPath.Expressions.JmesPathExpression parsed;
             lock (s_parser)
             {
                 parsed = s_parser.Parse(expression);
             }
 
-            return s_cache.GetOrAdd(expression, parsed);
+            return s_cache.GetOrAdd(expression, JmesQuery.Compile(expression, parsed));
         }
         catch (Exception ex) when (ex is not PolicyEvaluationException)
         {
@@ -73,24 +74,6 @@ internal static class Jmes
         {
             error = ex.Message;
             return false;
-        }
-    }
-
-    /// <summary>Evaluates a parsed expression against a root token.</summary>
-    public static JToken? Evaluate(JmesPathExpression expression, JToken root, string text)
-    {
-        try
-        {
-            var result = expression.Transform(new JmesPathArgument(root));
-            return result.AsJToken();
-        }
-        catch (PolicyEvaluationException)
-        {
-            throw;
-        }
-        catch (Exception ex)
-        {
-            throw new PolicyEvaluationException($"JMESPath query '{text}' failed: {ex.Message}", ex);
         }
     }
 }

@@ -284,9 +284,6 @@ internal static class JsonUtil
         }
     }
 
-    /// <summary>Deep copy that never shares nodes with the source.</summary>
-    public static JsonNode? Clone(JsonNode? node) => node?.DeepClone();
-
     /// <summary>Reads <c>a.b.c</c> from an object, null when any step is missing.</summary>
     public static JsonNode? Get(JsonNode? node, params string[] path)
     {

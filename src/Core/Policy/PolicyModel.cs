@@ -54,7 +54,11 @@ internal sealed record CompiledRule(
     IReadOnlyList<ContextEntry> Context,
     IReadOnlyList<ConditionBlock> Preconditions,
     ValidationSpec Validation,
-    FailureAction? Action);
+    FailureAction? Action)
+{
+    /// <summary>Kyverno's message for a passing rule.</summary>
+    public string PassMessage { get; } = $"validation rule '{Name}' passed.";
+}
 
 /// <summary>What a validate rule (or a foreach step) checks.</summary>
 internal sealed record ValidationSpec(

@@ -19,20 +19,49 @@ internal static class ResourceMatcher
     {
         if (block.Any is { } any)
         {
-            return any.Any(f => MatchesFilter(f, resource, context, operation));
+            foreach (var filter in any)
+            {
+                if (MatchesFilter(filter, resource, context, operation))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         if (block.All is { } all)
         {
-            return all.Count > 0 && all.All(f => MatchesFilter(f, resource, context, operation));
+            foreach (var filter in all)
+            {
+                if (!MatchesFilter(filter, resource, context, operation))
+                {
+                    return false;
+                }
+            }
+
+            return all.Count > 0;
         }
 
         return block.Legacy is not null && MatchesFilter(block.Legacy, resource, context, operation);
     }
 
+    private static bool AnyKindMatches(IReadOnlyList<KindSpec> kinds, JsonObject resource)
+    {
+        foreach (var kind in kinds)
+        {
+            if (KindMatches(kind, resource))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool MatchesFilter(ResourceFilter filter, JsonObject resource, PolicyContext context, string operation)
     {
-        if (filter.Kinds.Count > 0 && !filter.Kinds.Any(k => KindMatches(k, resource)))
+        if (filter.Kinds.Count > 0 && !AnyKindMatches(filter.Kinds, resource))
         {
             return false;
         }

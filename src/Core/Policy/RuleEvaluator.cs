@@ -1,6 +1,6 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
-using Newtonsoft.Json.Linq;
 
 namespace FleetFunctions.Core.Policy;
 
@@ -17,15 +17,21 @@ internal static class RuleEvaluator
             {
                 foreach (var (name, value) in values)
                 {
-                    context.Set(name, value);
+                    context.Set(name, JmesValue.FromNode(value));
                 }
             }
 
-            return Validate(rule.Name, rule.Context, rule.Preconditions, rule.Validation, context, context.Resource, 0, values);
+            var outcome = Validate(rule.Name, rule.Context, rule.Preconditions, rule.Validation, context, context.Resource, 0, values);
+            return outcome.Status == RuleStatus.Pass && outcome.Message.Length == 0 ? RuleOutcome.Pass(rule.PassMessage) : outcome;
         }
         catch (PolicyEvaluationException ex)
         {
             return RuleOutcome.Error(ex.Message);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or OverflowException or RegexMatchTimeoutException or UnknownVariableException)
+        {
+            // One odd object must not abort the validation of a whole commit: report the rule as errored.
+            return RuleOutcome.Error($"rule {rule.Name} could not be evaluated: {ex.Message}");
         }
         finally
         {
@@ -91,7 +97,7 @@ internal static class RuleEvaluator
             var message = Message(validation, context);
             return deny
                 ? RuleOutcome.Fail(message.Length > 0 ? message : $"validation error: rule {ruleName} failed")
-                : RuleOutcome.Pass($"validation rule '{ruleName}' passed.");
+                : RuleOutcome.Pass();
         }
 
         if (validation.Pattern is not null || validation.AnyPattern is not null)
@@ -101,7 +107,7 @@ internal static class RuleEvaluator
 
         if (validation.ForEach is not null)
         {
-            return ValidateForEach(ruleName, validation.ForEach, context, target, nesting, ruleValues);
+            return ValidateForEach(ruleName, validation, context, target, nesting, ruleValues);
         }
 
         return RuleOutcome.Error($"rule {ruleName}: nothing to validate");
@@ -132,7 +138,7 @@ internal static class RuleEvaluator
             var outcome = PatternMatcher.Match(target, validation.Pattern, context);
             return outcome.Status switch
             {
-                PatternStatus.Pass => RuleOutcome.Pass($"validation rule '{ruleName}' passed."),
+                PatternStatus.Pass => RuleOutcome.Pass(),
                 PatternStatus.Skip => RuleOutcome.Skip(outcome.Message),
                 PatternStatus.Error => RuleOutcome.Error(ErrorMessage(validation, context, ruleName, outcome.Message)),
                 _ => RuleOutcome.Fail(FailMessage(validation, context, $"rule {ruleName} failed at path {outcome.Path}")),
@@ -179,16 +185,20 @@ internal static class RuleEvaluator
 
     private static RuleOutcome ValidateForEach(
         string ruleName,
-        IReadOnlyList<ForEachSpec> forEach,
+        ValidationSpec parent,
         EvalContext context,
         JsonNode target,
         int nesting,
         IReadOnlyDictionary<string, JsonNode?>? ruleValues)
     {
         var applied = 0;
-        foreach (var step in forEach)
+        foreach (var declared in parent.ForEach!)
         {
-            JToken? list;
+            // A step without its own message reports the rule's message, evaluated with the element in scope.
+            var step = declared.Validation.Message is null && parent.Message is not null
+                ? declared with { Validation = declared.Validation with { Message = parent.Message, MessageTemplate = parent.MessageTemplate } }
+                : declared;
+            object? list;
             try
             {
                 var expression = step.ListTemplate is null ? step.List : JsonUtil.AsString(step.ListTemplate.Evaluate(context)) ?? step.List;
@@ -199,7 +209,7 @@ internal static class RuleEvaluator
                 continue;
             }
 
-            List<JToken?> elements = list is JArray array ? [.. array] : [list];
+            IReadOnlyList<object?> elements = JmesValue.TypeOf(list) == JmesValue.Type.Array ? JmesValue.Items(list) : [list];
             var (outcome, count) = ValidateElements(ruleName, step, elements, context, target, nesting, ruleValues);
             if (outcome.Status != RuleStatus.Pass)
             {
@@ -209,13 +219,13 @@ internal static class RuleEvaluator
             applied += count;
         }
 
-        return applied == 0 ? RuleOutcome.Skip("rule skipped") : RuleOutcome.Pass("rule passed");
+        return applied == 0 ? RuleOutcome.Skip("rule skipped") : RuleOutcome.Pass();
     }
 
     private static (RuleOutcome Outcome, int Applied) ValidateElements(
         string ruleName,
         ForEachSpec step,
-        List<JToken?> elements,
+        IReadOnlyList<object?> elements,
         EvalContext context,
         JsonNode target,
         int nesting,
@@ -225,7 +235,7 @@ internal static class RuleEvaluator
         for (var index = 0; index < elements.Count; index++)
         {
             var element = elements[index];
-            if (JsonBridge.IsNull(element))
+            if (element is null)
             {
                 continue;
             }
@@ -235,11 +245,11 @@ internal static class RuleEvaluator
             try
             {
                 var nest = nesting.ToString(CultureInfo.InvariantCulture);
-                context.Set("element", element!);
-                context.Set("element" + nest, element!);
-                context.Set("elementIndex", new JValue((long)index));
-                context.Set("elementIndex" + nest, new JValue((long)index));
-                var elementNode = JsonBridge.ToNode(element);
+                context.Set("element", element);
+                context.Set("element" + nest, element);
+                context.Set("elementIndex", (long)index);
+                context.Set("elementIndex" + nest, (long)index);
+                var elementNode = JmesValue.ToReadOnlyNode(element);
                 var scoped = (step.ElementScope ?? true) && elementNode is JsonObject;
                 outcome = Validate(ruleName, step.Context, step.Preconditions, step.Validation, context, scoped ? elementNode! : target, nesting + 1, ruleValues);
             }
@@ -286,7 +296,7 @@ internal static class RuleEvaluator
             switch (entry.Kind)
             {
                 case ContextEntryKind.Variable:
-                    context.Set(entry.Name, JsonBridge.ToToken(EvaluateVariable(entry, context)));
+                    context.Set(entry.Name, EvaluateVariable(entry, context));
                     break;
                 default:
                     var kind = entry.Kind switch
@@ -302,9 +312,9 @@ internal static class RuleEvaluator
         }
     }
 
-    private static JsonNode? EvaluateVariable(ContextEntry entry, EvalContext context)
+    private static object? EvaluateVariable(ContextEntry entry, EvalContext context)
     {
-        JsonNode? result = entry.Value?.Evaluate(context);
+        object? result = JmesValue.FromNode(entry.Value?.Evaluate(context));
         if (entry.JmesPathText is not null)
         {
             var expression = Template.Compile(entry.JmesPathText) is { } t && entry.JmesPathText.Contains("{{", StringComparison.Ordinal)
@@ -312,21 +322,20 @@ internal static class RuleEvaluator
                 : entry.JmesPathText;
             if (entry.Value is not null)
             {
-                var parsed = Jmes.Parse(expression);
-                result = JsonBridge.ToNode(Jmes.Evaluate(parsed, JsonBridge.ToToken(result), expression));
+                result = Jmes.Parse(expression).EvaluateOn(result, context);
             }
             else
             {
-                result = JsonBridge.ToNode(context.Query(expression));
+                result = context.Query(expression);
             }
         }
 
-        if (JsonUtil.IsNull(result) && entry.Default is not null)
+        if (result is null && entry.Default is not null)
         {
-            result = entry.Default.Evaluate(context)?.DeepClone();
+            result = JmesValue.FromNode(entry.Default.Evaluate(context));
         }
 
-        if (JsonUtil.IsNull(result) && entry.Default is null)
+        if (result is null && entry.Default is null)
         {
             throw new PolicyEvaluationException($"variable '{entry.Name}' evaluated to null and has no default");
         }

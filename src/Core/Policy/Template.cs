@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using DevLab.JmesPath.Expressions;
-using Newtonsoft.Json.Linq;
 
 namespace FleetFunctions.Core.Policy;
 
@@ -14,7 +12,7 @@ internal sealed partial class Template
 {
     private readonly string _text;
     private readonly string? _single;
-    private readonly JmesPathExpression? _singleExpression;
+    private readonly JmesQuery? _singleExpression;
 
     private Template(string text)
     {
@@ -58,7 +56,7 @@ internal sealed partial class Template
     {
         if (_singleExpression is not null && !context.IsDelete)
         {
-            return JsonBridge.ToNode(context.Query(_singleExpression, _single!));
+            return JmesValue.ToReadOnlyNode(context.Query(_singleExpression));
         }
 
         return EvaluateDynamic(context);
@@ -81,13 +79,13 @@ internal sealed partial class Template
                     expression = expression.Replace("request.object", "request.oldObject", StringComparison.Ordinal);
                 }
 
-                var result = context.Query(Jmes.Parse(expression), expression);
+                var result = context.Query(Jmes.Parse(expression));
                 if (original == variable)
                 {
-                    return JsonBridge.ToNode(result);
+                    return JmesValue.ToReadOnlyNode(result);
                 }
 
-                var replacement = result is { Type: JTokenType.String } ? (string)result! : JsonUtil.Marshal(JsonBridge.ToNode(result));
+                var replacement = result as string ?? JmesValue.ToJson(result);
                 var index = value.IndexOf(prefix + variable, StringComparison.Ordinal);
                 if (index >= 0)
                 {
@@ -131,10 +129,6 @@ internal sealed class JsonTemplate
         _template = template;
         _nested = nested;
     }
-
-    public bool IsConstant => _template is null && !_nested;
-
-    public JsonNode? Source => _constant;
 
     public static JsonTemplate Compile(JsonNode? node)
     {
@@ -197,7 +191,7 @@ internal sealed class JsonTemplate
             default:
                 if (JsonUtil.AsString(node) is { } s && Template.Compile(s) is { } t)
                 {
-                    return t.Evaluate(context);
+                    return t.Evaluate(context)?.DeepClone();
                 }
 
                 return node?.DeepClone();

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Newtonsoft.Json.Linq;
 
 namespace FleetFunctions.Core.Policy;
 
@@ -15,22 +14,22 @@ internal static class TimeFunctions
         ("04", "mm"), ("05", "ss"), ("06", "yy"), ("PM", "tt"), ("pm", "tt"), ("1", "%M"), ("2", "%d"), ("3", "%h"), ("4", "%m"), ("5", "%s"),
     ];
 
-    public static IEnumerable<KyvernoFunction> All()
+    public static IEnumerable<JmesFunction> All()
     {
-        yield return new("time_now", 0, 0, _ => Format(DateTimeOffset.Now));
-        yield return new("time_now_utc", 0, 0, _ => Format(DateTimeOffset.UtcNow));
-        yield return new("time_utc", 1, 1, a => Format(Time(a, 0, "time_utc").ToUniversalTime()));
-        yield return new("time_add", 2, 2, a => Format(Time(a, 0, "time_add").AddTicks(Duration(a, 1, "time_add") / 100)));
-        yield return new("time_after", 2, 2, a => Time(a, 0, "time_after") > Time(a, 1, "time_after"));
-        yield return new("time_before", 2, 2, a => Time(a, 0, "time_before") < Time(a, 1, "time_before"));
-        yield return new("time_between", 3, 3, a => Time(a, 0, "time_between") is var t && t > Time(a, 1, "time_between") && t < Time(a, 2, "time_between"));
-        yield return new("time_diff", 2, 2, a => GoDuration.Format((Time(a, 1, "time_diff") - Time(a, 0, "time_diff")).Ticks * 100));
-        yield return new("time_parse", 2, 2, a => Format(Parse(KyvernoFunctions.Str(a, 0, "time_parse"), KyvernoFunctions.Str(a, 1, "time_parse"))));
-        yield return new("time_since", 3, 3, TimeSince);
-        yield return new("time_to_cron", 1, 1, a => Time(a, 0, "time_to_cron").ToUniversalTime() is var t
+        yield return new("time_now", 0, 0, (_, _) => Format(DateTimeOffset.Now));
+        yield return new("time_now_utc", 0, 0, (_, _) => Format(DateTimeOffset.UtcNow));
+        yield return new("time_utc", 1, 1, (a, _) => Format(Time(a, 0, "time_utc").ToUniversalTime()));
+        yield return new("time_add", 2, 2, (a, _) => Format(Time(a, 0, "time_add").AddTicks(Duration(a, 1, "time_add") / 100)));
+        yield return new("time_after", 2, 2, (a, _) => Time(a, 0, "time_after") > Time(a, 1, "time_after"));
+        yield return new("time_before", 2, 2, (a, _) => Time(a, 0, "time_before") < Time(a, 1, "time_before"));
+        yield return new("time_between", 3, 3, (a, _) => Time(a, 0, "time_between") is var t && t > Time(a, 1, "time_between") && t < Time(a, 2, "time_between"));
+        yield return new("time_diff", 2, 2, (a, _) => GoDuration.Format((Time(a, 1, "time_diff") - Time(a, 0, "time_diff")).Ticks * 100));
+        yield return new("time_parse", 2, 2, (a, _) => Format(Parse(JmesFunctions.Str(a, 0, "time_parse"), JmesFunctions.Str(a, 1, "time_parse"))));
+        yield return new("time_since", 3, 3, (a, _) => TimeSince(a));
+        yield return new("time_to_cron", 1, 1, (a, _) => Time(a, 0, "time_to_cron").ToUniversalTime() is var t
             ? string.Create(CultureInfo.InvariantCulture, $"{t.Minute} {t.Hour} {t.Day} {t.Month} {(int)t.DayOfWeek}")
             : "");
-        yield return new("time_truncate", 2, 2, a =>
+        yield return new("time_truncate", 2, 2, (a, _) =>
         {
             var t = Time(a, 0, "time_truncate");
             var d = Duration(a, 1, "time_truncate") / 100;
@@ -44,11 +43,11 @@ internal static class TimeFunctions
         });
     }
 
-    private static JToken TimeSince(JToken[] a)
+    private static object? TimeSince(object?[] a)
     {
-        var layout = KyvernoFunctions.Str(a, 0, "time_since");
-        var t1 = Parse(layout, KyvernoFunctions.Str(a, 1, "time_since"));
-        var second = KyvernoFunctions.Str(a, 2, "time_since");
+        var layout = JmesFunctions.Str(a, 0, "time_since");
+        var t1 = Parse(layout, JmesFunctions.Str(a, 1, "time_since"));
+        var second = JmesFunctions.Str(a, 2, "time_since");
         var t2 = second.Length == 0 ? DateTimeOffset.UtcNow : Parse(layout, second);
         return GoDuration.Format((t2 - t1).Ticks * 100);
     }
@@ -58,11 +57,11 @@ internal static class TimeFunctions
             ? t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture) + "Z"
             : t.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
 
-    private static DateTimeOffset Time(JToken[] a, int index, string function) => Parse("", KyvernoFunctions.Str(a, index, function));
+    private static DateTimeOffset Time(object?[] a, int index, string function) => Parse("", JmesFunctions.Str(a, index, function));
 
-    private static long Duration(JToken[] a, int index, string function)
+    private static long Duration(object?[] a, int index, string function)
     {
-        var s = KyvernoFunctions.Str(a, index, function);
+        var s = JmesFunctions.Str(a, index, function);
         return GoDuration.TryParse(s, out var d) ? d : throw new PolicyEvaluationException($"function {function}(): '{s}' is not a duration");
     }
 

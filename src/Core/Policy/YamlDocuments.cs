@@ -29,6 +29,10 @@ public static partial class YamlDocuments
         {
             throw new PolicyLoadException($"{sourcePath}:{ex.Start.Line}: invalid YAML: {ex.InnerException?.Message ?? ex.Message}", ex);
         }
+        catch (InvalidOperationException ex)
+        {
+            throw new PolicyLoadException($"{sourcePath}:{LastGoodLine(yaml)}: invalid YAML: unexpected end of a flow collection or document", ex);
+        }
 
         var documents = new List<YamlDocument>(stream.Documents.Count);
         foreach (var document in stream.Documents)
@@ -43,6 +47,25 @@ public static partial class YamlDocuments
         }
 
         return documents;
+    }
+
+    private static long LastGoodLine(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        long line = 1;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                line = parser.Current?.End.Line ?? line;
+            }
+        }
+        catch (Exception ex) when (ex is YamlException or InvalidOperationException)
+        {
+            return ex is YamlException y ? y.Start.Line : line;
+        }
+
+        return line;
     }
 
     /// <summary>Parses a file from disk.</summary>

@@ -1,0 +1,266 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Policy;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Policy;
+
+public sealed class PolicyEngineTests
+{
+    private const string Policies = """
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata:
+          name: require-labels
+        spec:
+          validationFailureAction: Enforce
+          rules:
+          - name: team-label
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            exclude:
+              any:
+              - resources:
+                  namespaces: [kube-system]
+            validate:
+              message: "{{ request.object.kind }} {{ request.object.metadata.name }} needs a team label"
+              pattern:
+                metadata:
+                  labels:
+                    team: "?*"
+          - name: audit-only
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            validate:
+              failureAction: Audit
+              message: owner annotation is recommended
+              pattern:
+                metadata:
+                  annotations:
+                    owner: "?*"
+        ---
+        apiVersion: kyverno.io/v2beta1
+        kind: ClusterPolicy
+        metadata:
+          name: restricted-namespaces
+        spec:
+          validationFailureAction: Audit
+          rules:
+          - name: no-privileged
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+                  namespaceSelector:
+                    matchLabels:
+                      security: restricted
+                  operations: [CREATE, UPDATE]
+            validate:
+              message: privileged pods are not allowed in restricted namespaces
+              pattern:
+                spec:
+                  containers:
+                  - =(securityContext):
+                      =(privileged): false
+          - name: lookup
+            match:
+              any:
+              - resources:
+                  kinds: [ConfigMap]
+            context:
+            - name: settings
+              configMap:
+                name: settings
+                namespace: platform
+            validate:
+              message: "value must be one of {{ settings.data.allowed }}"
+              deny:
+                conditions:
+                  all:
+                  - key: "{{ request.object.data.value }}"
+                    operator: AnyNotIn
+                    value: "{{ split(settings.data.allowed, ',') }}"
+        """;
+
+    private static readonly PolicySet s_set = PolicySet.Load([("platform/policies.yaml", Policies)]);
+
+    private static JsonObject Pod(string name, string ns, string labels = "{}", string annotations = "{}", bool privileged = false) =>
+        new()
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["labels"] = JsonNode.Parse(labels), ["annotations"] = JsonNode.Parse(annotations) },
+            ["spec"] = JsonNode.Parse("{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:1\",\"securityContext\":{\"privileged\":" + (privileged ? "true" : "false") + "}}]}"),
+        };
+
+    [Fact]
+    public void Validate_MissingLabel_EnforceViolationWithSubstitutedMessage()
+    {
+        var report = PolicyEngine.Validate(s_set, Pod("web", "shop"), sourceFile: "apps/web.yaml");
+
+        Assert.Equal("Pod/shop/web", report.Resource);
+        Assert.True(report.Blocked);
+        var violation = Assert.Single(report.Violations, v => v.Rule == "team-label");
+        Assert.Equal("require-labels", violation.Policy);
+        Assert.Equal("Pod/shop/web", violation.Resource);
+        Assert.Equal("apps/web.yaml", violation.SourceFile);
+        Assert.Equal(FailureAction.Enforce, violation.Action);
+        Assert.Equal("validation error: Pod web needs a team label. rule team-label failed at path /metadata/labels/team/", violation.Message);
+    }
+
+    [Fact]
+    public void Validate_RuleFailureActionAudit_OverridesPolicyEnforce()
+    {
+        var report = PolicyEngine.Validate(s_set, Pod("web", "shop", labels: """{"team":"a"}"""));
+
+        Assert.False(report.Blocked);
+        var violation = Assert.Single(report.Violations);
+        Assert.Equal("audit-only", violation.Rule);
+        Assert.Equal(FailureAction.Audit, violation.Action);
+        Assert.Equal(RuleStatus.Pass, report.Results.Single(r => r.Rule == "team-label").Status);
+    }
+
+    [Fact]
+    public void Validate_AuditAsWarn_ReportsWarn()
+    {
+        var report = PolicyEngine.Validate(s_set, Pod("web", "shop", labels: """{"team":"a"}"""), new PolicyContext { AuditAsWarn = true });
+        Assert.Equal(RuleStatus.Warn, report.Results.Single(r => r.Rule == "audit-only").Status);
+    }
+
+    [Fact]
+    public void Validate_ExcludedNamespace_RuleNotReported()
+    {
+        var report = PolicyEngine.Validate(s_set, Pod("dns", "kube-system"));
+        Assert.DoesNotContain(report.Results, r => r.Rule == "team-label");
+        Assert.Contains(report.Results, r => r.Rule == "audit-only");
+    }
+
+    [Fact]
+    public void Validate_NamespaceSelector_UsesCallerSuppliedLabels()
+    {
+        var pod = Pod("web", "secure", labels: """{"team":"a"}""", annotations: """{"owner":"me"}""", privileged: true);
+        var labels = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["secure"] = new Dictionary<string, string> { ["security"] = "restricted" } };
+
+        var unlabeled = PolicyEngine.Validate(s_set, pod);
+        var restricted = PolicyEngine.Validate(s_set, pod, new PolicyContext { NamespaceLabels = labels });
+        var onDelete = PolicyEngine.Validate(s_set, pod, new PolicyContext { NamespaceLabels = labels, Operation = AdmissionOperation.Delete });
+
+        Assert.DoesNotContain(unlabeled.Results, r => r.Rule == "no-privileged");
+        Assert.Equal(RuleStatus.Fail, restricted.Results.Single(r => r.Rule == "no-privileged").Status);
+        Assert.DoesNotContain(onDelete.Results, r => r.Rule == "no-privileged");
+    }
+
+    [Fact]
+    public void Validate_ConfigMapContextWithoutValue_ErrorSaysHowToSupplyIt()
+    {
+        var cm = (JsonObject)JsonNode.Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"a"},"data":{"value":"b"}}""")!;
+
+        var report = PolicyEngine.Validate(s_set, cm);
+
+        var result = report.Results.Single(r => r.Rule == "lookup");
+        Assert.Equal(RuleStatus.Error, result.Status);
+        Assert.Contains("context entry 'settings' (configMap) needs a value", result.Message, StringComparison.Ordinal);
+        Assert.Single(report.Violations);
+    }
+
+    [Fact]
+    public void Validate_ConfigMapContextSupplied_EvaluatesDeny()
+    {
+        var cm = (JsonObject)JsonNode.Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"a"},"data":{"value":"c"}}""")!;
+        var context = new PolicyContext { Values = new Dictionary<string, JsonNode?> { ["settings.data.allowed"] = JsonValue.Create("a,b") } };
+
+        var denied = PolicyEngine.Validate(s_set, cm, context);
+        cm["data"]!["value"] = "b";
+        var allowed = PolicyEngine.Validate(s_set, cm, context);
+
+        Assert.Equal("value must be one of a,b", denied.Results.Single(r => r.Rule == "lookup").Message);
+        Assert.Equal(RuleStatus.Fail, denied.Results.Single(r => r.Rule == "lookup").Status);
+        Assert.Equal(RuleStatus.Pass, allowed.Results.Single(r => r.Rule == "lookup").Status);
+    }
+
+    [Fact]
+    public void Validate_Deployment_CheckedByAutogenRuleOnPodTemplate()
+    {
+        var deployment = (JsonObject)JsonNode.Parse("""
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop","labels":{"team":"a"}},
+             "spec":{"template":{"metadata":{"labels":{}},"spec":{"containers":[{"name":"c","image":"nginx:1"}]}}}}
+            """)!;
+
+        var report = PolicyEngine.Validate(s_set, deployment);
+
+        var result = report.Results.Single(r => r.Rule == "autogen-team-label");
+        Assert.Equal(RuleStatus.Fail, result.Status);
+        Assert.Contains("/spec/template/metadata/labels/team/", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ParallelCalls_SameResults()
+    {
+        var pods = Enumerable.Range(0, 200).Select(i => Pod("p" + i, "ns", labels: i % 2 == 0 ? """{"team":"a"}""" : "{}")).ToArray();
+        var results = new bool[pods.Length];
+        Parallel.For(0, pods.Length, i => results[i] = PolicyEngine.Validate(s_set, pods[i]).Blocked);
+        Assert.All(Enumerable.Range(0, pods.Length), i => Assert.Equal(i % 2 == 1, results[i]));
+    }
+
+    [Fact]
+    public void Validate_RuleValues_FeedContextEntriesOfThatRuleOnly()
+    {
+        var set = PolicySet.Load([("limits.yaml", """
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata:
+              name: limits
+            spec:
+              rules:
+              - name: max-keys
+                match:
+                  any:
+                  - resources:
+                      kinds: [ConfigMap]
+                context:
+                - name: limit
+                  apiCall:
+                    urlPath: /api/v1/namespaces/platform/configmaps/limits
+                    jmesPath: data.maxKeys
+                validate:
+                  message: "at most {{ limit }} keys"
+                  deny:
+                    conditions:
+                      any:
+                      - key: "{{ length(request.object.data) }}"
+                        operator: GreaterThan
+                        value: "{{ limit }}"
+            """)]);
+        var cm = (JsonObject)JsonNode.Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"a"},"data":{"a":"1","b":"2","c":"3"}}""")!;
+        PolicyContext WithLimit(long limit) => new()
+        {
+            RuleValues = new Dictionary<string, IReadOnlyDictionary<string, JsonNode?>>
+            {
+                ["limits/max-keys"] = new Dictionary<string, JsonNode?> { ["limit"] = JsonValue.Create(limit) },
+            },
+        };
+
+        var tooMany = PolicyEngine.Validate(set, cm, WithLimit(2)).Results.Single();
+        var fine = PolicyEngine.Validate(set, cm, WithLimit(3)).Results.Single();
+
+        Assert.Equal(RuleStatus.Fail, tooMany.Status);
+        Assert.Equal("at most 2 keys", tooMany.Message);
+        Assert.Equal(RuleStatus.Pass, fine.Status);
+    }
+
+    [Fact]
+    public void Validate_NestedForEachDeny_MessageSeesOuterAndInnerElements()
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "testdata", "policy", "foreach-context");
+        var set = PolicySet.LoadPaths([Path.Combine(dir, "policy.yaml")]);
+        var pod = (JsonObject)YamlDocuments.ParseFile(Path.Combine(dir, "resources.yaml")).Single(d => JsonUtil.GetString(d.Root, "metadata", "name") == "low-port").Root!;
+
+        var result = PolicyEngine.Validate(set, pod).Results.Single(r => r.Rule == "nested-ports");
+
+        Assert.Equal(RuleStatus.Fail, result.Status);
+        Assert.Equal("container app exposes privileged port 80", result.Message);
+    }
+}

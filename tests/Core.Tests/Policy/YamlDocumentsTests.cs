@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Policy;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Policy;
+
+public sealed class YamlDocumentsTests
+{
+    [Fact]
+    public void Parse_KubernetesScalars_ResolvedLikeGoYamlV2()
+    {
+        var doc = YamlDocuments.Parse("x.yaml", """
+            a: yes
+            b: off
+            c: ~
+            d: 0755
+            e: 1e3
+            f: "yes"
+            g: 2024-01-01
+            h: 1.5
+            i: 0x1F
+            """).Single();
+        var o = (JsonObject)doc.Root!;
+        Assert.Equal("{\"a\":true,\"b\":false,\"c\":null,\"d\":493,\"e\":1000,\"f\":\"yes\",\"g\":\"2024-01-01\",\"h\":1.5,\"i\":31}", JsonUtil.Marshal(o));
+        Assert.Equal(GoKind.Int, JsonUtil.Kind(o["e"]));
+        Assert.Equal(GoKind.Float, JsonUtil.Kind(o["h"]));
+    }
+
+    [Fact]
+    public void Parse_MultipleDocuments_ReportsStartLinesAndSkipsEmpty()
+    {
+        var docs = YamlDocuments.Parse("m.yaml", "a: 1\n---\n---\n# comment\nb: 2\n");
+        Assert.Equal(2, docs.Count);
+        Assert.Equal(1, docs[0].Line);
+        Assert.Equal(5, docs[1].Line);
+    }
+
+    [Fact]
+    public void Parse_InvalidYaml_ErrorNamesFileAndLine()
+    {
+        var ex = Assert.Throws<PolicyLoadException>(() => YamlDocuments.Parse("bad.yaml", "a: 1\nb: [1, 2\nc: 3\n"));
+        Assert.StartsWith("bad.yaml:", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_MergeKeys_CopyMissingKeys()
+    {
+        var doc = YamlDocuments.Parse("m.yaml", "base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n").Single();
+        Assert.Equal("{\"x\":1,\"y\":3}", JsonUtil.Marshal(doc.Root!["derived"]));
+    }
+}
