@@ -130,7 +130,7 @@ internal sealed class AdminEndpoint(FleetSimulator simulator)
         await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, s_indented), context.RequestAborted);
     }
 
-    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_indented = new(Serialization.JsonDefaults.Options) { WriteIndented = true };
 
     private sealed class AdminError(int code, string message) : Exception(message)
     {

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using FleetFunctions.Simulator.Resources;
 using FleetFunctions.Simulator.Store;
 using Microsoft.AspNetCore.Http;
+using FleetFunctions.Simulator.Serialization;
 
 namespace FleetFunctions.Simulator.Api;
 
@@ -122,6 +123,6 @@ internal sealed partial class ApiHandler
         }
 
         var obj = new JsonObject { ["kind"] = type.Kind, ["apiVersion"] = type.ApiVersion, ["metadata"] = metadata };
-        return WriteEventAsync(context, WatchEvent.Bookmark, JsonSerializer.SerializeToUtf8Bytes(obj));
+        return WriteEventAsync(context, WatchEvent.Bookmark, JsonSerializer.SerializeToUtf8Bytes(obj, JsonDefaults.Options));
     }
 }

@@ -27,6 +27,10 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         {
             await WriteStatusAsync(context, ApiException.BadRequest(ex.Message));
         }
+        catch (Apply.FieldManagerException ex)
+        {
+            await WriteStatusAsync(context, ApiException.BadRequest($"{context.Request.Path}: {ex.Message}"));
+        }
         catch (JsonException ex)
         {
             await WriteStatusAsync(context, ApiException.BadRequest($"invalid JSON in request body: {ex.Message}"));
@@ -42,7 +46,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(error.ToStatus()), context.RequestAborted);
+        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(error.ToStatus(), JsonDefaults.Options), context.RequestAborted);
     }
 
     private Task DispatchAsync(HttpContext context)
@@ -135,7 +139,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
     {
         context.Response.StatusCode = 200;
         context.Response.ContentType = JsonContentType;
-        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonDefaults.Writer))
         {
             writer.WriteStartObject();
             writer.WriteString("kind", type.ListKind);
@@ -182,14 +186,14 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
         var json = obj.ToJsonObject();
         json["apiVersion"] = type.ApiVersion;
-        return JsonSerializer.SerializeToUtf8Bytes(json);
+        return JsonSerializer.SerializeToUtf8Bytes(json, JsonDefaults.Options);
     }
 
     private static async Task WriteJsonAsync(HttpContext context, JsonNode node, int code = 200)
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(node), context.RequestAborted);
+        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(node, JsonDefaults.Options), context.RequestAborted);
     }
 
     private static (LabelSelector Labels, FieldSelector Fields) Selectors(HttpContext context) =>
@@ -207,6 +211,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         }
 
         var contentType = context.Request.ContentType ?? "";
+        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got \"{contentType}\")");
+        }
+
         return contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)
             ? YamlJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
             : JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));

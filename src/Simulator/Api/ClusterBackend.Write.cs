@@ -247,6 +247,13 @@ internal sealed partial class ClusterBackend
         var causes = new List<StatusCause>();
         var apiVersion = body["apiVersion"]?.ToString();
         var kind = body["kind"]?.ToString();
+        if (string.IsNullOrEmpty(apiVersion) && string.IsNullOrEmpty(kind))
+        {
+            // like kube-apiserver, a body without type information takes the endpoint's
+            body["apiVersion"] = apiVersion = type.ApiVersion;
+            body["kind"] = kind = type.Kind;
+        }
+
         if (apiVersion != type.ApiVersion)
         {
             causes.Add(new StatusCause("FieldValueInvalid", $"apiVersion: Invalid value: \"{apiVersion}\": must be {type.ApiVersion}", "apiVersion"));

@@ -54,6 +54,35 @@ internal sealed partial class FieldManager
         return comparison;
     }
 
+    /// <summary>
+    /// Whether <paramref name="merged"/> with the managed fields as read is exactly <paramref name="live"/>
+    /// (list order included, as the API server's no-op check). When true, <paramref name="merged"/> keeps
+    /// them; otherwise it is left without managed fields.
+    /// </summary>
+    private static bool IsUnchanged(JsonObject live, JsonObject merged, List<ManagedFieldsEntry> entries)
+    {
+        if (merged["metadata"] is not JsonObject metadata)
+        {
+            return false;
+        }
+
+        var restored = new JsonArray();
+        foreach (var entry in entries)
+        {
+            restored.Add(entry.Original);
+        }
+
+        metadata["managedFields"] = restored;
+        if (JsonNode.DeepEquals(live, merged))
+        {
+            return true;
+        }
+
+        metadata.Remove("managedFields");
+        restored.Clear();
+        return false;
+    }
+
     /// <summary>Fields removed from the object are no longer owned by anyone.</summary>
     private static void RemoveFromOthers(List<ManagedFieldsEntry> entries, ManagedFieldsEntry? self, FieldSet removed)
     {
@@ -79,11 +108,52 @@ internal sealed partial class FieldManager
         }
     }
 
-    /// <summary>The configuration without parts an applier cannot own: managedFields, and status when it is a subresource.</summary>
-    private static JsonObject WithoutServerOwnedParts(JsonObject applied, bool statusIsSubresource)
+    private StatusScope ScopeOf(string? apiVersion, string? kind, string? subresource) =>
+        subresource == "status"
+            ? StatusScope.Only
+            : options.HasStatusSubresource(apiVersion, kind) ? StatusScope.Excluded : StatusScope.Included;
+
+    /// <summary>
+    /// The part of an applied configuration the applier can own: never managedFields; no status through the
+    /// main resource of a kind with a status subresource; only status (and the object's identity) through it.
+    /// </summary>
+    private static JsonObject ConfigFor(JsonObject applied, StatusScope scope)
     {
+        if (scope == StatusScope.Only)
+        {
+            var statusOnly = new JsonObject();
+            foreach (var name in (ReadOnlySpan<string>)["apiVersion", "kind"])
+            {
+                if (applied.TryGetPropertyValue(name, out var value))
+                {
+                    statusOnly[name] = value?.DeepClone();
+                }
+            }
+
+            if (applied["metadata"] is JsonObject appliedMetadata)
+            {
+                var identity = new JsonObject();
+                foreach (var name in (ReadOnlySpan<string>)["name", "namespace"])
+                {
+                    if (appliedMetadata.TryGetPropertyValue(name, out var value))
+                    {
+                        identity[name] = value?.DeepClone();
+                    }
+                }
+
+                statusOnly["metadata"] = identity;
+            }
+
+            if (applied.TryGetPropertyValue("status", out var status))
+            {
+                statusOnly["status"] = status?.DeepClone();
+            }
+
+            return statusOnly;
+        }
+
         var hasManagedFields = applied["metadata"] is JsonObject metadata && metadata.ContainsKey("managedFields");
-        var hasStatus = statusIsSubresource && applied.ContainsKey("status");
+        var hasStatus = scope == StatusScope.Excluded && applied.ContainsKey("status");
         if (!hasManagedFields && !hasStatus)
         {
             return applied;

@@ -27,9 +27,7 @@ internal sealed partial class FieldManager
         var apiVersion = TextAt(updated, "apiVersion");
         var kind = TextAt(updated, "kind");
         var schema = KubernetesSchemas.ForKind(apiVersion, kind);
-        var scope = subresource == "status"
-            ? StatusScope.Only
-            : options.HasStatusSubresource(apiVersion, kind) ? StatusScope.Excluded : StatusScope.Included;
+        var scope = ScopeOf(apiVersion, kind, subresource);
 
         var result = (JsonObject)updated.DeepClone();
         var sent = DetachManagedFields(result);
@@ -56,7 +54,7 @@ internal sealed partial class FieldManager
             sent?.Clear();
         }
 
-        var comparison = Compare(live, result, schema, scope);
+        var comparison = Compare(live ?? KubernetesSchemas.EmptyObject(apiVersion, kind), result, schema, scope);
         var changed = comparison.Changed();
         foreach (var entry in entries)
         {

@@ -34,7 +34,15 @@ internal sealed partial class FieldManager
     /// Neither input is modified. Throws <see cref="FieldManagerException"/> when the configuration has an
     /// associative-list item without its key or two items with the same key (the API server's 400).
     /// </summary>
-    public ApplyResult Apply(JsonObject? live, JsonObject applied, string manager, bool force, DateTimeOffset now)
+    public ApplyResult Apply(JsonObject? live, JsonObject applied, string manager, bool force, DateTimeOffset now) =>
+        Apply(live, applied, manager, force, now, subresource: null);
+
+    /// <summary>
+    /// As <see cref="Apply(JsonObject?, JsonObject, string, bool, DateTimeOffset)"/>, through
+    /// <paramref name="subresource"/>: with <c>"status"</c> only the configuration's <c>status</c> is merged
+    /// and owned, by an Apply entry carrying <c>subresource: status</c> (kubectl <c>--subresource=status</c>).
+    /// </summary>
+    public ApplyResult Apply(JsonObject? live, JsonObject applied, string manager, bool force, DateTimeOffset now, string? subresource)
     {
         ArgumentNullException.ThrowIfNull(applied);
         ArgumentException.ThrowIfNullOrEmpty(manager);
@@ -42,9 +50,9 @@ internal sealed partial class FieldManager
         var apiVersion = TextAt(applied, "apiVersion");
         var kind = TextAt(applied, "kind");
         var schema = KubernetesSchemas.ForKind(apiVersion, kind);
-        var statusIsSubresource = options.HasStatusSubresource(apiVersion, kind);
+        var scope = ScopeOf(apiVersion, kind, subresource);
 
-        var config = WithoutServerOwnedParts(applied, statusIsSubresource);
+        var config = ConfigFor(applied, scope);
         var appliedSet = FieldSetBuilder.Build(config, schema);
 
         var merged = live is null ? new JsonObject() : (JsonObject)live.DeepClone();
@@ -53,7 +61,7 @@ internal sealed partial class FieldManager
         liveManagedFields?.Clear();
         StructuredMerge.MergeInto(merged, config, schema);
 
-        var applier = entries.Find(e => e.Is(manager, ManagedFieldsEntry.ApplyOperation, null, null));
+        var applier = entries.Find(e => e.Is(manager, ManagedFieldsEntry.ApplyOperation, null, subresource));
         if (applier is not null && !applier.Set.IsEmpty)
         {
             var owned = appliedSet.Clone();
@@ -68,7 +76,7 @@ internal sealed partial class FieldManager
             Pruner.Prune(merged, applier.Set, owned, schema);
         }
 
-        var comparison = Compare(live, merged, schema, statusIsSubresource ? StatusScope.Excluded : StatusScope.Included);
+        var comparison = Compare(live, merged, schema, scope);
         var changed = comparison.Changed();
         var conflicts = new List<FieldConflict>();
         var conflictSets = new List<(ManagedFieldsEntry Entry, FieldSet Fields)>();
@@ -114,6 +122,7 @@ internal sealed partial class FieldManager
                     Manager = manager,
                     Operation = ManagedFieldsEntry.ApplyOperation,
                     ApiVersion = apiVersion,
+                    Subresource = subresource,
                     Set = appliedSet,
                     Changed = true,
                 };
@@ -128,9 +137,9 @@ internal sealed partial class FieldManager
         }
 
         var managersChanged = entries.RemoveAll(e => e.Set.IsEmpty) > 0 | entries.Exists(e => e.Changed);
-        if (live is not null && comparison.IsSame && !managersChanged)
+        if (live is not null && comparison.IsSame && !managersChanged && IsUnchanged(live, merged, entries))
         {
-            return new ApplyResult((JsonObject)live.DeepClone(), []);
+            return new ApplyResult(merged, []);
         }
 
         if (applier is not null && entries.Contains(applier))

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text.Json.Nodes;
 using static FleetFunctions.Simulator.Apply.TypeSchema;
 
 namespace FleetFunctions.Simulator.Apply;
@@ -163,12 +164,67 @@ internal static class KubernetesSchemas
         "apiextensions.k8s.io/CustomResourceDefinition",
     }.ToFrozenSet(StringComparer.Ordinal);
 
+    private const string PodTemplate = """{"metadata":{"creationTimestamp":null},"spec":{"containers":null}}""";
+
+    /// <summary>
+    /// The JSON of a new, empty object of a built-in kind as the API server's Go types serialize it
+    /// (non-pointer structs are present, nil slices and maps are null). A create is compared against it,
+    /// so only objects, lists and items that are really new get their own <c>.</c> in an Update entry.
+    /// Scalars do not matter here (an added or modified leaf is owned the same way).
+    /// </summary>
+    private static readonly FrozenDictionary<string, string> EmptyObjects = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["/Pod"] = """{"spec":{"containers":null},"status":{}}""",
+        ["/PodTemplate"] = $$$"""{"template":{{{PodTemplate}}}}""",
+        ["/ReplicationController"] = """{"spec":{},"status":{}}""",
+        ["/Service"] = """{"spec":{},"status":{"loadBalancer":{}}}""",
+        ["/Namespace"] = """{"spec":{},"status":{}}""",
+        ["/Node"] = """{"spec":{},"status":{"daemonEndpoints":{"kubeletEndpoint":{}},"nodeInfo":{}}}""",
+        ["/PersistentVolumeClaim"] = """{"spec":{"resources":{}},"status":{}}""",
+        ["/PersistentVolume"] = """{"spec":{},"status":{}}""",
+        ["/LimitRange"] = """{"spec":{"limits":null}}""",
+        ["/ResourceQuota"] = """{"spec":{},"status":{}}""",
+        ["apps/Deployment"] = $$$"""{"spec":{"selector":null,"template":{{{PodTemplate}}},"strategy":{}},"status":{}}""",
+        ["apps/ReplicaSet"] = $$$"""{"spec":{"selector":null,"template":{{{PodTemplate}}}},"status":{}}""",
+        ["apps/DaemonSet"] = $$$"""{"spec":{"selector":null,"template":{{{PodTemplate}}},"updateStrategy":{}},"status":{}}""",
+        ["apps/StatefulSet"] = $$$"""{"spec":{"selector":null,"template":{{{PodTemplate}}},"updateStrategy":{}},"status":{}}""",
+        ["batch/Job"] = $$$"""{"spec":{"template":{{{PodTemplate}}}},"status":{}}""",
+        ["batch/CronJob"] = $$$$"""{"spec":{"jobTemplate":{"metadata":{"creationTimestamp":null},"spec":{"template":{{{{PodTemplate}}}}}}},"status":{}}""",
+        ["autoscaling/HorizontalPodAutoscaler"] = """{"spec":{"scaleTargetRef":{}},"status":{}}""",
+        ["policy/PodDisruptionBudget"] = """{"spec":{},"status":{}}""",
+        ["networking.k8s.io/Ingress"] = """{"spec":{},"status":{"loadBalancer":{}}}""",
+        ["networking.k8s.io/IngressClass"] = """{"spec":{}}""",
+        ["networking.k8s.io/NetworkPolicy"] = """{"spec":{"podSelector":{}}}""",
+        ["rbac.authorization.k8s.io/RoleBinding"] = """{"roleRef":{}}""",
+        ["rbac.authorization.k8s.io/ClusterRoleBinding"] = """{"roleRef":{}}""",
+        ["rbac.authorization.k8s.io/Role"] = """{"rules":null}""",
+        ["rbac.authorization.k8s.io/ClusterRole"] = """{"rules":null}""",
+        ["apiextensions.k8s.io/CustomResourceDefinition"] = """{"spec":{"names":{},"versions":null},"status":{"acceptedNames":{},"conditions":null,"storedVersions":null}}""",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
     /// <summary>Fallback for custom resources and unknown kinds: only the object metadata is known.</summary>
     private static readonly TypeSchema Unknown = Struct(("metadata", ObjectMeta));
 
     /// <summary>The schema for objects of <paramref name="apiVersion"/>/<paramref name="kind"/>.</summary>
     public static TypeSchema ForKind(string? apiVersion, string? kind) =>
         Roots.TryGetValue(GroupKind(apiVersion, kind), out var schema) ? schema : Unknown;
+
+    /// <summary>
+    /// A new empty object of a built-in kind to compare a create against (always with
+    /// <c>metadata</c>); for custom resources an object with only metadata, as the API server's
+    /// unstructured objects have no other fields.
+    /// </summary>
+    public static JsonObject EmptyObject(string? apiVersion, string? kind)
+    {
+        var key = GroupKind(apiVersion, kind);
+        var empty = EmptyObjects.TryGetValue(key, out var json) ? JsonNode.Parse(json)!.AsObject() : [];
+        if (Roots.ContainsKey(key))
+        {
+            empty["metadata"] = new JsonObject { ["creationTimestamp"] = null };
+        }
+
+        return empty;
+    }
 
     /// <summary>Whether the built-in kind serves <c>status</c> as a subresource (custom resources: false, the caller knows better).</summary>
     public static bool HasStatusSubresource(string? apiVersion, string? kind) =>

@@ -48,7 +48,7 @@ internal static class YamlJson
     private static JsonNode? Scalar(YamlScalarNode scalar)
     {
         var value = scalar.Value ?? "";
-        if (scalar.Style is not (ScalarStyle.Plain or ScalarStyle.Any) || scalar.Tag.Value == "tag:yaml.org,2002:str")
+        if (scalar.Style is not (ScalarStyle.Plain or ScalarStyle.Any) || (!scalar.Tag.IsEmpty && scalar.Tag.Value == "tag:yaml.org,2002:str"))
         {
             return JsonValue.Create(value);
         }

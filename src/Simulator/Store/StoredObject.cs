@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FleetFunctions.Simulator.Serialization;
 
 namespace FleetFunctions.Simulator.Store;
 
@@ -42,7 +43,7 @@ internal sealed class StoredObject
             ? l.Where(p => p.Value is JsonValue).ToFrozenDictionary(p => p.Key, p => p.Value!.ToString(), StringComparer.Ordinal)
             : FrozenDictionary<string, string>.Empty;
         return new StoredObject(
-            JsonSerializer.SerializeToUtf8Bytes(obj),
+            JsonSerializer.SerializeToUtf8Bytes(obj, JsonDefaults.Options),
             resourceVersion,
             metadata?["namespace"]?.GetValue<string>() ?? "",
             metadata?["name"]?.GetValue<string>() ?? "",

@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using FleetFunctions.Simulator.Apply;
 using Xunit;
@@ -36,6 +38,11 @@ internal static class ApplyFixtures
           }
         }
         """;
+
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Compact JSON without escaping quotes, to compare with FieldsV1 as the API server writes it.</summary>
+    public static string Json(JsonNode? node) => node?.ToJsonString(Compact) ?? "null";
 
     public static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 

@@ -258,4 +258,61 @@ public sealed class FieldManagerApplyTests
         Assert.True(Owns(after, "flux", "Apply", "f:spec", "f:tags"));
         Assert.True(Owns(after, "other", "Apply", "f:spec", "f:nested", "f:y"));
     }
+    [Fact]
+    public void Apply_StatusSubresource_MergesAndOwnsOnlyStatus()
+    {
+        var live = Merged(fieldManager.Apply(null, Deploy(), "flux", force: false, T0));
+        var config = With(Deploy(), d =>
+        {
+            Spec(d)["replicas"] = 9;
+            d["status"] = JsonNode.Parse("""{ "conditions": [ { "type": "Available", "status": "True" } ] }""");
+        });
+
+        var applied = Merged(fieldManager.Apply(live, config, "status-writer", force: false, T1, subresource: "status"));
+
+        Assert.Equal(2, (int)applied["spec"]!["replicas"]!);
+        Assert.Equal("True", (string?)applied["status"]!["conditions"]![0]!["status"]);
+        var entry = Entry(applied, "status-writer")!;
+        Assert.Equal("status", (string?)entry["subresource"]);
+        Assert.Equal("""{"f:status":{"f:conditions":{"k:{\"type\":\"Available\"}":{".":{},"f:status":{},"f:type":{}}}}}""", Json(entry["fieldsV1"]));
+    }
+
+    [Fact]
+    public void Apply_ItemsReorderedBySameManager_PersistsNewOrder()
+    {
+        var config = With(Deploy(), d => Container(d)["env"] = JsonNode.Parse("""[ { "name": "A", "value": "1" }, { "name": "B", "value": "2" } ]"""));
+        var live = Merged(fieldManager.Apply(null, config, "flux", force: false, T0));
+
+        var reordered = Merged(fieldManager.Apply(live, With(config, d => Container(d)["env"] = JsonNode.Parse("""[ { "name": "B", "value": "2" }, { "name": "A", "value": "1" } ]""")), "flux", force: false, T1));
+
+        Assert.Equal(["B", "A"], Container(reordered)["env"]!.AsArray().Select(e => (string?)e!["name"]));
+    }
+
+    [Fact]
+    public void Apply_ExplicitNull_UnsetsFieldAndKeepsOwnership()
+    {
+        var live = Merged(fieldManager.Apply(null, Deploy(), "flux", force: false, T0));
+
+        var unset = Merged(fieldManager.Apply(live, With(Deploy(), d => Spec(d)["replicas"] = null), "flux", force: false, T1));
+
+        Assert.False(Spec(unset).ContainsKey("replicas"));
+        Assert.True(Owns(unset, "flux", "Apply", "f:spec", "f:replicas"));
+    }
+
+    [Fact]
+    public void Apply_LiveCreatedByUpdate_ConflictsWithCreatorOnDifferentValue()
+    {
+        var created = fieldManager.Update(null, Deploy(), "kubectl-create", T0);
+
+        var result = fieldManager.Apply(created, With(Deploy(), d => Spec(d)["replicas"] = 4), "flux", force: false, T1);
+        var shared = Merged(fieldManager.Apply(created, Deploy(), "flux", force: false, T1));
+
+        var conflict = Assert.Single(result.Conflicts);
+        Assert.Equal(("kubectl-create", ".spec.replicas"), (conflict.Manager, conflict.Field));
+        Assert.Equal(
+            "Apply failed with 1 conflict: conflict with \"kubectl-create\" using apps/v1: .spec.replicas",
+            FieldConflict.FormatMessage(result.Conflicts));
+        Assert.True(Owns(shared, "kubectl-create", "Update", "f:spec", "f:replicas"));
+        Assert.True(Owns(shared, "flux", "Apply", "f:spec", "f:replicas"));
+    }
 }

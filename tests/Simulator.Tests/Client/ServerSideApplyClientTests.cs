@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Xunit;
+
+namespace FleetFunctions.Simulator.Tests.Client;
+
+/// <summary>KubernetesClient 21 doing server-side apply against the simulator.</summary>
+public sealed class ServerSideApplyClientTests
+{
+    private static V1ConfigMap Settings(string value) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ConfigMap",
+        Metadata = new V1ObjectMeta { Name = "settings", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = "shop" } },
+        Data = new Dictionary<string, string> { ["mode"] = value },
+    };
+
+    private static Task<V1ConfigMap> ApplyAsync(Kubernetes client, V1ConfigMap desired, string manager = "fleet", bool force = false) =>
+        client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch(desired, V1Patch.PatchType.ApplyPatch), desired.Metadata.Name, desired.Metadata.NamespaceProperty, fieldManager: manager, force: force);
+
+    [Fact]
+    public async Task Apply_CreateNoOpChange_WritesOnlyWhenSomethingChanges()
+    {
+        await using var t = await TestCluster.StartAsync();
+
+        var created = await ApplyAsync(t.Client, Settings("blue"));
+        var writesAfterCreate = t.Cluster.WriteCount;
+        var again = await ApplyAsync(t.Client, Settings("blue"));
+        var writesAfterNoOp = t.Cluster.WriteCount;
+        var changed = await ApplyAsync(t.Client, Settings("green"));
+
+        Assert.Equal(1, writesAfterCreate);
+        Assert.False(string.IsNullOrEmpty(created.Metadata.Uid));
+        Assert.Equal(created.Metadata.ResourceVersion, again.Metadata.ResourceVersion);
+        Assert.Equal(writesAfterCreate, writesAfterNoOp);
+        Assert.NotEqual(created.Metadata.ResourceVersion, changed.Metadata.ResourceVersion);
+        Assert.Equal("green", changed.Data["mode"]);
+        Assert.Equal(created.Metadata.Uid, changed.Metadata.Uid);
+        Assert.Equal(2, t.Cluster.WriteCount);
+        Assert.Contains(changed.Metadata.ManagedFields, m => m.Manager == "fleet" && m.Operation == "Apply");
+    }
+
+    [Fact]
+    public async Task Apply_DryRun_PersistsNothing()
+    {
+        await using var t = await TestCluster.StartAsync();
+
+        var result = await t.Client.CoreV1.PatchNamespacedConfigMapAsync(
+            new V1Patch(Settings("blue"), V1Patch.PatchType.ApplyPatch), "settings", "default", dryRun: "All", fieldManager: "fleet");
+
+        Assert.Equal("blue", result.Data["mode"]);
+        Assert.Null(t.Cluster.GetObject("v1", "ConfigMap", "default", "settings"));
+        Assert.Equal(0, t.Cluster.WriteCount);
+    }
+
+    [Fact]
+    public async Task Apply_FieldOwnedByAnotherManager_FailsWithConflictStatusUntilForced()
+    {
+        await using var t = await TestCluster.StartAsync();
+        await ApplyAsync(t.Client, Settings("blue"), manager: "first");
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => ApplyAsync(t.Client, Settings("green"), manager: "second"));
+
+        Assert.Equal(HttpStatusCode.Conflict, error.Response.StatusCode);
+        var status = JsonSerializer.Deserialize<V1Status>(error.Response.Content, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        Assert.Equal("Conflict", status.Reason);
+        Assert.Equal(409, status.Code);
+        Assert.Equal("Apply failed with 1 conflict: conflict with \"first\": .data.mode", status.Message);
+        var cause = Assert.Single(status.Details.Causes);
+        Assert.Equal("FieldManagerConflict", cause.Reason);
+        Assert.Equal(".data.mode", cause.Field);
+        Assert.Equal("conflict with \"first\"", cause.Message);
+
+        var forced = await ApplyAsync(t.Client, Settings("green"), manager: "second", force: true);
+        Assert.Equal("green", forced.Data["mode"]);
+    }
+
+    [Fact]
+    public async Task Apply_WithoutFieldManager_IsRejected()
+    {
+        await using var t = await TestCluster.StartAsync();
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            t.Client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch(Settings("blue"), V1Patch.PatchType.ApplyPatch), "settings", "default"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, error.Response.StatusCode);
+        Assert.Contains("fieldManager is required", error.Response.Content, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Apply_IntoMissingNamespace_IsNotFound()
+    {
+        await using var t = await TestCluster.StartAsync();
+        var desired = Settings("blue");
+        desired.Metadata.NamespaceProperty = "nowhere";
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => ApplyAsync(t.Client, desired));
+
+        Assert.Equal(HttpStatusCode.NotFound, error.Response.StatusCode);
+        Assert.Contains("namespaces \\\"nowhere\\\" not found", error.Response.Content, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Frozen;
+using System.Text.Json.Nodes;
+using FleetFunctions.Simulator.Patching;
+using FleetFunctions.Simulator.Selectors;
+using FleetFunctions.Simulator.Serialization;
+using Xunit;
+
+namespace FleetFunctions.Simulator.Tests;
+
+/// <summary>Pure units: label selectors, patches, YAML bodies.</summary>
+public sealed class SelectorAndPatchTests
+{
+    private static readonly FrozenDictionary<string, string> s_labels =
+        new Dictionary<string, string> { ["app"] = "shop", ["tier"] = "web" }.ToFrozenDictionary();
+
+    [Theory]
+    [InlineData("app=shop", true)]
+    [InlineData("app = shop , tier in (web, db)", true)]
+    [InlineData("app!=shop", false)]
+    [InlineData("tier notin (web)", false)]
+    [InlineData("missing", false)]
+    [InlineData("!missing", true)]
+    [InlineData("example.com/role", false)]
+    public void LabelSelector_Parse_MatchesLikeKubernetes(string selector, bool expected) =>
+        Assert.Equal(expected, LabelSelector.Parse(selector).Matches(s_labels));
+
+    [Theory]
+    [InlineData("app in shop")]
+    [InlineData("bad key=1")]
+    public void LabelSelector_Malformed_ThrowsFormatException(string selector) =>
+        Assert.Throws<FormatException>(() => LabelSelector.Parse(selector));
+
+    [Fact]
+    public void FieldSelector_UnsupportedField_ThrowsFormatException() =>
+        Assert.Contains("status.phase", Assert.Throws<FormatException>(() => FieldSelector.Parse("status.phase=Running")).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void MergePatch_NullRemovesAndObjectsMerge()
+    {
+        var result = MergePatch.Apply(JsonNode.Parse("""{"a":1,"b":{"c":2,"d":3},"e":[1,2]}"""), JsonNode.Parse("""{"a":null,"b":{"c":5},"e":[3]}"""));
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"b":{"c":5,"d":3},"e":[3]}"""), result));
+    }
+
+    [Fact]
+    public void JsonPatch_AddReplaceRemoveMoveTest_AppliesInOrder()
+    {
+        var ops = JsonNode.Parse("""[{"op":"add","path":"/list/-","value":3},{"op":"replace","path":"/a","value":"x"},{"op":"move","from":"/b","path":"/c"},{"op":"test","path":"/c","value":2},{"op":"remove","path":"/list/0"}]""")!.AsArray();
+
+        var result = JsonPatch.Apply(JsonNode.Parse("""{"a":1,"b":2,"list":[1,2]}"""), ops);
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"a":"x","list":[2,3],"c":2}"""), result));
+    }
+
+    [Fact]
+    public void StrategicMergePatch_ListsOfNamedObjects_MergeByNameAndHonourDelete()
+    {
+        var live = JsonNode.Parse("""{"containers":[{"name":"a","image":"a:1"},{"name":"b","image":"b:1"}]}""");
+        var patch = JsonNode.Parse("""{"$setElementOrder/containers":[{"name":"a"}],"containers":[{"name":"a","image":"a:2"},{"name":"b","$patch":"delete"},{"name":"c","image":"c:1"}]}""");
+
+        var result = StrategicMergePatch.Apply(live, patch);
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"containers":[{"name":"a","image":"a:2"},{"name":"c","image":"c:1"}]}"""), result), result?.ToJsonString());
+    }
+
+    [Fact]
+    public void YamlJson_ScalarsKeepTheirYamlTypes()
+    {
+        var node = YamlJson.Parse("a: 1\nb: \"1\"\nc: true\nd: ~\ne: 1.5\nf: web\ng: [x, 2]\n"u8);
+
+        Assert.Equal("""{"a":1,"b":"1","c":true,"d":null,"e":1.5,"f":"web","g":["x",2]}""", node!.ToJsonString());
+    }
+}
