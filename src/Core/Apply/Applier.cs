@@ -106,16 +106,18 @@ public sealed partial class Applier
             var resource = await _client.ResolveAsync(raw.ApiVersion, raw.Kind, reference, cancellationToken);
             var obj = Normalise(raw, resource);
             reference = obj.Reference;
-            var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
-            IReadOnlyList<string> drifted = [];
-            if (known.TryGetValue(reference, out var entry) && entry.Checksum == obj.Checksum)
+            if (!known.TryGetValue(reference, out var entry) || entry.Checksum != obj.Checksum)
             {
-                // Git did not change this object since the last apply: write only if the cluster drifted.
-                drifted = live is null ? ["(object missing)"] : FieldDiff.Compare(obj.Object, live);
-                if (drifted.Count == 0)
-                {
-                    return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum);
-                }
+                // New in Git, or changed since the last apply: write without reading first.
+                return await WriteAsync(obj, resource, live: null, cancellationToken);
+            }
+
+            // Git did not change this object since the last apply: one GET, and a write only if the cluster drifted.
+            var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+            IReadOnlyList<string> drifted = live is null ? ["(object missing)"] : FieldDiff.Compare(obj.Object, live);
+            if (drifted.Count == 0)
+            {
+                return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum);
             }
 
             var change = await WriteAsync(obj, resource, live, cancellationToken);
@@ -136,12 +138,12 @@ public sealed partial class Applier
         try
         {
             var applied = await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
-            var action = live is null
-                ? ChangeAction.Created
-                : ResourceVersion(applied) == ResourceVersion(live) ? ChangeAction.Unchanged : ChangeAction.Configured;
+            var action = live is not null
+                ? ResourceVersion(applied) == ResourceVersion(live) ? ChangeAction.Unchanged : ChangeAction.Configured
+                : CreatedByThisApply(applied) ? ChangeAction.Created : ChangeAction.Configured;
             return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum);
         }
-        catch (ImmutableFieldException) when (_options.Recreate && live is not null)
+        catch (ImmutableFieldException) when (_options.Recreate)
         {
             await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
             await WaitGoneAsync(resource, obj, cancellationToken);
@@ -167,4 +169,21 @@ public sealed partial class Applier
     }
 
     private static string? ResourceVersion(JsonObject obj) => obj.StringAt("metadata.resourceVersion");
+
+    /// <summary>
+    /// Without a prior read: the object was created by this apply when our Apply entry is its only field
+    /// manager and was written at its creation time.
+    /// </summary>
+    private bool CreatedByThisApply(JsonObject applied)
+    {
+        if (applied.At("metadata.managedFields") is not JsonArray { Count: 1 } managed || managed[0] is not JsonObject entry)
+        {
+            return false;
+        }
+
+        return entry.GetString("manager") == _client.FieldManager
+            && entry.GetString("operation") == "Apply"
+            && entry.GetString("time") is { } time
+            && time == applied.StringAt("metadata.creationTimestamp");
+    }
 }
