@@ -30,7 +30,8 @@ internal sealed class ReconcileBenchmark : IBenchmark
         var counts = args.Count > 0 ? args.Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1, 5, 10, 20, 50];
         var work = Path.Combine(Path.GetTempPath(), $"ff-bench-reconcile-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(work);
-        await using var simulator = await SimulatorProcess.StartAsync(counts.Max(), Path.Combine(work, "kubeconfig"), cancellationToken);
+        // One extra cluster warms up the controller (JIT, Git fetch, render, tables) before anything is measured.
+        await using var simulator = await SimulatorProcess.StartAsync(counts.Max() + 1, Path.Combine(work, "kubeconfig"), cancellationToken);
         await using var azurite = Environment.GetEnvironmentVariable(AzuriteFixture.ConnectionStringVariable) is { Length: > 0 } ? null : await AzuriteServer.StartAsync(cancellationToken: cancellationToken);
         var storage = azurite?.ConnectionString ?? Environment.GetEnvironmentVariable(AzuriteFixture.ConnectionStringVariable)!;
 
@@ -48,6 +49,9 @@ internal sealed class ReconcileBenchmark : IBenchmark
             Health = new Core.Health.HealthOptions { Timeout = TimeSpan.FromMinutes(2), PollInterval = TimeSpan.FromMilliseconds(200), Concurrency = 16 },
         };
 
+        var warmup = $"c{counts.Max() + 1}";
+        await ReconcileAllAsync(reconciler, [warmup], "warmup", repo, repo.Head.Tip.Sha, options, cancellationToken);
+        await ReconcileAllAsync(reconciler, [warmup], "warmup", repo, repo.Head.Tip.Sha, options, cancellationToken);
         Console.WriteLine($"simulator: separate process (pid {simulator.ProcessId}), {counts.Max()} clusters, ready delay 0; objects per cluster: {ObjectsPerCluster}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores; controller: this process (server GC off)");
         Console.WriteLine();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Drift;
+using FleetFunctions.Core.Health;
 using FleetFunctions.Core.Inventory;
 using FleetFunctions.Core.Manifests;
 using Microsoft.Extensions.Logging;
@@ -117,7 +118,8 @@ public sealed partial class Applier
             IReadOnlyList<string> drifted = live is null ? ["(object missing)"] : FieldDiff.Compare(obj.Object, live);
             if (drifted.Count == 0)
             {
-                return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum);
+                var (status, reason) = HealthRules.Evaluate(live!);
+                return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = new ObjectHealth(reference, status, reason) };
             }
 
             var change = await WriteAsync(obj, resource, live, cancellationToken);

@@ -32,6 +32,9 @@ public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, 
 {
     public IReadOnlyList<string> DriftedFields { get; init; } = [];
 
+    /// <summary>Health seen in the live object read while checking an Unchanged object (saves a second read); null otherwise.</summary>
+    public Health.ObjectHealth? Health { get; init; }
+
     public override string ToString() => Message is null ? $"{Reference} {Action.ToString().ToLowerInvariant()}" : $"{Reference} {Action.ToString().ToLowerInvariant()}: {Message}";
 }
 

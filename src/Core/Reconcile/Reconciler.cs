@@ -170,8 +170,11 @@ public sealed partial class Reconciler
         // Health.
         if (request.Options.WaitForHealth)
         {
-            var targets = changes.Changes.Select(c => (c.Reference, c.ApiVersion)).ToList();
-            var health = await new HealthChecker(client).WaitAsync(targets, request.Options.Health, cancellationToken);
+            // Unchanged objects were read during apply; only the others (and unhealthy ones) are polled.
+            var known = changes.Changes.Where(c => c.Health is { Status: HealthStatus.Current }).Select(c => c.Health!).ToList();
+            var targets = changes.Changes.Where(c => c.Health is not { Status: HealthStatus.Current }).Select(c => (c.Reference, c.ApiVersion)).ToList();
+            var polled = targets.Count == 0 ? HealthReport.Empty(client.Name) : await new HealthChecker(client).WaitAsync(targets, request.Options.Health, cancellationToken);
+            var health = polled with { Objects = [.. known, .. polled.Objects] };
             result = result with { Health = health };
             if (!health.Healthy)
             {
