@@ -52,7 +52,7 @@ internal sealed class ReconcileBenchmark : IBenchmark
         var warmup = $"c{counts.Max() + 1}";
         await ReconcileAllAsync(reconciler, [warmup], "warmup", repo, repo.Head.Tip.Sha, options, cancellationToken);
         await ReconcileAllAsync(reconciler, [warmup], "warmup", repo, repo.Head.Tip.Sha, options, cancellationToken);
-        Console.WriteLine($"simulator: separate process (pid {simulator.ProcessId}), {counts.Max()} clusters, ready delay 0; objects per cluster: {ObjectsPerCluster}");
+        Console.WriteLine($"simulator: separate process (pid {simulator.ProcessId}), {counts.Max()} clusters + 1 warm-up cluster, ready delay 0; objects per cluster: {ObjectsPerCluster}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores; controller: this process (server GC off)");
         Console.WriteLine();
         Console.WriteLine("| clusters | first apply (res/s) | no-op (res/s) | no-op writes | one change (res/s) | one-change writes | no-op / first |");

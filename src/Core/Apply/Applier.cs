@@ -12,7 +12,8 @@ namespace FleetFunctions.Core.Apply;
 /// <summary>
 /// Staged server-side apply of a manifest set to one cluster. An object whose checksum equals the one in
 /// the previous inventory is read (one GET) and compared field by field; when the cluster still matches,
-/// nothing is written and the object is Unchanged. Everything else is applied with field manager
+/// nothing is written and the object is Unchanged. New and changed objects are applied without a prior
+/// read. Everything is applied with field manager
 /// <c>fleetfunctions</c>. Objects in a stage are applied in parallel (bounded); a stage with failures
 /// stops the apply and later objects are Skipped.
 /// </summary>

@@ -52,8 +52,6 @@ public sealed record ChangeSet(IReadOnlyList<ObjectChange> Changes)
     /// <summary>True when something was created, configured or deleted.</summary>
     public bool HasChanges => Changes.Any(c => c.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Deleted);
 
-    public ChangeSet Concat(ChangeSet other) => new([.. Changes, .. other.Changes]);
-
     public override string ToString() =>
         $"{Count(ChangeAction.Created)} created, {Count(ChangeAction.Configured)} configured, {Count(ChangeAction.Unchanged)} unchanged, " +
         $"{Count(ChangeAction.Deleted)} deleted, {Count(ChangeAction.Skipped)} skipped, {Count(ChangeAction.Failed)} failed";

@@ -47,6 +47,8 @@ public sealed class ClusterClientTests(SimulatorFixture simulator) : IClassFixtu
 
         Assert.Equal("dry", result["metadata"]!["name"]!.GetValue<string>());
         Assert.Equal(0, cluster.WriteCount);
+        Assert.Equal(0, client.WriteCount);
+        Assert.Equal(2, client.RequestCount);
         Assert.Null(await client.GetAsync(resource, "default", "dry"));
     }
 
