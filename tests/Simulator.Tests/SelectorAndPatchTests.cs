@@ -71,3 +71,19 @@ public sealed class SelectorAndPatchTests
         Assert.Equal("""{"a":1,"b":"1","c":true,"d":null,"e":1.5,"f":"web","g":["x",2]}""", node!.ToJsonString());
     }
 }
+
+/// <summary>Server-side printing helpers.</summary>
+public sealed class TableColumnsTests
+{
+    [Theory]
+    [InlineData(5, "5s")]
+    [InlineData(119, "119s")]
+    [InlineData(125, "2m5s")]
+    [InlineData(600, "10m")]
+    [InlineData(4 * 3600 + 60, "4h1m")]
+    [InlineData(30 * 3600, "30h")]
+    [InlineData(3 * 86400 + 3600, "3d1h")]
+    [InlineData(100 * 86400, "100d")]
+    public void HumanDuration_FormatsLikeKubectl(int seconds, string expected) =>
+        Assert.Equal(expected, FleetFunctions.Simulator.Api.TableColumns.HumanDuration(TimeSpan.FromSeconds(seconds)));
+}

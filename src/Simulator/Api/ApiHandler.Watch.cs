@@ -66,12 +66,16 @@ internal sealed partial class ApiHandler
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             deadline.CancelAfter(timeout);
             var initialPending = sendInitialEvents;
+            var asTable = WantsTable(context);
             var reader = watcher.Events;
             while (true)
             {
                 while (reader.TryRead(out var e))
                 {
-                    await WriteEventAsync(context, e.Type, ForVersion(type, e.Object));
+                    var json = asTable
+                        ? JsonSerializer.SerializeToUtf8Bytes(Table(context, type, [e.Object], e.Object.ResourceVersion), JsonDefaults.Options)
+                        : ForVersion(type, e.Object);
+                    await WriteEventAsync(context, e.Type, json);
                 }
 
                 if (initialPending)

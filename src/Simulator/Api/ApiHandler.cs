@@ -35,6 +35,12 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         {
             await WriteStatusAsync(context, ApiException.BadRequest($"invalid JSON in request body: {ex.Message}"));
         }
+        catch (InvalidOperationException ex)
+        {
+            // a body of the wrong JSON shape (e.g. a string where an object is expected) or a simulator defect:
+            // answer like kube-apiserver's InternalError, naming the request, instead of dropping the connection
+            await WriteStatusAsync(context, new ApiException(500, "InternalError", $"Internal error occurred: {context.Request.Method} {context.Request.Path}: {ex.Message}"));
+        }
     }
 
     public static async Task WriteStatusAsync(HttpContext context, ApiException error)
@@ -118,7 +124,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         return (method, request.Name) switch
         {
             ("GET", null) => ListAsync(context, type, request.Namespace),
-            ("GET", { } name) => WriteObjectAsync(context, type, backend.Get(type, ns, name), 200),
+            ("GET", { } name) => GetAsync(context, type, ns, name),
             ("POST", null) => CreateAsync(context, type, ns),
             ("PUT", { } name) => ReplaceAsync(context, type, ns, name, request.Subresource),
             ("PATCH", { } name) => PatchAsync(context, type, ns, name, request.Subresource),
@@ -132,7 +138,17 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
     {
         var (labels, fields) = Selectors(context);
         var (items, rv) = backend.List(type, ns, labels, fields);
-        return WriteListAsync(context, type, items, rv);
+        return WantsTable(context)
+            ? WriteJsonAsync(context, Table(context, type, items, rv))
+            : WriteListAsync(context, type, items, rv);
+    }
+
+    private Task GetAsync(HttpContext context, ResourceType type, string ns, string name)
+    {
+        var obj = backend.Get(type, ns, name);
+        return WantsTable(context)
+            ? WriteJsonAsync(context, Table(context, type, [obj], obj.ResourceVersion))
+            : WriteObjectAsync(context, type, obj, 200);
     }
 
     private static async Task WriteListAsync(HttpContext context, ResourceType type, IReadOnlyList<StoredObject> items, long rv)

@@ -35,29 +35,20 @@ internal sealed partial class ClusterBackend
             }
 
             var liveJson = live?.ToJsonObject();
-            var result = _fieldManager.Apply(liveJson is null ? null : (JsonObject)liveJson.DeepClone(), applied, options.Manager, options.Force, Now);
+            var result = _fieldManager.Apply(liveJson, applied, options.Manager, options.Force, Now, subresource);
             if (result.HasConflicts || result.Merged is null)
             {
-                throw ConflictError(type, name, liveJson, result.Conflicts);
+                throw ConflictError(type, name, result.Conflicts);
             }
 
             var merged = result.Merged;
-            if (liveJson is not null)
+            if (liveJson is not null && type.HasStatus && subresource != StatusSubresource)
             {
-                if (subresource == StatusSubresource)
+                // main-resource writes never change status
+                merged["status"] = liveJson["status"]?.DeepClone();
+                if (merged["status"] is null)
                 {
-                    var statusOnly = (JsonObject)liveJson.DeepClone();
-                    statusOnly["status"] = merged["status"]?.DeepClone();
-                    Metadata(statusOnly)["managedFields"] = merged["metadata"]?["managedFields"]?.DeepClone();
-                    merged = statusOnly;
-                }
-                else if (type.HasStatus)
-                {
-                    merged["status"] = liveJson["status"]?.DeepClone();
-                    if (merged["status"] is null)
-                    {
-                        merged.Remove("status");
-                    }
+                    merged.Remove("status");
                 }
             }
 
@@ -73,28 +64,9 @@ internal sealed partial class ClusterBackend
     }
 
     /// <summary>The 409 kube-apiserver answers an apply with: message and one FieldManagerConflict cause per field.</summary>
-    private static ApiException ConflictError(ResourceType type, string name, JsonObject? live, IReadOnlyList<FieldConflict> conflicts)
+    private static ApiException ConflictError(ResourceType type, string name, IReadOnlyList<FieldConflict> conflicts)
     {
-        string Describe(string manager)
-        {
-            var entry = (live?["metadata"]?["managedFields"] as JsonArray)?.OfType<JsonObject>()
-                .FirstOrDefault(e => e["manager"]?.ToString() == manager && e["operation"]?.ToString() == "Update");
-            return entry is null ? $"\"{manager}\"" : $"\"{manager}\" using {entry["apiVersion"]}";
-        }
-
-        var causes = conflicts.Select(c => new StatusCause("FieldManagerConflict", $"conflict with {Describe(c.Manager)}", c.Field)).ToList();
-        string message;
-        if (conflicts.Count == 1)
-        {
-            message = $"Apply failed with 1 conflict: conflict with {Describe(conflicts[0].Manager)}: {conflicts[0].Field}";
-        }
-        else
-        {
-            var lines = conflicts.GroupBy(c => c.Manager).OrderBy(g => g.Key, StringComparer.Ordinal)
-                .SelectMany(g => g.Select(c => $"- {c.Field}").Prepend($"conflicts with {Describe(g.Key)}:"));
-            message = $"Apply failed with {conflicts.Count} conflicts: {string.Join("\n", lines)}";
-        }
-
-        return new ApiException(409, "Conflict", message, name, type.Group, type.Plural, causes);
+        var causes = conflicts.Select(c => new StatusCause("FieldManagerConflict", c.CauseMessage, c.Field)).ToList();
+        return new ApiException(409, "Conflict", FieldConflict.FormatMessage(conflicts), name, type.Group, type.Plural, causes);
     }
 }

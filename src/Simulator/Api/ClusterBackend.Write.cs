@@ -46,7 +46,7 @@ internal sealed partial class ClusterBackend
             var liveJson = live.ToJsonObject();
             CheckPrecondition(type, name, live, body);
             var next = Restrict(type, liveJson, body, subresource);
-            return UpdateTracked(type, live, liveJson, next, options);
+            return UpdateTracked(type, live, liveJson, next, subresource, options);
         }
     }
 
@@ -79,7 +79,7 @@ internal sealed partial class ClusterBackend
             }
 
             var next = Restrict(type, liveJson, patched, subresource);
-            return UpdateTracked(type, live, liveJson, next, options);
+            return UpdateTracked(type, live, liveJson, next, subresource, options);
         }
     }
 
@@ -165,7 +165,7 @@ internal sealed partial class ClusterBackend
     /// An ordinary update: ownership goes to the writing manager, unless nothing changed, in which case
     /// nothing is written and the resourceVersion stays.
     /// </summary>
-    private WriteResult UpdateTracked(ResourceType type, StoredObject live, JsonObject liveJson, JsonObject next, WriteOptions options)
+    private WriteResult UpdateTracked(ResourceType type, StoredObject live, JsonObject liveJson, JsonObject next, string? subresource, WriteOptions options)
     {
         var meta = Metadata(next);
         meta["managedFields"] = liveJson["metadata"]?["managedFields"]?.DeepClone();
@@ -189,7 +189,7 @@ internal sealed partial class ClusterBackend
             return new WriteResult(live, Created: false, Changed: false);
         }
 
-        var tracked = _fieldManager.Update(liveJson, next, options.Manager, Now);
+        var tracked = _fieldManager.Update(liveJson, next, options.Manager, Now, subresource);
         return Commit(type, live, liveJson, tracked, options.DryRun);
     }
 

@@ -14,7 +14,7 @@ namespace FleetFunctions.Simulator.Api;
 /// </summary>
 internal sealed partial class ClusterBackend
 {
-    private readonly FieldManager _fieldManager = new();
+    private readonly FieldManager _fieldManager;
     private readonly TimeProvider _clock;
     private long _requests;
     private long _writes;
@@ -23,6 +23,12 @@ internal sealed partial class ClusterBackend
     {
         Options = options;
         _clock = clock;
+        _fieldManager = new FieldManager(new FieldManagerOptions
+        {
+            // built-in kinds from the table, custom resources from their CRD's subresources
+            HasStatusSubresource = (apiVersion, kind) =>
+                apiVersion is not null && kind is not null && Registry.Current.FindKind(apiVersion, kind)?.HasStatus == true,
+        });
         lock (Store.Sync)
         {
             SeedDefaults();

@@ -162,8 +162,6 @@ internal static class CanonicalJson
         }
     }
 
-    public static bool IsNull(JsonNode? node) => node is null || (node is JsonValue && node.GetValueKind() == JsonValueKind.Null);
-
     private static int Rank(JsonNode? node) => node switch
     {
         null => 5,

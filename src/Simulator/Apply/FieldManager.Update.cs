@@ -56,9 +56,12 @@ internal sealed partial class FieldManager
 
         var comparison = Compare(live ?? KubernetesSchemas.EmptyObject(apiVersion, kind), result, schema, scope);
         var changed = comparison.Changed();
-        foreach (var entry in entries)
+        if (!changed.IsEmpty)
         {
-            entry.Changed |= entry.Set.ExceptWith(changed);
+            foreach (var entry in entries)
+            {
+                entry.Changed |= entry.Set.ExceptWith(changed);
+            }
         }
 
         RemoveFromOthers(entries, self: null, comparison.Removed);
@@ -88,7 +91,7 @@ internal sealed partial class FieldManager
             own.Changed = true;
         }
 
-        entries.RemoveAll(e => e.Set.IsEmpty);
+        entries.RemoveAll(e => e.IsEmpty);
         CapUpdateManagers(entries);
         WriteManagedFields(result, entries, detached);
         return result;
@@ -98,13 +101,14 @@ internal sealed partial class FieldManager
     /// Merges the oldest Update entries into <c>ancient-changes</c> entries (one per apiVersion) while
     /// there are more than <see cref="FieldManagerOptions.MaxUpdateManagers"/>, as the API server does.
     /// </summary>
-    private void CapUpdateManagers(List<ManagedFieldsEntry> entries)
+    /// <returns>Whether entries were merged.</returns>
+    private bool CapUpdateManagers(List<ManagedFieldsEntry> entries)
     {
         const string AncientChanges = "ancient-changes";
         var updaters = entries.Where(e => !e.IsApply).ToList();
         if (updaters.Count <= options.MaxUpdateManagers)
         {
-            return;
+            return false;
         }
 
         updaters.Sort(static (a, b) =>
@@ -114,6 +118,7 @@ internal sealed partial class FieldManager
         });
 
         var remaining = updaters.Count;
+        var seenVersions = new HashSet<string>(StringComparer.Ordinal);
         var firstByVersion = new Dictionary<string, ManagedFieldsEntry>(StringComparer.Ordinal);
         foreach (var entry in updaters)
         {
@@ -123,31 +128,40 @@ internal sealed partial class FieldManager
             }
 
             var version = entry.ApiVersion ?? string.Empty;
-            if (!firstByVersion.TryGetValue(version, out var bucket))
+            if (seenVersions.Add(version))
             {
                 firstByVersion[version] = entry;
                 continue;
             }
 
-            if (bucket.Manager != AncientChanges)
+            var bucket = entries.Find(e => e.Is(AncientChanges, ManagedFieldsEntry.UpdateOperation, entry.ApiVersion, null));
+            if (ReferenceEquals(bucket, entry))
             {
-                var renamed = new ManagedFieldsEntry
+                continue;
+            }
+
+            if (bucket is null)
+            {
+                // The first entry of this version becomes the bucket.
+                var first = firstByVersion[version];
+                bucket = new ManagedFieldsEntry
                 {
                     Manager = AncientChanges,
                     Operation = ManagedFieldsEntry.UpdateOperation,
-                    ApiVersion = bucket.ApiVersion,
-                    Time = bucket.Time,
-                    Set = bucket.Set,
-                    Changed = true,
+                    ApiVersion = first.ApiVersion,
+                    Time = first.Time,
+                    Set = first.Set,
                 };
-                entries[entries.IndexOf(bucket)] = renamed;
-                firstByVersion[version] = bucket = renamed;
+                entries[entries.IndexOf(first)] = bucket;
             }
 
             bucket.Set.UnionWith(entry.Set);
             bucket.Time = entry.Time;
+            bucket.Changed = true;
             entries.Remove(entry);
             remaining--;
         }
+
+        return true;
     }
 }

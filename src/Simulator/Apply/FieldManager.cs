@@ -62,18 +62,11 @@ internal sealed partial class FieldManager
         StructuredMerge.MergeInto(merged, config, schema);
 
         var applier = entries.Find(e => e.Is(manager, ManagedFieldsEntry.ApplyOperation, null, subresource));
-        if (applier is not null && !applier.Set.IsEmpty)
+        if (applier is not null && !applier.Set.IsSubsetOf(appliedSet))
         {
-            var owned = appliedSet.Clone();
-            foreach (var entry in entries)
-            {
-                if (!ReferenceEquals(entry, applier))
-                {
-                    owned.UnionWith(entry.Set);
-                }
-            }
-
-            Pruner.Prune(merged, applier.Set, owned, schema);
+            var owners = new List<FieldSet>(entries.Count) { appliedSet };
+            owners.AddRange(entries.Where(e => !ReferenceEquals(e, applier)).Select(e => e.Set));
+            Pruner.Prune(merged, applier.Set, owners, schema);
         }
 
         var comparison = Compare(live, merged, schema, scope);
@@ -82,7 +75,7 @@ internal sealed partial class FieldManager
         var conflictSets = new List<(ManagedFieldsEntry Entry, FieldSet Fields)>();
         foreach (var entry in entries)
         {
-            if (ReferenceEquals(entry, applier))
+            if (ReferenceEquals(entry, applier) || changed.IsEmpty)
             {
                 continue;
             }
@@ -100,7 +93,7 @@ internal sealed partial class FieldManager
             }
         }
 
-        if (conflicts.Count > 0 && !force)
+        if (conflicts.Count > 0 && !force && !ConflictsAllowedByLastApplied(live, manager, conflictSets, schema))
         {
             return new ApplyResult(null, [.. conflicts.OrderBy(c => c.Manager, StringComparer.Ordinal)]);
         }
@@ -136,7 +129,8 @@ internal sealed partial class FieldManager
             applier.Changed = true;
         }
 
-        var managersChanged = entries.RemoveAll(e => e.Set.IsEmpty) > 0 | entries.Exists(e => e.Changed);
+        SyncLastApplied(live, merged, applied, manager);
+        var managersChanged = entries.RemoveAll(e => e.IsEmpty) > 0 | CapUpdateManagers(entries) | entries.Exists(e => e.Changed);
         if (live is not null && comparison.IsSame && !managersChanged && IsUnchanged(live, merged, entries))
         {
             return new ApplyResult(merged, []);

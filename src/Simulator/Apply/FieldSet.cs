@@ -52,21 +52,6 @@ internal sealed class FieldSet
     public FieldSet? GetChild(PathElement element) =>
         children is not null && children.TryGetValue(element, out var child) ? child : null;
 
-    public bool Has(ReadOnlySpan<PathElement> path)
-    {
-        var node = this;
-        foreach (var element in path)
-        {
-            node = node.GetChild(element);
-            if (node is null)
-            {
-                return false;
-            }
-        }
-
-        return node.IsMember;
-    }
-
     /// <summary>Removes the member at <paramref name="path"/> (not its descendants); prunes empty nodes.</summary>
     public void RemoveMember(ReadOnlySpan<PathElement> path)
     {
@@ -185,6 +170,35 @@ internal sealed class FieldSet
         }
 
         return result;
+    }
+
+    /// <summary>Whether every member of this set is also in <paramref name="other"/>.</summary>
+    public bool IsSubsetOf(FieldSet other)
+    {
+        if (IsMember && !other.IsMember)
+        {
+            return false;
+        }
+
+        if (children is null)
+        {
+            return true;
+        }
+
+        foreach (var (element, child) in children)
+        {
+            if (other.children is null || !other.children.TryGetValue(element, out var otherChild))
+            {
+                return false;
+            }
+
+            if (!child.IsSubsetOf(otherChild))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public bool SetEquals(FieldSet other)

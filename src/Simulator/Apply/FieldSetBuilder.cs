@@ -5,8 +5,10 @@ namespace FleetFunctions.Simulator.Apply;
 /// <summary>
 /// The set of fields an applied configuration specifies, as structured-merge-diff computes it: every
 /// scalar, atomic object and atomic list as a leaf; associative-list and set items as members
-/// themselves (hence <c>.</c> next to their fields); empty objects and nulls as leaves; map entries with
-/// structured values as members. Validates the configuration on the way (keys present, no duplicates).
+/// themselves (hence <c>.</c> next to their fields); empty objects and nulls as leaves. Objects themselves
+/// are not members: every object field is treated as a named field of a struct, as with a typed schema
+/// (structured-merge-diff marks members for keys of schema-less maps, which built-in kinds do not use).
+/// Validates the configuration on the way (keys present, no duplicates).
 /// </summary>
 internal sealed class FieldSetBuilder
 {
@@ -50,7 +52,7 @@ internal sealed class FieldSetBuilder
 
                 foreach (var (name, child) in obj)
                 {
-                    CollectChild(node, PathElement.Field(name), child, schema.Field(name), schema.IsMapKey(name));
+                    CollectChild(node, PathElement.Field(name), child, schema.Field(name), member: false);
                 }
 
                 return;

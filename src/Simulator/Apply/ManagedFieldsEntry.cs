@@ -14,6 +14,9 @@ internal sealed class ManagedFieldsEntry
     public const string ApplyOperation = "Apply";
     public const string UpdateOperation = "Update";
 
+    private FieldSet? set;
+    private JsonObject? fieldsV1;
+
     public required string Manager { get; init; }
 
     public required string Operation { get; init; }
@@ -25,7 +28,15 @@ internal sealed class ManagedFieldsEntry
 
     public string? Subresource { get; init; }
 
-    public required FieldSet Set { get; set; }
+    /// <summary>The fields owned; decoded from the entry's FieldsV1 on first use (most writes need only a few entries).</summary>
+    public FieldSet Set
+    {
+        get => set ??= FieldSet.FromFieldsV1(fieldsV1);
+        set => this.set = value;
+    }
+
+    /// <summary>Whether the entry owns nothing, without decoding an entry that was never used.</summary>
+    public bool IsEmpty => set?.IsEmpty ?? fieldsV1 is not { Count: > 0 };
 
     /// <summary>The entry as read; written back unchanged unless <see cref="Changed"/>.</summary>
     public JsonObject? Original { get; set; }
@@ -69,7 +80,7 @@ internal sealed class ManagedFieldsEntry
                 ApiVersion = Text(entry, "apiVersion"),
                 Time = Text(entry, "time"),
                 Subresource = Text(entry, "subresource"),
-                Set = FieldSet.FromFieldsV1(entry["fieldsV1"] as JsonObject),
+                fieldsV1 = entry["fieldsV1"] as JsonObject,
                 Original = entry,
             });
         }

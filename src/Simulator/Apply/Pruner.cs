@@ -12,10 +12,14 @@ namespace FleetFunctions.Simulator.Apply;
 internal static class Pruner
 {
     /// <summary>Prunes <paramref name="merged"/> in place.</summary>
-    public static void Prune(JsonObject merged, FieldSet lastApplied, FieldSet owned, TypeSchema schema) =>
-        PruneObject(merged, lastApplied, owned, schema);
+    /// <param name="merged">The merged object, changed in place.</param>
+    /// <param name="lastApplied">The applier's previous set.</param>
+    /// <param name="owners">Every manager's set, the applier's new one included.</param>
+    /// <param name="schema">The object's schema.</param>
+    public static void Prune(JsonObject merged, FieldSet lastApplied, List<FieldSet> owners, TypeSchema schema) =>
+        PruneObject(merged, lastApplied, new Owners(owners), schema);
 
-    private static void PruneObject(JsonObject obj, FieldSet last, FieldSet? owned, TypeSchema schema)
+    private static void PruneObject(JsonObject obj, FieldSet last, Owners owned, TypeSchema schema)
     {
         List<string>? remove = null;
         foreach (var (element, lastChild) in last.Children)
@@ -25,9 +29,8 @@ internal static class Pruner
                 continue;
             }
 
-            var named = !schema.IsMapKey(element.Name);
-            var ownedChild = owned?.GetChild(element);
-            if (IsMember(lastChild, named) && !IsMember(ownedChild, named))
+            var ownedChild = owned.Child(element);
+            if (IsMember(lastChild, named: true) && !IsMember(ownedChild, named: true))
             {
                 (remove ??= []).Add(element.Name);
             }
@@ -46,7 +49,7 @@ internal static class Pruner
         }
     }
 
-    private static void PruneList(JsonArray list, FieldSet last, FieldSet? owned, TypeSchema schema)
+    private static void PruneList(JsonArray list, FieldSet last, Owners owned, TypeSchema schema)
     {
         if (schema.ListType == ListType.Atomic)
         {
@@ -63,7 +66,7 @@ internal static class Pruner
                 continue;
             }
 
-            var ownedChild = owned?.GetChild(element);
+            var ownedChild = owned.Child(element);
             if (IsMember(lastChild, named: false) && !IsMember(ownedChild, named: false))
             {
                 (remove ??= []).Add(index);
@@ -96,7 +99,7 @@ internal static class Pruner
     }
 
     /// <summary>Prunes inside <paramref name="value"/>; true when it was non-empty and pruning emptied it.</summary>
-    private static bool PruneBelow(JsonNode? value, FieldSet last, FieldSet? owned, TypeSchema schema)
+    private static bool PruneBelow(JsonNode? value, FieldSet last, Owners owned, TypeSchema schema)
     {
         switch (value)
         {
@@ -113,6 +116,39 @@ internal static class Pruner
 
     private static bool IsMember(FieldSet? node, bool named) =>
         node is not null && (node.IsMember || (named && node.ChildCount > 0));
+
+    private static bool IsMember(Owners owners, bool named)
+    {
+        foreach (var node in owners.Nodes)
+        {
+            if (IsMember(node, named))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The nodes of all owners' sets at the same path (owners without the path are left out).</summary>
+    private readonly struct Owners(List<FieldSet> nodes)
+    {
+        public List<FieldSet> Nodes { get; } = nodes;
+
+        public Owners Child(PathElement element)
+        {
+            var children = new List<FieldSet>(Nodes.Count);
+            foreach (var node in Nodes)
+            {
+                if (node.GetChild(element) is { } child)
+                {
+                    children.Add(child);
+                }
+            }
+
+            return new Owners(children);
+        }
+    }
 
     private static Dictionary<PathElement, int> Positions(JsonArray list, TypeSchema schema)
     {

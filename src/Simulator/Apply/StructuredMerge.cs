@@ -66,7 +66,26 @@ internal static class StructuredMerge
 
     private static JsonArray MergeList(JsonArray lhs, JsonArray rhs, TypeSchema schema)
     {
-        var (lhsOrder, lhsItems) = ListItems.IndexLenient(schema, lhs);
+        // Live lists may hold items with the same key or without their key (written by updates, which do not
+        // validate keys): such items stay as they are unless the configuration names their key, which then
+        // replaces all items with that key.
+        var lhsOrder = new List<KeyValuePair<PathElement, JsonNode?>>(lhs.Count);
+        var lhsItems = new Dictionary<PathElement, JsonNode?>(lhs.Count);
+        HashSet<PathElement>? duplicated = null;
+        for (var i = 0; i < lhs.Count; i++)
+        {
+            var item = lhs[i];
+
+            // An item without a usable key stays where it is: its position never matches a configuration item.
+            var element = ListItems.TryElement(schema, item, out _) ?? PathElement.AtIndex(i);
+            if (!lhsItems.TryAdd(element, item))
+            {
+                (duplicated ??= []).Add(element);
+            }
+
+            lhsOrder.Add(new KeyValuePair<PathElement, JsonNode?>(element, item));
+        }
+
         var (rhsOrder, rhsItems) = ListItems.IndexLenient(schema, rhs);
 
         // Detach the live items so they can move into the merged list.
@@ -87,7 +106,7 @@ internal static class StructuredMerge
         int l = 0, r = 0;
         while (l < lhsOrder.Count || r < rhsOrder.Count)
         {
-            if (l < lhsOrder.Count && emitted.Contains(lhsOrder[l].Key))
+            if (l < lhsOrder.Count && emitted.Contains(lhsOrder[l].Key) && !IsKeptDuplicate(lhsOrder[l].Key))
             {
                 l++;
                 continue;
@@ -149,8 +168,12 @@ internal static class StructuredMerge
                 return;
             }
 
-            var merged = Merge(present ? live : null, applied, schema.Items);
-            result.Add(merged ?? (present ? live : null));
+            var replaceAll = duplicated is not null && duplicated.Contains(element);
+            var merged = Merge(present && !replaceAll ? live : null, applied, schema.Items);
+            result.Add(merged ?? (present && !replaceAll ? live : null));
         }
+
+        bool IsKeptDuplicate(PathElement element) =>
+            duplicated is not null && duplicated.Contains(element) && !rhsItems.ContainsKey(element);
     }
 }

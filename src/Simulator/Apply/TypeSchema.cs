@@ -29,11 +29,8 @@ internal sealed class TypeSchema
 
     private FrozenDictionary<string, TypeSchema>? fields;
 
-    /// <summary>Known fields of an object; others use <see cref="Values"/> or <see cref="Deduced"/>.</summary>
+    /// <summary>Known fields of an object; others are <see cref="Deduced"/>.</summary>
     public FrozenDictionary<string, TypeSchema>? Fields => fields;
-
-    /// <summary>For maps with structured values: the schema of every value (the key is then no named field).</summary>
-    public TypeSchema? Values { get; private init; }
 
     /// <summary>The whole object or list is one leaf: replaced, owned and compared as a unit.</summary>
     public bool Atomic { get; private init; }
@@ -49,8 +46,6 @@ internal sealed class TypeSchema
     /// <summary>The schema of list items.</summary>
     public TypeSchema Items { get; private init; } = null!;
 
-    public bool IsDeduced => ReferenceEquals(this, Deduced);
-
     /// <summary>The schema of field <paramref name="name"/> of this object.</summary>
     public TypeSchema Field(string name)
     {
@@ -59,11 +54,8 @@ internal sealed class TypeSchema
             return field;
         }
 
-        return Values ?? Deduced;
+        return Deduced;
     }
-
-    /// <summary>Whether <paramref name="name"/> is a map key rather than a named field (owned as a member itself).</summary>
-    public bool IsMapKey(string name) => Values is not null && (fields is null || !fields.ContainsKey(name));
 
     /// <summary>An object with the given known fields; unknown fields are deduced.</summary>
     public static TypeSchema Struct(params (string Name, TypeSchema Schema)[] members)
@@ -75,9 +67,6 @@ internal sealed class TypeSchema
 
     /// <summary>An object replaced and owned as a whole (<c>x-kubernetes-map-type: atomic</c>).</summary>
     public static TypeSchema AtomicStruct() => new() { Atomic = true };
-
-    /// <summary>A map whose values all have <paramref name="values"/> as schema.</summary>
-    public static TypeSchema MapOf(TypeSchema values) => new() { Values = values };
 
     /// <summary>A list replaced as a whole.</summary>
     public static TypeSchema AtomicList() => new() { Atomic = true, ListType = ListType.Atomic, Items = Deduced };

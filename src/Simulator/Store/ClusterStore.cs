@@ -10,7 +10,7 @@ namespace FleetFunctions.Simulator.Store;
 /// </summary>
 internal sealed class ClusterStore
 {
-    private const int EventHistory = 2048;
+    private const int EventHistory = 1024;
 
     private readonly Dictionary<string, Dictionary<string, StoredObject>> _objects = new(StringComparer.Ordinal);
     private readonly WatchEvent[] _history = new WatchEvent[EventHistory];

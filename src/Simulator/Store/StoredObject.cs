@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FleetFunctions.Simulator.Serialization;
@@ -11,7 +10,9 @@ namespace FleetFunctions.Simulator.Store;
 /// </summary>
 internal sealed class StoredObject
 {
-    private StoredObject(byte[] json, long resourceVersion, string ns, string name, FrozenDictionary<string, string> labels)
+    private static readonly IReadOnlyDictionary<string, string> s_noLabels = new Dictionary<string, string>();
+
+    private StoredObject(byte[] json, long resourceVersion, string ns, string name, IReadOnlyDictionary<string, string> labels)
     {
         Json = json;
         ResourceVersion = resourceVersion;
@@ -29,7 +30,7 @@ internal sealed class StoredObject
 
     public string Name { get; }
 
-    public FrozenDictionary<string, string> Labels { get; }
+    public IReadOnlyDictionary<string, string> Labels { get; }
 
     public string Key => Namespace.Length == 0 ? Name : $"{Namespace}/{Name}";
 
@@ -39,9 +40,21 @@ internal sealed class StoredObject
     public static StoredObject From(JsonObject obj, long resourceVersion)
     {
         var metadata = obj["metadata"] as JsonObject;
-        var labels = metadata?["labels"] is JsonObject l
-            ? l.Where(p => p.Value is JsonValue).ToFrozenDictionary(p => p.Key, p => p.Value!.ToString(), StringComparer.Ordinal)
-            : FrozenDictionary<string, string>.Empty;
+        IReadOnlyDictionary<string, string> labels = s_noLabels;
+        if (metadata?["labels"] is JsonObject { Count: > 0 } l)
+        {
+            var copy = new Dictionary<string, string>(l.Count, StringComparer.Ordinal);
+            foreach (var (key, value) in l)
+            {
+                if (value is JsonValue)
+                {
+                    copy[key] = value.ToString();
+                }
+            }
+
+            labels = copy;
+        }
+
         return new StoredObject(
             JsonSerializer.SerializeToUtf8Bytes(obj, JsonDefaults.Options),
             resourceVersion,

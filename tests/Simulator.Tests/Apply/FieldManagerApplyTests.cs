@@ -258,6 +258,7 @@ public sealed class FieldManagerApplyTests
         Assert.True(Owns(after, "flux", "Apply", "f:spec", "f:tags"));
         Assert.True(Owns(after, "other", "Apply", "f:spec", "f:nested", "f:y"));
     }
+
     [Fact]
     public void Apply_StatusSubresource_MergesAndOwnsOnlyStatus()
     {
@@ -314,5 +315,48 @@ public sealed class FieldManagerApplyTests
             FieldConflict.FormatMessage(result.Conflicts));
         Assert.True(Owns(shared, "kubectl-create", "Update", "f:spec", "f:replicas"));
         Assert.True(Owns(shared, "flux", "Apply", "f:spec", "f:replicas"));
+    }
+
+    [Fact]
+    public void Apply_Result_SharesNoNodesWithInputs()
+    {
+        var config = Deploy();
+        var live = Merged(fieldManager.Apply(null, config, "flux", force: false, T0));
+        var changedConfig = With(config, d => Spec(d)["replicas"] = 3);
+
+        var changed = Merged(fieldManager.Apply(live, changedConfig, "flux", force: false, T1));
+        Container(changed)["image"] = "mutated";
+        changed["metadata"]!["labels"]!["app"] = "mutated";
+
+        Assert.Equal("nginx:1.27", (string?)Container(live)["image"]);
+        Assert.Equal("nginx:1.27", (string?)Container(changedConfig)["image"]);
+        Assert.Equal("web", (string?)live["metadata"]!["labels"]!["app"]);
+    }
+
+    [Fact]
+    public void Apply_CustomResourceStatusWithoutSubresource_IsOwnedLikeAnyField()
+    {
+        var widget = Parse("""
+            { "apiVersion": "example.com/v1", "kind": "Widget", "metadata": { "name": "w" }, "spec": { "size": 1 }, "status": { "phase": "Ready" } }
+            """);
+
+        var created = Merged(fieldManager.Apply(null, widget, "flux", force: false, T0));
+
+        Assert.Equal("Ready", (string?)created["status"]!["phase"]);
+        Assert.True(Owns(created, "flux", "Apply", "f:status", "f:phase"));
+    }
+
+    [Fact]
+    public void Apply_StatusSubresourceKnownFromOptions_IgnoresCustomResourceStatus()
+    {
+        var manager = new FieldManager(new FieldManagerOptions { HasStatusSubresource = (_, kind) => kind == "Widget" });
+        var widget = Parse("""
+            { "apiVersion": "example.com/v1", "kind": "Widget", "metadata": { "name": "w" }, "spec": { "size": 1 }, "status": { "phase": "Ready" } }
+            """);
+
+        var created = Merged(manager.Apply(null, widget, "flux", force: false, T0));
+
+        Assert.False(created.ContainsKey("status"));
+        Assert.False(Owns(created, "flux", "Apply", "f:status"));
     }
 }

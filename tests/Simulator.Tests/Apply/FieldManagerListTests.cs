@@ -173,4 +173,38 @@ public sealed class FieldManagerListTests
         AssertJsonEqual(JsonNode.Parse("""[ { "apiGroups": [""], "resources": ["secrets"], "verbs": ["list"] } ]"""), changed["rules"]);
         Assert.Equal("""{"f:rules":{}}""", Json(FieldsOf(changed, "flux")));
     }
+
+    [Fact]
+    public void Apply_LiveWithDuplicateKeys_KeepsDuplicatesUnlessConfigNamesThem()
+    {
+        var duplicated = With(Deploy(), d => Container(d)["env"] = JsonNode.Parse("""
+            [ { "name": "A", "value": "1" }, { "name": "DUP", "value": "x" }, { "name": "DUP", "value": "y" } ]
+            """));
+        var live = fieldManager.Update(null, duplicated, "kubectl-create", T0);
+        var other = Parse("""
+            {
+              "apiVersion": "apps/v1", "kind": "Deployment", "metadata": { "name": "web", "namespace": "shop" },
+              "spec": { "template": { "spec": { "containers": [ { "name": "app", "env": [ { "name": "B", "value": "2" } ] } ] } } }
+            }
+            """);
+
+        var kept = Merged(fieldManager.Apply(live, other, "tracer", force: false, T1));
+        var replaced = Merged(fieldManager.Apply(live, With(other, d => Container(d)["env"]![0]!["name"] = "DUP"), "tracer", force: true, T1));
+
+        Assert.Equal(["A", "DUP", "DUP", "B"], Container(kept)["env"]!.AsArray().Select(e => (string?)e!["name"]));
+        Assert.Equal(["A", "DUP"], Container(replaced)["env"]!.AsArray().Select(e => (string?)e!["name"]));
+        Assert.Equal("2", (string?)Container(replaced)["env"]![1]!["value"]);
+    }
+
+    [Fact]
+    public void Apply_LiveItemWithoutKey_KeptInPlace()
+    {
+        var live = fieldManager.Update(null, With(Deploy(), d => Container(d)["env"] = JsonNode.Parse("""[ { "value": "orphan" }, { "name": "A", "value": "1" } ]""")), "kubectl-create", T0);
+
+        var merged = Merged(fieldManager.Apply(live, With(Deploy(), d => Container(d)["env"] = JsonNode.Parse("""[ { "name": "B", "value": "2" } ]""")), "flux", force: false, T1));
+
+        AssertJsonEqual(
+            JsonNode.Parse("""[ { "value": "orphan" }, { "name": "A", "value": "1" }, { "name": "B", "value": "2" } ]"""),
+            Container(merged)["env"]);
+    }
 }

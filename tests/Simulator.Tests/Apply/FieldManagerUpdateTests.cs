@@ -175,7 +175,11 @@ public sealed class FieldManagerUpdateTests
         var updaters = ManagedFields(live).Select(e => e!.AsObject()).Where(e => (string?)e["operation"] == "Update").ToList();
         Assert.Equal(10, updaters.Count);
         Assert.Contains(updaters, e => (string?)e["manager"] == "ancient-changes");
-        Assert.DoesNotContain(updaters, e => (string?)e["manager"] == "editor-00");
+        Assert.DoesNotContain(updaters, e => (string?)e["manager"] is "editor-00" or "editor-01" or "editor-02");
+        Assert.True(Owns(live, "ancient-changes", "Update", "f:metadata", "f:annotations", "f:a0"));
+        Assert.True(Owns(live, "ancient-changes", "Update", "f:metadata", "f:annotations", "f:a1"));
+        Assert.True(Owns(live, "ancient-changes", "Update", "f:metadata", "f:annotations", "f:a2"));
+        Assert.True(Owns(live, "editor-03", "Update", "f:metadata", "f:annotations", "f:a3"));
     }
 
     [Fact]

@@ -134,6 +134,20 @@ public sealed class CrudClientTests
     }
 
     [Fact]
+    public async Task Create_BodyOfWrongShape_IsAnsweredWithStatusNotDropped()
+    {
+        await using var t = await TestCluster.StartAsync();
+        using var http = new HttpClient();
+
+        using var response = await http.PostAsync(
+            new Uri(t.Cluster.Server, "/api/v1/namespaces/default/configmaps"),
+            new StringContent("{\"metadata\":\"not-an-object\"}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.True((int)response.StatusCode is >= 400 and < 600);
+        Assert.Contains("\"kind\":\"Status\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Delete_Object_IsGoneAndCountsAsWrite()
     {
         await using var t = await TestCluster.StartAsync();

@@ -65,6 +65,35 @@ public sealed class CustomResourceClientTests
     }
 
     [Fact]
+    public async Task CustomResource_WithStatusSubresource_MainWritesKeepStatus()
+    {
+        await using var t = await TestCluster.StartAsync();
+        var crd = Crd();
+        crd.Spec.Versions[0].Subresources = new V1CustomResourceSubresources { Status = new object() };
+        await t.Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+        var withStatus = new Dictionary<string, object>
+        {
+            ["apiVersion"] = "example.fleet.dev/v1alpha1",
+            ["kind"] = "Gadget",
+            ["metadata"] = new Dictionary<string, object> { ["name"] = "g1", ["namespace"] = "default" },
+            ["spec"] = new Dictionary<string, object> { ["size"] = 3 },
+            ["status"] = new Dictionary<string, object> { ["phase"] = "ignored" },
+        };
+        await t.Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(withStatus, V1Patch.PatchType.ApplyPatch), "example.fleet.dev", "v1alpha1", "default", "gadgets", "g1", fieldManager: "fleet");
+        Assert.Null(t.Cluster.GetObject("example.fleet.dev/v1alpha1", "Gadget", "default", "g1")!["status"]);
+
+        await t.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch("{\"status\":{\"phase\":\"Ready\"}}", V1Patch.PatchType.MergePatch), "example.fleet.dev", "v1alpha1", "default", "gadgets", "g1");
+        var writes = t.Cluster.WriteCount;
+        await t.Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(withStatus, V1Patch.PatchType.ApplyPatch), "example.fleet.dev", "v1alpha1", "default", "gadgets", "g1", fieldManager: "fleet");
+
+        var live = t.Cluster.GetObject("example.fleet.dev/v1alpha1", "Gadget", "default", "g1")!;
+        Assert.Equal("Ready", live["status"]!["phase"]!.ToString());
+        Assert.Equal(1, live["metadata"]!["generation"]!.GetValue<long>());
+        Assert.Equal(writes, t.Cluster.WriteCount);
+    }
+
+    [Fact]
     public async Task DeleteCrd_RemovesItsObjectsAndEndpoint()
     {
         await using var t = await TestCluster.StartAsync();

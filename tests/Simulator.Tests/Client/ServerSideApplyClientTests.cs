@@ -44,6 +44,38 @@ public sealed class ServerSideApplyClientTests
     }
 
     [Fact]
+    public async Task Apply_SameDeploymentAfterStatusUpdate_IsNoOp()
+    {
+        await using var t = await TestCluster.StartAsync();
+        var desired = new V1Deployment
+        {
+            ApiVersion = "apps/v1",
+            Kind = "Deployment",
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = "web" } },
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = 2,
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "web" } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app"] = "web" } },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "web:1", Ports = [new V1ContainerPort { ContainerPort = 8080, Name = "http" }] }] },
+                },
+            },
+        };
+        await t.Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(desired, V1Patch.PatchType.ApplyPatch), "web", "default", fieldManager: "fleet");
+        await TestCluster.WaitForAsync(() => t.Cluster.GetObject("apps/v1", "Deployment", "default", "web")?["status"]?["readyReplicas"] is not null, "the deployment to become ready");
+        var live = await t.Client.AppsV1.ReadNamespacedDeploymentAsync("web", "default");
+        var writes = t.Cluster.WriteCount;
+
+        var again = await t.Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(desired, V1Patch.PatchType.ApplyPatch), "web", "default", fieldManager: "fleet");
+
+        Assert.Equal(live.Metadata.ResourceVersion, again.Metadata.ResourceVersion);
+        Assert.Equal(writes, t.Cluster.WriteCount);
+        Assert.Equal(2, again.Status.ReadyReplicas);
+    }
+
+    [Fact]
     public async Task Apply_DryRun_PersistsNothing()
     {
         await using var t = await TestCluster.StartAsync();

@@ -125,6 +125,22 @@ public sealed class KubectlConformanceTests
     }
 
     [Fact]
+    public async Task Get_HumanReadable_PrintsServerSideTableColumns()
+    {
+        await using var t = await TestCluster.StartAsync();
+        var apply = await t.KubectlAsync("apply", "--server-side", "-f", TestCluster.TestData("deployment.yaml"));
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        await TestCluster.WaitForAsync(() => t.Cluster.GetObject("apps/v1", "Deployment", "web", "frontend")?["status"]?["readyReplicas"] is not null, "the deployment to become ready");
+
+        var get = await t.KubectlAsync("get", "deployments", "-A");
+
+        Assert.True(get.ExitCode == 0, get.ToString());
+        var lines = get.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["NAMESPACE", "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["web", "frontend", "2/2", "2", "2"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(5));
+    }
+
+    [Fact]
     public async Task Create_TypedCommand_IsRejectedAsUnsupportedMediaType()
     {
         await using var t = await TestCluster.StartAsync();
