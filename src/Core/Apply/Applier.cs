@@ -108,10 +108,17 @@ public sealed partial class Applier
             var resource = await _client.ResolveAsync(raw.ApiVersion, raw.Kind, reference, cancellationToken);
             var obj = Normalise(raw, resource);
             reference = obj.Reference;
-            if (!known.TryGetValue(reference, out var entry) || entry.Checksum != obj.Checksum)
+            if (!known.TryGetValue(reference, out var entry))
             {
-                // New in Git, or changed since the last apply: write without reading first.
+                // New in Git: write without reading first; the response tells whether this apply created it.
                 return await WriteAsync(obj, resource, live: null, cancellationToken);
+            }
+
+            if (entry.Checksum != obj.Checksum)
+            {
+                // Changed in Git since the last apply: write without reading first.
+                var written = await WriteAsync(obj, resource, live: null, cancellationToken);
+                return written.Action == ChangeAction.Created ? written with { Action = ChangeAction.Configured } : written;
             }
 
             // Git did not change this object since the last apply: one GET, and a write only if the cluster drifted.
@@ -175,18 +182,21 @@ public sealed partial class Applier
 
     /// <summary>
     /// Without a prior read: the object was created by this apply when our Apply entry is its only field
-    /// manager and was written at its creation time.
+    /// manager outside the status subresource and was written at its creation time (to the second; servers
+    /// stamp the two separately, so a second boundary between them is tolerated).
     /// </summary>
     private bool CreatedByThisApply(JsonObject applied)
     {
-        if (applied.At("metadata.managedFields") is not JsonArray { Count: 1 } managed || managed[0] is not JsonObject entry)
+        var entries = (applied.At("metadata.managedFields") as JsonArray ?? []).OfType<JsonObject>().Where(e => e.GetString("subresource") is null or "").ToList();
+        if (entries is not [var entry]
+            || entry.GetString("manager") != _client.FieldManager
+            || entry.GetString("operation") != "Apply"
+            || !DateTimeOffset.TryParse(entry.GetString("time"), System.Globalization.CultureInfo.InvariantCulture, out var written)
+            || !DateTimeOffset.TryParse(applied.StringAt("metadata.creationTimestamp"), System.Globalization.CultureInfo.InvariantCulture, out var created))
         {
             return false;
         }
 
-        return entry.GetString("manager") == _client.FieldManager
-            && entry.GetString("operation") == "Apply"
-            && entry.GetString("time") is { } time
-            && time == applied.StringAt("metadata.creationTimestamp");
+        return (written - created).Duration() <= TimeSpan.FromSeconds(1);
     }
 }
