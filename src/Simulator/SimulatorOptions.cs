@@ -23,11 +23,26 @@ public sealed record SimulatorOptions
     /// <summary>Images matching this pattern run, but their synthetic service metrics show a high error ratio.</summary>
     public Regex BadImagePattern { get; init; } = new("-bad$", RegexOptions.CultureInvariant);
 
+    private readonly double _badImageErrorRatio = 0.5;
+    private readonly double _requestsPerSecondPerReplica = 10;
+
     /// <summary>Share of synthetic requests that fail for a bad image (0..1).</summary>
-    public double BadImageErrorRatio { get; init; } = 0.5;
+    public double BadImageErrorRatio
+    {
+        get => _badImageErrorRatio;
+        init => _badImageErrorRatio = value is >= 0 and <= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(BadImageErrorRatio), value, "BadImageErrorRatio must be between 0 and 1.");
+    }
 
     /// <summary>Synthetic request rate per ready replica, in requests per second.</summary>
-    public double RequestsPerSecondPerReplica { get; init; } = 10;
+    public double RequestsPerSecondPerReplica
+    {
+        get => _requestsPerSecondPerReplica;
+        init => _requestsPerSecondPerReplica = value >= 0 && double.IsFinite(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(RequestsPerSecondPerReplica), value, "RequestsPerSecondPerReplica must be a non-negative number.");
+    }
 
     /// <summary>Address every listener binds to; loopback by default.</summary>
     public IPAddress BindAddress { get; init; } = IPAddress.Loopback;

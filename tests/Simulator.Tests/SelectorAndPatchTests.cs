@@ -87,3 +87,24 @@ public sealed class TableColumnsTests
     public void HumanDuration_FormatsLikeKubectl(int seconds, string expected) =>
         Assert.Equal(expected, FleetFunctions.Simulator.Api.TableColumns.HumanDuration(TimeSpan.FromSeconds(seconds)));
 }
+
+/// <summary>Protobuf request bodies as kubectl 1.32 sends them.</summary>
+public sealed class ProtobufBodyTests
+{
+    // kubectl create configmap cfg -n default --from-literal=a=1 --from-literal=b=two
+    private const string ConfigMapBody =
+        "6b3873000a0f0a0276311209436f6e6669674d6170122e0a1a0a036366671200" +
+        "1a0764656661756c7422002a0032003800420012060a016112013112080a0162120374776f1a002200";
+
+    [Fact]
+    public void TryDecode_ConfigMapFromKubectl_YieldsJsonObject()
+    {
+        var obj = FleetFunctions.Simulator.Serialization.ProtobufBody.TryDecode(Convert.FromHexString(ConfigMapBody));
+
+        Assert.Equal("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","namespace":"default"},"data":{"a":"1","b":"two"}}""", obj!.ToJsonString());
+    }
+
+    [Fact]
+    public void TryDecode_NotAKubernetesEnvelope_ReturnsNull() =>
+        Assert.Null(FleetFunctions.Simulator.Serialization.ProtobufBody.TryDecode("{}"u8));
+}

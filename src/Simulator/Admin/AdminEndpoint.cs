@@ -20,6 +20,10 @@ internal sealed class AdminEndpoint(FleetSimulator simulator)
         {
             await WriteAsync(context, new JsonObject { ["error"] = ex.Message }, ex.Code);
         }
+        catch (ArgumentException ex)
+        {
+            await WriteAsync(context, new JsonObject { ["error"] = ex.Message }, 400);
+        }
         catch (JsonException ex)
         {
             await WriteAsync(context, new JsonObject { ["error"] = $"invalid JSON body: {ex.Message}" }, 400);

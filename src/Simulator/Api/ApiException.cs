@@ -46,11 +46,13 @@ internal sealed class ApiException(
     public static ApiException Conflict(ResourceType type, string name, string detail) =>
         new(409, "Conflict", $"Operation cannot be fulfilled on {type.GroupResource} \"{name}\": {detail}", name, type.Group, type.Plural);
 
+    /// <summary>422 like kube-apiserver words it: <c>Deployment.apps "web" is invalid: spec.replicas: ...</c>.</summary>
     public static ApiException Invalid(ResourceType type, string name, IReadOnlyList<StatusCause> causes)
     {
-        var text = string.Join(", ", causes.Select(c => c.Message.StartsWith(c.Field, StringComparison.Ordinal) ? c.Message : $"{c.Field}: {c.Message}"));
-        return new ApiException(422, "Invalid", $"{type.Kind}.{(type.Group.Length == 0 ? "" : type.Group)} \"{name}\" is invalid: [{text}]".Replace(". \"", " \"", StringComparison.Ordinal),
-            name, type.Group, type.Kind, causes);
+        var kind = type.Group.Length == 0 ? type.Kind : $"{type.Kind}.{type.Group}";
+        var errors = causes.Select(c => c.Message).ToList();
+        var text = errors.Count == 1 ? errors[0] : $"[{string.Join(", ", errors)}]";
+        return new ApiException(422, "Invalid", $"{kind} \"{name}\" is invalid: {text}", name, type.Group, type.Kind, causes);
     }
 
     public static ApiException BadRequest(string message) => new(400, "BadRequest", message);

@@ -89,6 +89,20 @@ internal sealed partial class ApiHandler
             }
 
             resources.Add(resource);
+            if (HasScale(type))
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = $"{type.Plural}/scale",
+                    ["singularName"] = "",
+                    ["namespaced"] = type.Namespaced,
+                    ["group"] = "autoscaling",
+                    ["version"] = "v1",
+                    ["kind"] = "Scale",
+                    ["verbs"] = new JsonArray("get", "patch", "update"),
+                });
+            }
+
             if (type.HasStatus)
             {
                 resources.Add(new JsonObject

@@ -95,6 +95,10 @@ internal sealed partial class ApiHandler
         {
             // timeoutSeconds elapsed or the client went away: the watch simply ends.
         }
+        catch (IOException)
+        {
+            // the connection was reset while an event was being written
+        }
         finally
         {
             lock (backend.Store.Sync)

@@ -103,6 +103,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
         var type = backend.Registry.Current.Find(request.Group, request.Version, request.Plural)
             ?? throw ApiException.NotFoundPath(path);
+        if (request.Subresource == ScaleSubresource && HasScale(type) && request.Name is not null && !request.WatchPath)
+        {
+            return ScaleAsync(context, type, request.Namespace ?? "", request.Name);
+        }
+
         if (request.Subresource is not null && (request.Subresource != "status" || !type.HasStatus))
         {
             throw ApiException.NotFoundPath(path);
@@ -138,9 +143,15 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
     {
         var (labels, fields) = Selectors(context);
         var (items, rv) = backend.List(type, ns, labels, fields);
-        return WantsTable(context)
-            ? WriteJsonAsync(context, Table(context, type, items, rv))
-            : WriteListAsync(context, type, items, rv);
+        var page = ListPage.Cut(items, context.Request.Query["limit"], context.Request.Query["continue"], rv);
+        if (WantsTable(context))
+        {
+            var table = Table(context, type, page.Items, rv);
+            page.Annotate(table["metadata"]!.AsObject());
+            return WriteJsonAsync(context, table);
+        }
+
+        return WriteListAsync(context, type, page.Items, rv, page);
     }
 
     private Task GetAsync(HttpContext context, ResourceType type, string ns, string name)
@@ -151,7 +162,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
             : WriteObjectAsync(context, type, obj, 200);
     }
 
-    private static async Task WriteListAsync(HttpContext context, ResourceType type, IReadOnlyList<StoredObject> items, long rv)
+    private static async Task WriteListAsync(HttpContext context, ResourceType type, IReadOnlyList<StoredObject> items, long rv, ListPage? page = null)
     {
         context.Response.StatusCode = 200;
         context.Response.ContentType = JsonContentType;
@@ -162,6 +173,12 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
             writer.WriteString("apiVersion", type.ApiVersion);
             writer.WriteStartObject("metadata");
             writer.WriteString("resourceVersion", rv.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (page?.Continue is { } token)
+            {
+                writer.WriteString("continue", token);
+                writer.WriteNumber("remainingItemCount", page.Remaining);
+            }
+
             writer.WriteEndObject();
             writer.WriteStartArray("items");
             foreach (var item in items)
@@ -186,16 +203,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
     /// <summary>The stored JSON, with apiVersion rewritten when a CRD object is read through another served version.</summary>
     private static byte[] ForVersion(ResourceType type, StoredObject obj)
     {
-        if (type.Group.Length == 0 || !type.Group.Contains('.', StringComparison.Ordinal) || type.Group.EndsWith(".k8s.io", StringComparison.Ordinal))
-        {
-            return obj.Json;
-        }
-
-        var prefix = "\"apiVersion\":\""u8;
-        var span = obj.Json.AsSpan();
-        var at = span.IndexOf(prefix);
-        var expected = System.Text.Encoding.UTF8.GetBytes(type.ApiVersion + "\"");
-        if (at < 0 || span[(at + prefix.Length)..].StartsWith(expected))
+        if (obj.ApiVersion == type.ApiVersion)
         {
             return obj.Json;
         }
@@ -227,7 +235,13 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         }
 
         var contentType = context.Request.ContentType ?? "";
-        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
+        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return ProtobufBody.TryDecode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+                ?? throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml; protobuf only for core/v1 Namespace, ConfigMap, Secret and ServiceAccount (got \"{contentType}\")");
+        }
+
+        if (contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase))
         {
             throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got \"{contentType}\")");
         }

@@ -7,9 +7,13 @@ namespace FleetFunctions.Simulator.Api;
 internal sealed partial class ClusterBackend
 {
     /// <summary>Server-populated fields, set before the no-op comparison so they never count as a change.</summary>
-    private void BeforeCommit(ResourceType type, JsonObject next)
+    private void BeforeCommit(ResourceType type, JsonObject next, JsonObject? live)
     {
-        if (type == BuiltInResources.Namespace)
+        if (type.Group.Length == 0 && type.Kind == "Service")
+        {
+            DefaultService(next, live);
+        }
+        else if (type == BuiltInResources.Namespace)
         {
             next["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
             next["status"] = new JsonObject { ["phase"] = "Active" };
@@ -76,6 +80,44 @@ internal sealed partial class ClusterBackend
 
             Registry.RemoveCustomResource(name);
         }
+    }
+
+    /// <summary>Service defaults and a cluster IP from 10.96.0.0/12 that stays with the Service, like kube-apiserver's.</summary>
+    private void DefaultService(JsonObject service, JsonObject? live)
+    {
+        if (service["spec"] is not JsonObject spec)
+        {
+            return;
+        }
+
+        var serviceType = spec["type"]?.ToString() ?? "ClusterIP";
+        spec["type"] = serviceType;
+        spec["sessionAffinity"] ??= "None";
+        foreach (var port in spec["ports"] as JsonArray ?? [])
+        {
+            if (port is JsonObject p)
+            {
+                p["protocol"] ??= "TCP";
+                p["targetPort"] ??= p["port"]?.DeepClone();
+            }
+        }
+
+        if (serviceType == "ExternalName" || spec["clusterIP"]?.ToString() is { Length: > 0 })
+        {
+            return;
+        }
+
+        var ip = live?["spec"]?["clusterIP"]?.ToString() is { Length: > 0 } kept ? kept : AllocateServiceIp();
+        spec["clusterIP"] = ip;
+        spec["clusterIPs"] = new JsonArray(ip);
+        spec["ipFamilies"] ??= new JsonArray("IPv4");
+        spec["ipFamilyPolicy"] ??= "SingleStack";
+    }
+
+    private string AllocateServiceIp()
+    {
+        var n = _serviceIps++;
+        return $"10.96.{(n / 250) % 256}.{(n % 250) + 2}";
     }
 
     private static JsonObject Condition(string type, string reason, string message, JsonNode? since) => new()

@@ -38,7 +38,7 @@ internal sealed partial class ClusterBackend
             var result = _fieldManager.Apply(liveJson, applied, options.Manager, options.Force, Now, subresource);
             if (result.HasConflicts || result.Merged is null)
             {
-                throw ConflictError(type, name, result.Conflicts);
+                throw ConflictError(result.Conflicts);
             }
 
             var merged = result.Merged;
@@ -64,9 +64,10 @@ internal sealed partial class ClusterBackend
     }
 
     /// <summary>The 409 kube-apiserver answers an apply with: message and one FieldManagerConflict cause per field.</summary>
-    private static ApiException ConflictError(ResourceType type, string name, IReadOnlyList<FieldConflict> conflicts)
+    private static ApiException ConflictError(IReadOnlyList<FieldConflict> conflicts)
     {
         var causes = conflicts.Select(c => new StatusCause("FieldManagerConflict", c.CauseMessage, c.Field)).ToList();
-        return new ApiException(409, "Conflict", FieldConflict.FormatMessage(conflicts), name, type.Group, type.Plural, causes);
+        // kube-apiserver's apply conflicts carry only the causes in their details (no name or kind)
+        return new ApiException(409, "Conflict", FieldConflict.FormatMessage(conflicts), causes: causes);
     }
 }

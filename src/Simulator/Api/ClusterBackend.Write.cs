@@ -183,7 +183,7 @@ internal sealed partial class ClusterBackend
             }
         }
 
-        BeforeCommit(type, next);
+        BeforeCommit(type, next, liveJson);
         if (JsonNode.DeepEquals(next, liveJson))
         {
             return new WriteResult(live, Created: false, Changed: false);

@@ -18,6 +18,7 @@ internal sealed partial class ClusterBackend
     private readonly TimeProvider _clock;
     private long _requests;
     private long _writes;
+    private int _serviceIps = 8;
 
     public ClusterBackend(SimulatorOptions options, TimeProvider clock)
     {
@@ -132,7 +133,7 @@ internal sealed partial class ClusterBackend
                 meta.Remove("generation");
             }
 
-            BeforeCommit(type, next);
+            BeforeCommit(type, next, liveJson);
             if (JsonNode.DeepEquals(next, liveJson))
             {
                 return new WriteResult(live, Created: false, Changed: false);
@@ -154,7 +155,7 @@ internal sealed partial class ClusterBackend
             }
 
             meta.Remove("resourceVersion");
-            BeforeCommit(type, next);
+            BeforeCommit(type, next, null);
         }
 
         if (dryRun)

@@ -121,8 +121,93 @@ internal static class CanonicalJson
         builder.Append('"');
     }
 
-    /// <summary>Structural equality; numbers compare by value, so 1 and 1.0 are equal.</summary>
-    public static bool Equal(JsonNode? left, JsonNode? right) => JsonNode.DeepEquals(left, right);
+    /// <summary>
+    /// Structural equality as <see cref="JsonNode.DeepEquals"/> defines it (object properties in any order,
+    /// list items in order, numbers by value so 1 equals 1.0), with fast paths for scalars.
+    /// </summary>
+    public static bool Equal(JsonNode? left, JsonNode? right)
+    {
+        switch (left)
+        {
+            case null:
+                return right is null || (right is JsonValue && right.GetValueKind() == JsonValueKind.Null);
+            case JsonObject leftObject:
+                if (right is not JsonObject rightObject || leftObject.Count != rightObject.Count)
+                {
+                    return false;
+                }
+
+                foreach (var (name, value) in leftObject)
+                {
+                    if (!rightObject.TryGetPropertyValue(name, out var other) || !Equal(value, other))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case JsonArray leftArray:
+                if (right is not JsonArray rightArray || leftArray.Count != rightArray.Count)
+                {
+                    return false;
+                }
+
+                for (var i = 0; i < leftArray.Count; i++)
+                {
+                    if (!Equal(leftArray[i], rightArray[i]))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return right is JsonValue rightValue ? ValuesEqual((JsonValue)left, rightValue) : right is null && left.GetValueKind() == JsonValueKind.Null;
+        }
+    }
+
+    private static bool ValuesEqual(JsonValue left, JsonValue right)
+    {
+        var kind = left.GetValueKind();
+        if (kind != right.GetValueKind())
+        {
+            return false;
+        }
+
+        switch (kind)
+        {
+            case JsonValueKind.String:
+                var leftIsElement = left.TryGetValue<JsonElement>(out var leftElement);
+                var rightIsElement = right.TryGetValue<JsonElement>(out var rightElement);
+                if (leftIsElement && rightIsElement)
+                {
+                    return JsonElement.DeepEquals(leftElement, rightElement);
+                }
+
+                if (leftIsElement)
+                {
+                    return right.TryGetValue<string>(out var r) ? leftElement.ValueEquals(r) : JsonNode.DeepEquals(left, right);
+                }
+
+                if (rightIsElement)
+                {
+                    return left.TryGetValue<string>(out var l) ? rightElement.ValueEquals(l) : JsonNode.DeepEquals(left, right);
+                }
+
+                return left.TryGetValue<string>(out var ls) && right.TryGetValue<string>(out var rs)
+                    ? string.Equals(ls, rs, StringComparison.Ordinal)
+                    : JsonNode.DeepEquals(left, right);
+            case JsonValueKind.Number:
+                if (left.TryGetValue<long>(out var leftLong) && right.TryGetValue<long>(out var rightLong))
+                {
+                    return leftLong == rightLong;
+                }
+
+                return JsonNode.DeepEquals(left, right);
+            default:
+                return true;
+        }
+    }
 
     /// <summary>The total order of structured-merge-diff values: numbers, strings, booleans, lists, maps, then null.</summary>
     public static int Compare(JsonNode? left, JsonNode? right)

@@ -37,7 +37,11 @@ internal sealed partial class FieldManager
 
     private static Comparison Compare(JsonObject? before, JsonObject after, TypeSchema schema, StatusScope scope)
     {
-        var comparison = StructuredCompare.Compare(before, after, schema);
+        var comparison = StructuredCompare.Compare(
+            before ?? new JsonObject(),
+            after,
+            schema,
+            KubernetesSchemas.EmptyObject(TextAt(after, "apiVersion"), TextAt(after, "kind")));
         comparison.Added.RemoveMember(ManagedFieldsPath);
         comparison.Modified.RemoveMember(ManagedFieldsPath);
         comparison.Removed.RemoveMember(ManagedFieldsPath);
@@ -73,7 +77,7 @@ internal sealed partial class FieldManager
         }
 
         metadata["managedFields"] = restored;
-        if (JsonNode.DeepEquals(live, merged))
+        if (CanonicalJson.Equal(live, merged))
         {
             return true;
         }

@@ -54,7 +54,7 @@ internal sealed partial class FieldManager
             sent?.Clear();
         }
 
-        var comparison = Compare(live ?? KubernetesSchemas.EmptyObject(apiVersion, kind), result, schema, scope);
+        var comparison = Compare(live, result, schema, scope);
         var changed = comparison.Changed();
         if (!changed.IsEmpty)
         {

@@ -14,7 +14,15 @@ namespace FleetFunctions.Simulator.Apply;
 /// <c>status</c> in the configuration and keeps the live one; Update does not record it, so the caller
 /// should copy the live status into the updated object as the API server does. Status writes go through
 /// <see cref="Update(JsonObject?, JsonObject, string, DateTimeOffset, string?)"/> with subresource
-/// <c>"status"</c>, which records only fields under <c>status</c>.
+/// <c>"status"</c>, which records only fields under <c>status</c> (Apply has the same overload).
+/// <para>
+/// Neither method modifies its inputs and results share no nodes with them, so the caller may pass stored
+/// objects directly. Merge rules come from <see cref="KubernetesSchemas"/> (built-in kinds of Kubernetes
+/// 1.32); custom resources merge objects per field and replace lists whole. Managed fields sent in an
+/// Update body are honoured (kubectl's client-side to server-side migration rewrites them with a JSON
+/// patch); an applied configuration's managed fields are ignored (the API server rejects them with 400
+/// <c>metadata.managedFields must be nil</c> before apply runs).
+/// </para>
 /// </remarks>
 internal sealed partial class FieldManager
 {

@@ -13,12 +13,23 @@ namespace FleetFunctions.Simulator.Apply;
 internal sealed class FieldSetBuilder
 {
     private readonly List<PathElement> path = new(16);
+    private List<string>? problems;
 
-    /// <summary>Builds the field set of <paramref name="value"/>; throws <see cref="FieldManagerException"/> for invalid lists.</summary>
+    /// <summary>
+    /// Builds the field set of <paramref name="value"/>; throws <see cref="FieldManagerException"/> naming
+    /// every invalid list item, worded as structured-merge-diff does (<c>errors:</c> and one line each when
+    /// there are several).
+    /// </summary>
     public static FieldSet Build(JsonObject value, TypeSchema schema)
     {
         var set = new FieldSet();
-        new FieldSetBuilder().Collect(set, value, schema);
+        var builder = new FieldSetBuilder();
+        builder.Collect(set, value, schema);
+        if (builder.problems is { } problems)
+        {
+            throw new FieldManagerException(problems.Count == 1 ? problems[0] : "errors:\n  " + string.Join("\n  ", problems));
+        }
+
         return set;
     }
 
@@ -69,14 +80,16 @@ internal sealed class FieldSetBuilder
                     var item = list[i];
                     if (ListItems.TryElement(schema, item, out var problem) is not { } element)
                     {
-                        throw new FieldManagerException($"{Here()}: element {i}: {problem}");
+                        (problems ??= []).Add($"{Here()}: element {i}: {problem}");
+                        continue;
                     }
 
                     if (seen is not null && !seen.Add(element))
                     {
                         var display = new System.Text.StringBuilder();
                         element.AppendDisplay(display);
-                        throw new FieldManagerException($"{Here()}: duplicate entries for key {display}");
+                        (problems ??= []).Add($"{Here()}: duplicate entries for key {display}");
+                        continue;
                     }
 
                     CollectChild(node, element, item, schema.Items, member: true);

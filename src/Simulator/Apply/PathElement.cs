@@ -28,11 +28,11 @@ internal enum PathElementKind : byte
 /// </summary>
 internal readonly struct PathElement : IEquatable<PathElement>, IComparable<PathElement>
 {
-    private readonly KeyValuePair<string, JsonNode?>[]? keyFields;
+    private readonly KeyFields? keyFields;
     private readonly JsonNode? value;
     private readonly int index;
 
-    private PathElement(PathElementKind kind, string text, KeyValuePair<string, JsonNode?>[]? keyFields, JsonNode? value, int index)
+    private PathElement(PathElementKind kind, string text, KeyFields? keyFields, JsonNode? value, int index)
     {
         Kind = kind;
         Text = text;
@@ -76,7 +76,8 @@ internal readonly struct PathElement : IEquatable<PathElement>, IComparable<Path
         }
 
         builder.Append('}');
-        return new PathElement(PathElementKind.Key, builder.ToString(), fields, null, 0);
+        var text = builder.ToString();
+        return new PathElement(PathElementKind.Key, text, new KeyFields(text, fields), null, 0);
     }
 
     /// <summary>Parses one FieldsV1 key such as <c>f:spec</c> or <c>k:{"name":"app"}</c>; null when it is not one.</summary>
@@ -97,20 +98,11 @@ internal readonly struct PathElement : IEquatable<PathElement>, IComparable<Path
             case 'v':
                 return TryParseJson(body, out var node) ? SetItem(node) : null;
             case 'k':
-                if (!TryParseJson(body, out var keyNode) || keyNode is not JsonObject keyObject)
-                {
-                    return null;
-                }
-
-                var fields = new KeyValuePair<string, JsonNode?>[keyObject.Count];
-                var n = 0;
-                foreach (var (name, fieldValue) in keyObject)
-                {
-                    fields[n++] = new KeyValuePair<string, JsonNode?>(name, fieldValue);
-                }
-
-                Array.Sort(fields, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-                return Keyed(fields);
+                // The API server writes key JSON canonically (fields sorted, compact), so the text identifies
+                // the item as it is; the fields are parsed only to sort or print the element.
+                return body.Length > 1 && body[0] == '{' && body[^1] == '}'
+                    ? new PathElement(PathElementKind.Key, body, new KeyFields(body, null), null, 0)
+                    : null;
             default:
                 return null;
         }
@@ -135,15 +127,16 @@ internal readonly struct PathElement : IEquatable<PathElement>, IComparable<Path
                 break;
             case PathElementKind.Key:
                 builder.Append('[');
-                for (var i = 0; i < keyFields!.Length; i++)
+                var fields = keyFields!.Fields;
+                for (var i = 0; i < fields.Length; i++)
                 {
                     if (i > 0)
                     {
                         builder.Append(',');
                     }
 
-                    builder.Append(keyFields[i].Key).Append('=');
-                    CanonicalJson.Write(builder, keyFields[i].Value);
+                    builder.Append(fields[i].Key).Append('=');
+                    CanonicalJson.Write(builder, fields[i].Value);
                 }
 
                 builder.Append(']');
@@ -179,8 +172,8 @@ internal readonly struct PathElement : IEquatable<PathElement>, IComparable<Path
             case PathElementKind.Value:
                 return CanonicalJson.Compare(value, other.value);
             default:
-                var left = keyFields!;
-                var right = other.keyFields!;
+                var left = keyFields!.Fields;
+                var right = other.keyFields!.Fields;
                 for (var i = 0; ; i++)
                 {
                     if (i >= left.Length || i >= right.Length)
@@ -216,6 +209,32 @@ internal readonly struct PathElement : IEquatable<PathElement>, IComparable<Path
     public static bool operator <=(PathElement left, PathElement right) => left.CompareTo(right) <= 0;
 
     public static bool operator >=(PathElement left, PathElement right) => left.CompareTo(right) >= 0;
+
+    /// <summary>The key fields of a <c>k:</c> element, parsed from its text on first use.</summary>
+    private sealed class KeyFields(string text, KeyValuePair<string, JsonNode?>[]? fields)
+    {
+        private KeyValuePair<string, JsonNode?>[]? fields = fields;
+
+        public KeyValuePair<string, JsonNode?>[] Fields => fields ??= Parse(text);
+
+        private static KeyValuePair<string, JsonNode?>[] Parse(string text)
+        {
+            if (!TryParseJson(text, out var node) || node is not JsonObject obj)
+            {
+                return [];
+            }
+
+            var parsed = new KeyValuePair<string, JsonNode?>[obj.Count];
+            var n = 0;
+            foreach (var (name, value) in obj)
+            {
+                parsed[n++] = new KeyValuePair<string, JsonNode?>(name, value);
+            }
+
+            Array.Sort(parsed, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            return parsed;
+        }
+    }
 
     private static bool TryParseJson(string text, out JsonNode? node)
     {

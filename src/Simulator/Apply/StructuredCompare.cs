@@ -52,10 +52,16 @@ internal sealed class StructuredCompare
     private readonly List<PathElement> path = new(16);
     private readonly Comparison result = new();
 
-    public static Comparison Compare(JsonObject? before, JsonObject after, TypeSchema schema)
+    /// <summary>
+    /// Compares <paramref name="before"/> and <paramref name="after"/>. A top-level field missing from
+    /// <paramref name="before"/> is compared against its value in <paramref name="emptyObject"/> when that
+    /// has one: the API server's objects always carry their non-pointer structs (<c>spec</c>, <c>status</c>),
+    /// so those are never new.
+    /// </summary>
+    public static Comparison Compare(JsonObject? before, JsonObject after, TypeSchema schema, JsonObject? emptyObject = null)
     {
         var walker = new StructuredCompare();
-        walker.CompareObjects(before, after, schema);
+        walker.CompareObjects(before, after, schema, emptyObject);
         return walker.result;
     }
 
@@ -103,7 +109,7 @@ internal sealed class StructuredCompare
         }
     }
 
-    private void CompareObjects(JsonObject? lhs, JsonObject? rhs, TypeSchema schema)
+    private void CompareObjects(JsonObject? lhs, JsonObject? rhs, TypeSchema schema, JsonObject? emptyObject = null)
     {
         if (lhs is not null)
         {
@@ -121,7 +127,9 @@ internal sealed class StructuredCompare
             {
                 if (lhs is null || !lhs.ContainsKey(name))
                 {
-                    Descend(PathElement.Field(name), null, false, rhsValue, true, schema.Field(name));
+                    JsonNode? empty = null;
+                    var present = emptyObject is not null && emptyObject.TryGetPropertyValue(name, out empty);
+                    Descend(PathElement.Field(name), empty, present, rhsValue, true, schema.Field(name));
                 }
             }
         }

@@ -27,8 +27,6 @@ internal sealed record ResourceType(
 
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
-    public string GroupVersion => ApiVersion;
-
     public string Singular => Kind.ToLowerInvariant();
 
     public string ListKind => Kind + "List";

@@ -57,8 +57,6 @@ internal sealed class ClusterStore
     public IEnumerable<(string StorageKey, StoredObject Object)> All() =>
         _objects.SelectMany(p => p.Value.Values.Select(o => (p.Key, o)));
 
-    public IEnumerable<string> StorageKeys => _objects.Keys;
-
     /// <summary>Stores a created or modified object and tells the watchers.</summary>
     public void Put(string storageKey, StoredObject obj, bool created)
     {

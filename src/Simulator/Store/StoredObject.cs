@@ -12,18 +12,23 @@ internal sealed class StoredObject
 {
     private static readonly IReadOnlyDictionary<string, string> s_noLabels = new Dictionary<string, string>();
 
-    private StoredObject(byte[] json, long resourceVersion, string ns, string name, IReadOnlyDictionary<string, string> labels)
+    private StoredObject(byte[] json, long resourceVersion, string apiVersion, string ns, string name, IReadOnlyDictionary<string, string> labels)
     {
+        ApiVersion = apiVersion;
         Json = json;
         ResourceVersion = resourceVersion;
         Namespace = ns;
         Name = name;
         Labels = labels;
+        Key = KeyOf(ns, name);
     }
 
     public byte[] Json { get; }
 
     public long ResourceVersion { get; }
+
+    /// <summary>The apiVersion the object was written with (custom resources may be read through another).</summary>
+    public string ApiVersion { get; }
 
     /// <summary>Namespace, empty for cluster-scoped objects.</summary>
     public string Namespace { get; }
@@ -32,7 +37,8 @@ internal sealed class StoredObject
 
     public IReadOnlyDictionary<string, string> Labels { get; }
 
-    public string Key => Namespace.Length == 0 ? Name : $"{Namespace}/{Name}";
+    /// <summary>namespace/name, or name for cluster-scoped objects.</summary>
+    public string Key { get; }
 
     public static string KeyOf(string ns, string name) => ns.Length == 0 ? name : $"{ns}/{name}";
 
@@ -58,6 +64,7 @@ internal sealed class StoredObject
         return new StoredObject(
             JsonSerializer.SerializeToUtf8Bytes(obj, JsonDefaults.Options),
             resourceVersion,
+            obj["apiVersion"]?.ToString() ?? "",
             metadata?["namespace"]?.GetValue<string>() ?? "",
             metadata?["name"]?.GetValue<string>() ?? "",
             labels);

@@ -142,13 +142,9 @@ internal static class WorkloadStatus
     private static JsonObject Pod(bool broken, string? brokenContainer, string now) => new()
     {
         ["phase"] = broken ? "Pending" : "Running",
-        ["conditions"] = new JsonArray(new JsonObject
-        {
-            ["type"] = "Ready",
-            ["status"] = broken ? "False" : "True",
-            ["lastTransitionTime"] = now,
-            ["reason"] = broken ? "ContainersNotReady" : null,
-        }),
+        ["conditions"] = new JsonArray(broken
+            ? new JsonObject { ["type"] = "Ready", ["status"] = "False", ["lastTransitionTime"] = now, ["reason"] = "ContainersNotReady" }
+            : new JsonObject { ["type"] = "Ready", ["status"] = "True", ["lastTransitionTime"] = now }),
         ["containerStatuses"] = broken
             ? new JsonArray(new JsonObject
             {

@@ -230,6 +230,23 @@ public sealed class FieldManagerApplyTests
     }
 
     [Fact]
+    public void Apply_SeveralInvalidItems_ListsEveryProblem()
+    {
+        var config = With(Deploy(), d =>
+        {
+            Container(d)["env"]!.AsArray().Add(new JsonObject { ["name"] = "MODE", ["value"] = "dev" });
+            Container(d)["ports"]!.AsArray().Add(new JsonObject { ["containerPort"] = 80, ["protocol"] = "TCP" });
+        });
+
+        var error = Assert.Throws<FieldManagerException>(() => fieldManager.Apply(null, config, "flux", force: false, T0));
+
+        Assert.Equal(
+            "errors:\n  .spec.template.spec.containers[name=\"app\"].ports: duplicate entries for key [containerPort=80,protocol=\"TCP\"]"
+                + "\n  .spec.template.spec.containers[name=\"app\"].env: duplicate entries for key [name=\"MODE\"]",
+            error.Message);
+    }
+
+    [Fact]
     public void Apply_ItemWithoutKey_ThrowsWithPath()
     {
         var config = With(Deploy(), d => Container(d).Remove("name"));

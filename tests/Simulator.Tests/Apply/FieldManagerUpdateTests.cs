@@ -135,7 +135,7 @@ public sealed class FieldManagerUpdateTests
         var entry = Entry(updated, "kube-controller-manager", "Update")!;
         Assert.Equal("status", (string?)entry["subresource"]);
         Assert.Equal(
-            """{"f:status":{".":{},"f:conditions":{".":{},"k:{\"type\":\"Available\"}":{".":{},"f:status":{},"f:type":{}}},"f:replicas":{}}}""",
+            """{"f:status":{"f:conditions":{".":{},"k:{\"type\":\"Available\"}":{".":{},"f:status":{},"f:type":{}}},"f:replicas":{}}}""",
             Json(entry["fieldsV1"]!));
         Assert.True(Owns(updated, "flux", "Apply", "f:spec", "f:replicas"));
     }

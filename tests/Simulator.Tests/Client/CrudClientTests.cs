@@ -118,6 +118,31 @@ public sealed class CrudClientTests
     }
 
     [Fact]
+    public async Task List_WithLimit_PagesThroughEverythingOnce()
+    {
+        await using var t = await TestCluster.StartAsync();
+        for (var i = 0; i < 7; i++)
+        {
+            await t.Client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap($"cm-{i}", "default"), "default");
+        }
+
+        var names = new List<string>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var page = await t.Client.CoreV1.ListNamespacedConfigMapAsync("default", limit: 3, continueParameter: token);
+            names.AddRange(page.Items.Select(i => i.Metadata.Name));
+            token = page.Metadata.ContinueProperty;
+            pages++;
+        }
+        while (!string.IsNullOrEmpty(token));
+
+        Assert.Equal(3, pages);
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => $"cm-{i}"), names);
+    }
+
+    [Fact]
     public async Task List_FieldSelectorAcrossNamespaces_FiltersByNameAndNamespace()
     {
         await using var t = await TestCluster.StartAsync();

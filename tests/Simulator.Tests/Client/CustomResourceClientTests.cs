@@ -94,6 +94,29 @@ public sealed class CustomResourceClientTests
     }
 
     [Fact]
+    public async Task CustomResource_ReadThroughOtherServedVersion_CarriesThatApiVersion()
+    {
+        await using var t = await TestCluster.StartAsync();
+        var crd = Crd();
+        crd.Spec.Versions.Add(new V1CustomResourceDefinitionVersion
+        {
+            Name = "v1",
+            Served = true,
+            Storage = false,
+            Schema = new V1CustomResourceValidation { OpenAPIV3Schema = new V1JSONSchemaProps { Type = "object", XKubernetesPreserveUnknownFields = true } },
+        });
+        await t.Client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+        await t.Client.CustomObjects.CreateNamespacedCustomObjectAsync(s_gadget, "example.fleet.dev", "v1alpha1", "default", "gadgets");
+
+        var viaV1 = (JsonElement)await t.Client.CustomObjects.GetNamespacedCustomObjectAsync("example.fleet.dev", "v1", "default", "gadgets", "g1");
+        var viaAlpha = (JsonElement)await t.Client.CustomObjects.GetNamespacedCustomObjectAsync("example.fleet.dev", "v1alpha1", "default", "gadgets", "g1");
+
+        Assert.Equal("example.fleet.dev/v1", viaV1.GetProperty("apiVersion").GetString());
+        Assert.Equal("example.fleet.dev/v1alpha1", viaAlpha.GetProperty("apiVersion").GetString());
+        Assert.Equal(3, viaV1.GetProperty("spec").GetProperty("size").GetInt32());
+    }
+
+    [Fact]
     public async Task DeleteCrd_RemovesItsObjectsAndEndpoint()
     {
         await using var t = await TestCluster.StartAsync();

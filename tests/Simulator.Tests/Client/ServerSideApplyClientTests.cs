@@ -76,6 +76,30 @@ public sealed class ServerSideApplyClientTests
     }
 
     [Fact]
+    public async Task Apply_Service_GetsStableClusterIpAndReapplyIsNoOp()
+    {
+        await using var t = await TestCluster.StartAsync();
+        var service = new V1Service
+        {
+            ApiVersion = "v1",
+            Kind = "Service",
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
+            Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "web" }, Ports = [new V1ServicePort { Name = "http", Port = 80 }] },
+        };
+
+        var created = await t.Client.CoreV1.PatchNamespacedServiceAsync(new V1Patch(service, V1Patch.PatchType.ApplyPatch), "web", "default", fieldManager: "fleet");
+        var writes = t.Cluster.WriteCount;
+        var again = await t.Client.CoreV1.PatchNamespacedServiceAsync(new V1Patch(service, V1Patch.PatchType.ApplyPatch), "web", "default", fieldManager: "fleet");
+
+        Assert.StartsWith("10.96.", created.Spec.ClusterIP, StringComparison.Ordinal);
+        Assert.Equal("ClusterIP", created.Spec.Type);
+        Assert.Equal("TCP", created.Spec.Ports[0].Protocol);
+        Assert.Equal(created.Spec.ClusterIP, again.Spec.ClusterIP);
+        Assert.Equal(created.Metadata.ResourceVersion, again.Metadata.ResourceVersion);
+        Assert.Equal(writes, t.Cluster.WriteCount);
+    }
+
+    [Fact]
     public async Task Apply_DryRun_PersistsNothing()
     {
         await using var t = await TestCluster.StartAsync();

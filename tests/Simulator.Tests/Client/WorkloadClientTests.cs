@@ -107,6 +107,24 @@ public sealed class WorkloadClientTests
     }
 
     [Fact]
+    public async Task ScaleSubresource_Patch_ChangesReplicasOwnedByScaleManager()
+    {
+        await using var t = await TestCluster.StartAsync();
+        await t.Client.AppsV1.CreateNamespacedDeploymentAsync(Deployment("web", "web:1.0"), "default");
+
+        var scale = await t.Client.AppsV1.ReadNamespacedDeploymentScaleAsync("web", "default");
+        var scaled = await t.Client.AppsV1.PatchNamespacedDeploymentScaleAsync(
+            new V1Patch("{\"spec\":{\"replicas\":6}}", V1Patch.PatchType.MergePatch), "web", "default", fieldManager: "operator");
+
+        Assert.Equal(3, scale.Spec.Replicas);
+        Assert.Equal("app=web", scale.Status.Selector);
+        Assert.Equal(6, scaled.Spec.Replicas);
+        var live = await WaitObservedAsync(t, "web", 2);
+        Assert.Equal(6, live.Spec.Replicas);
+        Assert.Contains(live.Metadata.ManagedFields, m => m is { Manager: "operator", Subresource: "scale", Operation: "Update" });
+    }
+
+    [Fact]
     public async Task PersistentVolumeClaim_BecomesBound()
     {
         await using var t = await TestCluster.StartAsync();

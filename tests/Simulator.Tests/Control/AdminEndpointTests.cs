@@ -19,6 +19,7 @@ public sealed class AdminEndpointTests
         var server = (await added.Content.ReadFromJsonAsync<JsonObject>())!["server"]!.ToString();
         Assert.Equal(simulator["east"].Server.ToString().TrimEnd('/'), server);
         Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsJsonAsync("clusters", new { name = "east" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsJsonAsync("clusters", new { name = "bad name/" })).StatusCode);
 
         var list = await http.GetFromJsonAsync<JsonArray>("clusters");
         Assert.Equal("east", Assert.Single(list!)!["name"]!.ToString());

@@ -141,16 +141,37 @@ public sealed class KubectlConformanceTests
     }
 
     [Fact]
-    public async Task Create_TypedCommand_IsRejectedAsUnsupportedMediaType()
+    public async Task Create_TypedCommandsForCoreKinds_CreateObjectsFromProtobuf()
     {
         await using var t = await TestCluster.StartAsync();
 
-        // kubectl's typed commands send protobuf, which the simulator does not decode; they fail loudly
-        // instead of silently creating something else. Declarative commands (apply, patch, delete) send JSON.
-        var create = await t.KubectlAsync("create", "configmap", "settings", "--from-literal=a=b");
+        var ns = await t.KubectlAsync("create", "namespace", "demo");
+        var cm = await t.KubectlAsync("create", "configmap", "settings", "-n", "demo", "--from-literal=a=1", "--from-literal=b=two");
+        var secret = await t.KubectlAsync("create", "secret", "generic", "creds", "-n", "demo", "--from-literal=password=s3cret");
+        var sa = await t.KubectlAsync("create", "serviceaccount", "bot", "-n", "demo");
+
+        foreach (var result in (ProcessResult[])[ns, cm, secret, sa])
+        {
+            Assert.True(result.ExitCode == 0, result.ToString());
+        }
+
+        Assert.Equal("two", t.Cluster.GetObject("v1", "ConfigMap", "demo", "settings")!["data"]!["b"]!.ToString());
+        Assert.Equal(Convert.ToBase64String("s3cret"u8.ToArray()), t.Cluster.GetObject("v1", "Secret", "demo", "creds")!["data"]!["password"]!.ToString());
+        Assert.NotNull(t.Cluster.GetObject("v1", "ServiceAccount", "demo", "bot"));
+    }
+
+    [Fact]
+    public async Task Create_TypedCommandForOtherKinds_IsRejectedAsUnsupportedMediaType()
+    {
+        await using var t = await TestCluster.StartAsync();
+
+        // protobuf bodies are decoded only for the core kinds above; other typed commands fail loudly
+        // instead of creating something else. Declarative commands (apply, patch, delete) send JSON.
+        var create = await t.KubectlAsync("create", "deployment", "web", "--image=nginx");
 
         Assert.Equal(1, create.ExitCode);
         Assert.Contains("application/vnd.kubernetes.protobuf", create.StandardError, StringComparison.Ordinal);
+        Assert.Empty(t.Cluster.ListObjects(kind: "Deployment"));
     }
 
     [Fact]
