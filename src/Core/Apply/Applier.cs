@@ -147,10 +147,11 @@ public sealed partial class Applier
     {
         try
         {
+            var sentAt = DateTimeOffset.UtcNow;
             var applied = await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
             var action = live is not null
                 ? ResourceVersion(applied) == ResourceVersion(live) ? ChangeAction.Unchanged : ChangeAction.Configured
-                : CreatedByThisApply(applied) ? ChangeAction.Created : ChangeAction.Configured;
+                : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
             return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum);
         }
         catch (ImmutableFieldException) when (_options.Recreate)
@@ -183,20 +184,26 @@ public sealed partial class Applier
     /// <summary>
     /// Without a prior read: the object was created by this apply when our Apply entry is its only field
     /// manager outside the status subresource and was written at its creation time (to the second; servers
-    /// stamp the two separately, so a second boundary between them is tolerated).
+    /// stamp the two separately, so a second boundary between them is tolerated). A server that returns no
+    /// managedFields is judged by the creation time alone, against the time the request was sent.
     /// </summary>
-    private bool CreatedByThisApply(JsonObject applied)
+    private bool CreatedByThisApply(JsonObject applied, DateTimeOffset sentAt)
     {
-        var entries = (applied.At("metadata.managedFields") as JsonArray ?? []).OfType<JsonObject>().Where(e => e.GetString("subresource") is null or "").ToList();
-        if (entries is not [var entry]
-            || entry.GetString("manager") != _client.FieldManager
-            || entry.GetString("operation") != "Apply"
-            || !DateTimeOffset.TryParse(entry.GetString("time"), System.Globalization.CultureInfo.InvariantCulture, out var written)
-            || !DateTimeOffset.TryParse(applied.StringAt("metadata.creationTimestamp"), System.Globalization.CultureInfo.InvariantCulture, out var created))
+        if (!DateTimeOffset.TryParse(applied.StringAt("metadata.creationTimestamp"), System.Globalization.CultureInfo.InvariantCulture, out var created))
         {
             return false;
         }
 
-        return (written - created).Duration() <= TimeSpan.FromSeconds(1);
+        var entries = (applied.At("metadata.managedFields") as JsonArray ?? []).OfType<JsonObject>().Where(e => e.GetString("subresource") is null or "").ToList();
+        if (entries.Count == 0)
+        {
+            return created >= sentAt - TimeSpan.FromSeconds(2);
+        }
+
+        return entries is [var entry]
+            && entry.GetString("manager") == _client.FieldManager
+            && entry.GetString("operation") == "Apply"
+            && DateTimeOffset.TryParse(entry.GetString("time"), System.Globalization.CultureInfo.InvariantCulture, out var written)
+            && (written - created).Duration() <= TimeSpan.FromSeconds(1);
     }
 }

@@ -56,6 +56,7 @@ public sealed partial class Reconciler
         var stopwatch = Stopwatch.StartNew();
         var result = await RunPhasesAsync(request, new ReconcileResult { Cluster = request.Cluster, Fleet = request.Fleet, Path = request.Path, StartedAt = started }, cancellationToken);
         result = result with { Duration = stopwatch.Elapsed };
+        RecordMetrics(result);
         if (result.Succeeded)
         {
             Log.Reconciled(_logger, request.Fleet, request.Cluster, result.Commit, result.Changes.Count(ChangeAction.Created), result.Changes.Count(ChangeAction.Configured),
@@ -223,6 +224,18 @@ public sealed partial class Reconciler
             [.. entries.Values],
             DateTimeOffset.UtcNow);
         await _inventory.SaveAsync(inventory, previous, cancellationToken);
+    }
+
+    private static void RecordMetrics(ReconcileResult result)
+    {
+        var cluster = new KeyValuePair<string, object?>("cluster", result.Cluster);
+        var fleet = new KeyValuePair<string, object?>("fleet", result.Fleet);
+        PipelineMetrics.Reconciles.Add(1, cluster, fleet, new KeyValuePair<string, object?>("phase", result.Phase.ToString()));
+        PipelineMetrics.ReconcileDuration.Record(result.Duration.TotalSeconds, cluster, fleet);
+        foreach (var group in result.Changes.Changes.Concat(result.Pruned.Changes).GroupBy(c => c.Action))
+        {
+            PipelineMetrics.ApplyObjects.Add(group.Count(), cluster, new KeyValuePair<string, object?>("action", group.Key.ToString().ToLowerInvariant()));
+        }
     }
 
     private static IReadOnlyList<ObjectDrift> DriftOf(ChangeSet changes) =>

@@ -27,6 +27,48 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
     }
 
     [Fact]
+    public async Task ReconcileAsync_Succeeds_RecordsMetricsForItsCluster()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        var created = 0L;
+        var reconciles = 0L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == PipelineMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var mine = false;
+            var action = string.Empty;
+            foreach (var tag in tags)
+            {
+                mine |= tag.Key == "cluster" && (string?)tag.Value == h.Cluster.Name;
+                action = tag.Key == "action" ? (string?)tag.Value ?? string.Empty : action;
+            }
+
+            if (mine && instrument.Name == "fleet_apply_objects_total" && action == "created")
+            {
+                Interlocked.Add(ref created, value);
+            }
+            else if (mine && instrument.Name == "fleet_reconcile_total")
+            {
+                Interlocked.Add(ref reconciles, value);
+            }
+        });
+        listener.Start();
+
+        var result = await h.ReconcileAsync(App, fleet: "hello");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.True(Interlocked.Read(ref created) == 6, string.Join("\n", result.Changes.Changes));
+        Assert.Equal(1, Interlocked.Read(ref reconciles));
+    }
+
+    [Fact]
     public async Task ReconcileAsync_UnreachableCluster_FailsTransientlyNamingCluster()
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
