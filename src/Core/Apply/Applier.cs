@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Drift;
+using FleetFunctions.Core.Health;
 using FleetFunctions.Core.Inventory;
 using FleetFunctions.Core.Manifests;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,8 @@ namespace FleetFunctions.Core.Apply;
 /// <summary>
 /// Staged server-side apply of a manifest set to one cluster. An object whose checksum equals the one in
 /// the previous inventory is read (one GET) and compared field by field; when the cluster still matches,
-/// nothing is written and the object is Unchanged. Everything else is applied with field manager
+/// nothing is written and the object is Unchanged. New and changed objects are applied without a prior
+/// read. Everything is applied with field manager
 /// <c>fleetfunctions</c>. Objects in a stage are applied in parallel (bounded); a stage with failures
 /// stops the apply and later objects are Skipped.
 /// </summary>
@@ -106,16 +108,26 @@ public sealed partial class Applier
             var resource = await _client.ResolveAsync(raw.ApiVersion, raw.Kind, reference, cancellationToken);
             var obj = Normalise(raw, resource);
             reference = obj.Reference;
-            var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
-            IReadOnlyList<string> drifted = [];
-            if (known.TryGetValue(reference, out var entry) && entry.Checksum == obj.Checksum)
+            if (!known.TryGetValue(reference, out var entry))
             {
-                // Git did not change this object since the last apply: write only if the cluster drifted.
-                drifted = live is null ? ["(object missing)"] : FieldDiff.Compare(obj.Object, live);
-                if (drifted.Count == 0)
-                {
-                    return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum);
-                }
+                // New in Git: write without reading first; the response tells whether this apply created it.
+                return await WriteAsync(obj, resource, live: null, cancellationToken);
+            }
+
+            if (entry.Checksum != obj.Checksum)
+            {
+                // Changed in Git since the last apply: write without reading first.
+                var written = await WriteAsync(obj, resource, live: null, cancellationToken);
+                return written.Action == ChangeAction.Created ? written with { Action = ChangeAction.Configured } : written;
+            }
+
+            // Git did not change this object since the last apply: one GET, and a write only if the cluster drifted.
+            var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+            IReadOnlyList<string> drifted = live is null ? ["(object missing)"] : FieldDiff.Compare(obj.Object, live);
+            if (drifted.Count == 0)
+            {
+                var (status, reason) = HealthRules.Evaluate(live!);
+                return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = new ObjectHealth(reference, status, reason) };
             }
 
             var change = await WriteAsync(obj, resource, live, cancellationToken);
@@ -135,13 +147,14 @@ public sealed partial class Applier
     {
         try
         {
+            var sentAt = DateTimeOffset.UtcNow;
             var applied = await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
-            var action = live is null
-                ? ChangeAction.Created
-                : ResourceVersion(applied) == ResourceVersion(live) ? ChangeAction.Unchanged : ChangeAction.Configured;
+            var action = live is not null
+                ? ResourceVersion(applied) == ResourceVersion(live) ? ChangeAction.Unchanged : ChangeAction.Configured
+                : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
             return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum);
         }
-        catch (ImmutableFieldException) when (_options.Recreate && live is not null)
+        catch (ImmutableFieldException) when (_options.Recreate)
         {
             await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
             await WaitGoneAsync(resource, obj, cancellationToken);
@@ -167,4 +180,30 @@ public sealed partial class Applier
     }
 
     private static string? ResourceVersion(JsonObject obj) => obj.StringAt("metadata.resourceVersion");
+
+    /// <summary>
+    /// Without a prior read: the object was created by this apply when our Apply entry is its only field
+    /// manager outside the status subresource and was written at its creation time (to the second; servers
+    /// stamp the two separately, so a second boundary between them is tolerated). A server that returns no
+    /// managedFields is judged by the creation time alone, against the time the request was sent.
+    /// </summary>
+    private bool CreatedByThisApply(JsonObject applied, DateTimeOffset sentAt)
+    {
+        if (!DateTimeOffset.TryParse(applied.StringAt("metadata.creationTimestamp"), System.Globalization.CultureInfo.InvariantCulture, out var created))
+        {
+            return false;
+        }
+
+        var entries = (applied.At("metadata.managedFields") as JsonArray ?? []).OfType<JsonObject>().Where(e => e.GetString("subresource") is null or "").ToList();
+        if (entries.Count == 0)
+        {
+            return created >= sentAt - TimeSpan.FromSeconds(2);
+        }
+
+        return entries is [var entry]
+            && entry.GetString("manager") == _client.FieldManager
+            && entry.GetString("operation") == "Apply"
+            && DateTimeOffset.TryParse(entry.GetString("time"), System.Globalization.CultureInfo.InvariantCulture, out var written)
+            && (written - created).Duration() <= TimeSpan.FromSeconds(1);
+    }
 }

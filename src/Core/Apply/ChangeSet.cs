@@ -32,6 +32,9 @@ public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, 
 {
     public IReadOnlyList<string> DriftedFields { get; init; } = [];
 
+    /// <summary>Health seen in the live object read while checking an Unchanged object (saves a second read); null otherwise.</summary>
+    public Health.ObjectHealth? Health { get; init; }
+
     public override string ToString() => Message is null ? $"{Reference} {Action.ToString().ToLowerInvariant()}" : $"{Reference} {Action.ToString().ToLowerInvariant()}: {Message}";
 }
 
@@ -48,8 +51,6 @@ public sealed record ChangeSet(IReadOnlyList<ObjectChange> Changes)
 
     /// <summary>True when something was created, configured or deleted.</summary>
     public bool HasChanges => Changes.Any(c => c.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Deleted);
-
-    public ChangeSet Concat(ChangeSet other) => new([.. Changes, .. other.Changes]);
 
     public override string ToString() =>
         $"{Count(ChangeAction.Created)} created, {Count(ChangeAction.Configured)} configured, {Count(ChangeAction.Unchanged)} unchanged, " +

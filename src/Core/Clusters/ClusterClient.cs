@@ -123,7 +123,8 @@ public sealed partial class ClusterClient : IDisposable
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, HttpContent? content, ObjectReference? reference, CancellationToken cancellationToken, bool isWrite = false)
     {
-        using var request = new HttpRequestMessage(method, new Uri(Server, pathAndQuery.TrimStart('/').Insert(0, Server.AbsolutePath.EndsWith('/') ? string.Empty : "/")));
+        // Keep any path prefix of the server URL (API servers behind proxies: https://proxy/k8s/clusters/c-1).
+        using var request = new HttpRequestMessage(method, new Uri(Server.ToString().TrimEnd('/') + "/" + pathAndQuery.TrimStart('/')));
         request.Content = content;
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (_kubernetes.Credentials is { } credentials)

@@ -1,3 +1,6 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using FleetFunctions.Core.Manifests;
@@ -6,14 +9,15 @@ using FleetFunctions.Core.Storage;
 namespace FleetFunctions.Core.Inventory;
 
 /// <summary>
-/// Inventories in Azure Tables: one partition per (cluster, fleet), one row per object plus a header row
-/// with the commit. Saving writes only rows that changed (entity-group transactions of up to 100).
+/// Inventories in Azure Tables: one entity per (cluster, fleet) holding the commit, the path and every
+/// entry as gzip-compressed JSON split over binary properties of at most 60 KB (about 20,000 objects fit
+/// in the 1 MB entity limit). Saving an unchanged inventory writes nothing; any change is one write.
 /// Thread-safe.
 /// </summary>
 public sealed class InventoryStore
 {
-    private const string HeaderRow = "!header";
-    private const int BatchSize = 100;
+    private const int ChunkBytes = 60 * 1024;
+    private const int MaxChunks = 15;
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
 
@@ -34,93 +38,102 @@ public sealed class InventoryStore
     public async Task<FleetInventory?> GetAsync(string cluster, string fleet, CancellationToken cancellationToken = default)
     {
         await _created.Value;
-        var partition = TableKey.Join(cluster, fleet);
-        TableEntity? header = null;
-        var entries = new List<InventoryEntry>();
-        await foreach (var entity in _table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(cluster), RowKey(fleet), cancellationToken: cancellationToken);
+        if (!response.HasValue || response.Value is not { } entity)
         {
-            if (entity.RowKey == HeaderRow)
-            {
-                header = entity;
-                continue;
-            }
-
-            entries.Add(new InventoryEntry(
-                ObjectReference.FromKey(TableKey.Unescape(entity.RowKey)),
-                entity.GetString("ApiVersion") ?? string.Empty,
-                entity.GetString("Checksum") ?? string.Empty));
+            return null;
         }
 
-        return header is null
-            ? null
-            : new FleetInventory(cluster, fleet, header.GetString("Commit") ?? string.Empty, header.GetString("Path") ?? string.Empty, entries, header.GetDateTimeOffset("UpdatedAt") ?? header.Timestamp ?? DateTimeOffset.MinValue);
+        var compressed = new MemoryStream();
+        for (var i = 0; entity.GetBinary($"Entries{i}") is { } chunk; i++)
+        {
+            compressed.Write(chunk);
+        }
+
+        compressed.Position = 0;
+        var entries = new List<InventoryEntry>();
+        if (compressed.Length > 0)
+        {
+            await using var gzip = new GZipStream(compressed, CompressionMode.Decompress);
+            var array = await JsonNode.ParseAsync(gzip, cancellationToken: cancellationToken) as JsonArray ?? [];
+            foreach (var item in array.OfType<JsonArray>())
+            {
+                entries.Add(new InventoryEntry(ObjectReference.FromKey(item[0]!.GetValue<string>()), item[1]!.GetValue<string>(), item[2]!.GetValue<string>()));
+            }
+        }
+
+        return new FleetInventory(
+            cluster,
+            fleet,
+            entity.GetString("Commit") ?? string.Empty,
+            entity.GetString("Path") ?? string.Empty,
+            entries,
+            entity.GetDateTimeOffset("UpdatedAt") ?? entity.Timestamp ?? DateTimeOffset.MinValue);
     }
 
     /// <summary>
-    /// Replaces the stored inventory with <paramref name="inventory"/>, writing only rows that differ from
-    /// <paramref name="previous"/> (what <see cref="GetAsync"/> returned before the apply). Returns the number of rows written.
+    /// Replaces the stored inventory with <paramref name="inventory"/>. Writes nothing when it equals
+    /// <paramref name="previous"/> (what <see cref="GetAsync"/> returned before the apply). Returns the number of writes (0 or 1).
     /// </summary>
+    /// <exception cref="InvalidOperationException">The inventory is too large for one entity.</exception>
     public async Task<int> SaveAsync(FleetInventory inventory, FleetInventory? previous, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inventory);
+        if (previous is not null && previous.Commit == inventory.Commit && previous.Path == inventory.Path
+            && previous.Entries.Count == inventory.Entries.Count && !inventory.Entries.Except(previous.Entries).Any())
+        {
+            return 0;
+        }
+
         await _created.Value;
-        var partition = TableKey.Join(inventory.Cluster, inventory.Fleet);
-        var before = previous?.ToDictionary() ?? new Dictionary<ObjectReference, InventoryEntry>();
-        var actions = new List<TableTransactionAction>();
-        foreach (var entry in inventory.Entries)
+        var entity = new TableEntity(PartitionKey(inventory.Cluster), RowKey(inventory.Fleet))
         {
-            if (before.TryGetValue(entry.Reference, out var old) && old == entry)
-            {
-                continue;
-            }
-
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, TableKey.Escape(entry.Reference.Key))
-            {
-                ["ApiVersion"] = entry.ApiVersion,
-                ["Checksum"] = entry.Checksum,
-                ["Commit"] = inventory.Commit,
-            }));
+            ["Commit"] = inventory.Commit,
+            ["Path"] = inventory.Path,
+            ["Count"] = inventory.Entries.Count,
+            ["UpdatedAt"] = inventory.UpdatedAt,
+        };
+        var chunks = Compress(inventory.Entries).Chunk(ChunkBytes).ToList();
+        if (chunks.Count > MaxChunks)
+        {
+            throw new InvalidOperationException(
+                $"{inventory.Cluster}: the inventory of fleet {inventory.Fleet} ({inventory.Entries.Count} objects) does not fit one table entity; split the fleet.");
         }
 
-        var keep = inventory.Entries.Select(e => e.Reference).ToHashSet();
-        foreach (var removed in before.Keys.Where(r => !keep.Contains(r)))
+        for (var i = 0; i < chunks.Count; i++)
         {
-            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, TableKey.Escape(removed.Key)), ETag.All));
+            entity[$"Entries{i}"] = chunks[i];
         }
 
-        if (actions.Count > 0 || previous is null || previous.Commit != inventory.Commit || previous.Path != inventory.Path)
-        {
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, HeaderRow)
-            {
-                ["Commit"] = inventory.Commit,
-                ["Path"] = inventory.Path,
-                ["Count"] = inventory.Entries.Count,
-                ["UpdatedAt"] = inventory.UpdatedAt,
-            }));
-        }
-
-        foreach (var batch in actions.Chunk(BatchSize))
-        {
-            await _table.SubmitTransactionAsync(batch, cancellationToken);
-        }
-
-        return actions.Count;
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        return 1;
     }
 
     /// <summary>Deletes the inventory of a fleet on a cluster (after the fleet was removed and pruned).</summary>
     public async Task DeleteAsync(string cluster, string fleet, CancellationToken cancellationToken = default)
     {
         await _created.Value;
-        var partition = TableKey.Join(cluster, fleet);
-        var actions = new List<TableTransactionAction>();
-        await foreach (var entity in _table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        await _table.DeleteEntityAsync(PartitionKey(cluster), RowKey(fleet), ETag.All, cancellationToken);
+    }
+
+    private static byte[] Compress(IReadOnlyList<InventoryEntry> entries)
+    {
+        var array = new JsonArray();
+        foreach (var entry in entries.OrderBy(e => e.Reference.Key, StringComparer.Ordinal))
         {
-            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, entity, ETag.All));
+            array.Add(new JsonArray(entry.Reference.Key, entry.ApiVersion, entry.Checksum));
         }
 
-        foreach (var batch in actions.Chunk(BatchSize))
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest))
         {
-            await _table.SubmitTransactionAsync(batch, cancellationToken);
+            gzip.Write(Encoding.UTF8.GetBytes(array.ToJsonString()));
         }
+
+        return buffer.ToArray();
     }
+
+    private static string PartitionKey(string cluster) => TableKey.Escape(cluster);
+
+    private static string RowKey(string fleet) => TableKey.Escape(fleet);
 }

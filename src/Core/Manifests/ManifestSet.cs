@@ -14,9 +14,6 @@ public sealed class ManifestSet
         _byReference = byReference;
     }
 
-    /// <summary>An empty set.</summary>
-    public static ManifestSet Empty { get; } = new([], []);
-
     public IReadOnlyList<ManifestObject> Objects { get; }
 
     public int Count => Objects.Count;

@@ -69,6 +69,6 @@ public sealed partial class Reconciler
         var objects = rendered.Manifests.Objects.Where(o => drifted.Contains(o.Reference) || drifted.Contains(o.WithNamespace("default").Reference)).ToList();
         var client = await _clusters.GetClientAsync(drift.Cluster, cancellationToken);
         var applyOptions = (options ?? new ReconcileOptions()).Apply with { Force = true };
-        return await new Applier(client, applyOptions, _loggers.CreateLogger<Applier>()).ApplyAsync(ManifestSet.Create(objects), previous: null, cancellationToken);
+        return await new Applier(client, applyOptions, _loggers.CreateLogger<Applier>()).ApplyAsync(ManifestSet.Create(objects), inventory, cancellationToken);
     }
 }

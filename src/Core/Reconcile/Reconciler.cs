@@ -56,6 +56,7 @@ public sealed partial class Reconciler
         var stopwatch = Stopwatch.StartNew();
         var result = await RunPhasesAsync(request, new ReconcileResult { Cluster = request.Cluster, Fleet = request.Fleet, Path = request.Path, StartedAt = started }, cancellationToken);
         result = result with { Duration = stopwatch.Elapsed };
+        RecordMetrics(result);
         if (result.Succeeded)
         {
             Log.Reconciled(_logger, request.Fleet, request.Cluster, result.Commit, result.Changes.Count(ChangeAction.Created), result.Changes.Count(ChangeAction.Configured),
@@ -170,8 +171,11 @@ public sealed partial class Reconciler
         // Health.
         if (request.Options.WaitForHealth)
         {
-            var targets = changes.Changes.Select(c => (c.Reference, c.ApiVersion)).ToList();
-            var health = await new HealthChecker(client).WaitAsync(targets, request.Options.Health, cancellationToken);
+            // Unchanged objects were read during apply; only the others (and unhealthy ones) are polled.
+            var known = changes.Changes.Where(c => c.Health is { Status: HealthStatus.Current }).Select(c => c.Health!).ToList();
+            var targets = changes.Changes.Where(c => c.Health is not { Status: HealthStatus.Current }).Select(c => (c.Reference, c.ApiVersion)).ToList();
+            var polled = targets.Count == 0 ? HealthReport.Empty(client.Name) : await new HealthChecker(client).WaitAsync(targets, request.Options.Health, cancellationToken);
+            var health = polled with { Objects = [.. known, .. polled.Objects] };
             result = result with { Health = health };
             if (!health.Healthy)
             {
@@ -220,6 +224,18 @@ public sealed partial class Reconciler
             [.. entries.Values],
             DateTimeOffset.UtcNow);
         await _inventory.SaveAsync(inventory, previous, cancellationToken);
+    }
+
+    private static void RecordMetrics(ReconcileResult result)
+    {
+        var cluster = new KeyValuePair<string, object?>("cluster", result.Cluster);
+        var fleet = new KeyValuePair<string, object?>("fleet", result.Fleet);
+        PipelineMetrics.Reconciles.Add(1, cluster, fleet, new KeyValuePair<string, object?>("phase", result.Phase.ToString()));
+        PipelineMetrics.ReconcileDuration.Record(result.Duration.TotalSeconds, cluster, fleet);
+        foreach (var group in result.Changes.Changes.Concat(result.Pruned.Changes).GroupBy(c => c.Action))
+        {
+            PipelineMetrics.ApplyObjects.Add(group.Count(), cluster, new KeyValuePair<string, object?>("action", group.Key.ToString().ToLowerInvariant()));
+        }
     }
 
     private static IReadOnlyList<ObjectDrift> DriftOf(ChangeSet changes) =>

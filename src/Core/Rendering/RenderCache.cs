@@ -9,18 +9,25 @@ namespace FleetFunctions.Core.Rendering;
 
 /// <summary>
 /// Rendered output keyed by (commit, path), in memory and on disk. A commit never changes, so entries
-/// never go stale. Drift checks read it through <see cref="TryGetAsync"/>, which never renders. Thread-safe.
+/// never go stale. Drift checks read it through <see cref="TryGetAsync"/>, which never renders. Memory holds
+/// the most recently stored <see cref="MemoryEntries"/> results (oldest evicted first); disk holds all. Thread-safe.
 /// </summary>
 public sealed class RenderCache
 {
     private readonly string _directory;
     private readonly ConcurrentDictionary<string, RenderResult> _memory = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _order = new();
 
-    public RenderCache(string directory)
+    public RenderCache(string directory, int memoryEntries = 64)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(memoryEntries, 1);
         _directory = directory;
+        MemoryEntries = memoryEntries;
     }
+
+    /// <summary>How many rendered results stay in memory.</summary>
+    public int MemoryEntries { get; }
 
     /// <summary>The cached output of (commit, path), or null when it was never rendered here.</summary>
     public async Task<RenderResult?> TryGetAsync(string commit, string path, CancellationToken cancellationToken = default)
@@ -51,7 +58,7 @@ public sealed class RenderCache
         }
 
         var result = new RenderResult(commit, path, engine, ManifestSet.Create(objects), FromCache: true);
-        _memory[key] = result;
+        Remember(key, result);
         return result;
     }
 
@@ -59,7 +66,7 @@ public sealed class RenderCache
     public async Task StoreAsync(RenderResult result, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
-        _memory[Key(result.Commit, result.Path)] = result with { FromCache = true };
+        Remember(Key(result.Commit, result.Path), result with { FromCache = true });
         var objects = new JsonArray();
         foreach (var obj in result.Manifests.Objects)
         {
@@ -74,8 +81,18 @@ public sealed class RenderCache
         File.Move(temp, file, overwrite: true);
     }
 
-    /// <summary>Drops the in-memory copies (the disk copies stay); used to bound memory.</summary>
-    public void ClearMemory() => _memory.Clear();
+    private void Remember(string key, RenderResult result)
+    {
+        if (_memory.TryAdd(key, result))
+        {
+            _order.Enqueue(key);
+        }
+
+        while (_memory.Count > MemoryEntries && _order.TryDequeue(out var oldest))
+        {
+            _memory.TryRemove(oldest, out _);
+        }
+    }
 
     internal static string NormalisePath(string path)
     {

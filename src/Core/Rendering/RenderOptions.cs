@@ -16,6 +16,9 @@ public sealed record RenderOptions
     /// <summary>Folder for rendered output, keyed by commit and path (survives restarts; drift checks read it).</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "fleetfunctions", "rendered");
 
+    /// <summary>Rendered (commit, path) results kept in memory; older ones are read back from disk.</summary>
+    public int MemoryCacheEntries { get; init; } = 64;
+
     /// <summary>How long one kustomize build may run.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -30,6 +33,11 @@ public sealed record RenderOptions
         if (string.IsNullOrWhiteSpace(CacheDirectory))
         {
             throw new ArgumentException("RenderOptions.CacheDirectory must name a folder.");
+        }
+
+        if (MemoryCacheEntries < 1)
+        {
+            throw new ArgumentException("RenderOptions.MemoryCacheEntries must be at least 1.");
         }
 
         if (Timeout <= TimeSpan.Zero)

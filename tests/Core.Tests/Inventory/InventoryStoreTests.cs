@@ -43,7 +43,7 @@ public sealed class InventoryStoreTests(AzuriteFixture azurite) : IClassFixture<
     }
 
     [Fact]
-    public async Task SaveAsync_OneChangedOneRemoved_WritesThoseRowsAndHeader()
+    public async Task SaveAsync_OneChangedOneRemoved_WritesOnce()
     {
         await _store.SaveAsync(Inventory("c1", Entry("ConfigMap", "a", "1"), Entry("ConfigMap", "b", "2"), Entry("ConfigMap", "c", "3")), previous: null);
         var previous = await _store.GetAsync("cluster/one", "fleet#1");
@@ -51,10 +51,32 @@ public sealed class InventoryStoreTests(AzuriteFixture azurite) : IClassFixture<
         var written = await _store.SaveAsync(Inventory("c2", Entry("ConfigMap", "a", "1"), Entry("ConfigMap", "b", "changed")), previous);
         var loaded = await _store.GetAsync("cluster/one", "fleet#1");
 
-        Assert.Equal(3, written);
+        Assert.Equal(1, written);
         Assert.Equal("c2", loaded!.Commit);
         Assert.Equal(["a", "b"], loaded.Entries.Select(e => e.Reference.Name).Order());
         Assert.Equal("changed", loaded.Find(new ObjectReference("", "ConfigMap", "demo", "b"))!.Checksum);
+    }
+
+    [Fact]
+    public async Task SaveAsync_ThousandsOfObjects_RoundTrips()
+    {
+        var entries = Enumerable.Range(0, 5000).Select(i => Entry("ConfigMap", $"config-{i}", $"{i:x64}")).ToArray();
+
+        await _store.SaveAsync(Inventory("c1", entries), previous: null);
+        var loaded = await _store.GetAsync("cluster/one", "fleet#1");
+
+        Assert.Equal(5000, loaded!.Entries.Count);
+        Assert.Equal(entries[4321], loaded.Find(entries[4321].Reference));
+    }
+
+    [Fact]
+    public async Task DeleteAsync_Saved_GetReturnsNull()
+    {
+        await _store.SaveAsync(Inventory("c1", Entry("ConfigMap", "a", "1")), previous: null);
+
+        await _store.DeleteAsync("cluster/one", "fleet#1");
+
+        Assert.Null(await _store.GetAsync("cluster/one", "fleet#1"));
     }
 
     [Fact]

@@ -56,7 +56,7 @@ internal sealed class PipelineHarness : IDisposable
         Reconciler.ReconcileAsync(new ReconcileRequest(Cluster.Name, fleet, new GitSourceSpec(Repo.Url), path) { Options = options ?? FastOptions });
 
     /// <summary>Reconcile options with a short health timeout suited to the simulator.</summary>
-    public static ReconcileOptions FastOptions { get; } = new() { Health = new Health.HealthOptions { Timeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromMilliseconds(100) } };
+    public static ReconcileOptions FastOptions { get; } = new() { Health = new FleetFunctions.Core.Health.HealthOptions { Timeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromMilliseconds(100) } };
 
     /// <summary>Writes to the cluster as another field manager (as <c>kubectl edit</c> would), with a JSON merge patch.</summary>
     public async Task PatchAsOtherManagerAsync(string path, string mergePatch, string manager = "kubectl-edit")

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using FleetFunctions.Core.Apply;
+using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Inventory;
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Core.Rendering;
+using FleetFunctions.Core.Sources;
+using FleetFunctions.TestSupport;
+using LibGit2Sharp;
+
+namespace FleetFunctions.Benchmarks;
+
+/// <summary>
+/// Reconcile throughput against the simulator running in its own process: 1, 5, 10, 20 and 50 clusters ×
+/// 200 objects, for first apply, no-op re-reconcile and a one-object change; kubectl apply --server-side
+/// for one cluster; the controller's peak RSS.
+/// </summary>
+internal sealed class ReconcileBenchmark : IBenchmark
+{
+    private const int ObjectsPerCluster = 200;
+
+    public string Name => "reconcile";
+
+    public string Description => "reconcile throughput (1-50 clusters x 200 objects: first apply, no-op, one change), vs kubectl, controller RSS";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        var counts = args.Count > 0 ? args.Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1, 5, 10, 20, 50];
+        var work = Path.Combine(Path.GetTempPath(), $"ff-bench-reconcile-{Guid.NewGuid().ToString("N")[..8]}");
+        Directory.CreateDirectory(work);
+        // One extra cluster warms up the controller (JIT, Git fetch, render, tables) before anything is measured.
+        await using var simulator = await SimulatorProcess.StartAsync(counts.Max() + 1, Path.Combine(work, "kubeconfig"), cancellationToken);
+        await using var azurite = Environment.GetEnvironmentVariable(AzuriteFixture.ConnectionStringVariable) is { Length: > 0 } ? null : await AzuriteServer.StartAsync(cancellationToken: cancellationToken);
+        var storage = azurite?.ConnectionString ?? Environment.GetEnvironmentVariable(AzuriteFixture.ConnectionStringVariable)!;
+
+        var repo = CreateRepository(Path.Combine(work, "repo"));
+        using var clusters = new ClusterClientFactory(new KubeconfigCredentialsProvider(simulator.Kubeconfig), new ClusterClientOptions { MaxConcurrentRequestsPerCluster = 16 });
+        var reconciler = new Reconciler(
+            new GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(work, "git") }),
+            new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(work, "rendered") }),
+            clusters,
+            new InventoryStore(storage, new InventoryOptions { TableName = "benchinv" + Guid.NewGuid().ToString("N")[..8] }),
+            new ReconcileHistoryStore(storage, "benchhist" + Guid.NewGuid().ToString("N")[..8]));
+        var options = new ReconcileOptions
+        {
+            Apply = new ApplyOptions { Concurrency = 16 },
+            Health = new Core.Health.HealthOptions { Timeout = TimeSpan.FromMinutes(2), PollInterval = TimeSpan.FromMilliseconds(200), Concurrency = 16 },
+        };
+
+        var warmup = $"c{counts.Max() + 1}";
+        await ReconcileAllAsync(reconciler, [warmup], "warmup", repo, repo.Head.Tip.Sha, options, cancellationToken);
+        await ReconcileAllAsync(reconciler, [warmup], "warmup", repo, repo.Head.Tip.Sha, options, cancellationToken);
+        Console.WriteLine($"simulator: separate process (pid {simulator.ProcessId}), {counts.Max()} clusters + 1 warm-up cluster, ready delay 0; objects per cluster: {ObjectsPerCluster}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores; controller: this process (server GC off)");
+        Console.WriteLine();
+        Console.WriteLine("| clusters | first apply (res/s) | no-op (res/s) | no-op writes | one change (res/s) | one-change writes | no-op / first |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
+        var exit = 0;
+        var firstApplyOneCluster = TimeSpan.Zero;
+        var noOpOneCluster = TimeSpan.Zero;
+        foreach (var n in counts)
+        {
+            var names = Enumerable.Range(1, n).Select(i => $"c{i}").ToList();
+            foreach (var name in names)
+            {
+                await simulator.WipeAsync(name, cancellationToken);
+            }
+
+            var fleet = $"bench{n}";
+            var baseCommit = repo.Head.Tip.Sha;
+            var (first, firstOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, baseCommit, options, cancellationToken);
+            var writesBefore = await simulator.TotalWritesAsync(names, cancellationToken);
+            var (noOp, noOpOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, baseCommit, options, cancellationToken);
+            var noOpWrites = await simulator.TotalWritesAsync(names, cancellationToken) - writesBefore;
+            var changed = ChangeOneObject(repo, n);
+            writesBefore = await simulator.TotalWritesAsync(names, cancellationToken);
+            var (change, changeOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, changed, options, cancellationToken);
+            var changeWrites = await simulator.TotalWritesAsync(names, cancellationToken) - writesBefore;
+            ResetRepository(repo, baseCommit);
+            if (!(firstOk && noOpOk && changeOk))
+            {
+                exit = 1;
+            }
+
+            if (n == 1)
+            {
+                firstApplyOneCluster = first;
+                noOpOneCluster = noOp;
+            }
+
+            var total = (double)n * ObjectsPerCluster;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {n} | {total / first.TotalSeconds:0} | {total / noOp.TotalSeconds:0} | {noOpWrites} | {total / change.TotalSeconds:0} | {changeWrites} | {first.TotalSeconds / noOp.TotalSeconds:0.0}x |"));
+        }
+
+        Console.WriteLine();
+        await CompareWithKubectlAsync(simulator, repo, firstApplyOneCluster, noOpOneCluster, cancellationToken);
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"controller peak RSS: {self.PeakWorkingSet64 / (1024.0 * 1024):0} MiB (current {self.WorkingSet64 / (1024.0 * 1024):0} MiB, managed heap {GC.GetTotalMemory(false) / (1024.0 * 1024):0} MiB)"));
+        repo.Dispose();
+        TryDelete(work);
+        return exit;
+    }
+
+    private static async Task<(TimeSpan Elapsed, bool Ok)> ReconcileAllAsync(
+        Reconciler reconciler, IReadOnlyList<string> clusters, string fleet, Repository repo, string commit, ReconcileOptions options, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var results = await Task.WhenAll(clusters.Select(c => reconciler.ReconcileAsync(
+            new ReconcileRequest(c, fleet, new GitSourceSpec(repo.Info.WorkingDirectory), "app") { Commit = commit, Options = options }, cancellationToken)));
+        stopwatch.Stop();
+        foreach (var failed in results.Where(r => !r.Succeeded).Take(3))
+        {
+            Console.Error.WriteLine($"reconcile failed: {failed}: {string.Join(" | ", failed.Errors.Take(3))}");
+        }
+
+        return (stopwatch.Elapsed, results.All(r => r.Succeeded));
+    }
+
+    private static async Task CompareWithKubectlAsync(SimulatorProcess simulator, Repository repo, TimeSpan ours, TimeSpan oursNoOp, CancellationToken cancellationToken)
+    {
+        var kubectl = RenderOptions.DefaultKustomizeCommand();
+        if (!Path.GetFileName(kubectl).StartsWith("kubectl", StringComparison.Ordinal))
+        {
+            Console.WriteLine("kubectl comparison skipped: no kubectl found");
+            return;
+        }
+
+        await simulator.WipeAsync("c1", cancellationToken);
+        var dir = Path.Combine(repo.Info.WorkingDirectory, "app");
+        string[] arguments = ["apply", "--server-side", "--field-manager", "kubectl-bench", "-f", dir, "--kubeconfig", simulator.Kubeconfig, "--context", "c1"];
+        var stopwatch = Stopwatch.StartNew();
+        var first = await ExternalProcess.RunAsync(kubectl, arguments, timeout: TimeSpan.FromMinutes(5), cancellationToken: cancellationToken);
+        var kubectlFirst = stopwatch.Elapsed;
+        stopwatch.Restart();
+        var second = await ExternalProcess.RunAsync(kubectl, arguments, timeout: TimeSpan.FromMinutes(5), cancellationToken: cancellationToken);
+        var kubectlNoOp = stopwatch.Elapsed;
+        if (first.ExitCode != 0 || second.ExitCode != 0)
+        {
+            Console.WriteLine($"kubectl apply failed: {first.StandardError}{second.StandardError}");
+            return;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"one cluster, {ObjectsPerCluster} objects: kubectl apply --server-side {kubectlFirst.TotalSeconds:0.00}s first / {kubectlNoOp.TotalSeconds:0.00}s again; " +
+            $"fleetfunctions {ours.TotalSeconds:0.00}s first / {oursNoOp.TotalSeconds:0.00}s no-op; ratio {kubectlFirst.TotalSeconds / ours.TotalSeconds:0.0}x first, {kubectlNoOp.TotalSeconds / oursNoOp.TotalSeconds:0.0}x no-op"));
+    }
+
+    private static Repository CreateRepository(string path)
+    {
+        Repository.Init(path);
+        var repo = new Repository(path);
+        repo.Refs.UpdateTarget("HEAD", "refs/heads/main");
+        var app = Path.Combine(path, "app");
+        Directory.CreateDirectory(app);
+        var yaml = new StringBuilder();
+        yaml.Append("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench\n");
+        File.WriteAllText(Path.Combine(app, "namespace.yaml"), yaml.ToString());
+        for (var i = 0; i < ObjectsPerCluster - 1; i++)
+        {
+            var text = (i % 4) switch
+            {
+                0 => $"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: bench\n  labels: {{app: app-{i}}}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: app-{i}}}\n  template:\n    metadata:\n      labels: {{app: app-{i}}}\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n          ports:\n            - containerPort: 80\n",
+                1 => $"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i}\n  namespace: bench\nspec:\n  selector: {{app: app-{i - 1}}}\n  ports:\n    - port: 80\n      targetPort: 80\n",
+                _ => $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-{i}\n  namespace: bench\ndata:\n  index: \"{i}\"\n  payload: \"{new string('x', 200)}\"\n",
+            };
+            File.WriteAllText(Path.Combine(app, $"object-{i:D3}.yaml"), text);
+        }
+
+        Commit(repo, "200 objects");
+        return repo;
+    }
+
+    private static string ChangeOneObject(Repository repo, int run)
+    {
+        var file = Path.Combine(repo.Info.WorkingDirectory, "app", "object-002.yaml");
+        File.WriteAllText(file, File.ReadAllText(file).Replace("index: \"2\"", $"index: \"2-run{run}\"", StringComparison.Ordinal));
+        return Commit(repo, $"change one object (run {run})");
+    }
+
+    private static void ResetRepository(Repository repo, string commit) => repo.Reset(ResetMode.Hard, repo.Lookup<Commit>(commit));
+
+    private static string Commit(Repository repo, string message)
+    {
+        Commands.Stage(repo, "*");
+        var signature = new Signature("bench", "bench@example.com", DateTimeOffset.UtcNow);
+        return repo.Commit(message, signature, signature).Sha;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Temp folder: best effort.
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Tests.Support;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Clusters;
+
+public sealed class ClusterClientTests(SimulatorFixture simulator) : IClassFixture<SimulatorFixture>
+{
+    [Fact]
+    public async Task GetClientAsync_Kubeconfig_AppliesAndReadsThroughContext()
+    {
+        var cluster = await simulator.AddClusterAsync("kc");
+        var kubeconfig = Path.Combine(Path.GetTempPath(), $"ff-kubeconfig-{Guid.NewGuid():N}.yaml");
+        simulator.Simulator.WriteKubeconfig(kubeconfig);
+        try
+        {
+            using var factory = new ClusterClientFactory(new KubeconfigCredentialsProvider(kubeconfig));
+            var client = await factory.GetClientAsync(cluster.Name);
+            var resource = await client.ResolveAsync("v1", "ConfigMap");
+            var obj = JsonNode.Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kc","namespace":"default"},"data":{"a":"b"}}""")!.AsObject();
+
+            await client.ApplyAsync(resource, obj);
+            var live = await client.GetAsync(resource, "default", "kc");
+
+            Assert.Equal("b", live!["data"]!["a"]!.GetValue<string>());
+            Assert.True(resource.Namespaced);
+            Assert.Equal("configmaps", resource.Plural);
+            Assert.Same(client, await factory.GetClientAsync(cluster.Name));
+        }
+        finally
+        {
+            File.Delete(kubeconfig);
+        }
+    }
+
+    [Fact]
+    public async Task ApplyAsync_DryRun_WritesNothing()
+    {
+        var cluster = await simulator.AddClusterAsync("dry");
+        using var factory = new ClusterClientFactory(new StaticCredentialsProvider([ClusterConnection.FromToken(cluster.Name, cluster.Server, cluster.Token)]));
+        var client = await factory.GetClientAsync(cluster.Name);
+        var resource = await client.ResolveAsync("v1", "ConfigMap");
+        cluster.ResetCounters();
+
+        var result = await client.ApplyAsync(resource, JsonNode.Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dry","namespace":"default"}}""")!.AsObject(), dryRun: true);
+
+        Assert.Equal("dry", result["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal(0, cluster.WriteCount);
+        Assert.Equal(0, client.WriteCount);
+        Assert.Equal(2, client.RequestCount);
+        Assert.Null(await client.GetAsync(resource, "default", "dry"));
+    }
+
+    [Fact]
+    public async Task ResolveAsync_ClusterDown_ThrowsUnreachableNamingClusterAndServer()
+    {
+        var cluster = await simulator.AddClusterAsync("down");
+        using var factory = new ClusterClientFactory(new StaticCredentialsProvider([ClusterConnection.FromToken(cluster.Name, cluster.Server, cluster.Token)]));
+        var client = await factory.GetClientAsync(cluster.Name);
+        await cluster.SetFaultAsync(FleetFunctions.Simulator.ClusterFault.Down);
+
+        var error = await Assert.ThrowsAsync<ClusterUnreachableException>(() => client.ResolveAsync("v1", "ConfigMap"));
+
+        Assert.StartsWith(cluster.Name, error.Message, StringComparison.Ordinal);
+        Assert.Contains(cluster.Server.Authority, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(cluster.Token, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToString_TokenConnection_RedactsToken()
+    {
+        var connection = ClusterConnection.FromToken("prod", new Uri("https://k8s.example:6443"), "very-secret");
+
+        Assert.DoesNotContain("very-secret", connection.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Manifests;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Clusters;
+
+public sealed class KubernetesStatusTests
+{
+    private static readonly ObjectReference s_deployment = new("apps", "Deployment", "web", "frontend");
+
+    [Fact]
+    public void ToException_ImmutableSelector_ReturnsImmutableFieldException()
+    {
+        const string body = """
+            {"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Invalid","code":422,
+             "message":"Deployment.apps \"frontend\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"x\"}}: field is immutable",
+             "details":{"name":"frontend","group":"apps","kind":"Deployment","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: v1.LabelSelector{...}: field is immutable","field":"spec.selector"}]}}
+            """;
+
+        var error = KubernetesStatus.ToException("prod-eu", s_deployment, HttpStatusCode.UnprocessableEntity, body);
+
+        var immutable = Assert.IsType<ImmutableFieldException>(error);
+        Assert.StartsWith("prod-eu/Deployment/web/frontend: immutable field changed: spec.selector:", immutable.Message, StringComparison.Ordinal);
+        Assert.Contains("recreate", immutable.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToException_ApplyConflict_ListsManagersAndFields()
+    {
+        const string body = """
+            {"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Conflict","code":409,
+             "message":"Apply failed with 2 conflicts: conflicts with \"kubectl\" using apps/v1:\n- .spec.replicas\nconflicts with \"hpa\":\n- .spec.template.spec.containers[name=\"app\"].image",
+             "details":{"causes":[{"reason":"FieldManagerConflict","message":"conflict with \"kubectl\" using apps/v1","field":".spec.replicas"},
+                                  {"reason":"FieldManagerConflict","message":"conflict with \"hpa\"","field":".spec.template.spec.containers[name=\"app\"].image"}]}}
+            """;
+
+        var error = KubernetesStatus.ToException("prod-eu", s_deployment, HttpStatusCode.Conflict, body);
+
+        var conflict = Assert.IsType<FieldConflictException>(error);
+        Assert.Equal([new FieldConflict("kubectl", ".spec.replicas"), new FieldConflict("hpa", ".spec.template.spec.containers[name=\"app\"].image")], conflict.Conflicts);
+        Assert.Contains("kubectl owns .spec.replicas", conflict.Message, StringComparison.Ordinal);
+        Assert.Contains("force", conflict.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToException_ForbiddenWithoutStatusBody_NamesObjectAndAdvisesRbac()
+    {
+        var error = KubernetesStatus.ToException("prod-eu", s_deployment, HttpStatusCode.Forbidden, "<html>denied</html>");
+
+        Assert.IsNotType<FieldConflictException>(error);
+        Assert.StartsWith("prod-eu/Deployment/web/frontend: 403", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RBAC", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsTransient);
+    }
+
+    [Fact]
+    public void ToException_Unauthorized_AdvisesCredentials()
+    {
+        var error = KubernetesStatus.ToException("prod-eu", null, HttpStatusCode.Unauthorized, """{"kind":"Status","reason":"Unauthorized","message":"Unauthorized"}""");
+
+        Assert.StartsWith("prod-eu: 401 Unauthorized", error.Message, StringComparison.Ordinal);
+        Assert.Contains("credentials", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToException_ServiceUnavailable_IsTransient()
+    {
+        var error = KubernetesStatus.ToException("prod-eu", null, HttpStatusCode.ServiceUnavailable, """{"kind":"Status","reason":"ServiceUnavailable","message":"try later"}""");
+
+        Assert.True(error.IsTransient);
+    }
+}
