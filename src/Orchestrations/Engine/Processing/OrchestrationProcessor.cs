@@ -18,13 +18,15 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
     /// <summary>Processes messages for one instance; returns normally when they are safely recorded or dropped as duplicates.</summary>
     public async Task ProcessAsync(string instanceId, IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken)
     {
+        // Message ids of a commit whose outcome is unknown (a retried request may have succeeded before failing).
+        var attempted = new HashSet<string>(StringComparer.Ordinal);
         for (var attempt = 1; ; attempt++)
         {
             var session = cache.TryTake(instanceId) ?? await hub.Store.LoadAsync(instanceId, cancellationToken);
             EpisodePlan? plan;
             try
             {
-                await FlushOrphanedOutboxAsync(session, cancellationToken);
+                await FlushOrphanedOutboxAsync(session, attempted, cancellationToken);
                 plan = await PlanAsync(session, messages, cancellationToken);
                 if (plan is { NeedsFreshLoad: true })
                 {
@@ -37,6 +39,7 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                     return;
                 }
 
+                attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
                 var result = await hub.Store.CommitAsync(plan.Checkpoint, cancellationToken);
                 plan.ApplyTo(session, result);
                 Log.EpisodeCommitted(logger, instanceId, plan.Checkpoint.State.Status, messages.Count, plan.Checkpoint.Outbox.Count);
@@ -107,15 +110,20 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
         }
     }
 
-    private async Task FlushOrphanedOutboxAsync(InstanceSession session, CancellationToken cancellationToken)
+    private async Task FlushOrphanedOutboxAsync(InstanceSession session, HashSet<string> attempted, CancellationToken cancellationToken)
     {
         if (session.LeftoverOutbox.Count == 0)
         {
             return;
         }
 
+        // Old rows were left by a crash; rows holding our own messages were committed by our own attempt
+        // whose reply was lost. Recent rows of other workers are being sent by them right now.
         var cutoff = DateTimeOffset.UtcNow - hub.Options.OrphanedOutboxAge;
-        var orphaned = session.LeftoverOutbox.Where(o => o.Timestamp < cutoff).Select(o => o.Row).ToList();
+        var orphaned = session.LeftoverOutbox
+            .Where(o => o.Timestamp < cutoff || o.Row.Messages.Any(m => attempted.Contains(m.Message.Id)))
+            .Select(o => o.Row)
+            .ToList();
         session.LeftoverOutbox.Clear();
         if (orphaned.Count > 0)
         {

@@ -88,6 +88,20 @@ internal sealed partial class InstanceStore
         return result;
     }
 
+    /// <summary>Ids of pending or running instances whose state row was last updated before <paramref name="olderThan"/>.</summary>
+    public async Task<IReadOnlyList<string>> FindStalledAsync(DateTime olderThan, CancellationToken cancellationToken)
+    {
+        var filter = BuildFilter([OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running], null, null, null)
+            + " and " + TableClient.CreateQueryFilter($"LastUpdatedTime lt {olderThan}");
+        var ids = new List<string>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["InstanceId"], cancellationToken: cancellationToken))
+        {
+            ids.Add(entity.GetString("InstanceId"));
+        }
+
+        return ids;
+    }
+
     /// <summary>Deletes an outbox row in a partition given by its key, ignoring a row already gone.</summary>
     public Task DeleteOutboxRowAsync(string partitionKey, string rowKey, CancellationToken cancellationToken) =>
         DeleteRowIfExistsAsync(partitionKey, rowKey, cancellationToken);

@@ -41,8 +41,18 @@ public sealed partial class DurableWorker
                     received.DequeueCount,
                     async () =>
                     {
-                        await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
-                        Interlocked.Decrement(ref _controlInFlight);
+                        try
+                        {
+                            await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
+                        }
+                        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+                        {
+                            // Recorded already; if the message reappears it is dropped as a duplicate.
+                        }
+                        finally
+                        {
+                            Interlocked.Decrement(ref _controlInFlight);
+                        }
                     },
                     async error =>
                     {

@@ -155,6 +155,15 @@ public sealed partial class DurableWorker : IAsyncDisposable
                 {
                     Log.OutboxSwept(_logger, orphaned.Sum(o => o.Row.Messages.Count), orphaned.Count);
                 }
+
+                if (_hub.Options.RedriveStalledAfter is { } stalledAfter)
+                {
+                    foreach (var instanceId in await _hub.Store.FindStalledAsync(DateTime.UtcNow - stalledAfter, stop))
+                    {
+                        var sent = await _processor.RedriveAsync(instanceId, stop);
+                        Log.InstanceRedriven(_logger, instanceId, sent, stalledAfter);
+                    }
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
