@@ -46,7 +46,7 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                 cache.Put(session);
                 try
                 {
-                    await hub.FlushOutboxAsync(instanceId, result.Outbox, cancellationToken);
+                    await hub.SendAllAsync(result.Outbox.SelectMany(r => r.Messages), cancellationToken);
                 }
                 catch
                 {
@@ -54,6 +54,9 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                     cache.Remove(instanceId);
                     throw;
                 }
+
+                // Sent: deleting the rows is off the critical path (rows left by a crash here are resent, and deduplicated).
+                _ = DeleteRowsQuietlyAsync(instanceId, result.Outbox.Select(r => r.RowKey).ToList());
 
                 await DeleteStaleRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, cancellationToken);
                 return;
@@ -129,6 +132,18 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
         {
             Log.OrphanedOutboxResent(logger, session.InstanceId, orphaned.Sum(r => r.Messages.Count));
             await hub.FlushOutboxAsync(session.InstanceId, orphaned, cancellationToken);
+        }
+    }
+
+    private async Task DeleteRowsQuietlyAsync(string instanceId, IReadOnlyList<string> keys)
+    {
+        try
+        {
+            await hub.Store.DeleteRowsAsync(instanceId, keys, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+        {
+            Log.StaleRowCleanupFailed(logger, instanceId, ex.Message);
         }
     }
 

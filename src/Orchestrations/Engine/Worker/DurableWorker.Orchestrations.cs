@@ -143,7 +143,9 @@ public sealed partial class DurableWorker
                 {
                     var messages = batch.Select(b => b.Message).DistinctBy(m => m.Id).ToList();
                     await _processor.ProcessAsync(instanceId, messages, _stopping.Token);
-                    await Task.WhenAll(batch.Select(b => b.AckAsync()));
+
+                    // Recorded: deleting the queue messages need not hold up the next episode (acks never throw).
+                    _ = Task.WhenAll(batch.Select(b => b.AckAsync()));
                 }
                 catch (Exception ex)
                 {

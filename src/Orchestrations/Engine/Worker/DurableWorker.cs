@@ -52,8 +52,15 @@ public sealed partial class DurableWorker : IAsyncDisposable
         await _hub.CreateIfNotExistsAsync(cancellationToken);
         _hub.MessageSent += OnMessageSent;
         var stop = _stopping.Token;
-        _loops.Add(Task.Run(() => PollAsync(_hub.ControlQueue, _hub.Options.ControlMessageVisibilityTimeout, () => _controlInFlight, OnControlMessage, _controlWake, stop), CancellationToken.None));
-        _loops.Add(Task.Run(() => PollAsync(_hub.WorkItemQueue, _hub.Options.WorkItemVisibilityTimeout, () => _workInFlight, OnWorkItem, _workWake, stop), CancellationToken.None));
+        for (var i = 0; i < Math.Max(1, _options.ControlPollers); i++)
+        {
+            _loops.Add(Task.Run(() => PollAsync(_hub.ControlQueue, _hub.Options.ControlMessageVisibilityTimeout, () => _controlInFlight, OnControlMessage, _controlWake, stop), CancellationToken.None));
+        }
+
+        for (var i = 0; i < Math.Max(1, _options.WorkItemPollers); i++)
+        {
+            _loops.Add(Task.Run(() => PollAsync(_hub.WorkItemQueue, _hub.Options.WorkItemVisibilityTimeout, () => _workInFlight, OnWorkItem, _workWake, stop), CancellationToken.None));
+        }
         _loops.Add(Task.Run(() => SweepAsync(stop), CancellationToken.None));
     }
 
