@@ -128,7 +128,7 @@ internal sealed partial class InstanceStore
         return result.Outbox[0];
     }
 
-    /// <summary>Loads only the parked rows, for diagnostics and tests.</summary>
+    /// <summary>Counts an instance's rows whose key starts with <paramref name="prefix"/> (diagnostics and tests).</summary>
     internal async Task<int> CountRowsAsync(string instanceId, string prefix, CancellationToken cancellationToken)
     {
         var pk = KeyEncoding.ToPartitionKey(instanceId);
@@ -142,6 +142,4 @@ internal sealed partial class InstanceStore
 
         return count;
     }
-
-    internal static TaskMessage ParseMessage(string json) => EngineJson.Deserialize<TaskMessage>(json);
 }
