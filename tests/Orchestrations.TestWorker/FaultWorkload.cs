@@ -42,6 +42,7 @@ public static class FaultWorkload
             WorkItemVisibilityTimeout = TimeSpan.FromSeconds(8),
             OrphanedOutboxAge = TimeSpan.FromSeconds(3),
             MaxDequeueCount = 50,
+            RedriveStalledAfter = TimeSpan.FromSeconds(20),
             FaultInjection = duplicate ? new EngineFaultInjection { DuplicateEveryMessage = true } : null,
         };
 }

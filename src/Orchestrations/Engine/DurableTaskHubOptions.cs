@@ -42,6 +42,13 @@ public sealed record DurableTaskHubOptions
     /// <summary>Outbox rows older than this are considered orphaned by a crash and resent by the sweeper.</summary>
     public TimeSpan OrphanedOutboxAge { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// A pending or running instance not updated for this long has the messages it waits for sent again (null: never).
+    /// A safety net for storage that loses acknowledged queue writes; keep it longer than your longest activity,
+    /// since a redriven activity runs again.
+    /// </summary>
+    public TimeSpan? RedriveStalledAfter { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Fault injection for tests of the delivery guarantees; leave null in production.</summary>
     public EngineFaultInjection? FaultInjection { get; init; }
 }

@@ -42,5 +42,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4011, Level = LogLevel.Debug, Message = "timer message for orchestration '{InstanceId}' re-armed until {VisibleAt:o}")]
     public static partial void TimerRearmed(ILogger logger, string instanceId, DateTime visibleAt);
 
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "orchestration '{InstanceId}': no progress for {StalledAfter}; re-sent {Count} message(s) it waits for")]
+    public static partial void InstanceRedriven(ILogger logger, string instanceId, int count, TimeSpan stalledAfter);
+
     internal static string Describe(TaskMessage message) => $"{message.Event.EventType} {message.Id}";
 }

@@ -89,15 +89,37 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         var dataDirectory = Directory.CreateTempSubdirectory("azurite-engine-").FullName;
         await using var server = await AzuriteServer.StartAsync(dataDirectory);
         var hub = new DurableTaskHub(FaultWorkload.Options(server.ConnectionString, "restart"));
-        await using var worker = new DurableWorker(hub, FaultWorkload.Register(new DurableTaskRegistry()));
+        var registry = FaultWorkload.Register(new DurableTaskRegistry())
+            .AddOrchestrator<int, long>("SlowFlow", async (ctx, n) =>
+            {
+                var a = await ctx.CallActivityAsync<int>("Add", new[] { n, 1 });
+                await ctx.CreateTimer(ctx.CurrentUtcDateTime.AddSeconds(10), CancellationToken.None);
+                var b = await ctx.CallActivityAsync<int>("Add", new[] { a, 1 });
+                return b + await ctx.CallSubOrchestratorAsync<int>("FaultChild", b);
+            });
+        await using var worker = new DurableWorker(hub, registry);
         await worker.StartAsync();
         try
         {
             var client = new DurableClient(hub);
-            var ids = await StartInstancesAsync(client, 10);
-            await Task.Delay(1500);
+            var ids = new List<string>();
+            for (var n = 0; n < 10; n++)
+            {
+                ids.Add(await client.ScheduleNewOrchestrationInstanceAsync("SlowFlow", n));
+            }
+
+            // Azurite persists to disk every few seconds: give it time to save the starts, then kill it
+            // while every instance is waiting on its timer (work in flight) and restart it on the same ports.
+            await Task.Delay(TimeSpan.FromSeconds(7));
             await server.RestartAsync();
-            await AssertAllCorrectAsync(client, ids);
+
+            using var cts = new CancellationTokenSource(s_completion);
+            for (var n = 0; n < ids.Count; n++)
+            {
+                var result = await client.WaitForInstanceCompletionAsync(ids[n], true, cts.Token);
+                EngineHarness.AssertCompleted(result);
+                Assert.Equal((2L * (n + 2)) + 100, result.ReadOutputAs<long>());
+            }
         }
         finally
         {

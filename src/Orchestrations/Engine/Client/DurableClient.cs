@@ -53,13 +53,21 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
                 LastUpdatedTime = now,
             };
             OutboxRow row;
+            var start = StartMessage(state, options.StartAt);
             try
             {
-                row = await hub.Store.CreateOrReplaceAsync(state, existing?.ETag, StartMessage(state, options.StartAt), cancellationToken);
+                row = await hub.Store.CreateOrReplaceAsync(state, existing?.ETag, start, cancellationToken);
             }
             catch (CheckpointConflictException) when (attempt < 5)
             {
-                continue;
+                // A retried request may have created it already: then it is ours, and only the send is left.
+                var current = await hub.Store.ReadStateAsync(instanceId, cancellationToken);
+                if (current?.State.ExecutionId != state.ExecutionId)
+                {
+                    continue;
+                }
+
+                row = new OutboxRow(InstanceStore.OutboxRowKey(state.ExecutionId, 0, 0), [new OutboundMessage(TaskHubQueue.Control, start)]);
             }
 
             await hub.FlushOutboxAsync(instanceId, [row], cancellationToken);

@@ -18,13 +18,15 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
     /// <summary>Processes messages for one instance; returns normally when they are safely recorded or dropped as duplicates.</summary>
     public async Task ProcessAsync(string instanceId, IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken)
     {
+        // Message ids of a commit whose outcome is unknown (a retried request may have succeeded before failing).
+        var attempted = new HashSet<string>(StringComparer.Ordinal);
         for (var attempt = 1; ; attempt++)
         {
             var session = cache.TryTake(instanceId) ?? await hub.Store.LoadAsync(instanceId, cancellationToken);
             EpisodePlan? plan;
             try
             {
-                await FlushOrphanedOutboxAsync(session, cancellationToken);
+                await FlushOrphanedOutboxAsync(session, attempted, cancellationToken);
                 plan = await PlanAsync(session, messages, cancellationToken);
                 if (plan is { NeedsFreshLoad: true })
                 {
@@ -37,13 +39,14 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                     return;
                 }
 
+                attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
                 var result = await hub.Store.CommitAsync(plan.Checkpoint, cancellationToken);
                 plan.ApplyTo(session, result);
                 Log.EpisodeCommitted(logger, instanceId, plan.Checkpoint.State.Status, messages.Count, plan.Checkpoint.Outbox.Count);
                 cache.Put(session);
                 try
                 {
-                    await hub.FlushOutboxAsync(instanceId, result.Outbox, cancellationToken);
+                    await hub.SendAllAsync(result.Outbox.SelectMany(r => r.Messages), cancellationToken);
                 }
                 catch
                 {
@@ -51,6 +54,9 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                     cache.Remove(instanceId);
                     throw;
                 }
+
+                // Sent: deleting the rows is off the critical path (rows left by a crash here are resent, and deduplicated).
+                _ = DeleteRowsQuietlyAsync(instanceId, result.Outbox.Select(r => r.RowKey).ToList());
 
                 await DeleteStaleRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, cancellationToken);
                 return;
@@ -107,20 +113,37 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
         }
     }
 
-    private async Task FlushOrphanedOutboxAsync(InstanceSession session, CancellationToken cancellationToken)
+    private async Task FlushOrphanedOutboxAsync(InstanceSession session, HashSet<string> attempted, CancellationToken cancellationToken)
     {
         if (session.LeftoverOutbox.Count == 0)
         {
             return;
         }
 
+        // Old rows were left by a crash; rows holding our own messages were committed by our own attempt
+        // whose reply was lost. Recent rows of other workers are being sent by them right now.
         var cutoff = DateTimeOffset.UtcNow - hub.Options.OrphanedOutboxAge;
-        var orphaned = session.LeftoverOutbox.Where(o => o.Timestamp < cutoff).Select(o => o.Row).ToList();
+        var orphaned = session.LeftoverOutbox
+            .Where(o => o.Timestamp < cutoff || o.Row.Messages.Any(m => attempted.Contains(m.Message.Id)))
+            .Select(o => o.Row)
+            .ToList();
         session.LeftoverOutbox.Clear();
         if (orphaned.Count > 0)
         {
             Log.OrphanedOutboxResent(logger, session.InstanceId, orphaned.Sum(r => r.Messages.Count));
             await hub.FlushOutboxAsync(session.InstanceId, orphaned, cancellationToken);
+        }
+    }
+
+    private async Task DeleteRowsQuietlyAsync(string instanceId, IReadOnlyList<string> keys)
+    {
+        try
+        {
+            await hub.Store.DeleteRowsAsync(instanceId, keys, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+        {
+            Log.StaleRowCleanupFailed(logger, instanceId, ex.Message);
         }
     }
 

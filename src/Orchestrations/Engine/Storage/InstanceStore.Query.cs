@@ -88,6 +88,20 @@ internal sealed partial class InstanceStore
         return result;
     }
 
+    /// <summary>Ids of pending or running instances whose state row was last updated before <paramref name="olderThan"/>.</summary>
+    public async Task<IReadOnlyList<string>> FindStalledAsync(DateTime olderThan, CancellationToken cancellationToken)
+    {
+        var filter = BuildFilter([OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running], null, null, null)
+            + " and " + TableClient.CreateQueryFilter($"LastUpdatedTime lt {olderThan}");
+        var ids = new List<string>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["InstanceId"], cancellationToken: cancellationToken))
+        {
+            ids.Add(entity.GetString("InstanceId"));
+        }
+
+        return ids;
+    }
+
     /// <summary>Deletes an outbox row in a partition given by its key, ignoring a row already gone.</summary>
     public Task DeleteOutboxRowAsync(string partitionKey, string rowKey, CancellationToken cancellationToken) =>
         DeleteRowIfExistsAsync(partitionKey, rowKey, cancellationToken);
@@ -114,7 +128,7 @@ internal sealed partial class InstanceStore
         return result.Outbox[0];
     }
 
-    /// <summary>Loads only the parked rows, for diagnostics and tests.</summary>
+    /// <summary>Counts an instance's rows whose key starts with <paramref name="prefix"/> (diagnostics and tests).</summary>
     internal async Task<int> CountRowsAsync(string instanceId, string prefix, CancellationToken cancellationToken)
     {
         var pk = KeyEncoding.ToPartitionKey(instanceId);
@@ -128,6 +142,4 @@ internal sealed partial class InstanceStore
 
         return count;
     }
-
-    internal static TaskMessage ParseMessage(string json) => EngineJson.Deserialize<TaskMessage>(json);
 }

@@ -49,8 +49,18 @@ public sealed partial class DurableWorker
                 1,
                 async () =>
                 {
-                    await lease.DeleteAsync();
-                    done.TrySetResult();
+                    try
+                    {
+                        await lease.DeleteAsync();
+                    }
+                    catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+                    {
+                        // The result is recorded; if the work item reappears its result is dropped as a duplicate.
+                    }
+                    finally
+                    {
+                        done.TrySetResult();
+                    }
                 },
                 async error =>
                 {

@@ -41,8 +41,18 @@ public sealed partial class DurableWorker
                     received.DequeueCount,
                     async () =>
                     {
-                        await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
-                        Interlocked.Decrement(ref _controlInFlight);
+                        try
+                        {
+                            await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
+                        }
+                        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+                        {
+                            // Recorded already; if the message reappears it is dropped as a duplicate.
+                        }
+                        finally
+                        {
+                            Interlocked.Decrement(ref _controlInFlight);
+                        }
                     },
                     async error =>
                     {
@@ -133,7 +143,9 @@ public sealed partial class DurableWorker
                 {
                     var messages = batch.Select(b => b.Message).DistinctBy(m => m.Id).ToList();
                     await _processor.ProcessAsync(instanceId, messages, _stopping.Token);
-                    await Task.WhenAll(batch.Select(b => b.AckAsync()));
+
+                    // Recorded: deleting the queue messages need not hold up the next episode (acks never throw).
+                    _ = Task.WhenAll(batch.Select(b => b.AckAsync()));
                 }
                 catch (Exception ex)
                 {

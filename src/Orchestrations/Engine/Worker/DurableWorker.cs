@@ -52,8 +52,15 @@ public sealed partial class DurableWorker : IAsyncDisposable
         await _hub.CreateIfNotExistsAsync(cancellationToken);
         _hub.MessageSent += OnMessageSent;
         var stop = _stopping.Token;
-        _loops.Add(Task.Run(() => PollAsync(_hub.ControlQueue, _hub.Options.ControlMessageVisibilityTimeout, () => _controlInFlight, OnControlMessage, _controlWake, stop), CancellationToken.None));
-        _loops.Add(Task.Run(() => PollAsync(_hub.WorkItemQueue, _hub.Options.WorkItemVisibilityTimeout, () => _workInFlight, OnWorkItem, _workWake, stop), CancellationToken.None));
+        for (var i = 0; i < Math.Max(1, _options.ControlPollers); i++)
+        {
+            _loops.Add(Task.Run(() => PollAsync(_hub.ControlQueue, _hub.Options.ControlMessageVisibilityTimeout, () => _controlInFlight, OnControlMessage, _controlWake, stop), CancellationToken.None));
+        }
+
+        for (var i = 0; i < Math.Max(1, _options.WorkItemPollers); i++)
+        {
+            _loops.Add(Task.Run(() => PollAsync(_hub.WorkItemQueue, _hub.Options.WorkItemVisibilityTimeout, () => _workInFlight, OnWorkItem, _workWake, stop), CancellationToken.None));
+        }
         _loops.Add(Task.Run(() => SweepAsync(stop), CancellationToken.None));
     }
 
@@ -154,6 +161,15 @@ public sealed partial class DurableWorker : IAsyncDisposable
                 if (orphaned.Count > 0)
                 {
                     Log.OutboxSwept(_logger, orphaned.Sum(o => o.Row.Messages.Count), orphaned.Count);
+                }
+
+                if (_hub.Options.RedriveStalledAfter is { } stalledAfter)
+                {
+                    foreach (var instanceId in await _hub.Store.FindStalledAsync(DateTime.UtcNow - stalledAfter, stop))
+                    {
+                        var sent = await _processor.RedriveAsync(instanceId, stop);
+                        Log.InstanceRedriven(_logger, instanceId, sent, stalledAfter);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

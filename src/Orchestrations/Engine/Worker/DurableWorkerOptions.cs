@@ -12,6 +12,12 @@ public sealed record DurableWorkerOptions
     /// <summary>Received but unfinished messages per queue; polling pauses above it.</summary>
     public int MaxMessagesInFlight { get; init; } = 1000;
 
+    /// <summary>Concurrent receive loops on the work-item queue (each takes up to 32 messages per call).</summary>
+    public int WorkItemPollers { get; init; } = 4;
+
+    /// <summary>Concurrent receive loops on the control queue.</summary>
+    public int ControlPollers { get; init; } = 2;
+
     /// <summary>Longest pause between polls while this worker has work in flight.</summary>
     public TimeSpan MaxPollingIntervalBusy { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -1,0 +1,75 @@
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
+
+namespace FleetFunctions.Orchestrations.Engine.Processing;
+
+internal sealed partial class OrchestrationProcessor
+{
+    /// <summary>
+    /// Safety net for an instance that made no progress for a long time: sends again every message it still waits
+    /// for (unfinished activities, due timers, missing or finished children, or its own start). Needed only when
+    /// storage lost an acknowledged queue write (an emulator killed before flushing); duplicates are dropped on receipt.
+    /// Returns how many messages were sent.
+    /// </summary>
+    public async Task<int> RedriveAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        cache.Remove(instanceId);
+        var session = await hub.Store.LoadAsync(instanceId, cancellationToken);
+        if (session.State is not { } state)
+        {
+            return 0;
+        }
+
+        var now = DateTime.UtcNow;
+        var messages = new List<OutboundMessage>();
+        if (!state.Started && state.Status == OrchestrationRuntimeStatus.Pending)
+        {
+            messages.Add(new OutboundMessage(TaskHubQueue.Control, new TaskMessage
+            {
+                Id = "start-" + state.ExecutionId,
+                InstanceId = instanceId,
+                ExecutionId = state.ExecutionId,
+                Event = new HistoryEvent
+                {
+                    EventType = HistoryEventType.ExecutionStarted, Timestamp = state.CreatedTime, Name = state.Name, Version = state.Version,
+                    Input = state.Input, ExecutionId = state.ExecutionId, Parent = state.Parent,
+                },
+            }));
+        }
+        else if (state.Status == OrchestrationRuntimeStatus.Running)
+        {
+            foreach (var scheduled in session.History.Where(e => e.IsSchedulingEvent && !session.CompletedTaskIds.Contains(e.EventId)))
+            {
+                switch (scheduled.EventType)
+                {
+                    case HistoryEventType.TaskScheduled:
+                        messages.Add(ToOutbound(state, scheduled, now));
+                        break;
+                    case HistoryEventType.TimerCreated when scheduled.FireAt <= now:
+                        messages.Add(ToOutbound(state, scheduled, now));
+                        break;
+                    case HistoryEventType.SubOrchestrationInstanceCreated:
+                        var child = await hub.Store.ReadStateAsync(scheduled.InstanceId!, cancellationToken);
+                        if (child is null)
+                        {
+                            messages.Add(ChildStart(state, scheduled, now, Guid.NewGuid().ToString("N")));
+                        }
+                        else if (child.Value.State.Status.IsTerminal() && child.Value.State.Parent is { } parent
+                            && parent.InstanceId == instanceId && parent.ExecutionId == state.ExecutionId && parent.TaskId == scheduled.EventId)
+                        {
+                            var done = child.Value.State;
+                            messages.Add(ToParent(parent, now, done.Status == OrchestrationRuntimeStatus.Completed ? done.Output : null,
+                                done.Status == OrchestrationRuntimeStatus.Completed ? null : done.Failure ?? new TaskFailureDetails("OrchestrationTerminated", $"sub-orchestration '{done.InstanceId}' was {done.Status}.")));
+                        }
+
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+
+        await hub.SendAllAsync(messages, cancellationToken);
+        return messages.Count;
+    }
+}
