@@ -20,6 +20,9 @@ namespace FleetFunctions.Functions.Hosting;
 /// <summary>The app's object graph: domain services, the durable engine with the rollout workflows, and the stores.</summary>
 public static class FleetServiceCollection
 {
+    /// <summary>Version stored with every orchestration this app starts.</summary>
+    public static readonly string OrchestrationVersion = typeof(FleetServiceCollection).Assembly.GetName().Version?.ToString() ?? "1";
+
     /// <summary>Registers every service; entries already registered (tests, alternative hosts) are kept.</summary>
     public static IServiceCollection AddFleetFunctions(this IServiceCollection services, AppOptions options)
     {
@@ -49,11 +52,13 @@ public static class FleetServiceCollection
         services.TryAddSingleton(_ => new DurableTaskHub(new DurableTaskHubOptions(storage, options.TaskHub)));
         services.TryAddSingleton(sp =>
         {
-            var registry = new DurableTaskRegistry { Version = typeof(FleetServiceCollection).Assembly.GetName().Version?.ToString() ?? "1" };
+            var registry = new DurableTaskRegistry { Version = OrchestrationVersion };
             sp.GetRequiredService<RolloutActivities>().Register(registry);
             return registry.AddRolloutOrchestrator();
         });
-        services.TryAddSingleton(sp => new DurableClient(sp.GetRequiredService<DurableTaskHub>(), sp.GetRequiredService<DurableTaskRegistry>().Version));
+
+        // The client takes the version directly: the activities need the client, and the registry needs the activities.
+        services.TryAddSingleton(sp => new DurableClient(sp.GetRequiredService<DurableTaskHub>(), OrchestrationVersion));
         services.TryAddSingleton(sp => new DurableMessageHandler(sp.GetRequiredService<DurableTaskHub>(), sp.GetRequiredService<DurableTaskRegistry>(), sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new RolloutActivities(
             sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<IClusterReconciler>(), sp.GetRequiredService<FleetStateStore>(),
