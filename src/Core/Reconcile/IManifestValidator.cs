@@ -13,6 +13,9 @@ public sealed record ValidationResult(IReadOnlyList<string> Violations)
 {
     public static ValidationResult Valid { get; } = new([]);
 
+    /// <summary>Findings that do not block (Kyverno Audit rules), reported with the reconcile result.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public bool IsValid => Violations.Count == 0;
 }
 

@@ -34,6 +34,9 @@ public sealed record ReconcileRequest(string Cluster, string Fleet, GitSourceSpe
     public string? Commit { get; init; }
 
     public ReconcileOptions Options { get; init; } = new();
+
+    /// <summary>Validator for this request (a fleet's policy set); overrides the reconciler's own.</summary>
+    public IManifestValidator? Validator { get; init; }
 }
 
 /// <summary>The phase a reconcile reached; a failed reconcile names the phase that failed.</summary>
@@ -83,6 +86,9 @@ public sealed record ReconcileResult
     public IReadOnlyList<ObjectDrift> Drift { get; init; } = [];
 
     public IReadOnlyList<string> Errors { get; init; } = [];
+
+    /// <summary>Validate-phase findings that did not block the apply (policies in Audit mode).</summary>
+    public IReadOnlyList<string> PolicyWarnings { get; init; } = [];
 
     /// <summary>True when the failure may go away by itself (unreachable cluster, throttling): retry later.</summary>
     public bool IsTransient { get; init; }

@@ -106,9 +106,10 @@ public sealed partial class Reconciler
         }
 
         // Validate.
-        if (_validator is not null)
+        if ((request.Validator ?? _validator) is { } validator)
         {
-            var validation = await _validator.ValidateAsync(new ValidationContext(request.Cluster, request.Fleet, result.Commit, request.Path), desired, cancellationToken);
+            var validation = await validator.ValidateAsync(new ValidationContext(request.Cluster, request.Fleet, result.Commit, request.Path), desired, cancellationToken);
+            result = result with { PolicyWarnings = validation.Warnings };
             if (!validation.IsValid)
             {
                 return Fail(result, ReconcilePhase.Validate, validation.Violations);

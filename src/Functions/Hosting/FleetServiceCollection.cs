@@ -44,7 +44,10 @@ public static class FleetServiceCollection
         services.TryAddSingleton(sp => new Reconciler(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<ManifestRenderer>(), sp.GetRequiredService<ClusterClientFactory>(),
             sp.GetRequiredService<InventoryStore>(), sp.GetRequiredService<ReconcileHistoryStore>(), loggerFactory: sp.GetRequiredService<ILoggerFactory>()));
-        services.TryAddSingleton<IClusterReconciler>(sp => new PipelineClusterReconciler(sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ISecretStore>()));
+        services.TryAddSingleton<IPolicySetSource>(sp => new GitPolicySetSource(
+            sp.GetRequiredService<GitRepositories>(), new GitSourceSpec(options.PlatformRepository, options.PlatformBranch)));
+        services.TryAddSingleton<IClusterReconciler>(sp => new PipelineClusterReconciler(
+            sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<IPolicySetSource>()));
         services.TryAddSingleton(_ => new FleetStateStore(storage));
         services.TryAddSingleton(_ => new DeliveryStore(storage));
         services.TryAddSingleton<WebhookReceiver>();

@@ -1,5 +1,6 @@
 using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Health;
+using FleetFunctions.Core.Policy;
 using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
@@ -16,7 +17,10 @@ public interface IClusterReconciler
 /// Runs the reconcile pipeline (source → render → validate → apply → prune → health) for one cluster at the
 /// rollout's commit, with the fleet's settings from the plan. Git credentials come from the secret store.
 /// </summary>
-public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStore secrets) : IClusterReconciler
+/// <remarks>A fleet with a <c>policySet</c> is validated against it (read from the platform repository at the plan's
+/// platform commit) between render and apply: Enforce violations apply nothing on the cluster; Audit findings are
+/// reported in the cluster's message.</remarks>
+public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStore secrets, IPolicySetSource? policies = null) : IClusterReconciler
 {
     public async Task<ClusterReconcileSummary> ReconcileAsync(ClusterReconcileInput input, CancellationToken cancellationToken = default)
     {
@@ -34,9 +38,28 @@ public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStor
             credentials = colon > 0 ? new GitCredentials(secret[..colon], secret[(colon + 1)..]) : GitCredentials.FromToken(secret);
         }
 
+        IManifestValidator? validator = null;
+        if (settings.PolicySet is { } policySet)
+        {
+            if (policies is null || settings.PlatformCommit is null)
+            {
+                return Failed(input, "Validate", $"ClusterFleet/{input.Fleet}: policySet '{policySet}' needs the platform repository in Git (FLEETFUNCTIONS_PlatformRepository); nothing was applied", transient: false);
+            }
+
+            try
+            {
+                validator = new PolicyManifestValidator(await policies.GetAsync(settings.PlatformCommit, policySet, cancellationToken));
+            }
+            catch (PolicyLoadException ex)
+            {
+                return Failed(input, "Validate", $"ClusterFleet/{input.Fleet}: policySet '{policySet}' cannot be loaded: {ex.Message}; nothing was applied", transient: false);
+            }
+        }
+
         var request = new ReconcileRequest(input.Cluster.Name, input.Fleet, new GitSourceSpec(settings.SourceUrl, settings.SourceBranch, credentials), input.Cluster.Path)
         {
             Commit = input.Commit,
+            Validator = validator,
             Options = new ReconcileOptions
             {
                 Prune = settings.Prune,
@@ -49,6 +72,10 @@ public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStor
         var message = result.Succeeded
             ? $"{(input.IsRollback ? "rolled back to" : "applied")} {Short(result.Commit)}: {result.Changes}"
             : string.Join("; ", result.Errors.DefaultIfEmpty($"failed in {result.Phase}"));
+        if (result.PolicyWarnings.Count > 0)
+        {
+            message += $"; {result.PolicyWarnings.Count} policy warning(s): {string.Join("; ", result.PolicyWarnings)}";
+        }
         return new ClusterReconcileSummary(
             input.Cluster.Name,
             result.Succeeded,

@@ -34,6 +34,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
     private readonly ClusterClientFactory _clients;
     private readonly HttpClient _http = new();
     private readonly PrometheusServer? _prometheus;
+    private GitTestRepo? _platformRepo;
 
     private RolloutHarness(FleetSimulator simulator, GitTestRepo repo, DurableTaskHub hub, DurableWorker worker, DurableClient client,
         FleetStateStore fleets, ClusterClientFactory clients, PrometheusServer? prometheus)
@@ -58,7 +59,9 @@ internal sealed class RolloutHarness : IAsyncDisposable
 
     /// <param name="labels">Labels of each cluster c1..cN (each needs a <c>variant</c>: good or broken).</param>
     /// <param name="fleets">ClusterFleet documents (YAML) using GitSource <c>apps</c>.</param>
-    public static async Task<RolloutHarness> StartAsync(string storage, IReadOnlyList<Dictionary<string, string>> labels, string fleets, bool withPrometheus = false)
+    /// <param name="platformFiles">When given, the platform (with these extra files, e.g. policies) is a Git repository read by the real provider.</param>
+    public static async Task<RolloutHarness> StartAsync(string storage, IReadOnlyList<Dictionary<string, string>> labels, string fleets, bool withPrometheus = false,
+        IReadOnlyDictionary<string, string>? platformFiles = null)
     {
         var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
         var clusters = new List<SimulatedCluster>();
@@ -90,7 +93,30 @@ internal sealed class RolloutHarness : IAsyncDisposable
             ---
             {{fleets}}
             """;
-        var platform = new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", platformYaml)]));
+        var git = new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
+        IPlatformProvider platform;
+        IPolicySetSource? policies = null;
+        GitTestRepo? platformRepo = null;
+        if (platformFiles is null)
+        {
+            platform = new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", platformYaml)]));
+        }
+        else
+        {
+            platformRepo = GitTestRepo.Create();
+            platformRepo.Write("platform.yaml", platformYaml);
+            foreach (var (path, text) in platformFiles)
+            {
+                platformRepo.Write(path, text);
+            }
+
+            platformRepo.Commit("platform");
+            var spec = new GitSourceSpec(platformRepo.Url, "main");
+            var provider = new GitPlatformProvider(git, spec);
+            await provider.RefreshAsync();
+            platform = provider;
+            policies = new GitPolicySetSource(git, spec);
+        }
 
         PrometheusServer? prometheus = null;
         if (withPrometheus)
@@ -102,7 +128,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
         var secrets = new InMemorySecretStore(new Dictionary<string, string>());
         var clients = new ClusterClientFactory(new PlatformClusterCredentials(platform, secrets));
         var reconciler = new Reconciler(
-            new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") }),
+            git,
             new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(repo.CacheDir, "rendered") }),
             clients,
             new InventoryStore(storage, new InventoryOptions { TableName = AzuriteFixture.NewName("inv") }));
@@ -113,11 +139,11 @@ internal sealed class RolloutHarness : IAsyncDisposable
         var registry = new DurableTaskRegistry { Version = "test" };
         var client = new DurableClient(hub, registry.Version);
         var analyzer = prometheus is null ? null : new CanaryAnalyzer(new PrometheusClient(new HttpClient(), new PrometheusClientOptions(prometheus.Url)));
-        new RolloutActivities(platform, new PipelineClusterReconciler(reconciler, secrets), fleetStore, client, analyzer).Register(registry);
+        new RolloutActivities(platform, new PipelineClusterReconciler(reconciler, secrets, policies), fleetStore, client, analyzer).Register(registry);
         registry.AddRolloutOrchestrator();
         var worker = new DurableWorker(hub, registry);
         await worker.StartAsync();
-        return new RolloutHarness(simulator, repo, hub, worker, client, fleetStore, clients, prometheus);
+        return new RolloutHarness(simulator, repo, hub, worker, client, fleetStore, clients, prometheus) { _platformRepo = platformRepo };
     }
 
     /// <summary>Commits the app with one image for clusters labelled variant=good and another for variant=broken.</summary>
@@ -196,6 +222,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
         _clients.Dispose();
         _http.Dispose();
         Repo.Dispose();
+        _platformRepo?.Dispose();
     }
 
     private static void WriteApp(GitTestRepo repo, string goodImage, string brokenImage)

@@ -187,6 +187,57 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal(RolloutPhase.Succeeded, webOutcome.Phase);
     }
 
+    [Theory]
+    [InlineData("Enforce")]
+    [InlineData("Audit")]
+    public async Task PolicySet_EnforceBlocksTheCommitOnTheClusterAuditReportsIt(string action)
+    {
+        var policy = $$"""
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata:
+              name: disallow-latest-tag
+            spec:
+              validationFailureAction: {{action}}
+              rules:
+                - name: validate-image-tag
+                  match:
+                    any:
+                      - resources:
+                          kinds: [Pod]
+                  validate:
+                    message: "An image tag of 'latest' is not allowed."
+                    pattern:
+                      spec:
+                        containers:
+                          - image: "!*:latest"
+            """;
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good],
+            Fleet("web", "rollout: {strategy: AllAtOnce}", "policySet: policies"),
+            platformFiles: new Dictionary<string, string> { ["policies/disallow-latest-tag.yaml"] = policy });
+        var commit = h.CommitApp("example/web:latest", "example/web:latest");
+
+        var (outcome, status) = await h.RunAsync("web", commit);
+
+        var cluster = status.Clusters.Single();
+        Assert.Contains("policy disallow-latest-tag/autogen-validate-image-tag", cluster.Message, StringComparison.Ordinal);
+        Assert.Contains("Deployment/web/web", cluster.Message, StringComparison.Ordinal);
+        Assert.Contains("web/good/app.yaml", cluster.Message, StringComparison.Ordinal);
+        if (action == "Enforce")
+        {
+            Assert.NotEqual(RolloutPhase.Succeeded, outcome.Phase);
+            Assert.Equal(ClusterRolloutState.Failed, cluster.State);
+            Assert.Null(h.ImageOn("c1"));
+            Assert.Equal(0, h.Cluster("c1").WriteCount);
+        }
+        else
+        {
+            Assert.Equal(RolloutPhase.Succeeded, outcome.Phase);
+            Assert.Contains("1 policy warning(s)", cluster.Message, StringComparison.Ordinal);
+            Assert.Equal("example/web:latest", h.ImageOn("c1"));
+        }
+    }
+
     /// <summary>Rolls <paramref name="commit"/> out as the last good one (the analysis metric is absent from Prometheus and noData passes).</summary>
     private static async Task WithoutPrometheusAnalysisPasses(RolloutHarness h, string commit)
     {
