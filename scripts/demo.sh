@@ -35,7 +35,9 @@ FleetFunctions demo is up.
 Try:
   export KUBECONFIG=$kubeconfig
   $FLEETFUNCTIONS_KUBECTL config get-contexts
-  $FLEETFUNCTIONS_KUBECTL --context c1 apply --server-side -f examples/
+  $FLEETFUNCTIONS_KUBECTL --context c1 apply --server-side -f examples/apps/hello/namespace.yaml
+  $FLEETFUNCTIONS_KUBECTL --context c1 apply --server-side -R -f examples/apps/hello/
+  $FLEETFUNCTIONS_KUBECTL --context c1 get deployments -A
 
 Press Ctrl-C to stop.
 MSG
