@@ -122,7 +122,7 @@ internal sealed class StrictYamlReader
             return null;
         }
 
-        if (!GoDuration.TryParse(text, out var value))
+        if (!GoDuration.TryParseTimeSpan(text, out var value) || value < TimeSpan.Zero)
         {
             Error(key, $"must be a duration such as 30s, 5m or 1h30m, found '{text}'");
             return null;

@@ -10,5 +10,12 @@ public sealed record GitCredentials(string Username, string Password)
     /// <summary>Credentials for a personal access or app token.</summary>
     public static GitCredentials FromToken(string token) => new("git", token);
 
+    /// <summary>Credentials from a stored secret: <c>user:password</c> is basic authentication, anything else a token.</summary>
+    public static GitCredentials FromSecret(string secret)
+    {
+        var colon = secret.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? new GitCredentials(secret[..colon], secret[(colon + 1)..]) : FromToken(secret);
+    }
+
     public override string ToString() => $"GitCredentials {{ Username = {Username}, Password = *** }}";
 }

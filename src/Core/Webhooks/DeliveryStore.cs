@@ -1,9 +1,8 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
+using FleetFunctions.Core.Storage;
 
 namespace FleetFunctions.Core.Webhooks;
 
@@ -114,7 +113,7 @@ public sealed class DeliveryStore
     public async Task<DeliveryRecord?> GetAsync(WebhookProvider provider, string deliveryId, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken);
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(provider.ToString(), EscapeKey(deliveryId), cancellationToken: cancellationToken);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(provider.ToString(), TableKey.Escape(deliveryId), cancellationToken: cancellationToken);
         return response.HasValue ? FromEntity(response.Value!) : null;
     }
 
@@ -141,7 +140,7 @@ public sealed class DeliveryStore
         return count;
     }
 
-    private static TableEntity ToEntity(DeliveryRecord record) => new(record.Provider.ToString(), EscapeKey(record.DeliveryId))
+    private static TableEntity ToEntity(DeliveryRecord record) => new(record.Provider.ToString(), TableKey.Escape(record.DeliveryId))
     {
         ["DeliveryId"] = record.DeliveryId,
         ["ReceivedAt"] = record.ReceivedAt,
@@ -161,23 +160,4 @@ public sealed class DeliveryStore
         JsonSerializer.Deserialize<List<string>>(entity.GetString("Sources") ?? "[]", s_json) ?? [],
         JsonSerializer.Deserialize<List<RefUpdate>>(entity.GetString("Updates") ?? "[]", s_json) ?? [],
         JsonSerializer.Deserialize<List<CandidateRollout>>(entity.GetString("Rollouts") ?? "[]", s_json) ?? []);
-
-    /// <summary>Table keys may not contain '/', '\', '#', '?' or control characters: those are written as '%XX'.</summary>
-    private static string EscapeKey(string key)
-    {
-        var builder = new StringBuilder(key.Length);
-        foreach (var c in key)
-        {
-            if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
-            {
-                builder.Append('%').Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return builder.ToString();
-    }
 }

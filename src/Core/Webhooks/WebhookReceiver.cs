@@ -45,7 +45,7 @@ public sealed class WebhookReceiver
         {
             // Only an authentic sender learns that the repository is not followed: check the signature
             // against every webhook secret in use, and reject it like any other mis-signed request otherwise.
-            var (known, unknownFailure) = await AuthenticateAsync(request, parsed, platform.Sources.Values.Where(s => s.WebhookSecretRef is not null).ToList(), cancellationToken);
+            var (known, unknownFailure) = await AuthenticateAsync(request, parsed, platform.Sources.Values.Where(s => s.WebhookSecretRef is not null).DistinctBy(s => s.WebhookSecretRef!.Name).ToList(), cancellationToken);
             return known.Count > 0
                 ? WebhookResult.Ignored($"no GitSource follows repository {string.Join(" / ", parsed.RepositoryUrls.DefaultIfEmpty("(none named)"))}; nothing to do", parsed.DeliveryId)
                 : unknownFailure!;

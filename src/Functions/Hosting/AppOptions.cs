@@ -94,7 +94,7 @@ public sealed record AppOptions
         }
 
         var refresh = TimeSpan.FromMinutes(1);
-        if (Get(configuration, "PlatformRefreshInterval") is { } refreshText && !(Core.Fleet.GoDuration.TryParse(refreshText, out refresh) && refresh >= TimeSpan.FromSeconds(1)))
+        if (Get(configuration, "PlatformRefreshInterval") is { } refreshText && !(Core.GoDuration.TryParseTimeSpan(refreshText, out refresh) && refresh >= TimeSpan.FromSeconds(1)))
         {
             errors.Add($"FLEETFUNCTIONS_PlatformRefreshInterval '{refreshText}' must be a duration of at least 1s, such as 30s or 5m");
         }

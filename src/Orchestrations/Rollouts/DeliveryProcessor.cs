@@ -87,7 +87,7 @@ public sealed class DeliveryProcessor(
         var message = started.Count == 0
             ? $"the push touches no fleet's files{(skipped.Count > 0 ? ": " + string.Join("; ", skipped) : string.Empty)}"
             : $"started {started.Count} rollout(s){(skipped.Count > 0 ? "; not touched: " + string.Join("; ", skipped) : string.Empty)}";
-        return record with { Status = DeliveryStatus.Processed, Message = message, Rollouts = started, ReceivedAt = record.ReceivedAt };
+        return record with { Status = DeliveryStatus.Processed, Message = message, Rollouts = started };
     }
 
     private async Task<List<ClusterFleet>> TouchedFleetsAsync(
@@ -145,8 +145,7 @@ public sealed class DeliveryProcessor(
         GitCredentials? credentials = null;
         if (source.SecretRef is { } secretRef && await secrets.GetAsync(secretRef.Name, cancellationToken) is { } secret)
         {
-            var colon = secret.IndexOf(':', StringComparison.Ordinal);
-            credentials = colon > 0 ? new GitCredentials(secret[..colon], secret[(colon + 1)..]) : GitCredentials.FromToken(secret);
+            credentials = GitCredentials.FromSecret(secret);
         }
 
         return new GitSourceSpec(source.Url, source.Branch, credentials);

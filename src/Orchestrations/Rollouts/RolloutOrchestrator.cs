@@ -1,3 +1,4 @@
+using FleetFunctions.Core;
 using FleetFunctions.Core.Analysis;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Orchestrations.Engine;
@@ -94,7 +95,7 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             MoveTo(RolloutPhase.Applying, $"wave {wave.Index} ({wave.Name}): applying to {wave.Clusters.Count} cluster(s)");
             _status = _status.WithWave(wave.Index, "Applying");
             Publish();
-            var results = await ReconcileAllAsync(wave, _plan.Commit, rollback: false);
+            var results = await ReconcileAllAsync(wave.Clusters, _plan.Commit, rollback: false);
             var failed = results.Where(r => !r.Succeeded).ToList();
             _status = _status.WithWave(wave.Index, failed.Count == 0 ? "Healthy" : $"{failed.Count} failed");
 

@@ -34,8 +34,7 @@ public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStor
                 return Failed(input, "Source", $"GitSource/{settings.SourceName}: secret '{secretName}' is not in the secret store (set {EnvironmentSecretStore.VariableFor(secretName)})", transient: false);
             }
 
-            var colon = secret.IndexOf(':', StringComparison.Ordinal);
-            credentials = colon > 0 ? new GitCredentials(secret[..colon], secret[(colon + 1)..]) : GitCredentials.FromToken(secret);
+            credentials = GitCredentials.FromSecret(secret);
         }
 
         IManifestValidator? validator = null;

@@ -1,3 +1,4 @@
+using FleetFunctions.Core;
 using FleetFunctions.Core.Analysis;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Orchestrations.Engine;
@@ -60,9 +61,6 @@ internal sealed partial class RolloutRun
         _superseded.IsCompleted ? await InterruptedAsync(Interrupt.Superseded)
         : _abort.IsCompleted ? await InterruptedAsync(Interrupt.Aborted)
         : null;
-
-    private Task<ClusterReconcileSummary[]> ReconcileAllAsync(PlannedWave wave, string commit, bool rollback) =>
-        ReconcileAllAsync(wave.Clusters, commit, rollback);
 
     /// <summary>Reconciles clusters with at most <c>MaxParallel</c> at once; results in input order.</summary>
     private async Task<ClusterReconcileSummary[]> ReconcileAllAsync(IReadOnlyList<PlannedCluster> clusters, string commit, bool rollback)

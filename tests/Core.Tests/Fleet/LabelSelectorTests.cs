@@ -1,3 +1,4 @@
+using FleetFunctions.Core;
 using FleetFunctions.Core.Fleet;
 using Xunit;
 
@@ -45,7 +46,7 @@ public sealed class LabelSelectorTests
     [InlineData("0", 0)]
     public void GoDuration_TryParse_AcceptsGoSyntax(string text, int milliseconds)
     {
-        Assert.True(GoDuration.TryParse(text, out var value));
+        Assert.True(GoDuration.TryParseTimeSpan(text, out var value));
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), value);
     }
 
@@ -54,5 +55,5 @@ public sealed class LabelSelectorTests
     [InlineData("five minutes")]
     [InlineData("1d")]
     [InlineData("")]
-    public void GoDuration_TryParse_RejectsOtherText(string text) => Assert.False(GoDuration.TryParse(text, out _));
+    public void GoDuration_TryParse_RejectsOtherText(string text) => Assert.False(GoDuration.TryParseTimeSpan(text, out _));
 }

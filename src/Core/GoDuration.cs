@@ -1,10 +1,24 @@
 using System.Globalization;
 
-namespace FleetFunctions.Core.Policy;
+namespace FleetFunctions.Core;
 
-/// <summary>Go's <c>time.ParseDuration</c> and <c>Duration.String</c> (<c>1h30m</c>, <c>250ms</c>).</summary>
+/// <summary>
+/// Go's <c>time.ParseDuration</c> and <c>Duration.String</c> (<c>1h30m</c>, <c>250ms</c>): the duration syntax of
+/// Kubernetes, Flux and Kyverno, used for fleet settings and in policies alike.
+/// </summary>
 public static class GoDuration
 {
+    /// <summary>Parses a Go duration into a <see cref="TimeSpan"/> (100 ns resolution).</summary>
+    public static bool TryParseTimeSpan(string? text, out TimeSpan value)
+    {
+        var ok = TryParse(text, out var nanoseconds);
+        value = ok ? TimeSpan.FromTicks(nanoseconds / 100) : TimeSpan.Zero;
+        return ok;
+    }
+
+    /// <summary>Formats a <see cref="TimeSpan"/> as Go does (<c>1h30m0s</c>).</summary>
+    public static string Format(TimeSpan value) => Format(value.Ticks * 100);
+
     /// <summary>Parses a Go duration into a <see cref="TimeSpan"/>-free nanosecond count.</summary>
     public static bool TryParse(string? text, out long nanoseconds)
     {
