@@ -1,0 +1,92 @@
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Secrets;
+using FleetFunctions.Core.Sources;
+using FleetFunctions.Core.Tests.Support;
+using FleetFunctions.Core.Webhooks;
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Rollouts;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Orchestrations.Tests.Rollouts;
+
+/// <summary>Which fleets a push starts: decided off the request path from the Git diff and kustomize references.</summary>
+public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task ProcessAsync_PushToASharedBase_StartsTheFleetsWhoseOverlaysUseItAndNoOther()
+    {
+        using var repo = GitTestRepo.Create(RepoPaths.Examples);
+        var before = repo.Commit("baseline");
+        var after = repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("change the base");
+        var (processor, store, client, hub) = await CreateAsync(repo);
+        await using var _ = new HubCleanup(hub);
+        await store.TryAddAsync(Delivery("d1", before, after));
+
+        var processed = await processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d1"));
+        var again = await processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d1"));
+
+        Assert.Equal(DeliveryStatus.Processed, processed?.Status);
+        Assert.Equal([RolloutInstanceId.For("podinfo", after)], processed!.Rollouts.Select(r => r.InstanceId));
+        Assert.Contains("ClusterFleet/hello", processed.Message, StringComparison.Ordinal);
+        Assert.NotNull(await client.GetInstanceAsync(RolloutInstanceId.For("podinfo", after)));
+        Assert.Null(await client.GetInstanceAsync(RolloutInstanceId.For("hello", after)));
+        Assert.Equal(processed.Rollouts, again?.Rollouts);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_NewBranchWithoutAnOldCommit_StartsEveryFleetOfTheSource()
+    {
+        using var repo = GitTestRepo.Create(RepoPaths.Examples);
+        var after = repo.Commit("first push");
+        var (processor, store, _, hub) = await CreateAsync(repo);
+        await using var _ = new HubCleanup(hub);
+        await store.TryAddAsync(Delivery("d2", null, after));
+
+        var processed = await processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d2"));
+
+        Assert.Equal(["hello", "podinfo"], processed!.Rollouts.Select(r => r.Fleet).Order(StringComparer.Ordinal));
+    }
+
+    private static DeliveryRecord Delivery(string id, string? before, string after) =>
+        new(WebhookProvider.GitHub, id, DateTimeOffset.UtcNow, DeliveryStatus.Queued, "queued", ["apps"],
+            [new RefUpdate("refs/heads/main", before, after)], []);
+
+    private async Task<(DeliveryProcessor, DeliveryStore, DurableClient, DurableTaskHub)> CreateAsync(GitTestRepo repo)
+    {
+        var platform = new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", $$$"""
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec: {url: "{{{repo.Url}}}", branch: main}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata: {name: c1}
+            spec: {server: "http://127.0.0.1:1", region: eu}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: podinfo}
+            spec: {source: {gitSource: apps, path: "apps/podinfo/overlays/${cluster.region}"}}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: hello}
+            spec: {source: {gitSource: apps, path: apps/hello}}
+            """)]));
+        var store = new DeliveryStore(azurite.ConnectionString, new DeliveryStoreOptions(AzuriteFixture.NewName("deliveries"), AzuriteFixture.NewName("deliveries")));
+        var hub = new DurableTaskHub(new DurableTaskHubOptions(azurite.ConnectionString, AzuriteFixture.NewName("h")));
+        await hub.CreateIfNotExistsAsync();
+        var client = new DurableClient(hub, "test");
+        var git = new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
+        var processor = new DeliveryProcessor(store, platform, git, new InMemorySecretStore(new Dictionary<string, string>()), client);
+        return (processor, store, client, hub);
+    }
+
+    private sealed class HubCleanup(DurableTaskHub hub) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await hub.DeleteAsync();
+    }
+}
