@@ -30,7 +30,12 @@ public sealed class InventoryStore
     }
 
     public InventoryStore(string connectionString, InventoryOptions? options = null)
-        : this(new TableServiceClient(connectionString), options)
+        : this(StorageAccount.FromConnectionString(connectionString), options)
+    {
+    }
+
+    public InventoryStore(StorageAccount storage, InventoryOptions? options = null)
+        : this((storage ?? throw new ArgumentNullException(nameof(storage))).CreateTableServiceClient(), options)
     {
     }
 

@@ -46,7 +46,12 @@ public sealed class ReconcileHistoryStore
     }
 
     public ReconcileHistoryStore(string connectionString, string tableName = "fleetreconciles")
-        : this(new TableServiceClient(connectionString), tableName)
+        : this(StorageAccount.FromConnectionString(connectionString), tableName)
+    {
+    }
+
+    public ReconcileHistoryStore(StorageAccount storage, string tableName = "fleetreconciles")
+        : this((storage ?? throw new ArgumentNullException(nameof(storage))).CreateTableServiceClient(), tableName)
     {
     }
 

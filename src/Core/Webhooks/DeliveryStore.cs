@@ -58,10 +58,16 @@ public sealed class DeliveryStore
     private int _created;
 
     public DeliveryStore(string connectionString, DeliveryStoreOptions? options = null)
+        : this(StorageAccount.FromConnectionString(connectionString), options)
     {
+    }
+
+    public DeliveryStore(StorageAccount storage, DeliveryStoreOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
         options ??= new DeliveryStoreOptions();
-        _table = new TableClient(connectionString, options.TableName);
-        _queue = new QueueClient(connectionString, options.QueueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        _table = storage.CreateTableClient(options.TableName);
+        _queue = storage.CreateQueueClient(options.QueueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
     }
 
     public string QueueName => _queue.Name;

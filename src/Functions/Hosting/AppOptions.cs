@@ -1,3 +1,5 @@
+using Azure.Identity;
+using FleetFunctions.Core.Storage;
 using Microsoft.Extensions.Configuration;
 
 namespace FleetFunctions.Functions.Hosting;
@@ -9,8 +11,20 @@ namespace FleetFunctions.Functions.Hosting;
 /// </summary>
 public sealed record AppOptions
 {
-    /// <summary>Azure Storage connection string: <c>FLEETFUNCTIONS_Storage</c>, else the Functions host's <c>AzureWebJobsStorage</c>.</summary>
-    public required string StorageConnectionString { get; init; }
+    /// <summary>
+    /// Azure Storage connection string: <c>FLEETFUNCTIONS_Storage</c>, else the Functions host's <c>AzureWebJobsStorage</c>.
+    /// Null when the account is reached with a managed identity (<see cref="StorageAccountName"/>).
+    /// </summary>
+    public string? StorageConnectionString { get; init; }
+
+    /// <summary>
+    /// Account reached with an Entra ID identity instead of a key, as the Functions host's identity-based connections
+    /// do: <c>AzureWebJobsStorage__accountName</c> (or <c>FLEETFUNCTIONS_Storage__accountName</c>).
+    /// </summary>
+    public string? StorageAccountName { get; init; }
+
+    /// <summary>Client id of the user-assigned managed identity for <see cref="StorageAccountName"/> (<c>…__clientId</c>); null: the default credential chain.</summary>
+    public string? StorageClientId { get; init; }
 
     /// <summary>Standalone listen URL (default <c>http://127.0.0.1:7071</c>). Ignored as a custom handler.</summary>
     public string Urls { get; init; } = "http://127.0.0.1:7071";
@@ -53,13 +67,38 @@ public sealed record AppOptions
 
     public bool IsCustomHandler => CustomHandlerPort is not null;
 
+    /// <summary>The storage account from the connection string, else from the account name and a managed identity.</summary>
+    public StorageAccount CreateStorageAccount()
+    {
+        if (StorageConnectionString is { Length: > 0 } connectionString)
+        {
+            return StorageAccount.FromConnectionString(connectionString);
+        }
+
+        if (StorageAccountName is { Length: > 0 } account)
+        {
+            var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = StorageClientId });
+            return StorageAccount.FromIdentity(account, credential);
+        }
+
+        throw new InvalidOperationException(
+            "no Azure Storage: set FLEETFUNCTIONS_Storage (a connection string) or AzureWebJobsStorage__accountName (a managed identity with data roles on the account)");
+    }
+
     public static AppOptions From(IConfiguration configuration)
     {
         var errors = new List<string>();
-        var storage = configuration["FLEETFUNCTIONS_Storage"] ?? configuration["Storage"] ?? configuration["AzureWebJobsStorage"];
-        if (string.IsNullOrWhiteSpace(storage))
+        var storage = Blank(configuration["FLEETFUNCTIONS_Storage"]) ?? Blank(configuration["Storage"]) ?? Blank(configuration["AzureWebJobsStorage"]);
+        var storageAccount = Blank(configuration["FLEETFUNCTIONS_Storage:accountName"]) ?? Blank(configuration["AzureWebJobsStorage:accountName"]);
+        var storageClientId = Blank(configuration["FLEETFUNCTIONS_Storage:clientId"]) ?? Blank(configuration["AzureWebJobsStorage:clientId"]);
+        if (storage is null && storageAccount is null)
         {
-            errors.Add("no Azure Storage connection string: set FLEETFUNCTIONS_Storage (or AzureWebJobsStorage); for local runs start Azurite (scripts/demo.sh does)");
+            errors.Add("no Azure Storage: set FLEETFUNCTIONS_Storage (or AzureWebJobsStorage) to a connection string, or AzureWebJobsStorage__accountName "
+                + "(with AzureWebJobsStorage__clientId for a user-assigned identity) to use a managed identity; for local runs start Azurite (scripts/demo.sh does)");
+        }
+        else if (storage is null && storageAccount is { } name && (name.Length is < 3 or > 24 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))))
+        {
+            errors.Add($"AzureWebJobsStorage__accountName '{name}' is not a storage account name: 3-24 lower-case letters and digits");
         }
 
         int? port = null;
@@ -112,7 +151,9 @@ public sealed record AppOptions
 
         return new AppOptions
         {
-            StorageConnectionString = storage!,
+            StorageConnectionString = storage,
+            StorageAccountName = storage is null ? storageAccount : null,
+            StorageClientId = storage is null ? storageClientId : null,
             Urls = Get(configuration, "Urls") ?? "http://127.0.0.1:7071",
             CustomHandlerPort = port,
             ApiKey = Get(configuration, "ApiKey"),
@@ -128,6 +169,8 @@ public sealed record AppOptions
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
         };
     }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static string? Get(IConfiguration configuration, string key) =>
         configuration["FLEETFUNCTIONS_" + key] is { Length: > 0 } prefixed ? prefixed

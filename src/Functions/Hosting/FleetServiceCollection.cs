@@ -26,8 +26,9 @@ public static class FleetServiceCollection
     /// <summary>Registers every service; entries already registered (tests, alternative hosts) are kept.</summary>
     public static IServiceCollection AddFleetFunctions(this IServiceCollection services, AppOptions options)
     {
-        var storage = options.StorageConnectionString;
+        var storage = options.CreateStorageAccount();
         services.TryAddSingleton(options);
+        services.TryAddSingleton(storage);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ISecretStore>(_ => new CompositeSecretStore(
             options.SecretsDirectory is { } dir ? [new EnvironmentSecretStore(), new DirectorySecretStore(dir)] : [new EnvironmentSecretStore()]));

@@ -1,6 +1,7 @@
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Cronos;
+using FleetFunctions.Core.Storage;
 using FleetFunctions.Functions.Triggers;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Worker;
@@ -45,7 +46,7 @@ internal sealed class EngineWorkerService(DurableTaskHub hub, DurableTaskRegistr
 /// <c>&lt;queue&gt;-poison</c> after <see cref="FunctionHandlers.MaxDequeueCount"/> attempts. Polls every 100 ms while
 /// there is work, backing off to 2 s when idle.
 /// </summary>
-internal sealed partial class DeliveryQueuePoller(AppOptions options, FunctionHandlers handlers, ILogger<DeliveryQueuePoller> logger) : BackgroundService
+internal sealed partial class DeliveryQueuePoller(StorageAccount storage, FunctionHandlers handlers, ILogger<DeliveryQueuePoller> logger) : BackgroundService
 {
     private static readonly TimeSpan s_busyDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_idleDelay = TimeSpan.FromSeconds(2);
@@ -53,8 +54,9 @@ internal sealed partial class DeliveryQueuePoller(AppOptions options, FunctionHa
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var function = FunctionCatalog.All.Single(f => f.Name == FunctionCatalog.WebhookDeliveries);
-        var queue = new QueueClient(options.StorageConnectionString, function.QueueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
-        var poison = new QueueClient(options.StorageConnectionString, function.QueueName + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        var queueName = function.QueueName!;
+        var queue = storage.CreateQueueClient(queueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        var poison = storage.CreateQueueClient(queueName + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
         var delay = s_busyDelay;
         while (!stoppingToken.IsCancellationRequested)
         {

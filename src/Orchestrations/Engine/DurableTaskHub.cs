@@ -38,12 +38,12 @@ public sealed class DurableTaskHub
         var blobOptions = new BlobClientOptions();
         retry(blobOptions.Retry);
 
-        var tables = new TableServiceClient(options.ConnectionString, tableOptions);
+        var tables = options.Storage.CreateTableServiceClient(tableOptions);
         InstancesTable = tables.GetTableClient(hub + "Instances");
         PoisonTable = tables.GetTableClient(hub + "Poison");
-        ControlQueue = new QueueClient(options.ConnectionString, hub + "-control", queueOptions);
-        WorkItemQueue = new QueueClient(options.ConnectionString, hub + "-workitems", queueOptions);
-        PayloadContainer = new BlobContainerClient(options.ConnectionString, hub + "-payloads", blobOptions);
+        ControlQueue = options.Storage.CreateQueueClient(hub + "-control", queueOptions);
+        WorkItemQueue = options.Storage.CreateQueueClient(hub + "-workitems", queueOptions);
+        PayloadContainer = options.Storage.CreateBlobContainerClient(hub + "-payloads", blobOptions);
         Payloads = new PayloadStore(PayloadContainer, options.LargePayloadThresholdBytes);
         Store = new InstanceStore(InstancesTable, Payloads);
     }

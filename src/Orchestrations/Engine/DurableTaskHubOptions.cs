@@ -1,14 +1,21 @@
+using FleetFunctions.Core.Storage;
+
 namespace FleetFunctions.Orchestrations.Engine;
 
 /// <summary>
-/// Where a task hub lives and how its storage is used. One connection string serves tables, queues and blobs;
+/// Where a task hub lives and how its storage is used. One storage account serves tables, queues and blobs;
 /// <see cref="TaskHubName"/> prefixes every table, queue and container, so several hubs share an account.
 /// </summary>
 public sealed record DurableTaskHubOptions
 {
     public DurableTaskHubOptions(string connectionString, string taskHubName = "fleethub")
+        : this(StorageAccount.FromConnectionString(connectionString), taskHubName)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+    }
+
+    public DurableTaskHubOptions(StorageAccount storage, string taskHubName = "fleethub")
+    {
+        ArgumentNullException.ThrowIfNull(storage);
         if (taskHubName.Length is < 3 or > 40 || !char.IsAsciiLetterLower(taskHubName[0]) || !taskHubName.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
         {
             throw new ArgumentException(
@@ -16,11 +23,12 @@ public sealed record DurableTaskHubOptions
                 nameof(taskHubName));
         }
 
-        ConnectionString = connectionString;
+        Storage = storage;
         TaskHubName = taskHubName;
     }
 
-    public string ConnectionString { get; }
+    /// <summary>The storage account of the hub's tables, queues and payload container.</summary>
+    public StorageAccount Storage { get; }
 
     public string TaskHubName { get; }
 

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using FleetFunctions.Core.Storage;
 
 namespace FleetFunctions.Orchestrations.Rollouts;
 
@@ -27,7 +28,13 @@ public sealed class FleetStateStore
     private readonly TableClient _table;
     private int _created;
 
-    public FleetStateStore(string connectionString, string tableName = "fleetstate") => _table = new TableClient(connectionString, tableName);
+    public FleetStateStore(string connectionString, string tableName = "fleetstate")
+        : this(StorageAccount.FromConnectionString(connectionString), tableName)
+    {
+    }
+
+    public FleetStateStore(StorageAccount storage, string tableName = "fleetstate") =>
+        _table = (storage ?? throw new ArgumentNullException(nameof(storage))).CreateTableClient(tableName);
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
     {
