@@ -104,10 +104,10 @@ public sealed class WebhookReceiver
         var (added, stored) = await _deliveries.TryAddAsync(record, cancellationToken);
         if (!added)
         {
-            if (stored.Status == DeliveryStatus.Received)
+            if (stored.Status == DeliveryStatus.Received && stored.ReceivedAt <= _time.GetUtcNow() - DeliveryStore.StaleAfter)
             {
-                // The first attempt recorded it but may have died before queueing: queue it now.
-                await _deliveries.EnqueueAsync(stored, cancellationToken);
+                // Recorded long ago and still unprocessed: the first attempt may have died before queueing, queue it again.
+                await _deliveries.RequeueAsync(stored.Provider, stored.DeliveryId, cancellationToken);
             }
 
             return new WebhookResult(200, WebhookOutcome.Duplicate, $"delivery {parsed.DeliveryId} was already received ({stored.Status}); nothing new started", parsed.DeliveryId, stored.Rollouts);

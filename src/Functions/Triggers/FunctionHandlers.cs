@@ -58,7 +58,7 @@ public sealed partial class FunctionHandlers(
                 await git.RefreshAsync(cancellationToken);
             }
 
-            var requeued = await deliveryStore.RequeueStaleAsync(TimeSpan.FromMinutes(2), time.GetUtcNow(), cancellationToken);
+            var requeued = await deliveryStore.RequeueStaleAsync(DeliveryStore.StaleAfter, time.GetUtcNow(), cancellationToken);
             if (requeued > 0)
             {
                 LogRequeued(logger, requeued);
