@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -60,6 +62,8 @@ public sealed class DeliveryStore
     /// <summary>How long a delivery may stay Received before it is queued again.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(2);
 
+    private const int MaxPropertyChars = 30_000;
+    private const int MaxMessageChars = 100_000;
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
     private readonly TableClient _table;
     private readonly QueueClient _queue;
@@ -179,24 +183,59 @@ public sealed class DeliveryStore
         return true;
     }
 
-    private static TableEntity ToEntity(DeliveryRecord record) => new(record.Provider.ToString(), TableKey.Escape(record.DeliveryId))
+    private static TableEntity ToEntity(DeliveryRecord record)
     {
-        ["DeliveryId"] = record.DeliveryId,
-        ["ReceivedAt"] = record.ReceivedAt,
-        ["Status"] = record.Status.ToString(),
-        ["Message"] = record.Message,
-        ["Sources"] = JsonSerializer.Serialize(record.Sources, s_json),
-        ["Updates"] = JsonSerializer.Serialize(record.Updates, s_json),
-        ["Rollouts"] = JsonSerializer.Serialize(record.Rollouts, s_json),
-    };
+        var entity = new TableEntity(record.Provider.ToString(), TableKey.Escape(record.DeliveryId))
+        {
+            ["DeliveryId"] = record.DeliveryId,
+            ["ReceivedAt"] = record.ReceivedAt,
+            ["Status"] = record.Status.ToString(),
+        };
+        SetLong(entity, "Message", record.Message.Length > MaxMessageChars ? record.Message[..MaxMessageChars] + " … (truncated)" : record.Message);
+        SetLong(entity, "Sources", JsonSerializer.Serialize(record.Sources, s_json));
+        SetLong(entity, "Updates", JsonSerializer.Serialize(record.Updates, s_json));
+        SetLong(entity, "Rollouts", JsonSerializer.Serialize(record.Rollouts, s_json));
+        return entity;
+    }
 
     private static DeliveryRecord FromEntity(TableEntity entity) => new(
         Enum.Parse<WebhookProvider>(entity.PartitionKey),
         entity.GetString("DeliveryId"),
         entity.GetDateTimeOffset("ReceivedAt") ?? DateTimeOffset.MinValue,
         Enum.Parse<DeliveryStatus>(entity.GetString("Status")),
-        entity.GetString("Message") ?? string.Empty,
-        JsonSerializer.Deserialize<List<string>>(entity.GetString("Sources") ?? "[]", s_json) ?? [],
-        JsonSerializer.Deserialize<List<RefUpdate>>(entity.GetString("Updates") ?? "[]", s_json) ?? [],
-        JsonSerializer.Deserialize<List<CandidateRollout>>(entity.GetString("Rollouts") ?? "[]", s_json) ?? []);
+        GetLong(entity, "Message") ?? string.Empty,
+        JsonSerializer.Deserialize<List<string>>(GetLong(entity, "Sources") ?? "[]", s_json) ?? [],
+        JsonSerializer.Deserialize<List<RefUpdate>>(GetLong(entity, "Updates") ?? "[]", s_json) ?? [],
+        JsonSerializer.Deserialize<List<CandidateRollout>>(GetLong(entity, "Rollouts") ?? "[]", s_json) ?? []);
+
+    /// <summary>
+    /// Stores text of any length as <c>Name</c>, <c>Name1</c>, <c>Name2</c>… of at most <see cref="MaxPropertyChars"/>
+    /// each (a table property holds 64 KiB): a push to a repository that hundreds of fleets follow names hundreds of
+    /// candidate rollouts. The entity's 1 MiB limit still bounds a record (about 3,000 rollouts).
+    /// </summary>
+    private static void SetLong(TableEntity entity, string name, string text)
+    {
+        entity[name] = text.Length <= MaxPropertyChars ? text : text[..MaxPropertyChars];
+        for (var part = 1; part * MaxPropertyChars < text.Length; part++)
+        {
+            var start = part * MaxPropertyChars;
+            entity[name + part.ToString(CultureInfo.InvariantCulture)] = text.Substring(start, Math.Min(MaxPropertyChars, text.Length - start));
+        }
+    }
+
+    private static string? GetLong(TableEntity entity, string name)
+    {
+        if (entity.GetString(name) is not { } first)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder(first);
+        for (var part = 1; entity.GetString(name + part.ToString(CultureInfo.InvariantCulture)) is { } next; part++)
+        {
+            text.Append(next);
+        }
+
+        return text.ToString();
+    }
 }

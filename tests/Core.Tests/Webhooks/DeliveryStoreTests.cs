@@ -62,6 +62,26 @@ public sealed class DeliveryStoreTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
     }
 
+    [Fact]
+    public async Task TryAddAsync_PushFollowedByThousandFleets_RecordsEveryRolloutAndTheWholeMessage()
+    {
+        var (store, _) = await CreateAsync();
+        var rollouts = Enumerable.Range(0, 1000).Select(i => new CandidateRollout($"fleet-{i:D4}", After, $"fleet-{i:D4}-{After}")).ToList();
+        var message = "not touched: " + string.Join("; ", Enumerable.Range(0, 1000).Select(i => $"ClusterFleet/fleet-{i:D4} (apps/fleet-{i:D4}/overlays/eu)"));
+        var record = Record("wide", DateTimeOffset.UtcNow) with { Rollouts = rollouts };
+
+        var (added, _) = await store.TryAddAsync(record);
+        await store.UpdateAsync(record with { Status = DeliveryStatus.Processed, Message = message, Rollouts = rollouts[..3] });
+        var read = await store.GetAsync(WebhookProvider.GitHub, "wide");
+
+        Assert.True(added);
+        Assert.True(message.Length > 30_000, "the message must span several table properties");
+        Assert.Equal(message, read!.Message);
+        Assert.Equal(rollouts[..3], read.Rollouts);
+        Assert.Equal(DeliveryStatus.Processed, read.Status);
+        Assert.True((await store.TryAddAsync(record)).Record.Rollouts.Count == 3, "a redelivery reads the stored record back");
+    }
+
     private static DeliveryRecord Record(string id, DateTimeOffset receivedAt) => new(
         WebhookProvider.GitHub, id, receivedAt, DeliveryStatus.Received, "received", ["apps"],
         [new RefUpdate("refs/heads/main", null, After)], [new CandidateRollout("web", After, "web-" + After)]);
