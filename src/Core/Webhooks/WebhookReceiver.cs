@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Secrets;
 
@@ -15,6 +16,10 @@ public sealed class WebhookReceiver
     private readonly ISecretStore _secrets;
     private readonly DeliveryStore _deliveries;
     private readonly TimeProvider _time;
+
+    // GitSources by normalised repository URL, built once per platform snapshot: with a thousand sources, normalising
+    // every source URL on every request cost about a millisecond.
+    private readonly ConditionalWeakTable<PlatformConfig, ILookup<string, GitSource>> _sourcesByUrl = new();
 
     public WebhookReceiver(IPlatformProvider platform, ISecretStore secrets, DeliveryStore deliveries, TimeProvider? time = null)
     {
@@ -37,8 +42,11 @@ public sealed class WebhookReceiver
         }
 
         var platform = (await _platform.GetCurrentAsync(cancellationToken)).Config;
-        var sources = platform.Sources.Values
-            .Where(s => parsed.RepositoryUrls.Any(u => RepositoryUrl.SameRepository(u, s.Url)))
+        var byUrl = _sourcesByUrl.GetValue(platform, p => p.Sources.Values.ToLookup(s => RepositoryUrl.Normalize(s.Url), StringComparer.Ordinal));
+        var sources = parsed.RepositoryUrls
+            .Select(RepositoryUrl.Normalize)
+            .SelectMany(u => byUrl[u])
+            .Distinct()
             .OrderBy(s => s.Name, StringComparer.Ordinal)
             .ToList();
         if (sources.Count == 0)
