@@ -25,11 +25,16 @@ internal sealed class TestApp : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestApp> StartAsync(AppOptions options, PlatformConfig platform, Action<IServiceCollection>? configure = null)
+    /// <param name="platform">A fixed platform configuration; null keeps the app's own (the Git platform repository of the options).</param>
+    public static async Task<TestApp> StartAsync(AppOptions options, PlatformConfig? platform, Action<IServiceCollection>? configure = null)
     {
         var app = AppHost.Build(options with { Urls = "http://127.0.0.1:0" }, services =>
         {
-            services.AddSingleton<IPlatformProvider>(new StaticPlatformProvider(platform));
+            if (platform is not null)
+            {
+                services.AddSingleton<IPlatformProvider>(new StaticPlatformProvider(platform));
+            }
+
             configure?.Invoke(services);
         });
         await app.StartAsync();

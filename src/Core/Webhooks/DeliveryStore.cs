@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -9,10 +11,13 @@ namespace FleetFunctions.Core.Webhooks;
 /// <summary>Lifecycle of a recorded delivery.</summary>
 public enum DeliveryStatus
 {
-    /// <summary>Recorded; its queue message may not have been sent yet (requeued by <see cref="DeliveryStore.RequeueStaleAsync"/>).</summary>
+    /// <summary>
+    /// Recorded and queued for processing (a crash between the two leaves it unqueued: after
+    /// <see cref="DeliveryStore.StaleAfter"/> a redelivery or <see cref="DeliveryStore.RequeueStaleAsync"/> queues it again).
+    /// </summary>
     Received,
 
-    /// <summary>Queued for processing.</summary>
+    /// <summary>Still unprocessed after <see cref="DeliveryStore.StaleAfter"/>, so queued once more; not requeued again.</summary>
     Queued,
 
     /// <summary>Processed: the rollouts it started are recorded.</summary>
@@ -45,13 +50,20 @@ public sealed record DeliveryMessage(WebhookProvider Provider, string DeliveryId
 public sealed record DeliveryStoreOptions(string TableName = "webhookdeliveries", string QueueName = "webhook-deliveries");
 
 /// <summary>
-/// Records each delivery once (partition = provider, row = delivery id) and queues it for processing.
-/// Record first, queue second, then mark Queued: a crash between the two leaves a Received record that a
-/// redelivery or <see cref="RequeueStaleAsync"/> queues again, so no accepted delivery is lost; processing
-/// is idempotent because rollout instance ids are derived from fleet and commit.
+/// Records each delivery once (partition = provider, row = delivery id) and queues it for processing: record
+/// first, queue second, two storage writes on the request path. A crash between the two leaves a Received record
+/// that, once older than <see cref="StaleAfter"/>, a redelivery or <see cref="RequeueStaleAsync"/> queues again and
+/// marks Queued (at most once, and only if processing has not changed the record meanwhile), so no accepted delivery
+/// is lost; a delivery whose first message was merely slow is processed twice, which is harmless because processing
+/// skips processed deliveries and rollout instance ids are derived from fleet and commit.
 /// </summary>
 public sealed class DeliveryStore
 {
+    /// <summary>How long a delivery may stay Received before it is queued again.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(2);
+
+    private const int MaxPropertyChars = 30_000;
+    private const int MaxMessageChars = 100_000;
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
     private readonly TableClient _table;
     private readonly QueueClient _queue;
@@ -102,12 +114,23 @@ public sealed class DeliveryStore
         }
     }
 
-    /// <summary>Sends the processing message and marks the record Queued.</summary>
+    /// <summary>Sends the processing message of a recorded delivery; the record stays Received until it is processed.</summary>
     public async Task EnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken);
         await _queue.SendMessageAsync(JsonSerializer.Serialize(new DeliveryMessage(record.Provider, record.DeliveryId), s_json), cancellationToken);
-        await UpdateAsync(record with { Status = DeliveryStatus.Queued }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Queues a delivery that stayed Received too long once more and marks it Queued, unless processing changed the
+    /// record meanwhile (then the mark is dropped: it must not overwrite a Processed or Failed record). Returns false
+    /// when the record is no longer Received.
+    /// </summary>
+    public async Task<bool> RequeueAsync(WebhookProvider provider, string deliveryId, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(provider.ToString(), TableKey.Escape(deliveryId), cancellationToken: cancellationToken);
+        return response.HasValue && await RequeueAsync(response.Value!, cancellationToken);
     }
 
     public async Task UpdateAsync(DeliveryRecord record, CancellationToken cancellationToken = default)
@@ -135,10 +158,8 @@ public sealed class DeliveryStore
         var cutoff = now - olderThan;
         await foreach (var entity in _table.QueryAsync<TableEntity>(e => e.GetString("Status") == nameof(DeliveryStatus.Received), cancellationToken: cancellationToken))
         {
-            var record = FromEntity(entity);
-            if (record.ReceivedAt <= cutoff)
+            if (FromEntity(entity).ReceivedAt <= cutoff && await RequeueAsync(entity, cancellationToken))
             {
-                await EnqueueAsync(record, cancellationToken);
                 count++;
             }
         }
@@ -146,24 +167,81 @@ public sealed class DeliveryStore
         return count;
     }
 
-    private static TableEntity ToEntity(DeliveryRecord record) => new(record.Provider.ToString(), TableKey.Escape(record.DeliveryId))
+    private async Task<bool> RequeueAsync(TableEntity entity, CancellationToken cancellationToken)
     {
-        ["DeliveryId"] = record.DeliveryId,
-        ["ReceivedAt"] = record.ReceivedAt,
-        ["Status"] = record.Status.ToString(),
-        ["Message"] = record.Message,
-        ["Sources"] = JsonSerializer.Serialize(record.Sources, s_json),
-        ["Updates"] = JsonSerializer.Serialize(record.Updates, s_json),
-        ["Rollouts"] = JsonSerializer.Serialize(record.Rollouts, s_json),
-    };
+        var record = FromEntity(entity);
+        if (record.Status != DeliveryStatus.Received)
+        {
+            return false;
+        }
+
+        await EnqueueAsync(record, cancellationToken);
+        try
+        {
+            var mark = new TableEntity(entity.PartitionKey, entity.RowKey) { ["Status"] = nameof(DeliveryStatus.Queued) };
+            await _table.UpdateEntityAsync(mark, entity.ETag, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            // Processed (or failed) while we queued it: the record says so already, the extra message is skipped.
+        }
+
+        return true;
+    }
+
+    private static TableEntity ToEntity(DeliveryRecord record)
+    {
+        var entity = new TableEntity(record.Provider.ToString(), TableKey.Escape(record.DeliveryId))
+        {
+            ["DeliveryId"] = record.DeliveryId,
+            ["ReceivedAt"] = record.ReceivedAt,
+            ["Status"] = record.Status.ToString(),
+        };
+        SetLong(entity, "Message", record.Message.Length > MaxMessageChars ? record.Message[..MaxMessageChars] + " … (truncated)" : record.Message);
+        SetLong(entity, "Sources", JsonSerializer.Serialize(record.Sources, s_json));
+        SetLong(entity, "Updates", JsonSerializer.Serialize(record.Updates, s_json));
+        SetLong(entity, "Rollouts", JsonSerializer.Serialize(record.Rollouts, s_json));
+        return entity;
+    }
 
     private static DeliveryRecord FromEntity(TableEntity entity) => new(
         Enum.Parse<WebhookProvider>(entity.PartitionKey),
         entity.GetString("DeliveryId"),
         entity.GetDateTimeOffset("ReceivedAt") ?? DateTimeOffset.MinValue,
         Enum.Parse<DeliveryStatus>(entity.GetString("Status")),
-        entity.GetString("Message") ?? string.Empty,
-        JsonSerializer.Deserialize<List<string>>(entity.GetString("Sources") ?? "[]", s_json) ?? [],
-        JsonSerializer.Deserialize<List<RefUpdate>>(entity.GetString("Updates") ?? "[]", s_json) ?? [],
-        JsonSerializer.Deserialize<List<CandidateRollout>>(entity.GetString("Rollouts") ?? "[]", s_json) ?? []);
+        GetLong(entity, "Message") ?? string.Empty,
+        JsonSerializer.Deserialize<List<string>>(GetLong(entity, "Sources") ?? "[]", s_json) ?? [],
+        JsonSerializer.Deserialize<List<RefUpdate>>(GetLong(entity, "Updates") ?? "[]", s_json) ?? [],
+        JsonSerializer.Deserialize<List<CandidateRollout>>(GetLong(entity, "Rollouts") ?? "[]", s_json) ?? []);
+
+    /// <summary>
+    /// Stores text of any length as <c>Name</c>, <c>Name1</c>, <c>Name2</c>… of at most <see cref="MaxPropertyChars"/>
+    /// each (a table property holds 64 KiB): a push to a repository that hundreds of fleets follow names hundreds of
+    /// candidate rollouts. The entity's 1 MiB limit still bounds a record (about 3,000 rollouts).
+    /// </summary>
+    private static void SetLong(TableEntity entity, string name, string text)
+    {
+        entity[name] = text.Length <= MaxPropertyChars ? text : text[..MaxPropertyChars];
+        for (var part = 1; part * MaxPropertyChars < text.Length; part++)
+        {
+            var start = part * MaxPropertyChars;
+            entity[name + part.ToString(CultureInfo.InvariantCulture)] = text.Substring(start, Math.Min(MaxPropertyChars, text.Length - start));
+        }
+    }
+
+    private static string? GetLong(TableEntity entity, string name)
+    {
+        if (entity.GetString(name) is not { } first)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder(first);
+        for (var part = 1; entity.GetString(name + part.ToString(CultureInfo.InvariantCulture)) is { } next; part++)
+        {
+            text.Append(next);
+        }
+
+        return text.ToString();
+    }
 }

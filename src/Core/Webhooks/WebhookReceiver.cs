@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Secrets;
 
@@ -15,6 +16,10 @@ public sealed class WebhookReceiver
     private readonly ISecretStore _secrets;
     private readonly DeliveryStore _deliveries;
     private readonly TimeProvider _time;
+
+    // GitSources by normalised repository URL, built once per platform snapshot: with a thousand sources, normalising
+    // every source URL on every request cost about a millisecond.
+    private readonly ConditionalWeakTable<PlatformConfig, ILookup<string, GitSource>> _sourcesByUrl = new();
 
     public WebhookReceiver(IPlatformProvider platform, ISecretStore secrets, DeliveryStore deliveries, TimeProvider? time = null)
     {
@@ -37,8 +42,11 @@ public sealed class WebhookReceiver
         }
 
         var platform = (await _platform.GetCurrentAsync(cancellationToken)).Config;
-        var sources = platform.Sources.Values
-            .Where(s => parsed.RepositoryUrls.Any(u => RepositoryUrl.SameRepository(u, s.Url)))
+        var byUrl = _sourcesByUrl.GetValue(platform, p => p.Sources.Values.ToLookup(s => RepositoryUrl.Normalize(s.Url), StringComparer.Ordinal));
+        var sources = parsed.RepositoryUrls
+            .Select(RepositoryUrl.Normalize)
+            .SelectMany(u => byUrl[u])
+            .Distinct()
             .OrderBy(s => s.Name, StringComparer.Ordinal)
             .ToList();
         if (sources.Count == 0)
@@ -104,10 +112,10 @@ public sealed class WebhookReceiver
         var (added, stored) = await _deliveries.TryAddAsync(record, cancellationToken);
         if (!added)
         {
-            if (stored.Status == DeliveryStatus.Received)
+            if (stored.Status == DeliveryStatus.Received && stored.ReceivedAt <= _time.GetUtcNow() - DeliveryStore.StaleAfter)
             {
-                // The first attempt recorded it but may have died before queueing: queue it now.
-                await _deliveries.EnqueueAsync(stored, cancellationToken);
+                // Recorded long ago and still unprocessed: the first attempt may have died before queueing, queue it again.
+                await _deliveries.RequeueAsync(stored.Provider, stored.DeliveryId, cancellationToken);
             }
 
             return new WebhookResult(200, WebhookOutcome.Duplicate, $"delivery {parsed.DeliveryId} was already received ({stored.Status}); nothing new started", parsed.DeliveryId, stored.Rollouts);

@@ -33,6 +33,7 @@ public static class AppHost
         builder.Services.AddProblemDetails();
         configureServices?.Invoke(builder.Services);
         builder.Services.AddFleetFunctions(options);
+        builder.Services.AddHostedService<StorageInitializer>();
         if (!options.IsCustomHandler)
         {
             builder.Services.AddHostedService<EngineWorkerService>();

@@ -2,6 +2,7 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Cronos;
 using FleetFunctions.Core.Storage;
+using FleetFunctions.Core.Webhooks;
 using FleetFunctions.Functions.Triggers;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Worker;
@@ -41,12 +42,12 @@ internal sealed class EngineWorkerService(DurableTaskHub hub, DurableTaskRegistr
 }
 
 /// <summary>
-/// Standalone only: polls the webhook-deliveries queue and hands each message to <see cref="FunctionHandlers"/>,
+/// Standalone only: polls the delivery store's queue (webhook-deliveries) and hands each message to <see cref="FunctionHandlers"/>,
 /// as the Functions host's queue trigger would: delete on success, retry after a back-off on failure, move to
 /// <c>&lt;queue&gt;-poison</c> after <see cref="FunctionHandlers.MaxDequeueCount"/> attempts. Polls every 100 ms while
 /// there is work, backing off to 2 s when idle.
 /// </summary>
-internal sealed partial class DeliveryQueuePoller(StorageAccount storage, FunctionHandlers handlers, ILogger<DeliveryQueuePoller> logger) : BackgroundService
+internal sealed partial class DeliveryQueuePoller(StorageAccount storage, DeliveryStore store, FunctionHandlers handlers, ILogger<DeliveryQueuePoller> logger) : BackgroundService
 {
     private static readonly TimeSpan s_busyDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_idleDelay = TimeSpan.FromSeconds(2);
@@ -54,9 +55,8 @@ internal sealed partial class DeliveryQueuePoller(StorageAccount storage, Functi
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var function = FunctionCatalog.All.Single(f => f.Name == FunctionCatalog.WebhookDeliveries);
-        var queueName = function.QueueName!;
-        var queue = storage.CreateQueueClient(queueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
-        var poison = storage.CreateQueueClient(queueName + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        var queue = storage.CreateQueueClient(store.QueueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        var poison = storage.CreateQueueClient(store.QueueName + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
         var delay = s_busyDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -66,7 +66,7 @@ internal sealed partial class DeliveryQueuePoller(StorageAccount storage, Functi
                 QueueMessage[] messages = (await queue.ReceiveMessagesAsync(16, TimeSpan.FromMinutes(5), stoppingToken)).Value;
                 foreach (var message in messages)
                 {
-                    var result = await handlers.HandleQueueMessageAsync(function.Name, function.QueueName!, message.Body.ToString(), message.DequeueCount, message.MessageId, stoppingToken);
+                    var result = await handlers.HandleQueueMessageAsync(function.Name, message.Body.ToString(), message.DequeueCount, message.MessageId, stoppingToken);
                     if (result.Succeeded)
                     {
                         await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken);

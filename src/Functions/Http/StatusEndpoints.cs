@@ -32,10 +32,11 @@ internal static partial class StatusEndpoints
     private static async Task<IResult> ListFleetsAsync(IPlatformProvider platform, FleetStateStore fleets, CancellationToken cancellationToken)
     {
         var snapshot = await platform.GetCurrentAsync(cancellationToken);
+        var states = await fleets.GetManyAsync(snapshot.Config.Fleets.Keys, cancellationToken);
         var result = new List<object>();
         foreach (var fleet in snapshot.Config.Fleets.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
-            var state = await fleets.GetAsync(fleet.Name, cancellationToken);
+            var state = states[fleet.Name];
             result.Add(new
             {
                 name = fleet.Name,

@@ -1,4 +1,6 @@
 using Azure;
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Sources;
 using FleetFunctions.Core.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -60,6 +62,13 @@ internal static class WebhookEndpoints
             request.HttpContext.Response.Headers.RetryAfter = "30";
             return Problem.Of(StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
                 $"the delivery could not be recorded (storage answered {ex.Status} {ex.ErrorCode}); nothing was started; redeliver it");
+        }
+        catch (Exception ex) when (ex is SourceException or ResourceValidationException)
+        {
+            // The sender is not at fault: the app cannot read its own platform configuration yet (first load).
+            request.HttpContext.Response.Headers.RetryAfter = "60";
+            return Problem.Of(StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+                $"the platform configuration cannot be read, so the delivery was not recorded and nothing was started: {ex.Message}; fix the platform repository (FLEETFUNCTIONS_PlatformRepository) and redeliver");
         }
 
         if (result.Outcome == WebhookOutcome.Rejected)

@@ -12,6 +12,7 @@ namespace FleetFunctions.Functions.Triggers;
 /// A failure result makes the Functions host retry the message and, after maxDequeueCount, poison it.
 /// </summary>
 public sealed partial class FunctionHandlers(
+    DurableTaskHub hub,
     DurableMessageHandler engine,
     DeliveryProcessor deliveries,
     DeliveryStore deliveryStore,
@@ -22,14 +23,19 @@ public sealed partial class FunctionHandlers(
     /// <summary>Attempts after which a delivery message is given up (matches host.json extensions.queues.maxDequeueCount).</summary>
     public const int MaxDequeueCount = 5;
 
-    /// <summary>Handles one queue message of <paramref name="function"/>.</summary>
-    public async Task<MessageHandlingResult> HandleQueueMessageAsync(string function, string queueName, string message, long dequeueCount, string? messageId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Handles one queue message of <paramref name="function"/>. The function says which queue the message came from:
+    /// the engine functions read the configured task hub's control and work-item queues (function.json names the
+    /// default hub's), the delivery function the delivery store's queue.
+    /// </summary>
+    public async Task<MessageHandlingResult> HandleQueueMessageAsync(string function, string message, long dequeueCount, string? messageId, CancellationToken cancellationToken = default)
     {
         switch (function)
         {
             case FunctionCatalog.EngineControl:
+                return await engine.HandleMessageAsync(hub.ControlQueueName, message, dequeueCount, messageId, cancellationToken);
             case FunctionCatalog.EngineWorkItems:
-                return await engine.HandleMessageAsync(queueName, message, dequeueCount, messageId, cancellationToken);
+                return await engine.HandleMessageAsync(hub.WorkItemQueueName, message, dequeueCount, messageId, cancellationToken);
             case FunctionCatalog.WebhookDeliveries:
                 return await ProcessDeliveryAsync(message, dequeueCount, cancellationToken);
             default:
@@ -52,7 +58,7 @@ public sealed partial class FunctionHandlers(
                 await git.RefreshAsync(cancellationToken);
             }
 
-            var requeued = await deliveryStore.RequeueStaleAsync(TimeSpan.FromMinutes(2), time.GetUtcNow(), cancellationToken);
+            var requeued = await deliveryStore.RequeueStaleAsync(DeliveryStore.StaleAfter, time.GetUtcNow(), cancellationToken);
             if (requeued > 0)
             {
                 LogRequeued(logger, requeued);

@@ -14,6 +14,9 @@ namespace FleetFunctions.Functions.Triggers;
 /// </summary>
 internal static class InvocationEndpoints
 {
+    // The host reads the reply with Json.NET; the documented member names are PascalCase, so no naming policy.
+    private static readonly JsonSerializerOptions s_reply = new();
+
     public static IEndpointRouteBuilder MapInvocations(this IEndpointRouteBuilder app)
     {
         foreach (var function in FunctionCatalog.All.Where(f => f.Trigger != TriggerKind.Http))
@@ -52,15 +55,40 @@ internal static class InvocationEndpoints
                 return Reply(MessageHandlingResult.Failure($"{function.Name}: the invocation carries no queue message in Data"), StatusCodes.Status400BadRequest);
             }
 
-            // The host passes the message as a JSON string; accept a JSON value too (messages that are JSON objects).
-            var message = value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
+            var message = value.GetValueKind() == JsonValueKind.String ? HostString(value.GetValue<string>()) : value.ToJsonString();
             var metadata = payload["Metadata"] as JsonObject;
-            var dequeueCount = metadata?["DequeueCount"] is { } count && long.TryParse(count.ToString(), out var n) ? n : 1;
-            var id = metadata?["Id"]?.ToString();
-            result = await handlers.HandleQueueMessageAsync(function.Name, function.QueueName!, message, dequeueCount, id, cancellationToken);
+            var dequeueCount = metadata?["DequeueCount"] is { } count && long.TryParse(HostString(count.ToString()), out var n) ? n : 1;
+            var id = metadata?["Id"] is { } idNode ? HostString(idNode.ToString()) : null;
+            result = await handlers.HandleQueueMessageAsync(function.Name, message, dequeueCount, id, cancellationToken);
         }
 
         return Reply(result, result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError);
+    }
+
+    /// <summary>
+    /// Undoes the host's encoding of a string value. The host builds the payload with Json.NET and passes every
+    /// value that is not an object through <c>JsonConvert.SerializeObject</c> (azure-functions-host,
+    /// <c>ScriptInvocationContextExtensions.GetHttpScriptInvocationContextValue</c>), so a queue message
+    /// <c>{"a":1}</c> arrives as the JSON string <c>"\"{\\\"a\\\":1}\""</c>, the message id quoted and the dequeue
+    /// count as the string <c>"1"</c>. A value that is itself a JSON string literal is unwrapped once; anything
+    /// else (the documented single-encoded form, a plain string) is taken as it is. The app's own messages are
+    /// JSON objects, never bare JSON strings, so the unwrapping cannot misread one.
+    /// </summary>
+    internal static string HostString(string value)
+    {
+        if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<string>(value) ?? value;
+            }
+            catch (JsonException)
+            {
+                // Not a JSON string literal after all: a message that merely starts and ends with a quote.
+            }
+        }
+
+        return value;
     }
 
     private static IResult Reply(MessageHandlingResult result, int status) =>
@@ -69,5 +97,5 @@ internal static class InvocationEndpoints
             Outputs = new Dictionary<string, object>(),
             Logs = result.Succeeded ? Array.Empty<string>() : [result.Error ?? "failed"],
             ReturnValue = result.Succeeded ? "ok" : result.Error,
-        }, statusCode: status);
+        }, s_reply, statusCode: status);
 }

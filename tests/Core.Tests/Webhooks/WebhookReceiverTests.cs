@@ -63,7 +63,7 @@ public sealed class WebhookReceiverTests(AzuriteFixture azurite) : IClassFixture
         Assert.Equal(["api", "web"], result.Rollouts.Select(r => r.Fleet).Order(StringComparer.Ordinal));
         Assert.All(result.Rollouts, r => Assert.Equal($"{r.Fleet}-{WebhookPayloads.After}", r.InstanceId));
         var record = await store.GetAsync(provider, "delivery-1");
-        Assert.Equal(DeliveryStatus.Queued, record?.Status);
+        Assert.Equal(DeliveryStatus.Received, record?.Status);
         Assert.Equal(["apps"], record?.Sources);
         var message = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
         Assert.Equal(new DeliveryMessage(provider, "delivery-1"), DeliveryStore.ParseMessage(message.Body.ToString()));

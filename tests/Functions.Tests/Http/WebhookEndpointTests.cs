@@ -33,7 +33,7 @@ public sealed class WebhookEndpointTests(AzuriteFixture azurite) : IClassFixture
         """)]);
 
     [Fact]
-    public async Task Post_SignedGitHubPush_Is202WithStatusLinksAndIsQueued()
+    public async Task Post_SignedGitHubPush_Is202WithStatusLinksAndIsRecordedAndQueued()
     {
         var (app, queue) = await StartAsync();
         await using var _ = app;
@@ -50,7 +50,7 @@ public sealed class WebhookEndpointTests(AzuriteFixture azurite) : IClassFixture
 
         using var delivery = await app.Client.GetAsync(body["deliveryStatusUri"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, delivery.StatusCode);
-        Assert.Contains("\"Queued\"", await delivery.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("\"Received\"", await delivery.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
