@@ -8,8 +8,11 @@ namespace FleetFunctions.Orchestrations.Engine.Processing;
 /// Runs episodes: for one instance and a batch of its messages, load (or reuse) the partition, drop duplicates,
 /// replay the orchestrator with the new events, commit everything in one transaction, then send the outbox.
 /// A lost race (ETag) reloads and runs again; everything before the commit is side-effect free, so retrying is safe.
+/// With a <paramref name="localActivities"/> host, the activities an episode schedules run in this process while it
+/// has capacity (their work items are committed all the same, as outbox rows kept until the results are recorded).
 /// </summary>
-internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, DurableTaskRegistry registry, InstanceCache cache, ILogger logger)
+internal sealed partial class OrchestrationProcessor(
+    DurableTaskHub hub, DurableTaskRegistry registry, InstanceCache cache, ILogger logger, ILocalActivityHost? localActivities = null)
 {
     private const int MaxAttempts = 10;
 
@@ -40,7 +43,23 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                 }
 
                 attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
-                var result = await hub.Store.CommitAsync(plan.Checkpoint, cancellationToken);
+                var checkpoint = KeepWorkLocal(plan.Checkpoint);
+                CommitResult result;
+                try
+                {
+                    result = await hub.Store.CommitAsync(checkpoint, cancellationToken);
+                }
+                catch
+                {
+                    localActivities?.Release(checkpoint.LocalWork.Count);
+                    throw;
+                }
+
+                foreach (var row in result.LocalOutbox)
+                {
+                    localActivities!.Run(instanceId, row);
+                }
+
                 plan.ApplyTo(session, result);
                 Log.EpisodeCommitted(logger, instanceId, plan.Checkpoint.State.Status, messages.Count, plan.Checkpoint.Outbox.Count);
                 cache.Put(session);
@@ -67,6 +86,31 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                 await Task.Delay(Random.Shared.Next(1, 20 * attempt), cancellationToken);
             }
         }
+    }
+
+    /// <summary>Moves as many of the checkpoint's work items as this process has room for from the outbox to local work.</summary>
+    private Checkpoint KeepWorkLocal(Checkpoint checkpoint)
+    {
+        if (localActivities is null)
+        {
+            return checkpoint;
+        }
+
+        var workItems = checkpoint.Outbox.Count(m => m.Queue == TaskHubQueue.WorkItems);
+        var local = workItems == 0 ? 0 : localActivities.Reserve(workItems);
+        if (local == 0)
+        {
+            return checkpoint;
+        }
+
+        var kept = new List<OutboundMessage>(local);
+        var sent = new List<OutboundMessage>(checkpoint.Outbox.Count - local);
+        foreach (var message in checkpoint.Outbox)
+        {
+            (message.Queue == TaskHubQueue.WorkItems && kept.Count < local ? kept : sent).Add(message);
+        }
+
+        return checkpoint with { Outbox = sent, LocalWork = kept };
     }
 
     /// <summary>

@@ -4,7 +4,11 @@ using FleetFunctions.Orchestrations.Engine.History;
 
 namespace FleetFunctions.Orchestrations.Engine.Storage;
 
-/// <summary>What one episode commits, atomically, in the instance's partition.</summary>
+/// <summary>
+/// What one episode commits, atomically, in the instance's partition. <see cref="LocalWork"/> are work items the
+/// committing worker runs itself instead of sending them: they are written as outbox rows of their own, which stay
+/// until every result is recorded (a crash leaves them to be sent like any orphaned outbox row).
+/// </summary>
 internal sealed record Checkpoint(
     InstanceState State,
     ETag? ExpectedETag,
@@ -13,10 +17,16 @@ internal sealed record Checkpoint(
     IReadOnlyList<HistoryEvent> NewHistory,
     IReadOnlyList<OutboundMessage> Outbox,
     IReadOnlyList<string> InboxDeletes,
-    IReadOnlyList<TaskMessage> InboxParks);
+    IReadOnlyList<TaskMessage> InboxParks)
+{
+    public IReadOnlyList<OutboundMessage> LocalWork { get; init; } = [];
+}
 
-/// <summary>What a commit produced: the new state ETag, the outbox rows to flush, the history rows written.</summary>
-internal sealed record CommitResult(ETag ETag, IReadOnlyList<OutboxRow> Outbox, IReadOnlyList<string> HistoryRowKeys);
+/// <summary>
+/// What a commit produced: the new state ETag, the outbox rows to flush, the outbox rows holding local work,
+/// the history rows written.
+/// </summary>
+internal sealed record CommitResult(ETag ETag, IReadOnlyList<OutboxRow> Outbox, IReadOnlyList<OutboxRow> LocalOutbox, IReadOnlyList<string> HistoryRowKeys);
 
 /// <summary>The commit lost a race with another worker (ETag mismatch or row already created): reload and retry.</summary>
 internal sealed class CheckpointConflictException(string message, Exception inner) : Exception(message, inner);
@@ -132,7 +142,7 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
     {
         var pk = KeyEncoding.ToPartitionKey(checkpoint.State.InstanceId);
         var historyJson = SplitJson(checkpoint.NewHistory.Select(EngineJson.Serialize));
-        var outboxJson = SplitJson(checkpoint.Outbox.Select(EngineJson.Serialize));
+        var outboxJson = SplitJson(checkpoint.Outbox.Concat(checkpoint.LocalWork).Select(EngineJson.Serialize));
         var spill = historyJson.Sum(s => s.Length) + outboxJson.Sum(s => s.Length) > MaxTransactionChars;
 
         var actions = new List<TableTransactionAction>();
@@ -149,15 +159,18 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
         }
 
         var outboxRows = new List<OutboxRow>();
+        var localRows = new List<OutboxRow>();
         var outboxGroups = GroupForRows(checkpoint.Outbox);
-        for (var i = 0; i < outboxGroups.Count; i++)
+        var localGroups = GroupForRows(checkpoint.LocalWork);
+        for (var i = 0; i < outboxGroups.Count + localGroups.Count; i++)
         {
             var key = OutboxRowKey(checkpoint.HistoryExecutionId, checkpoint.Episode, i);
-            var json = EngineJson.Serialize(outboxGroups[i]);
+            var group = i < outboxGroups.Count ? outboxGroups[i] : localGroups[i - outboxGroups.Count];
+            var json = EngineJson.Serialize(group);
             var row = new TableEntity(pk, key);
             TableText.Set(row, "Data", spill ? await payloads.UploadAsync(checkpoint.State.InstanceId, json, cancellationToken) : json);
             actions.Add(new TableTransactionAction(TableTransactionActionType.Add, row));
-            outboxRows.Add(new OutboxRow(key, outboxGroups[i]));
+            (i < outboxGroups.Count ? outboxRows : localRows).Add(new OutboxRow(key, group));
         }
 
         foreach (var key in checkpoint.InboxDeletes)
@@ -188,11 +201,29 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
                 newETag = read?.ETag;
             }
 
-            return new CommitResult(newETag ?? default, outboxRows, Enumerable.Range(0, historyJson.Count).Select(i => HistoryRowKey(checkpoint.HistoryExecutionId, checkpoint.Episode, i)).ToList());
+            return new CommitResult(newETag ?? default, outboxRows, localRows, Enumerable.Range(0, historyJson.Count).Select(i => HistoryRowKey(checkpoint.HistoryExecutionId, checkpoint.Episode, i)).ToList());
         }
         catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
         {
             throw new CheckpointConflictException($"orchestration '{checkpoint.State.InstanceId}': another worker committed first ({ex.Status}).", ex);
+        }
+    }
+
+    /// <summary>
+    /// Touches an outbox row holding work run by this worker, so that its age (the row's Timestamp) does not mark it
+    /// orphaned while the work is still running. Returns false when the row is gone (another worker resent it).
+    /// </summary>
+    public async Task<bool> TouchOutboxRowAsync(string instanceId, string rowKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var entity = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), rowKey) { ["HeldAt"] = DateTimeOffset.UtcNow };
+            await table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return false;
         }
     }
 

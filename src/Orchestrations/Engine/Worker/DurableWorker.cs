@@ -39,7 +39,7 @@ public sealed partial class DurableWorker : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(registry);
         _options = options ?? new DurableWorkerOptions();
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FleetFunctions.Orchestrations.Engine.DurableWorker");
-        _processor = new OrchestrationProcessor(hub, registry, new InstanceCache(_options.InstanceCacheSize), _logger);
+        _processor = new OrchestrationProcessor(hub, registry, new InstanceCache(_options.InstanceCacheSize), _logger, new LocalActivityHost(this));
         _activities = new ActivityRunner(hub, registry);
         _intake = new MessageIntake(hub, _processor, _logger);
         _orchestrationSlots = new SemaphoreSlim(_options.MaxConcurrentOrchestrations);
@@ -70,7 +70,8 @@ public sealed partial class DurableWorker : IAsyncDisposable
         _hub.MessageSent -= OnMessageSent;
         await _stopping.CancelAsync();
         await Task.WhenAll(_loops).WaitAsync(cancellationToken);
-        while ((Volatile.Read(ref _controlInFlight) > 0 || Volatile.Read(ref _workInFlight) > 0) && !cancellationToken.IsCancellationRequested)
+        while ((Volatile.Read(ref _controlInFlight) > 0 || Volatile.Read(ref _workInFlight) > 0 || Volatile.Read(ref _localInFlight) > 0)
+            && !cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(20, cancellationToken);
         }

@@ -9,6 +9,13 @@ public sealed record DurableWorkerOptions
     /// <summary>Activities executing at once.</summary>
     public int MaxConcurrentActivities { get; init; } = 64;
 
+    /// <summary>
+    /// Activities scheduled by this worker's episodes run in this worker, without a trip through the work-item queue,
+    /// while fewer than <see cref="MaxConcurrentActivities"/> are held locally; the rest go to the queue. The work
+    /// items are committed with the episode either way, so a crash loses none.
+    /// </summary>
+    public bool RunActivitiesLocally { get; init; } = true;
+
     /// <summary>Received but unfinished messages per queue; polling pauses above it.</summary>
     public int MaxMessagesInFlight { get; init; } = 1000;
 
