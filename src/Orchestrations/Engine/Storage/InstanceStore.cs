@@ -36,7 +36,7 @@ internal sealed class CheckpointConflictException(string message, Exception inne
 /// <c>state</c>; history rows <c>h-{execution}-{episode}-{part}</c>; outbox rows <c>o-{execution}-{episode}-{part}</c>;
 /// inbox rows <c>i-{message id}</c>. One partition means one entity-group transaction per checkpoint.
 /// </summary>
-internal sealed partial class InstanceStore(TableClient table, PayloadStore payloads)
+internal sealed partial class InstanceStore(TableClient table, PayloadStore payloads, OutboxIndex outboxIndex)
 {
     /// <summary>Row content above this many characters is split into several rows.</summary>
     private const int MaxRowChars = 400_000;
@@ -45,6 +45,8 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
     private const int MaxTransactionChars = 1_500_000;
 
     public TableClient Table => table;
+
+    public OutboxIndex OutboxIndex => outboxIndex;
 
     public static string HistoryRowKey(string executionId, int episode, int part) => $"h-{executionId}-{episode:D6}-{part:D2}";
 
@@ -144,6 +146,12 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
         var historyJson = SplitJson(checkpoint.NewHistory.Select(EngineJson.Serialize));
         var outboxJson = SplitJson(checkpoint.Outbox.Concat(checkpoint.LocalWork).Select(EngineJson.Serialize));
         var spill = historyJson.Sum(s => s.Length) + outboxJson.Sum(s => s.Length) > MaxTransactionChars;
+
+        if (checkpoint.Outbox.Count + checkpoint.LocalWork.Count > 0)
+        {
+            // Listed first, so that the sweeper finds the outbox rows if this process dies right after the commit.
+            await outboxIndex.EnsureListedAsync(checkpoint.State.InstanceId, checkpoint.State.ExecutionId, cancellationToken);
+        }
 
         var actions = new List<TableTransactionAction>();
         var stateEntity = checkpoint.State.ToEntity();

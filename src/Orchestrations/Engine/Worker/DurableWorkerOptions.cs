@@ -37,6 +37,12 @@ public sealed record DurableWorkerOptions
     /// <summary>How often the worker looks for outbox rows orphaned by a crash.</summary>
     public TimeSpan OutboxSweepInterval { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Most instances one sweep looks into (one partition query each), taken from the outbox index in key order; the
+    /// next sweep continues where this one stopped, so a large hub is covered over several sweeps.
+    /// </summary>
+    public int MaxInstancesPerSweep { get; init; } = 200;
+
     /// <summary>Instances whose loaded partition is kept in memory between episodes.</summary>
     public int InstanceCacheSize { get; init; } = 2000;
 
