@@ -18,8 +18,14 @@ internal sealed partial class OrchestrationProcessor(
 
     public DurableTaskHub Hub => hub;
 
-    /// <summary>Processes messages for one instance; returns normally when they are safely recorded or dropped as duplicates.</summary>
-    public async Task ProcessAsync(string instanceId, IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Processes messages for one instance; returns normally when they are safely recorded or dropped as duplicates.
+    /// <paramref name="outboxRowsDone"/> are outbox rows of local work whose last results are among the messages:
+    /// they are deleted by the same commit, and the return value says whether that happened (false: nothing was
+    /// committed, the caller deletes them).
+    /// </summary>
+    public async Task<bool> ProcessAsync(
+        string instanceId, IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken, IReadOnlyList<string>? outboxRowsDone = null)
     {
         // Message ids of a commit whose outcome is unknown (a retried request may have succeeded before failing).
         var attempted = new HashSet<string>(StringComparer.Ordinal);
@@ -39,11 +45,11 @@ internal sealed partial class OrchestrationProcessor(
                 if (plan is null)
                 {
                     cache.Put(session);
-                    return;
+                    return false;
                 }
 
                 attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
-                var checkpoint = KeepWorkLocal(plan.Checkpoint);
+                var checkpoint = KeepWorkLocal(plan.Checkpoint) with { OutboxDeletes = outboxRowsDone ?? [] };
                 CommitResult result;
                 try
                 {
@@ -78,7 +84,7 @@ internal sealed partial class OrchestrationProcessor(
                 _ = DeleteRowsQuietlyAsync(instanceId, result.Outbox.Select(r => r.RowKey).ToList());
 
                 await DeleteStaleRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, cancellationToken);
-                return;
+                return true;
             }
             catch (CheckpointConflictException ex) when (attempt < MaxAttempts)
             {

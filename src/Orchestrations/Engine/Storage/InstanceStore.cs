@@ -20,6 +20,9 @@ internal sealed record Checkpoint(
     IReadOnlyList<TaskMessage> InboxParks)
 {
     public IReadOnlyList<OutboundMessage> LocalWork { get; init; } = [];
+
+    /// <summary>Outbox rows of local work whose results this checkpoint records: deleted with it.</summary>
+    public IReadOnlyList<string> OutboxDeletes { get; init; } = [];
 }
 
 /// <summary>
@@ -181,7 +184,7 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
             (i < outboxGroups.Count ? outboxRows : localRows).Add(new OutboxRow(key, group));
         }
 
-        foreach (var key in checkpoint.InboxDeletes)
+        foreach (var key in checkpoint.InboxDeletes.Concat(checkpoint.OutboxDeletes))
         {
             actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(pk, key), ETag.All));
         }
@@ -210,6 +213,11 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
             }
 
             return new CommitResult(newETag ?? default, outboxRows, localRows, Enumerable.Range(0, historyJson.Count).Select(i => HistoryRowKey(checkpoint.HistoryExecutionId, checkpoint.Episode, i)).ToList());
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 404 && checkpoint.OutboxDeletes.Count > 0)
+        {
+            // An outbox row to delete is gone already (a sweeper took it for orphaned): commit without deleting it.
+            return await CommitAsync(checkpoint with { OutboxDeletes = [] }, cancellationToken);
         }
         catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
         {

@@ -81,7 +81,8 @@ public sealed partial class DurableWorker
                     batch.Done(recorded: true);
                     return Task.CompletedTask;
                 },
-                error => batch.HandOverAsync(new OutboundMessage(TaskHubQueue.Control, result))));
+                error => batch.HandOverAsync(new OutboundMessage(TaskHubQueue.Control, result)),
+                batch));
         }
         finally
         {
@@ -102,8 +103,9 @@ public sealed partial class DurableWorker
     /// <summary>
     /// The work items of one outbox row run here. While any is unfinished the row is touched every third of
     /// <see cref="DurableTaskHubOptions.OrphanedOutboxAge"/> so no sweeper takes it for orphaned; once every result
-    /// is recorded (or handed to a queue) the row is deleted. A result that could not be recorded anywhere leaves
-    /// the row, which is then resent as orphaned: the activity runs again.
+    /// is recorded (or handed to a queue) the row is deleted, by the commit that records the last results when they
+    /// arrive together, otherwise on its own. A result that could not be recorded anywhere leaves the row, which is
+    /// then resent as orphaned: the activity runs again.
     /// </summary>
     private sealed class LocalBatch
     {
@@ -113,6 +115,7 @@ public sealed partial class DurableWorker
         private readonly CancellationTokenSource _lease = new();
         private int _remaining;
         private int _lost;
+        private int _deleted;
 
         public LocalBatch(DurableWorker worker, string instanceId, OutboxRow row)
         {
@@ -122,6 +125,13 @@ public sealed partial class DurableWorker
             _remaining = row.Messages.Count;
             _ = KeepAliveAsync();
         }
+
+        public string RowKey => _rowKey;
+
+        /// <summary>True when <paramref name="results"/> unrecorded results are all that is left of the row, none lost.</summary>
+        public bool IsLastResults(int results) => Volatile.Read(ref _remaining) == results && Volatile.Read(ref _lost) == 0;
+
+        public void RowDeletedByCommit() => Interlocked.Exchange(ref _deleted, 1);
 
         /// <summary>Sends a work item or result through its queue instead (the local path could not finish it).</summary>
         public async Task HandOverAsync(OutboundMessage outbound)
@@ -152,7 +162,7 @@ public sealed partial class DurableWorker
 
             _lease.Cancel();
             _lease.Dispose();
-            if (Volatile.Read(ref _lost) == 0)
+            if (Volatile.Read(ref _lost) == 0 && Volatile.Read(ref _deleted) == 0)
             {
                 _ = DeleteRowAsync();
             }
