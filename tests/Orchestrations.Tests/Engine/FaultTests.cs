@@ -46,6 +46,48 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task WorkerProcess_KilledWhileRunningActivitiesLocally_WorkItemsResentAndCompleted()
+    {
+        var hubName = AzuriteFixture.NewName("l");
+        var hub = new DurableTaskHub(FaultWorkload.Options(azurite.ConnectionString, hubName));
+        await hub.CreateIfNotExistsAsync();
+        var client = new DurableClient(hub);
+        var worker = await WorkerProcess.StartAsync(azurite.ConnectionString, hubName);
+        try
+        {
+            var id = await client.ScheduleNewOrchestrationInstanceAsync("SlowFanOut", 5);
+
+            // The episode committed the 5 work items as an outbox row and runs them in that process (none queued).
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await hub.Store.CountRowsAsync(id, "o-", default) == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(1, await hub.Store.CountRowsAsync(id, "o-", default));
+            Assert.Equal(0, (await hub.WorkItemQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+            worker.Kill();
+            worker.Dispose();
+
+            // Another worker finds the row orphaned, sends the work items, and the results are recorded once each.
+            worker = await WorkerProcess.StartAsync(azurite.ConnectionString, hubName);
+            using var cts = new CancellationTokenSource(s_completion);
+            var result = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
+            EngineHarness.AssertCompleted(result);
+            Assert.Equal(30, result.ReadOutputAs<int>());
+            var history = (await client.GetInstanceAsync(id, includeHistory: true))!.History!;
+            var completed = history.Where(e => e.EventType == HistoryEventType.TaskCompleted).Select(e => e.TaskScheduledId).ToList();
+            Assert.Equal(5, completed.Count);
+            Assert.Equal(5, completed.Distinct().Count());
+        }
+        finally
+        {
+            worker.Dispose();
+            await hub.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task EveryMessageDeliveredTwice_SameOutputsAndNoDuplicateResults()
     {
         var hubName = AzuriteFixture.NewName("d");
