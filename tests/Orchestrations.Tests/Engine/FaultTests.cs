@@ -88,6 +88,64 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Worker_StoppedWhileHoldingActivitiesLocally_WorkItemsHandedToQueueAndRunByAnother()
+    {
+        var hub = new DurableTaskHub(FaultWorkload.Options(azurite.ConnectionString, AzuriteFixture.NewName("s")));
+        var started = 0;
+        var holding = true;
+        var registry = new DurableTaskRegistry()
+            .AddActivity<int, int>("Hold", async (_, x, cancellationToken) =>
+            {
+                Interlocked.Increment(ref started);
+                if (Volatile.Read(ref holding))
+                {
+                    await Task.Delay(TimeSpan.FromMinutes(5), cancellationToken);
+                }
+
+                return 2 * x;
+            })
+            .AddOrchestrator<int, int>("Pair", async (ctx, x) => (await Task.WhenAll(ctx.CallActivityAsync<int>("Hold", x), ctx.CallActivityAsync<int>("Hold", x + 1))).Sum());
+        var first = new DurableWorker(hub, registry, new DurableWorkerOptions { MaxConcurrentActivities = 2 });
+        await first.StartAsync();
+        DurableWorker? second = null;
+        try
+        {
+            var client = new DurableClient(hub);
+            var id = await client.ScheduleNewOrchestrationInstanceAsync("Pair", 10);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Volatile.Read(ref started) < 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(2, Volatile.Read(ref started));
+            Assert.Equal(0, (await hub.WorkItemQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+            Volatile.Write(ref holding, false);
+            await first.StopAsync();
+
+            // Stopping cancelled both local runs; their work items went to the queue for any worker.
+            Assert.Equal(2, (await hub.WorkItemQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+            second = new DurableWorker(hub, registry);
+            await second.StartAsync();
+            using var cts = new CancellationTokenSource(s_completion);
+            var result = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
+            EngineHarness.AssertCompleted(result);
+            Assert.Equal(42, result.ReadOutputAs<int>());
+            Assert.Equal(4, Volatile.Read(ref started));
+        }
+        finally
+        {
+            await first.DisposeAsync();
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+
+            await hub.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task EveryMessageDeliveredTwice_SameOutputsAndNoDuplicateResults()
     {
         var hubName = AzuriteFixture.NewName("d");
