@@ -38,9 +38,21 @@ public sealed class ManagementTests(AzuriteFixture azurite) : IClassFixture<Azur
             .AddOrchestrator<object?, string>("Parent", async (ctx, _) =>
             {
                 var first = ctx.CallSubOrchestratorAsync<string>("Middle", null, new SubOrchestrationOptions(InstanceId: ctx.InstanceId + "-a"));
-                var second = ctx.CallSubOrchestratorAsync<string>("Waiter", null, new SubOrchestrationOptions(InstanceId: ctx.InstanceId + "-b"));
+                var second = ctx.CallSubOrchestratorAsync<string>("Looper", 0, new SubOrchestrationOptions(InstanceId: ctx.InstanceId + "-b"));
                 ctx.SetCustomStatus("children started");
                 return string.Join(",", await Task.WhenAll(first, second));
+            })
+            .AddOrchestrator<int, string>("Looper", async (ctx, round) =>
+            {
+                // Continues as new once (a new execution id) before it waits.
+                if (round == 0)
+                {
+                    ctx.ContinueAsNew(1);
+                    return string.Empty;
+                }
+
+                ctx.SetCustomStatus("waiting");
+                return await ctx.WaitForExternalEvent<string>("Go");
             })
             .AddOrchestrator<object?, string>("Middle", async (ctx, _) =>
                 await ctx.CallSubOrchestratorAsync<string>("Waiter", null, new SubOrchestrationOptions(InstanceId: ctx.InstanceId + "-grandchild")))));

@@ -48,7 +48,7 @@ internal sealed partial class OrchestrationProcessor
         // Forced ends first: terminate, or a failure recorded for a poisoned message.
         // One addressed to another run of this id (a cascaded terminate after the id was reused) is stale.
         var end = candidates.FirstOrDefault(c => c.Message.Event.EventType is HistoryEventType.ExecutionTerminated or HistoryEventType.ExecutionCompleted
-            && (state is null || c.Message.ExecutionId is null || c.Message.ExecutionId == state.ExecutionId));
+            && AddressesCurrentRun(c.Message, state));
         if (end.Message is not null)
         {
             if (state is null && end.Message is { ExecutionId: { } childExecution, Event: { EventType: HistoryEventType.ExecutionTerminated, Parent: not null } })
@@ -58,6 +58,7 @@ internal sealed partial class OrchestrationProcessor
                 {
                     InstanceId = instanceId, Name = end.Message.Event.Name ?? string.Empty, Status = OrchestrationRuntimeStatus.Terminated,
                     ExecutionId = childExecution, Output = end.Message.Event.Result, CreatedTime = now, LastUpdatedTime = now, CompletedTime = now,
+                    Parent = end.Message.Event.Parent,
                 };
                 episodeEvents.Add(end.Message.Event with { Timestamp = now });
                 return BuildPlan(session, tombstone, etag, episodeEvents, [], [], [], [], true);
@@ -404,8 +405,19 @@ internal sealed partial class OrchestrationProcessor
     }
 
     /// <summary>
+    /// True when a terminate or forced failure is meant for the instance's current run: a cascaded terminate (it names
+    /// the parent) when the instance is still that parent's child, even after ContinueAsNew; any other when it names
+    /// no execution or the current one.
+    /// </summary>
+    private static bool AddressesCurrentRun(TaskMessage message, InstanceState? state) => state is null || message.Event.Parent switch
+    {
+        { } parent => state.Parent is { } current && current.InstanceId == parent.InstanceId && current.ExecutionId == parent.ExecutionId && current.TaskId == parent.TaskId,
+        null => message.ExecutionId is null || message.ExecutionId == state.ExecutionId,
+    };
+
+    /// <summary>
     /// Terminate cascades: every sub-orchestration the instance started and still waits for is terminated too
-    /// (addressed to the child's recorded execution, so a later run reusing the id is not touched).
+    /// (addressed to this parent's child run, so a later run reusing the id is not touched).
     /// </summary>
     private static void TerminateChildren(InstanceSession session, string? reason, List<OutboundMessage> outbox, DateTime now)
     {
