@@ -25,7 +25,7 @@ internal sealed partial class OrchestrationProcessor(
     /// committed, the caller deletes them).
     /// </summary>
     public async Task<bool> ProcessAsync(
-        string instanceId, IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken, IReadOnlyList<string>? outboxRowsDone = null)
+        string instanceId, IReadOnlyList<TaskMessage> messages, IReadOnlyList<string> outboxRowsDone, CancellationToken cancellationToken)
     {
         // Message ids of a commit whose outcome is unknown (a retried request may have succeeded before failing).
         var attempted = new HashSet<string>(StringComparer.Ordinal);
@@ -49,7 +49,7 @@ internal sealed partial class OrchestrationProcessor(
                 }
 
                 attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
-                var checkpoint = KeepWorkLocal(plan.Checkpoint) with { OutboxDeletes = outboxRowsDone ?? [] };
+                var checkpoint = KeepWorkLocal(plan.Checkpoint) with { OutboxDeletes = outboxRowsDone };
                 CommitResult result;
                 try
                 {
@@ -139,7 +139,7 @@ internal sealed partial class OrchestrationProcessor(
         };
         try
         {
-            await ProcessAsync(instanceId, [message], cancellationToken);
+            await ProcessAsync(instanceId, [message], [], cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

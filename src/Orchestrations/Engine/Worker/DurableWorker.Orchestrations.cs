@@ -148,7 +148,7 @@ public sealed partial class DurableWorker
 
                     // Rows of local work whose last results are in this batch are deleted by the episode's own commit.
                     var rowsDone = batch.Where(b => b.Local is not null).GroupBy(b => b.Local!).Where(g => g.Key.IsLastResults(g.Count())).Select(g => g.Key).ToList();
-                    if (await _processor.ProcessAsync(instanceId, messages, _stopping.Token, [.. rowsDone.Select(r => r.RowKey)]))
+                    if (await _processor.ProcessAsync(instanceId, messages, [.. rowsDone.Select(r => r.RowKey)], _stopping.Token))
                     {
                         rowsDone.ForEach(r => r.RowDeletedByCommit());
                     }
