@@ -65,6 +65,30 @@ public sealed class OutboxSweepTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal(OrchestrationRuntimeStatus.Running, waiter.RuntimeStatus);
     }
 
+    [Fact]
+    public async Task Commit_LocalWorkRowAlreadyTakenBySweeper_CommitsWithoutDeletingIt()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, _ => { }, startWorker: false);
+        var execution = Guid.NewGuid().ToString("N");
+        var now = DateTime.UtcNow;
+        var state = new InstanceState
+        {
+            InstanceId = "swept", Name = "Any", Status = OrchestrationRuntimeStatus.Running, ExecutionId = execution, CreatedTime = now, LastUpdatedTime = now,
+        };
+        var created = await h.Hub.Store.CommitAsync(new Checkpoint(state, null, execution, 1, [], [], [], []), default);
+
+        // The row of local work whose last result this commit records was resent and deleted by a sweeper meanwhile.
+        var result = await h.Hub.Store.CommitAsync(
+            new Checkpoint(state with { Episode = 2 }, created.ETag, execution, 2, [new HistoryEvent { EventType = HistoryEventType.OrchestratorStarted }], [], [], [])
+            {
+                OutboxDeletes = [InstanceStore.OutboxRowKey(execution, 1, 0)],
+            },
+            default);
+
+        Assert.Equal(2, (await h.Hub.Store.ReadStateAsync("swept", default))!.Value.State.Episode);
+        Assert.Single(result.HistoryRowKeys);
+    }
+
     private static async Task<int> CountListedAsync(EngineHarness h)
     {
         var count = 0;
