@@ -23,6 +23,12 @@ public static class FaultWorkload
             await Task.Delay(20);
             return pair[0] * pair[1];
         })
+        .AddActivity<int, int>("SlowDouble", async (_, x) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            return 2 * x;
+        })
+        .AddOrchestrator<int, int>("SlowFanOut", async (ctx, n) => (await Task.WhenAll(Enumerable.Range(1, n).Select(i => ctx.CallActivityAsync<int>("SlowDouble", i)))).Sum())
         .AddOrchestrator<int, int>("FaultChild", (ctx, x) => ctx.CallActivityAsync<int>("Add", new[] { x, 100 }))
         .AddOrchestrator<int, long>(Orchestrator, async (ctx, n) =>
         {

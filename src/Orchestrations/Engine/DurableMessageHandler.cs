@@ -68,7 +68,7 @@ public sealed class DurableMessageHandler
         {
             if (queue == TaskHubQueue.Control)
             {
-                await _processor.ProcessAsync(message.InstanceId, [message], cancellationToken);
+                await _processor.ProcessAsync(message.InstanceId, [message], [], cancellationToken);
             }
             else
             {

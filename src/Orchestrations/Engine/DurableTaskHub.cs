@@ -10,7 +10,8 @@ namespace FleetFunctions.Orchestrations.Engine;
 
 /// <summary>
 /// The storage of one task hub: table <c>{hub}Instances</c> (state, history, inbox and outbox rows, one
-/// partition per instance), table <c>{hub}Poison</c> (parked messages), queues <c>{hub}-control</c> (messages
+/// partition per instance), table <c>{hub}Poison</c> (parked messages), table <c>{hub}OutboxIndex</c> (instances
+/// that may have outbox rows, for the sweeper), queues <c>{hub}-control</c> (messages
 /// to orchestrations) and <c>{hub}-workitems</c> (activity executions), container <c>{hub}-payloads</c> (large
 /// payloads). Thread-safe; share one per process between clients and workers.
 /// </summary>
@@ -41,11 +42,12 @@ public sealed class DurableTaskHub
         var tables = options.Storage.CreateTableServiceClient(tableOptions);
         InstancesTable = tables.GetTableClient(hub + "Instances");
         PoisonTable = tables.GetTableClient(hub + "Poison");
+        OutboxIndexTable = tables.GetTableClient(hub + "OutboxIndex");
         ControlQueue = options.Storage.CreateQueueClient(hub + "-control", queueOptions);
         WorkItemQueue = options.Storage.CreateQueueClient(hub + "-workitems", queueOptions);
         PayloadContainer = options.Storage.CreateBlobContainerClient(hub + "-payloads", blobOptions);
         Payloads = new PayloadStore(PayloadContainer, options.LargePayloadThresholdBytes);
-        Store = new InstanceStore(InstancesTable, Payloads);
+        Store = new InstanceStore(InstancesTable, Payloads, new OutboxIndex(OutboxIndexTable));
     }
 
     public DurableTaskHubOptions Options { get; }
@@ -57,6 +59,8 @@ public sealed class DurableTaskHub
     internal TableClient InstancesTable { get; }
 
     internal TableClient PoisonTable { get; }
+
+    internal TableClient OutboxIndexTable { get; }
 
     internal QueueClient ControlQueue { get; }
 
@@ -79,6 +83,7 @@ public sealed class DurableTaskHub
         await Task.WhenAll(
             InstancesTable.CreateIfNotExistsAsync(cancellationToken),
             PoisonTable.CreateIfNotExistsAsync(cancellationToken),
+            OutboxIndexTable.CreateIfNotExistsAsync(cancellationToken),
             ControlQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
             WorkItemQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken),
             PayloadContainer.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
@@ -90,6 +95,7 @@ public sealed class DurableTaskHub
         await Task.WhenAll(
             InstancesTable.DeleteAsync(cancellationToken),
             PoisonTable.DeleteAsync(cancellationToken),
+            OutboxIndexTable.DeleteAsync(cancellationToken),
             ControlQueue.DeleteIfExistsAsync(cancellationToken),
             WorkItemQueue.DeleteIfExistsAsync(cancellationToken),
             PayloadContainer.DeleteIfExistsAsync(cancellationToken: cancellationToken));

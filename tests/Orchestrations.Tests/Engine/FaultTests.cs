@@ -46,6 +46,106 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task WorkerProcess_KilledWhileRunningActivitiesLocally_WorkItemsResentAndCompleted()
+    {
+        var hubName = AzuriteFixture.NewName("l");
+        var hub = new DurableTaskHub(FaultWorkload.Options(azurite.ConnectionString, hubName));
+        await hub.CreateIfNotExistsAsync();
+        var client = new DurableClient(hub);
+        var worker = await WorkerProcess.StartAsync(azurite.ConnectionString, hubName);
+        try
+        {
+            var id = await client.ScheduleNewOrchestrationInstanceAsync("SlowFanOut", 5);
+
+            // The episode committed the 5 work items as an outbox row and runs them in that process (none queued).
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await hub.Store.CountRowsAsync(id, "o-", default) == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(1, await hub.Store.CountRowsAsync(id, "o-", default));
+            Assert.Equal(0, (await hub.WorkItemQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+            worker.Kill();
+            worker.Dispose();
+
+            // Another worker finds the row orphaned, sends the work items, and the results are recorded once each.
+            worker = await WorkerProcess.StartAsync(azurite.ConnectionString, hubName);
+            using var cts = new CancellationTokenSource(s_completion);
+            var result = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
+            EngineHarness.AssertCompleted(result);
+            Assert.Equal(30, result.ReadOutputAs<int>());
+            var history = (await client.GetInstanceAsync(id, includeHistory: true))!.History!;
+            var completed = history.Where(e => e.EventType == HistoryEventType.TaskCompleted).Select(e => e.TaskScheduledId).ToList();
+            Assert.Equal(5, completed.Count);
+            Assert.Equal(5, completed.Distinct().Count());
+        }
+        finally
+        {
+            worker.Dispose();
+            await hub.DeleteAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Worker_StoppedWhileHoldingActivitiesLocally_WorkItemsHandedToQueueAndRunByAnother()
+    {
+        var hub = new DurableTaskHub(FaultWorkload.Options(azurite.ConnectionString, AzuriteFixture.NewName("s")));
+        var started = 0;
+        var holding = true;
+        var registry = new DurableTaskRegistry()
+            .AddActivity<int, int>("Hold", async (_, x, cancellationToken) =>
+            {
+                Interlocked.Increment(ref started);
+                if (Volatile.Read(ref holding))
+                {
+                    await Task.Delay(TimeSpan.FromMinutes(5), cancellationToken);
+                }
+
+                return 2 * x;
+            })
+            .AddOrchestrator<int, int>("Pair", async (ctx, x) => (await Task.WhenAll(ctx.CallActivityAsync<int>("Hold", x), ctx.CallActivityAsync<int>("Hold", x + 1))).Sum());
+        var first = new DurableWorker(hub, registry, new DurableWorkerOptions { MaxConcurrentActivities = 2 });
+        await first.StartAsync();
+        DurableWorker? second = null;
+        try
+        {
+            var client = new DurableClient(hub);
+            var id = await client.ScheduleNewOrchestrationInstanceAsync("Pair", 10);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Volatile.Read(ref started) < 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(2, Volatile.Read(ref started));
+            Assert.Equal(0, (await hub.WorkItemQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+            Volatile.Write(ref holding, false);
+            await first.StopAsync();
+
+            // Stopping cancelled both local runs; their work items went to the queue for any worker.
+            Assert.Equal(2, (await hub.WorkItemQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+            second = new DurableWorker(hub, registry);
+            await second.StartAsync();
+            using var cts = new CancellationTokenSource(s_completion);
+            var result = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
+            EngineHarness.AssertCompleted(result);
+            Assert.Equal(42, result.ReadOutputAs<int>());
+            Assert.Equal(4, Volatile.Read(ref started));
+        }
+        finally
+        {
+            await first.DisposeAsync();
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+
+            await hub.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task EveryMessageDeliveredTwice_SameOutputsAndNoDuplicateResults()
     {
         var hubName = AzuriteFixture.NewName("d");

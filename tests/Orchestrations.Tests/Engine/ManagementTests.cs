@@ -1,5 +1,7 @@
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
 using FleetFunctions.TestSupport;
 using Xunit;
 
@@ -27,6 +29,81 @@ public sealed class ManagementTests(AzuriteFixture azurite) : IClassFixture<Azur
 
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, result.RuntimeStatus);
         Assert.Equal("operator stopped it", result.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task Terminate_ParentWithRunningChildren_ChildrenTerminatedToo()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => RegisterWaiter(r
+            .AddOrchestrator<object?, string>("Parent", async (ctx, _) =>
+            {
+                var first = ctx.CallSubOrchestratorAsync<string>("Middle", null, new SubOrchestrationOptions(InstanceId: ctx.InstanceId + "-a"));
+                var second = ctx.CallSubOrchestratorAsync<string>("Looper", 0, new SubOrchestrationOptions(InstanceId: ctx.InstanceId + "-b"));
+                ctx.SetCustomStatus("children started");
+                return string.Join(",", await Task.WhenAll(first, second));
+            })
+            .AddOrchestrator<int, string>("Looper", async (ctx, round) =>
+            {
+                // Continues as new once (a new execution id) before it waits.
+                if (round == 0)
+                {
+                    ctx.ContinueAsNew(1);
+                    return string.Empty;
+                }
+
+                ctx.SetCustomStatus("waiting");
+                return await ctx.WaitForExternalEvent<string>("Go");
+            })
+            .AddOrchestrator<object?, string>("Middle", async (ctx, _) =>
+                await ctx.CallSubOrchestratorAsync<string>("Waiter", null, new SubOrchestrationOptions(InstanceId: ctx.InstanceId + "-grandchild")))));
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Parent");
+        foreach (var waiting in new[] { id + "-a-grandchild", id + "-b" })
+        {
+            await h.WaitForStatusAsync(waiting, s => s.SerializedCustomStatus is not null);
+        }
+
+        await h.Client.TerminateAsync(id, "rollout abandoned");
+
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, (await h.WaitAsync(id)).RuntimeStatus);
+        foreach (var descendant in new[] { id + "-a", id + "-b", id + "-a-grandchild" })
+        {
+            var child = await h.WaitAsync(descendant);
+            Assert.True(child.RuntimeStatus == OrchestrationRuntimeStatus.Terminated, $"{descendant}: {child.RuntimeStatus}");
+            Assert.Equal("rollout abandoned", child.ReadOutputAs<string>());
+        }
+    }
+
+    [Fact]
+    public async Task Terminate_CascadeArrivesBeforeChildStart_ChildNeverRuns()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, RegisterWaiter);
+        const string child = "parent-x:0001";
+        var execution = Guid.NewGuid().ToString("N");
+        var parent = new ParentInstance("parent-x", "parent-execution", 1, "Parent");
+
+        // The terminate a parent cascades, delivered before the child's start (the queues do not keep order).
+        await h.Hub.SendAsync(new OutboundMessage(TaskHubQueue.Control, new TaskMessage
+        {
+            Id = Guid.NewGuid().ToString("N"), InstanceId = child, ExecutionId = execution,
+            Event = new HistoryEvent { EventType = HistoryEventType.ExecutionTerminated, Name = "Waiter", Result = "\"parent gone\"", Parent = parent },
+        }), default);
+        var tombstone = await h.WaitAsync(child);
+        await h.Hub.SendAsync(new OutboundMessage(TaskHubQueue.Control, new TaskMessage
+        {
+            Id = Guid.NewGuid().ToString("N"), InstanceId = child, ExecutionId = execution,
+            Event = new HistoryEvent { EventType = HistoryEventType.ExecutionStarted, Name = "Waiter", ExecutionId = execution, Parent = parent },
+        }), default);
+        var deadline = DateTime.UtcNow + EngineHarness.Timeout;
+        while ((await h.Hub.ControlQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var after = await h.Client.GetInstanceAsync(child, getInputsAndOutputs: true);
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, tombstone.RuntimeStatus);
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, after!.RuntimeStatus);
+        Assert.Null(after.SerializedCustomStatus);
+        Assert.Equal("parent gone", after.ReadOutputAs<string>());
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed record HistoryEvent
     /// <summary>Child instance id (SubOrchestrationInstanceCreated).</summary>
     public string? InstanceId { get; init; }
 
-    /// <summary>Execution id (ExecutionStarted).</summary>
+    /// <summary>Execution id (ExecutionStarted; on SubOrchestrationInstanceCreated, the child run it started).</summary>
     public string? ExecutionId { get; init; }
 
     public ParentInstance? Parent { get; init; }

@@ -46,9 +46,24 @@ internal sealed partial class OrchestrationProcessor
         }
 
         // Forced ends first: terminate, or a failure recorded for a poisoned message.
-        var end = candidates.FirstOrDefault(c => c.Message.Event.EventType is HistoryEventType.ExecutionTerminated or HistoryEventType.ExecutionCompleted);
+        // One addressed to another run of this id (a cascaded terminate after the id was reused) is stale.
+        var end = candidates.FirstOrDefault(c => c.Message.Event.EventType is HistoryEventType.ExecutionTerminated or HistoryEventType.ExecutionCompleted
+            && AddressesCurrentRun(c.Message, state));
         if (end.Message is not null)
         {
+            if (state is null && end.Message is { ExecutionId: { } childExecution, Event: { EventType: HistoryEventType.ExecutionTerminated, Parent: not null } })
+            {
+                // A parent's terminate overtook the child's start: record the child run as terminated, so its start is ignored.
+                var tombstone = new InstanceState
+                {
+                    InstanceId = instanceId, Name = end.Message.Event.Name ?? string.Empty, Status = OrchestrationRuntimeStatus.Terminated,
+                    ExecutionId = childExecution, Output = end.Message.Event.Result, CreatedTime = now, LastUpdatedTime = now, CompletedTime = now,
+                    Parent = end.Message.Event.Parent,
+                };
+                episodeEvents.Add(end.Message.Event with { Timestamp = now });
+                return BuildPlan(session, tombstone, etag, episodeEvents, [], [], [], [], true);
+            }
+
             if (state is null || state.Status.IsTerminal())
             {
                 if (session.FromCache)
@@ -75,6 +90,11 @@ internal sealed partial class OrchestrationProcessor
             };
             episodeEvents.Add(e with { Timestamp = now });
             NotifyParent(state, null, failure, outbox, now);
+            if (terminated)
+            {
+                TerminateChildren(session, e.Result, outbox, now);
+            }
+
             candidates.ForEach(c => Consume(c.InboxKey));
             return BuildPlan(session, state, etag, episodeEvents, outbox, inboxDeletes, [], [], false);
         }
@@ -230,6 +250,12 @@ internal sealed partial class OrchestrationProcessor
         foreach (var action in result.NewActions)
         {
             var scheduled = action.ToHistoryEvent(now) with { Input = await hub.Payloads.OffloadAsync(instanceId, action.Input, cancellationToken) };
+            if (scheduled.EventType == HistoryEventType.SubOrchestrationInstanceCreated)
+            {
+                // The child's execution id is recorded, so a terminate can be addressed to exactly this child run.
+                scheduled = scheduled with { ExecutionId = Guid.NewGuid().ToString("N") };
+            }
+
             newHistory.Add(scheduled);
             outbox.Add(ToOutbound(state, scheduled, now));
         }
@@ -378,9 +404,45 @@ internal sealed partial class OrchestrationProcessor
         };
     }
 
+    /// <summary>
+    /// True when a terminate or forced failure is meant for the instance's current run: a cascaded terminate (it names
+    /// the parent) when the instance is still that parent's child, even after ContinueAsNew; any other when it names
+    /// no execution or the current one.
+    /// </summary>
+    private static bool AddressesCurrentRun(TaskMessage message, InstanceState? state) => state is null || message.Event.Parent switch
+    {
+        { } parent => state.Parent is { } current && current.InstanceId == parent.InstanceId && current.ExecutionId == parent.ExecutionId && current.TaskId == parent.TaskId,
+        null => message.ExecutionId is null || message.ExecutionId == state.ExecutionId,
+    };
+
+    /// <summary>
+    /// Terminate cascades: every sub-orchestration the instance started and still waits for is terminated too
+    /// (addressed to this parent's child run, so a later run reusing the id is not touched).
+    /// </summary>
+    private static void TerminateChildren(InstanceSession session, string? reason, List<OutboundMessage> outbox, DateTime now)
+    {
+        foreach (var child in session.History.Where(h => h.EventType == HistoryEventType.SubOrchestrationInstanceCreated && !session.CompletedTaskIds.Contains(h.EventId)))
+        {
+            outbox.Add(new OutboundMessage(TaskHubQueue.Control, new TaskMessage
+            {
+                Id = Guid.NewGuid().ToString("N"),
+                InstanceId = child.InstanceId!,
+                ExecutionId = child.ExecutionId,
+                Event = new HistoryEvent
+                {
+                    EventType = HistoryEventType.ExecutionTerminated,
+                    Timestamp = now,
+                    Name = child.Name,
+                    Result = reason,
+                    Parent = new ParentInstance(session.InstanceId, session.State!.ExecutionId, child.EventId, session.State.Name),
+                },
+            }));
+        }
+    }
+
     private static OutboundMessage ChildStart(InstanceState state, HistoryEvent scheduled, DateTime now, string id)
     {
-        var childExecution = Guid.NewGuid().ToString("N");
+        var childExecution = scheduled.ExecutionId ?? Guid.NewGuid().ToString("N");
         return new OutboundMessage(TaskHubQueue.Control, new TaskMessage
         {
             Id = id,

@@ -5,6 +5,53 @@ namespace FleetFunctions.Orchestrations.Engine.Processing;
 
 internal sealed partial class OrchestrationProcessor
 {
+    /// <summary>How long an execution whose state row never appeared stays listed (its first commit may still be in flight).</summary>
+    private static readonly TimeSpan s_unlistUnknownAfter = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Looks at the outbox rows of up to <paramref name="maxInstances"/> instances listed in the outbox index,
+    /// continuing where <paramref name="continuationToken"/> left off (null: from the start): rows older than
+    /// <see cref="DurableTaskHubOptions.OrphanedOutboxAge"/> were left by a crash between commit and send, and are
+    /// sent and deleted; finished instances with no rows left are unlisted. Returns the messages resent, rows
+    /// flushed and the token to continue with (null once the whole index was visited).
+    /// </summary>
+    public async Task<(int Messages, int Rows, string? ContinuationToken)> SweepOutboxesAsync(int maxInstances, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var index = hub.Store.OutboxIndex;
+        var cutoff = DateTimeOffset.UtcNow - hub.Options.OrphanedOutboxAge;
+        var (messages, rows, visited) = (0, 0, 0);
+        do
+        {
+            var (entries, next) = await index.PageAsync(Math.Min(100, maxInstances - visited), continuationToken, cancellationToken);
+            continuationToken = next;
+            foreach (var entry in entries)
+            {
+                visited++;
+                var (state, outbox) = await hub.Store.ReadOutboxAsync(entry.InstanceId, cancellationToken);
+                var orphaned = outbox.Where(o => o.Timestamp < cutoff).Select(o => o.Row).ToList();
+                if (orphaned.Count > 0)
+                {
+                    await hub.FlushOutboxAsync(entry.InstanceId, orphaned, cancellationToken);
+                    messages += orphaned.Sum(r => r.Messages.Count);
+                    rows += orphaned.Count;
+                }
+
+                // Finished a while ago (so the final commit's rows, written with it, were visible to the query above).
+                var now = DateTimeOffset.UtcNow;
+                var finished = state is null
+                    ? entry.RegisteredAt < now - s_unlistUnknownAfter
+                    : state.Status.IsTerminal() && state.ExecutionId == entry.ExecutionId && state.LastUpdatedTime < (now - hub.Options.OrphanedOutboxAge).UtcDateTime;
+                if (finished && outbox.Count == orphaned.Count)
+                {
+                    await index.RemoveAsync(entry, cancellationToken);
+                }
+            }
+        }
+        while (continuationToken is not null && visited < maxInstances);
+
+        return (messages, rows, continuationToken);
+    }
+
     /// <summary>
     /// Safety net for an instance that made no progress for a long time: sends again every message it still waits
     /// for (unfinished activities, due timers, missing or finished children, or its own start). Needed only when

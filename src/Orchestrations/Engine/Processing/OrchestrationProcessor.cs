@@ -8,15 +8,24 @@ namespace FleetFunctions.Orchestrations.Engine.Processing;
 /// Runs episodes: for one instance and a batch of its messages, load (or reuse) the partition, drop duplicates,
 /// replay the orchestrator with the new events, commit everything in one transaction, then send the outbox.
 /// A lost race (ETag) reloads and runs again; everything before the commit is side-effect free, so retrying is safe.
+/// With a <paramref name="localActivities"/> host, the activities an episode schedules run in this process while it
+/// has capacity (their work items are committed all the same, as outbox rows kept until the results are recorded).
 /// </summary>
-internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, DurableTaskRegistry registry, InstanceCache cache, ILogger logger)
+internal sealed partial class OrchestrationProcessor(
+    DurableTaskHub hub, DurableTaskRegistry registry, InstanceCache cache, ILogger logger, ILocalActivityHost? localActivities = null)
 {
     private const int MaxAttempts = 10;
 
     public DurableTaskHub Hub => hub;
 
-    /// <summary>Processes messages for one instance; returns normally when they are safely recorded or dropped as duplicates.</summary>
-    public async Task ProcessAsync(string instanceId, IReadOnlyList<TaskMessage> messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Processes messages for one instance; returns normally when they are safely recorded or dropped as duplicates.
+    /// <paramref name="outboxRowsDone"/> are outbox rows of local work whose last results are among the messages:
+    /// they are deleted by the same commit, and the return value says whether that happened (false: nothing was
+    /// committed, the caller deletes them).
+    /// </summary>
+    public async Task<bool> ProcessAsync(
+        string instanceId, IReadOnlyList<TaskMessage> messages, IReadOnlyList<string> outboxRowsDone, CancellationToken cancellationToken)
     {
         // Message ids of a commit whose outcome is unknown (a retried request may have succeeded before failing).
         var attempted = new HashSet<string>(StringComparer.Ordinal);
@@ -36,11 +45,27 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                 if (plan is null)
                 {
                     cache.Put(session);
-                    return;
+                    return false;
                 }
 
                 attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
-                var result = await hub.Store.CommitAsync(plan.Checkpoint, cancellationToken);
+                var checkpoint = KeepWorkLocal(plan.Checkpoint) with { OutboxDeletes = outboxRowsDone };
+                CommitResult result;
+                try
+                {
+                    result = await hub.Store.CommitAsync(checkpoint, cancellationToken);
+                }
+                catch
+                {
+                    localActivities?.Release(checkpoint.LocalWork.Count);
+                    throw;
+                }
+
+                foreach (var row in result.LocalOutbox)
+                {
+                    localActivities!.Run(instanceId, row);
+                }
+
                 plan.ApplyTo(session, result);
                 Log.EpisodeCommitted(logger, instanceId, plan.Checkpoint.State.Status, messages.Count, plan.Checkpoint.Outbox.Count);
                 cache.Put(session);
@@ -59,7 +84,7 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                 _ = DeleteRowsQuietlyAsync(instanceId, result.Outbox.Select(r => r.RowKey).ToList());
 
                 await DeleteStaleRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, cancellationToken);
-                return;
+                return true;
             }
             catch (CheckpointConflictException ex) when (attempt < MaxAttempts)
             {
@@ -67,6 +92,31 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
                 await Task.Delay(Random.Shared.Next(1, 20 * attempt), cancellationToken);
             }
         }
+    }
+
+    /// <summary>Moves as many of the checkpoint's work items as this process has room for from the outbox to local work.</summary>
+    private Checkpoint KeepWorkLocal(Checkpoint checkpoint)
+    {
+        if (localActivities is null)
+        {
+            return checkpoint;
+        }
+
+        var workItems = checkpoint.Outbox.Count(m => m.Queue == TaskHubQueue.WorkItems);
+        var local = workItems == 0 ? 0 : localActivities.Reserve(workItems);
+        if (local == 0)
+        {
+            return checkpoint;
+        }
+
+        var kept = new List<OutboundMessage>(local);
+        var sent = new List<OutboundMessage>(checkpoint.Outbox.Count - local);
+        foreach (var message in checkpoint.Outbox)
+        {
+            (message.Queue == TaskHubQueue.WorkItems && kept.Count < local ? kept : sent).Add(message);
+        }
+
+        return checkpoint with { Outbox = sent, LocalWork = kept };
     }
 
     /// <summary>
@@ -89,7 +139,7 @@ internal sealed partial class OrchestrationProcessor(DurableTaskHub hub, Durable
         };
         try
         {
-            await ProcessAsync(instanceId, [message], cancellationToken);
+            await ProcessAsync(instanceId, [message], [], cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

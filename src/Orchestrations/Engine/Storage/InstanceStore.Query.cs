@@ -75,17 +75,26 @@ internal sealed partial class InstanceStore
         return hadState;
     }
 
-    /// <summary>Outbox rows older than <paramref name="olderThan"/> in any partition: left behind by a crash between commit and send.</summary>
-    public async Task<IReadOnlyList<(string PartitionKey, OutboxRow Row)>> FindOrphanedOutboxAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
+    /// <summary>The state row and the outbox rows of one instance, with their last-modified times (one query of its partition).</summary>
+    public async Task<(InstanceState? State, IReadOnlyList<(DateTimeOffset Timestamp, OutboxRow Row)> Outbox)> ReadOutboxAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var result = new List<(string, OutboxRow)>();
-        var filter = TableClient.CreateQueryFilter($"RowKey ge {"o-"} and RowKey lt {"o."} and Timestamp lt {olderThan}");
+        var pk = KeyEncoding.ToPartitionKey(instanceId);
+        InstanceState? state = null;
+        var outbox = new List<(DateTimeOffset, OutboxRow)>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and (RowKey eq {InstanceState.RowKey} or (RowKey ge {"o-"} and RowKey lt {"o."}))");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            result.Add((entity.PartitionKey, new OutboxRow(entity.RowKey, EngineJson.Deserialize<List<OutboundMessage>>(await ReadDataAsync(entity, cancellationToken)))));
+            if (entity.RowKey == InstanceState.RowKey)
+            {
+                state = InstanceState.FromEntity(entity);
+            }
+            else
+            {
+                outbox.Add((entity.Timestamp ?? DateTimeOffset.MinValue, new OutboxRow(entity.RowKey, EngineJson.Deserialize<List<OutboundMessage>>(await ReadDataAsync(entity, cancellationToken)))));
+            }
         }
 
-        return result;
+        return (state, outbox);
     }
 
     /// <summary>Ids of pending or running instances whose state row was last updated before <paramref name="olderThan"/>.</summary>
@@ -101,10 +110,6 @@ internal sealed partial class InstanceStore
 
         return ids;
     }
-
-    /// <summary>Deletes an outbox row in a partition given by its key, ignoring a row already gone.</summary>
-    public Task DeleteOutboxRowAsync(string partitionKey, string rowKey, CancellationToken cancellationToken) =>
-        DeleteRowIfExistsAsync(partitionKey, rowKey, cancellationToken);
 
     /// <summary>Writes a row with an explicit ETag check (used to fail an instance outside an episode).</summary>
     public async Task<bool> TryReplaceStateAsync(InstanceState state, ETag etag, CancellationToken cancellationToken)

@@ -4,7 +4,11 @@ using FleetFunctions.Orchestrations.Engine.History;
 
 namespace FleetFunctions.Orchestrations.Engine.Storage;
 
-/// <summary>What one episode commits, atomically, in the instance's partition.</summary>
+/// <summary>
+/// What one episode commits, atomically, in the instance's partition. <see cref="LocalWork"/> are work items the
+/// committing worker runs itself instead of sending them: they are written as outbox rows of their own, which stay
+/// until every result is recorded (a crash leaves them to be sent like any orphaned outbox row).
+/// </summary>
 internal sealed record Checkpoint(
     InstanceState State,
     ETag? ExpectedETag,
@@ -13,10 +17,19 @@ internal sealed record Checkpoint(
     IReadOnlyList<HistoryEvent> NewHistory,
     IReadOnlyList<OutboundMessage> Outbox,
     IReadOnlyList<string> InboxDeletes,
-    IReadOnlyList<TaskMessage> InboxParks);
+    IReadOnlyList<TaskMessage> InboxParks)
+{
+    public IReadOnlyList<OutboundMessage> LocalWork { get; init; } = [];
 
-/// <summary>What a commit produced: the new state ETag, the outbox rows to flush, the history rows written.</summary>
-internal sealed record CommitResult(ETag ETag, IReadOnlyList<OutboxRow> Outbox, IReadOnlyList<string> HistoryRowKeys);
+    /// <summary>Outbox rows of local work whose results this checkpoint records: deleted with it.</summary>
+    public IReadOnlyList<string> OutboxDeletes { get; init; } = [];
+}
+
+/// <summary>
+/// What a commit produced: the new state ETag, the outbox rows to flush, the outbox rows holding local work,
+/// the history rows written.
+/// </summary>
+internal sealed record CommitResult(ETag ETag, IReadOnlyList<OutboxRow> Outbox, IReadOnlyList<OutboxRow> LocalOutbox, IReadOnlyList<string> HistoryRowKeys);
 
 /// <summary>The commit lost a race with another worker (ETag mismatch or row already created): reload and retry.</summary>
 internal sealed class CheckpointConflictException(string message, Exception inner) : Exception(message, inner);
@@ -26,7 +39,7 @@ internal sealed class CheckpointConflictException(string message, Exception inne
 /// <c>state</c>; history rows <c>h-{execution}-{episode}-{part}</c>; outbox rows <c>o-{execution}-{episode}-{part}</c>;
 /// inbox rows <c>i-{message id}</c>. One partition means one entity-group transaction per checkpoint.
 /// </summary>
-internal sealed partial class InstanceStore(TableClient table, PayloadStore payloads)
+internal sealed partial class InstanceStore(TableClient table, PayloadStore payloads, OutboxIndex outboxIndex)
 {
     /// <summary>Row content above this many characters is split into several rows.</summary>
     private const int MaxRowChars = 400_000;
@@ -35,6 +48,8 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
     private const int MaxTransactionChars = 1_500_000;
 
     public TableClient Table => table;
+
+    public OutboxIndex OutboxIndex => outboxIndex;
 
     public static string HistoryRowKey(string executionId, int episode, int part) => $"h-{executionId}-{episode:D6}-{part:D2}";
 
@@ -132,8 +147,14 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
     {
         var pk = KeyEncoding.ToPartitionKey(checkpoint.State.InstanceId);
         var historyJson = SplitJson(checkpoint.NewHistory.Select(EngineJson.Serialize));
-        var outboxJson = SplitJson(checkpoint.Outbox.Select(EngineJson.Serialize));
+        var outboxJson = SplitJson(checkpoint.Outbox.Concat(checkpoint.LocalWork).Select(EngineJson.Serialize));
         var spill = historyJson.Sum(s => s.Length) + outboxJson.Sum(s => s.Length) > MaxTransactionChars;
+
+        if (checkpoint.Outbox.Count + checkpoint.LocalWork.Count > 0)
+        {
+            // Listed first, so that the sweeper finds the outbox rows if this process dies right after the commit.
+            await outboxIndex.EnsureListedAsync(checkpoint.State.InstanceId, checkpoint.State.ExecutionId, cancellationToken);
+        }
 
         var actions = new List<TableTransactionAction>();
         var stateEntity = checkpoint.State.ToEntity();
@@ -149,18 +170,21 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
         }
 
         var outboxRows = new List<OutboxRow>();
+        var localRows = new List<OutboxRow>();
         var outboxGroups = GroupForRows(checkpoint.Outbox);
-        for (var i = 0; i < outboxGroups.Count; i++)
+        var localGroups = GroupForRows(checkpoint.LocalWork);
+        for (var i = 0; i < outboxGroups.Count + localGroups.Count; i++)
         {
             var key = OutboxRowKey(checkpoint.HistoryExecutionId, checkpoint.Episode, i);
-            var json = EngineJson.Serialize(outboxGroups[i]);
+            var group = i < outboxGroups.Count ? outboxGroups[i] : localGroups[i - outboxGroups.Count];
+            var json = EngineJson.Serialize(group);
             var row = new TableEntity(pk, key);
             TableText.Set(row, "Data", spill ? await payloads.UploadAsync(checkpoint.State.InstanceId, json, cancellationToken) : json);
             actions.Add(new TableTransactionAction(TableTransactionActionType.Add, row));
-            outboxRows.Add(new OutboxRow(key, outboxGroups[i]));
+            (i < outboxGroups.Count ? outboxRows : localRows).Add(new OutboxRow(key, group));
         }
 
-        foreach (var key in checkpoint.InboxDeletes)
+        foreach (var key in checkpoint.InboxDeletes.Concat(checkpoint.OutboxDeletes))
         {
             actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(pk, key), ETag.All));
         }
@@ -188,11 +212,34 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
                 newETag = read?.ETag;
             }
 
-            return new CommitResult(newETag ?? default, outboxRows, Enumerable.Range(0, historyJson.Count).Select(i => HistoryRowKey(checkpoint.HistoryExecutionId, checkpoint.Episode, i)).ToList());
+            return new CommitResult(newETag ?? default, outboxRows, localRows, Enumerable.Range(0, historyJson.Count).Select(i => HistoryRowKey(checkpoint.HistoryExecutionId, checkpoint.Episode, i)).ToList());
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 404 && checkpoint.OutboxDeletes.Count > 0)
+        {
+            // An outbox row to delete is gone already (a sweeper took it for orphaned): commit without deleting it.
+            return await CommitAsync(checkpoint with { OutboxDeletes = [] }, cancellationToken);
         }
         catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
         {
             throw new CheckpointConflictException($"orchestration '{checkpoint.State.InstanceId}': another worker committed first ({ex.Status}).", ex);
+        }
+    }
+
+    /// <summary>
+    /// Touches an outbox row holding work run by this worker, so that its age (the row's Timestamp) does not mark it
+    /// orphaned while the work is still running. Returns false when the row is gone (another worker resent it).
+    /// </summary>
+    public async Task<bool> TouchOutboxRowAsync(string instanceId, string rowKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var entity = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), rowKey) { ["HeldAt"] = DateTimeOffset.UtcNow };
+            await table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return false;
         }
     }
 

@@ -9,8 +9,11 @@ public sealed partial class DurableWorker
     private readonly Lock _mailboxLock = new();
     private readonly Dictionary<string, Mailbox> _mailboxes = new(StringComparer.Ordinal);
 
-    /// <summary>A message waiting for its instance's next episode, with what to do once it is recorded or has failed.</summary>
-    private sealed record Inbound(TaskMessage Message, long DequeueCount, Func<Task> AckAsync, Func<Exception, Task> FailAsync);
+    /// <summary>
+    /// A message waiting for its instance's next episode, with what to do once it is recorded or has failed; for the
+    /// result of an activity run here, the outbox row holding its work item.
+    /// </summary>
+    private sealed record Inbound(TaskMessage Message, long DequeueCount, Func<Task> AckAsync, Func<Exception, Task> FailAsync, LocalBatch? Local = null);
 
     /// <summary>Messages for one instance; at most one episode per instance runs at a time in this process.</summary>
     private sealed class Mailbox
@@ -142,7 +145,13 @@ public sealed partial class DurableWorker
                 try
                 {
                     var messages = batch.Select(b => b.Message).DistinctBy(m => m.Id).ToList();
-                    await _processor.ProcessAsync(instanceId, messages, _stopping.Token);
+
+                    // Rows of local work whose last results are in this batch are deleted by the episode's own commit.
+                    var rowsDone = batch.Where(b => b.Local is not null).GroupBy(b => b.Local!).Where(g => g.Key.IsLastResults(g.Count())).Select(g => g.Key).ToList();
+                    if (await _processor.ProcessAsync(instanceId, messages, [.. rowsDone.Select(r => r.RowKey)], _stopping.Token))
+                    {
+                        rowsDone.ForEach(r => r.RowDeletedByCommit());
+                    }
 
                     // Recorded: deleting the queue messages need not hold up the next episode (acks never throw).
                     _ = Task.WhenAll(batch.Select(b => b.AckAsync()));

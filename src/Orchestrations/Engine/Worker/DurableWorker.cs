@@ -39,7 +39,7 @@ public sealed partial class DurableWorker : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(registry);
         _options = options ?? new DurableWorkerOptions();
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FleetFunctions.Orchestrations.Engine.DurableWorker");
-        _processor = new OrchestrationProcessor(hub, registry, new InstanceCache(_options.InstanceCacheSize), _logger);
+        _processor = new OrchestrationProcessor(hub, registry, new InstanceCache(_options.InstanceCacheSize), _logger, new LocalActivityHost(this));
         _activities = new ActivityRunner(hub, registry);
         _intake = new MessageIntake(hub, _processor, _logger);
         _orchestrationSlots = new SemaphoreSlim(_options.MaxConcurrentOrchestrations);
@@ -70,7 +70,8 @@ public sealed partial class DurableWorker : IAsyncDisposable
         _hub.MessageSent -= OnMessageSent;
         await _stopping.CancelAsync();
         await Task.WhenAll(_loops).WaitAsync(cancellationToken);
-        while ((Volatile.Read(ref _controlInFlight) > 0 || Volatile.Read(ref _workInFlight) > 0) && !cancellationToken.IsCancellationRequested)
+        while ((Volatile.Read(ref _controlInFlight) > 0 || Volatile.Read(ref _workInFlight) > 0 || Volatile.Read(ref _localInFlight) > 0)
+            && !cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(20, cancellationToken);
         }
@@ -144,27 +145,30 @@ public sealed partial class DurableWorker : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Every <see cref="DurableWorkerOptions.OutboxSweepInterval"/>: resends outbox rows orphaned by a crash, visiting
+    /// at most <see cref="DurableWorkerOptions.MaxInstancesPerSweep"/> instances listed in the outbox index (the next
+    /// sweep continues from there); every half <see cref="DurableTaskHubOptions.RedriveStalledAfter"/>, redrives
+    /// instances that made no progress for that long.
+    /// </summary>
     private async Task SweepAsync(CancellationToken stop)
     {
+        string? continuation = null;
+        var lastStallCheck = DateTime.UtcNow;
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(_options.OutboxSweepInterval, stop);
-                var orphaned = await _hub.Store.FindOrphanedOutboxAsync(DateTimeOffset.UtcNow - _hub.Options.OrphanedOutboxAge, stop);
-                foreach (var (partitionKey, row) in orphaned)
+                (var messages, var rows, continuation) = await _processor.SweepOutboxesAsync(_options.MaxInstancesPerSweep, continuation, stop);
+                if (rows > 0)
                 {
-                    await _hub.SendAllAsync(row.Messages, stop);
-                    await _hub.Store.DeleteOutboxRowAsync(partitionKey, row.RowKey, stop);
+                    Log.OutboxSwept(_logger, messages, rows);
                 }
 
-                if (orphaned.Count > 0)
+                if (_hub.Options.RedriveStalledAfter is { } stalledAfter && DateTime.UtcNow - lastStallCheck >= stalledAfter / 2)
                 {
-                    Log.OutboxSwept(_logger, orphaned.Sum(o => o.Row.Messages.Count), orphaned.Count);
-                }
-
-                if (_hub.Options.RedriveStalledAfter is { } stalledAfter)
-                {
+                    lastStallCheck = DateTime.UtcNow;
                     foreach (var instanceId in await _hub.Store.FindStalledAsync(DateTime.UtcNow - stalledAfter, stop))
                     {
                         var sent = await _processor.RedriveAsync(instanceId, stop);

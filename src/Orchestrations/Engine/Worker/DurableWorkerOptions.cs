@@ -9,6 +9,13 @@ public sealed record DurableWorkerOptions
     /// <summary>Activities executing at once.</summary>
     public int MaxConcurrentActivities { get; init; } = 64;
 
+    /// <summary>
+    /// Activities scheduled by this worker's episodes run in this worker, without a trip through the work-item queue,
+    /// while fewer than <see cref="MaxConcurrentActivities"/> are held locally; the rest go to the queue. The work
+    /// items are committed with the episode either way, so a crash loses none.
+    /// </summary>
+    public bool RunActivitiesLocally { get; init; } = true;
+
     /// <summary>Received but unfinished messages per queue; polling pauses above it.</summary>
     public int MaxMessagesInFlight { get; init; } = 1000;
 
@@ -29,6 +36,12 @@ public sealed record DurableWorkerOptions
 
     /// <summary>How often the worker looks for outbox rows orphaned by a crash.</summary>
     public TimeSpan OutboxSweepInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Most instances one sweep looks into (one partition query each), taken from the outbox index in key order; the
+    /// next sweep continues where this one stopped, so a large hub is covered over several sweeps.
+    /// </summary>
+    public int MaxInstancesPerSweep { get; init; } = 200;
 
     /// <summary>Instances whose loaded partition is kept in memory between episodes.</summary>
     public int InstanceCacheSize { get; init; } = 2000;
