@@ -125,6 +125,13 @@ public sealed class DriftChecker(
             return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.InSync, report.Commit, 0, 0, []);
         }
 
+        // The same unhealed drift as last time (a fleet without selfHeal): one event, not one per check.
+        if (!fleet.SelfHeal && await events.GetAsync(cluster.Name, fleet.Name, cancellationToken) is { LastDrift: { Healed: false } last } && SameDrift(last, report))
+        {
+            await events.RecordStillDriftedAsync(cluster.Name, fleet.Name, _time.GetUtcNow(), cancellationToken);
+            return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Reported, report.Commit, report.Objects.Count, 0, report.Errors);
+        }
+
         // Record, before anything is healed.
         var described = report.Describe();
         Log.DriftDetected(_logger, cluster.Name, fleet.Name, Short(report.Commit), trigger, report.Objects.Count, Summarise(described));
@@ -163,6 +170,12 @@ public sealed class DriftChecker(
             ? new GitSourceSpec(source.Url, source.Branch, GitCredentials.FromSecret(secret))
             : null;
     }
+
+    private static bool SameDrift(DriftEvent recorded, DriftReport report) =>
+        recorded.Commit == report.Commit
+        && recorded.DriftCount == report.Objects.Count
+        && recorded.Objects.Zip(report.Objects).All(p =>
+            p.First.Object == p.Second.Reference.ToString() && p.First.Kind == p.Second.Kind.ToString() && p.First.Fields.SequenceEqual(p.Second.Fields.Take(p.First.Fields.Count)));
 
     private static string Summarise(IReadOnlyList<string> lines) =>
         lines.Count <= 3 ? string.Join("; ", lines) : $"{string.Join("; ", lines.Take(3))}; and {lines.Count - 3} more";

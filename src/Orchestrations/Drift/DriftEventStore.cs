@@ -121,6 +121,14 @@ public sealed class DriftEventStore
         await _table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
     }
 
+    /// <summary>Records a check that found the latest recorded drift still there (not recorded again).</summary>
+    public async Task RecordStillDriftedAsync(string cluster, string fleet, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await _created.Value;
+        var entity = Entity(fleet, LatestRow(cluster), new Dictionary<string, object?> { ["Cluster"] = cluster, ["Fleet"] = fleet, ["CheckedAt"] = now, ["InSync"] = false, ["Error"] = string.Empty });
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
+    }
+
     /// <summary>Records a check that failed (unreachable cluster, uncached render, ...); the latest drift is kept.</summary>
     public async Task RecordErrorAsync(string cluster, string fleet, string error, DateTimeOffset now, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Fleet;
@@ -16,8 +17,8 @@ namespace FleetFunctions.Orchestrations.Drift;
 /// deletion of a managed object schedules a <see cref="DriftChecker"/> check (detect, record, heal where the fleet has
 /// selfHeal) of that (cluster, fleet) after <see cref="DriftWatchOptions.Debounce"/>; checks of one pair never overlap.
 /// Watches resume from their last resource version; a broken connection is retried with exponential back-off, and
-/// after an interruption or an expired version every fleet on the cluster is checked once (events may have been
-/// missed). The watched kinds and objects are re-read every <see cref="DriftWatchOptions.RefreshInterval"/>. The timer
+/// after an interruption, a watch the server ended before its timeout, or an expired version every fleet on the
+/// cluster is checked once (events may have been missed: a cluster that lost its storage sends no DELETED events). The watched kinds and objects are re-read every <see cref="DriftWatchOptions.RefreshInterval"/>. The timer
 /// sweep stays the safety net.
 /// </summary>
 public sealed class DriftWatcher
@@ -155,6 +156,7 @@ public sealed class DriftWatcher
                 var client = await _clients.GetClientAsync(cluster.Name, cancellationToken);
                 var resource = await client.ResolveAsync(apiVersion, kind, null, cancellationToken);
                 var expired = false;
+                var connected = Stopwatch.StartNew();
                 await foreach (var e in client.WatchAsync(resource, resourceVersion, _options.WatchTimeout, cancellationToken))
                 {
                     watch.Connected = true;
@@ -189,6 +191,13 @@ public sealed class DriftWatcher
                 {
                     Log.WatchExpired(_logger, cluster.Name, kind);
                     (resourceVersion, resync) = (null, true);
+                }
+                else if (connected.Elapsed < _options.WatchTimeout * 0.9 && !cancellationToken.IsCancellationRequested)
+                {
+                    // The server ended the watch before its timeout (restart, lost storage): what happened meanwhile
+                    // may never arrive as events, so check every fleet on the cluster once the watch is back.
+                    Log.WatchClosedEarly(_logger, cluster.Name, $"{apiVersion}/{kind}");
+                    resync = true;
                 }
             }
             catch (KubernetesApiException e) when (e.StatusCode == HttpStatusCode.Gone)

@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4113, Level = LogLevel.Warning, Message = "drift watch: refreshing the watched clusters failed: {Error}; keeping the current watches")]
     public static partial void WatchRefreshFailed(ILogger logger, string error);
 
+    [LoggerMessage(EventId = 4115, Level = LogLevel.Information, Message = "drift watch {Cluster}/{Kind}: the server ended the watch early; checking the cluster's fleets once it is back")]
+    public static partial void WatchClosedEarly(ILogger logger, string cluster, string kind);
+
     [LoggerMessage(EventId = 4114, Level = LogLevel.Debug, Message = "drift watch {Cluster}: {Type} {Object} → checking fleet {Fleet}")]
     public static partial void WatchEvent(ILogger logger, string cluster, string type, string @object, string fleet);
 }

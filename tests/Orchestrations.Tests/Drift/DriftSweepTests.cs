@@ -58,13 +58,15 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Null(reported.HealedAt);
         Assert.Equal([".spec.replicas"], Assert.Single(reported.Objects).Fields);
 
-        // A second sweep: c1 is in sync, c2 still drifted and reported again.
+        // A second sweep: c1 is in sync; c2 is still drifted, reported, and the same drift is not recorded twice.
         var again = await h.NewSweeper().SweepAsync();
         Assert.Equal(DriftOutcome.InSync, again.Checks.Single(c => c.Fleet == "healing").Outcome);
         Assert.Equal(DriftOutcome.Reported, again.Checks.Single(c => c.Fleet == "reporting").Outcome);
         var status = await h.Events.GetAsync("c1", "healing");
         Assert.True(status!.InSync);
         Assert.True(status.LastDrift!.Healed);
+        Assert.Single(await h.Events.ListEventsAsync("c2", "reporting"));
+        Assert.False((await h.Events.GetAsync("c2", "reporting"))!.InSync);
     }
 
     [Fact]
