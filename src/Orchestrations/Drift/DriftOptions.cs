@@ -43,6 +43,8 @@ public sealed record DriftWatchOptions
     private readonly TimeSpan _debounce = TimeSpan.FromMilliseconds(100);
     private readonly TimeSpan _refreshInterval = TimeSpan.FromSeconds(30);
     private readonly TimeSpan _maxBackoff = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _watchTimeout = TimeSpan.FromMinutes(5);
+    private readonly int _objectConcurrency = 8;
 
     /// <summary>Events for one (cluster, fleet) within this window lead to one check (default 100 ms; at most 1 s).</summary>
     public TimeSpan Debounce
@@ -67,9 +69,17 @@ public sealed record DriftWatchOptions
         init => _maxBackoff = value >= TimeSpan.FromMilliseconds(200) ? value : throw new ArgumentOutOfRangeException(nameof(MaxBackoff), value, "DriftWatchOptions.MaxBackoff must be at least 200ms.");
     }
 
-    /// <summary>Server-side timeout of one watch request; the watch then resumes from its last version (default 5 minutes).</summary>
-    public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Server-side timeout of one watch request; the watch then resumes from its last version (default 5 minutes, at least 10 s).</summary>
+    public TimeSpan WatchTimeout
+    {
+        get => _watchTimeout;
+        init => _watchTimeout = value >= TimeSpan.FromSeconds(10) ? value : throw new ArgumentOutOfRangeException(nameof(WatchTimeout), value, "DriftWatchOptions.WatchTimeout must be at least 10s.");
+    }
 
     /// <summary>Objects read at once within one check (default 8).</summary>
-    public int ObjectConcurrency { get; init; } = 8;
+    public int ObjectConcurrency
+    {
+        get => _objectConcurrency;
+        init => _objectConcurrency = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(ObjectConcurrency), value, "DriftWatchOptions.ObjectConcurrency must be at least 1.");
+    }
 }

@@ -32,6 +32,8 @@ public sealed class DriftWatcher
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ClusterWatch> _clusters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Cluster, string Fleet), PairState> _pairs = new();
+    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
+    private CancellationToken _stopping;
     private long _checks;
 
     public DriftWatcher(IPlatformProvider platform, InventoryStore inventory, ClusterClientFactory clients, DriftChecker checker, DriftWatchOptions? options = null, ILogger<DriftWatcher>? logger = null)
@@ -53,6 +55,7 @@ public sealed class DriftWatcher
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled: refreshes the watch set, then keeps the watches going.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        _stopping = cancellationToken;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -77,6 +80,7 @@ public sealed class DriftWatcher
         {
             await Task.WhenAll(_clusters.Values.SelectMany(c => c.Kinds.Values).Select(k => k.StopAsync()));
             _clusters.Clear();
+            await Task.WhenAll(_inFlight.Keys);
         }
     }
 
@@ -253,19 +257,32 @@ public sealed class DriftWatcher
             return;
         }
 
-        _ = Task.Run(async () =>
+        var stopping = _stopping;
+        var check = Task.Run(async () =>
         {
-            await Task.Delay(_options.Debounce);
-            await state.Gate.WaitAsync();
+            try
+            {
+                await Task.Delay(_options.Debounce, stopping);
+                await state.Gate.WaitAsync(stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
             try
             {
                 // Events from here on schedule a further check (they may come after this check's reads).
                 Interlocked.Exchange(ref state.Pending, 0);
                 if (cluster.Index is { } index && index.Platform.Fleets.TryGetValue(fleet, out var definition))
                 {
-                    await _checker.CheckIfIdleAsync(index.Platform, definition, index.Cluster, "watch", _options.ObjectConcurrency);
+                    await _checker.CheckIfIdleAsync(index.Platform, definition, index.Cluster, "watch", _options.ObjectConcurrency, stopping);
                     Interlocked.Increment(ref _checks);
                 }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Stopping.
             }
             catch (Exception e)
             {
@@ -275,7 +292,9 @@ public sealed class DriftWatcher
             {
                 state.Gate.Release();
             }
-        });
+        }, CancellationToken.None);
+        _inFlight.TryAdd(check, 0);
+        _ = check.ContinueWith(t => _inFlight.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private sealed record ClusterIndex(PlatformConfig Platform, Cluster Cluster, IReadOnlyList<string> Fleets, IReadOnlyDictionary<ObjectReference, IReadOnlyList<string>> Managed);
