@@ -38,13 +38,22 @@ public sealed partial class ClusterClient
 
         Interlocked.Increment(ref _requests);
         HttpResponseMessage response;
-        try
+        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw Unreachable(null, e);
+            // The server must answer (headers) within the request timeout; the stream itself may then stay open.
+            connect.CancelAfter(_options.RequestTimeout);
+            try
+            {
+                response = await _http.SendAsync(request, connect.Token);
+            }
+            catch (HttpRequestException e)
+            {
+                throw Unreachable(null, e);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw Unreachable(null, e);
+            }
         }
 
         using (response)

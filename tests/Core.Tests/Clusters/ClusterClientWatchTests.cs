@@ -46,6 +46,30 @@ public sealed class ClusterClientWatchTests(SimulatorFixture simulator) : IClass
     }
 
     [Fact]
+    public async Task WatchAsync_OpenLongerThanTheRequestTimeout_StillDeliversEvents()
+    {
+        var cluster = await simulator.AddClusterAsync("long");
+        using var factory = new ClusterClientFactory(
+            new StaticCredentialsProvider([ClusterConnection.FromToken(cluster.Name, cluster.Server, cluster.Token)]),
+            new ClusterClientOptions { RequestTimeout = TimeSpan.FromMilliseconds(300) });
+        var client = await factory.GetClientAsync(cluster.Name);
+        var resource = await client.ResolveAsync("v1", "ConfigMap");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var types = new List<WatchEventType>();
+        await using var events = client.WatchAsync(resource, null, TimeSpan.FromMinutes(1), timeout.Token).GetAsyncEnumerator(timeout.Token);
+        Assert.True(await events.MoveNextAsync());
+        types.Add(events.Current.Type);
+
+        await Task.Delay(TimeSpan.FromSeconds(1), timeout.Token);
+        await client.ApplyAsync(resource, ConfigMap("late"));
+        Assert.True(await events.MoveNextAsync());
+        types.Add(events.Current.Type);
+
+        Assert.Equal([WatchEventType.Bookmark, WatchEventType.Added], types);
+        Assert.Equal("w1", events.Current.Name);
+    }
+
+    [Fact]
     public async Task WatchAsync_VersionBeforeAWipe_ThrowsGone()
     {
         var cluster = await simulator.AddClusterAsync("expired");
