@@ -339,9 +339,8 @@ public sealed class DriftWatcher
 
     private sealed class PairState
     {
-#pragma warning disable SA1401, CA1051 // Interlocked needs a field.
+        /// <summary>1 while a check is scheduled and has not started reading yet (a field: Interlocked needs one).</summary>
         public int Pending;
-#pragma warning restore SA1401, CA1051
 
         public SemaphoreSlim Gate { get; } = new(1, 1);
     }
