@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FleetFunctions.Core.Clusters;
@@ -220,6 +221,40 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
+    public async Task SweepAsync_DriftHealed_RecordsDriftHealedAndDurationMetrics()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: metered}
+            spec: {source: {gitSource: apps, path: app}, selfHeal: true}
+            """);
+        await h.ApplyAsync("c1", "metered");
+        await h.PatchAsync("c1", DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.DeleteAsync("c1", "/api/v1/namespaces/shop/configmaps/web-config");
+        var measurements = new System.Collections.Concurrent.ConcurrentQueue<(string Name, double Value, string? Fleet)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == DriftMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((i, value, tags, _) => measurements.Enqueue((i.Name, value, Fleet(tags))));
+        listener.SetMeasurementEventCallback<double>((i, value, tags, _) => measurements.Enqueue((i.Name, value, Fleet(tags))));
+        listener.Start();
+
+        await h.NewSweeper().SweepAsync();
+
+        var mine = measurements.Where(m => m.Fleet == "metered").ToList();
+        Assert.Equal(2, mine.Single(m => m.Name == "fleet_drift_objects").Value);
+        Assert.Equal(2, mine.Single(m => m.Name == "fleet_drift_healed_objects_total").Value);
+        Assert.Contains(mine, m => m.Name == "fleet_drift_checks_total");
+        Assert.Contains(measurements, m => m.Name == "fleet_drift_sweep_duration_seconds" && m.Value > 0);
+    }
+
+    [Fact]
     public async Task SweepAsync_NeverApplied_NothingRecorded()
     {
         await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
@@ -228,5 +263,18 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
 
         Assert.Equal(DriftOutcome.NotApplied, Assert.Single(result.Checks).Outcome);
         Assert.Null(await h.Events.GetAsync("c1", "healing"));
+    }
+
+    private static string? Fleet(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "fleet")
+            {
+                return tag.Value as string;
+            }
+        }
+
+        return null;
     }
 }

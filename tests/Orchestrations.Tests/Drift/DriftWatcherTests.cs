@@ -39,6 +39,7 @@ public sealed class DriftWatcherTests(AzuriteFixture azurite) : IClassFixture<Az
         await h.PatchAsync("c2", DeploymentPath, """{"spec":{"replicas":7}}""");
 
         Assert.True(await DriftHarness.EventuallyAsync(() => Task.FromResult(h.Replicas("c1") == 2)), $"c1 has {h.Replicas("c1")} replicas");
+        Assert.True(await DriftHarness.EventuallyAsync(async () => (await h.Events.GetAsync("c1", "healing"))?.LastDrift?.Healed == true));
         Assert.True(await DriftHarness.EventuallyAsync(async () => (await h.Events.ListEventsAsync("c2", "reporting")).Count == 1));
         var healed = Assert.Single(await h.Events.ListEventsAsync("c1", "healing"));
         Assert.Equal("watch", healed.Trigger);
@@ -90,6 +91,7 @@ public sealed class DriftWatcherTests(AzuriteFixture azurite) : IClassFixture<Az
             && h.Cluster("c1").GetObject("apps/v1", "Deployment", "shop", "web") is not null
             && h.Cluster("c1").GetObject("v1", "Service", "shop", "web") is not null
             && h.Cluster("c1").GetObject("v1", "ConfigMap", "shop", "web-config") is not null)));
+        Assert.True(await DriftHarness.EventuallyAsync(async () => (await h.Events.GetAsync("c1", "healing"))?.LastDrift?.Healed == true));
         var status = await h.Events.GetAsync("c1", "healing");
         Assert.Equal(4, status!.LastDrift!.DriftCount);
         Assert.True(status.LastDrift.Healed);
