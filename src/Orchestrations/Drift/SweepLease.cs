@@ -83,8 +83,9 @@ internal sealed class SweepLease : IAsyncDisposable
                 {
                     await _lease.RenewAsync(cancellationToken: _stop.Token);
                 }
-                catch (RequestFailedException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    // Refused (another holder took it after expiry) or storage unreachable after the SDK's retries.
                     LostReason = e.Message;
                     await _lost.CancelAsync();
                     return;
