@@ -209,8 +209,9 @@ public sealed class DriftWatcher
                 Log.WatchExpired(_logger, cluster.Name, kind);
                 (resourceVersion, resync) = (null, true);
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is ClusterUnreachableException or KubernetesApiException or HttpRequestException or IOException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
+                // Unreachable, refused, unknown kind (a CRD not there yet), missing credentials: keep trying, slower each time.
                 watch.Connected = false;
                 resync = true;
                 Log.WatchInterrupted(_logger, cluster.Name, $"{apiVersion}/{kind}", e.Message, (long)backoff.TotalMilliseconds);
