@@ -70,7 +70,7 @@ internal sealed class DriftBenchmark : IBenchmark
             inventory);
         var events = new DriftEventStore(storage, "benchdrift" + Guid.NewGuid().ToString("N")[..8]);
         var checker = new DriftChecker(reconciler, events, new FleetStateStore(storage, "benchfleets" + Guid.NewGuid().ToString("N")[..8]), new InMemorySecretStore(new Dictionary<string, string>()));
-        var sweeper = new DriftSweeper(platform, checker, storage, new DriftSweepOptions { Concurrency = 8, ObjectConcurrency = 16, LeaseContainer = "benchleases" + Guid.NewGuid().ToString("N")[..8] });
+        var sweeper = new DriftSweeper(platform, checker, storage, new DriftSweepOptions { Concurrency = 8, ObjectConcurrency = 16, LeaseContainer = "benchleases" + Guid.NewGuid().ToString("N")[..8] }, clients: clients);
 
         // Apply the fleet everywhere (c1 timed alone: the baseline of the recovery figure).
         var options = new ReconcileOptions { Apply = new ApplyOptions { Concurrency = 16 }, Health = new HealthOptions { PollInterval = TimeSpan.FromMilliseconds(50), Concurrency = 16 } };

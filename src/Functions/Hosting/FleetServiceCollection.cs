@@ -81,7 +81,7 @@ public static class FleetServiceCollection
             sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftChecker>>()));
         services.TryAddSingleton(sp => new DriftSweeper(
             sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<DriftChecker>(), storage,
-            new DriftSweepOptions { Concurrency = options.DriftSweepConcurrency }, sp.GetRequiredService<ILogger<DriftSweeper>>()));
+            new DriftSweepOptions { Concurrency = options.DriftSweepConcurrency }, sp.GetRequiredService<ILogger<DriftSweeper>>(), sp.GetRequiredService<ClusterClientFactory>()));
         services.TryAddSingleton(sp => new DriftWatcher(
             sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<InventoryStore>(), sp.GetRequiredService<ClusterClientFactory>(),
             sp.GetRequiredService<DriftChecker>(), logger: sp.GetRequiredService<ILogger<DriftWatcher>>()));

@@ -101,6 +101,17 @@ public sealed class DriftChecker(
         return result;
     }
 
+    /// <summary>Records that the pair could not be checked because its cluster did not answer (the sweep probes each cluster once).</summary>
+    public async Task<DriftCheckResult> RecordUnreachableAsync(ClusterFleet fleet, Cluster cluster, string error, string trigger, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fleet);
+        ArgumentNullException.ThrowIfNull(cluster);
+        Log.DriftCheckFailed(_logger, cluster.Name, fleet.Name, error);
+        await events.RecordErrorAsync(cluster.Name, fleet.Name, error, _time.GetUtcNow(), cancellationToken);
+        DriftMetrics.Checks.Add(1, [new("cluster", cluster.Name), new("fleet", fleet.Name), new("outcome", nameof(DriftOutcome.Error)), new("trigger", trigger)]);
+        return DriftCheckResult.Of(cluster.Name, fleet.Name, DriftOutcome.Error, error);
+    }
+
     private async Task<DriftCheckResult> RunAsync(PlatformConfig platform, ClusterFleet fleet, Cluster cluster, string trigger, int objectConcurrency, CancellationToken cancellationToken)
     {
         // Detect.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Azure.Storage.Blobs;
+using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Orchestrations.Engine;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,8 @@ public sealed record DriftSweepResult(bool Skipped, TimeSpan Duration, IReadOnly
 /// The drift sweep: for every (cluster, fleet) pair of the platform configuration in force, a <see cref="DriftChecker"/>
 /// check, at most <see cref="DriftSweepOptions.Concurrency"/> at once. One sweep runs at a time across instances (a
 /// blob lease, renewed while the sweep runs; a sweep that finds it held returns <see cref="DriftSweepResult.SkippedByLease"/>).
-/// Fleets with a running rollout are skipped; a pair whose check fails is recorded as an error and the sweep goes on.
+/// Fleets with a running rollout are skipped; a cluster that does not answer its probe, or a pair whose check fails, is
+/// recorded as an error and the sweep goes on.
 /// </summary>
 public sealed class DriftSweeper
 {
@@ -28,9 +30,14 @@ public sealed class DriftSweeper
     private readonly BlobContainerClient _leases;
     private readonly DriftSweepOptions _options;
     private readonly ILogger _logger;
+    private readonly ClusterClientFactory? _clients;
 
-    public DriftSweeper(IPlatformProvider platform, DriftChecker checker, string storageConnectionString, DriftSweepOptions? options = null, ILogger<DriftSweeper>? logger = null)
+    /// <param name="clients">When given, each cluster is probed once per sweep (<c>GET /version</c>) and the pairs of a cluster
+    /// that does not answer are recorded as errors without being checked one by one.</param>
+    public DriftSweeper(IPlatformProvider platform, DriftChecker checker, string storageConnectionString, DriftSweepOptions? options = null,
+        ILogger<DriftSweeper>? logger = null, ClusterClientFactory? clients = null)
     {
+        _clients = clients;
         _platform = platform ?? throw new ArgumentNullException(nameof(platform));
         _checker = checker ?? throw new ArgumentNullException(nameof(checker));
         _options = options ?? new DriftSweepOptions();
@@ -77,6 +84,7 @@ public sealed class DriftSweeper
             async (i, ct) => active[i] = await _checker.ActiveRolloutAsync(fleets[i].Name, ct));
 
         var pairs = fleets.SelectMany((fleet, i) => platform.ClustersOf(fleet).Select(cluster => (Fleet: fleet, Cluster: cluster, Active: active[i]))).ToList();
+        var unreachable = await ProbeAsync([.. pairs.Select(p => p.Cluster.Name).Distinct(StringComparer.Ordinal)], cancellationToken);
         var results = new DriftCheckResult[pairs.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, pairs.Count),
@@ -93,7 +101,9 @@ public sealed class DriftSweeper
 
                 try
                 {
-                    results[i] = await _checker.CheckAsync(platform, fleet, cluster, "sweep", _options.ObjectConcurrency, ct);
+                    results[i] = unreachable.TryGetValue(cluster.Name, out var error)
+                        ? await _checker.RecordUnreachableAsync(fleet, cluster, error, "sweep", ct)
+                        : await _checker.CheckAsync(platform, fleet, cluster, "sweep", _options.ObjectConcurrency, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -110,5 +120,31 @@ public sealed class DriftSweeper
             result.Count(DriftOutcome.Reported) + result.Count(DriftOutcome.Healed) + result.Count(DriftOutcome.HealFailed),
             result.Count(DriftOutcome.Healed), result.Count(DriftOutcome.Error) + result.Count(DriftOutcome.HealFailed), result.Count(DriftOutcome.RolloutRunning));
         return result;
+    }
+
+    /// <summary>The clusters that do not answer, with why (empty without a client factory).</summary>
+    private async Task<IReadOnlyDictionary<string, string>> ProbeAsync(IReadOnlyList<string> clusters, CancellationToken cancellationToken)
+    {
+        if (_clients is null)
+        {
+            return new Dictionary<string, string>();
+        }
+
+        var errors = new string?[clusters.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, clusters.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                try
+                {
+                    await (await _clients.GetClientAsync(clusters[i], ct)).ProbeAsync(ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    errors[i] = e.Message.StartsWith(clusters[i], StringComparison.Ordinal) ? e.Message : $"{clusters[i]}: {e.Message}";
+                }
+            });
+        return clusters.Select((name, i) => (name, Error: errors[i])).Where(c => c.Error is not null).ToDictionary(c => c.name, c => c.Error!, StringComparer.Ordinal);
     }
 }

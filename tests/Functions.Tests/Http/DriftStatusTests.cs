@@ -117,7 +117,7 @@ public sealed class DriftStatusTests(AzuriteFixture azurite) : IClassFixture<Azu
         services.AddSingleton(new FleetStateStore(storage, AzuriteFixture.NewName("fleets")));
         services.AddSingleton(new DriftEventStore(storage, AzuriteFixture.NewName("drift")));
         services.AddSingleton(sp => new DriftSweeper(sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<DriftChecker>(), storage,
-            new DriftSweepOptions { LeaseContainer = AzuriteFixture.NewName("leases") }));
+            new DriftSweepOptions { LeaseContainer = AzuriteFixture.NewName("leases") }, clients: sp.GetRequiredService<Core.Clusters.ClusterClientFactory>()));
         services.AddSingleton(sp => new DriftWatcher(sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<InventoryStore>(),
             sp.GetRequiredService<Core.Clusters.ClusterClientFactory>(), sp.GetRequiredService<DriftChecker>(), new DriftWatchOptions { RefreshInterval = TimeSpan.FromMilliseconds(500) }));
     }

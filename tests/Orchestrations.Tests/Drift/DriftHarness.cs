@@ -116,7 +116,7 @@ internal sealed class DriftHarness : IAsyncDisposable
         Inventory);
 
     public DriftSweeper NewSweeper(DriftChecker? checker = null) =>
-        new(Platform, checker ?? Checker, _storage, new DriftSweepOptions { Concurrency = 4, LeaseContainer = LeaseContainer });
+        new(Platform, checker ?? Checker, _storage, new DriftSweepOptions { Concurrency = 4, LeaseContainer = LeaseContainer }, clients: Clients);
 
     public DriftWatcher NewWatcher() =>
         new(Platform, Inventory, Clients, Checker, new DriftWatchOptions { RefreshInterval = TimeSpan.FromSeconds(1), Debounce = TimeSpan.FromMilliseconds(50) });

@@ -162,6 +162,9 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
         var status = await h.Events.GetAsync("c2", "shop");
         Assert.Contains("unreachable", status!.Error, StringComparison.Ordinal);
         Assert.Null(status.LastDrift);
+        var direct = await h.Checker.CheckAsync(h.Config, h.Config.Fleets["shop"], h.Config.Clusters.Single(c => c.Name == "c2"), "watch");
+        Assert.Equal(DriftOutcome.Error, direct.Outcome);
+        Assert.Contains("unreachable", direct.Errors[0], StringComparison.Ordinal);
 
         // Back up: the next sweep heals it and clears the error.
         await h.Cluster("c2").SetFaultAsync(ClusterFault.None);
