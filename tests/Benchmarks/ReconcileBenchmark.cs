@@ -149,7 +149,7 @@ internal sealed class ReconcileBenchmark : IBenchmark
             $"fleetfunctions {ours.TotalSeconds:0.00}s first / {oursNoOp.TotalSeconds:0.00}s no-op; ratio {kubectlFirst.TotalSeconds / ours.TotalSeconds:0.0}x first, {kubectlNoOp.TotalSeconds / oursNoOp.TotalSeconds:0.0}x no-op"));
     }
 
-    private static Repository CreateRepository(string path)
+    internal static Repository CreateRepository(string path)
     {
         Repository.Init(path);
         var repo = new Repository(path);

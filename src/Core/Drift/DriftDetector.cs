@@ -1,6 +1,7 @@
 using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Manifests;
+using FleetFunctions.Core.Sources;
 
 namespace FleetFunctions.Core.Drift;
 
@@ -20,13 +21,29 @@ public sealed record ObjectDrift(ObjectReference Reference, string ApiVersion, D
     public override string ToString() => Kind == DriftKind.Missing ? $"{Reference}: missing" : $"{Reference}: {string.Join(", ", Fields)}";
 }
 
-/// <summary>Drift of one fleet on one cluster against a commit.</summary>
+/// <summary>Drift of one fleet on one cluster against a commit (an empty <see cref="Commit"/>: the fleet was never applied there).</summary>
 public sealed record DriftReport(string Cluster, string Fleet, string Commit, IReadOnlyList<ObjectDrift> Objects, IReadOnlyList<string> Errors)
 {
     public bool HasDrift => Objects.Count > 0;
 
+    /// <summary>False when the fleet has no inventory on the cluster (nothing to compare).</summary>
+    public bool WasApplied => Commit.Length > 0;
+
+    /// <summary>True when the cluster did not answer (the check says nothing about drift).</summary>
+    public bool Unreachable { get; init; }
+
     /// <summary>One line per drifted object: <c>cluster/Kind/namespace/name: .spec.replicas</c>.</summary>
     public IReadOnlyList<string> Describe() => [.. Objects.Select(o => $"{o.Reference.On(Cluster)}: {(o.Kind == DriftKind.Missing ? "missing" : string.Join(", ", o.Fields))}")];
+}
+
+/// <summary>Options of a drift check.</summary>
+public sealed record DriftCheckOptions
+{
+    /// <summary>Where the applied commit can be fetched when the render cache misses; null: a miss is an error.</summary>
+    public GitSourceSpec? Source { get; init; }
+
+    /// <summary>Objects read at once per cluster (default 8).</summary>
+    public int Concurrency { get; init; } = 8;
 }
 
 /// <summary>

@@ -3,6 +3,8 @@ using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Drift;
 using FleetFunctions.Core.Manifests;
+using FleetFunctions.Core.Rendering;
+using FleetFunctions.Core.Sources;
 
 namespace FleetFunctions.Core.Reconcile;
 
@@ -13,8 +15,18 @@ public sealed partial class Reconciler
     /// cache (never rendering). Returns an error in the report when nothing was applied yet or the cache
     /// has no output for that commit on this worker.
     /// </summary>
-    public async Task<DriftReport> DetectDriftAsync(string cluster, string fleet, CancellationToken cancellationToken = default)
+    public Task<DriftReport> DetectDriftAsync(string cluster, string fleet, CancellationToken cancellationToken = default) =>
+        DetectDriftAsync(cluster, fleet, new DriftCheckOptions(), cancellationToken);
+
+    /// <summary>
+    /// Compares the cluster with the desired objects of the fleet's last applied commit, read from the render
+    /// cache. With <see cref="DriftCheckOptions.Source"/> a cache miss (a worker that did not apply the commit)
+    /// fetches and renders that commit once, filling the cache; without it the miss is an error in the report.
+    /// A report with an empty <see cref="DriftReport.Commit"/> means the fleet was never applied to the cluster.
+    /// </summary>
+    public async Task<DriftReport> DetectDriftAsync(string cluster, string fleet, DriftCheckOptions options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var inventory = await _inventory.GetAsync(cluster, fleet, cancellationToken);
         if (inventory is null)
         {
@@ -22,6 +34,20 @@ public sealed partial class Reconciler
         }
 
         var rendered = await _renderer.Cache.TryGetAsync(inventory.Commit, inventory.Path, cancellationToken);
+        if (rendered is null && options.Source is { } source)
+        {
+            try
+            {
+                var tree = await _source.GetTreeAsync(source, inventory.Commit, cancellationToken);
+                rendered = await _renderer.RenderAsync(tree, inventory.Path, cancellationToken);
+            }
+            catch (Exception e) when (e is SourceException or RenderException or ManifestException)
+            {
+                return new DriftReport(cluster, fleet, inventory.Commit, [], [
+                    $"{cluster}: cannot render {inventory.Path}@{Short(inventory.Commit)} for the drift check: {e.Message}"]);
+            }
+        }
+
         if (rendered is null)
         {
             return new DriftReport(cluster, fleet, inventory.Commit, [], [
@@ -31,7 +57,7 @@ public sealed partial class Reconciler
         try
         {
             var client = await _clusters.GetClientAsync(cluster, cancellationToken);
-            var report = await new DriftDetector(client).DetectAsync(fleet, inventory.Commit, rendered.Manifests, cancellationToken);
+            var report = await new DriftDetector(client, options.Concurrency).DetectAsync(fleet, inventory.Commit, rendered.Manifests, cancellationToken);
             if (report.HasDrift)
             {
                 Log.DriftFound(_logger, cluster, fleet, report.Objects.Count);
@@ -41,7 +67,7 @@ public sealed partial class Reconciler
         }
         catch (ClusterUnreachableException e)
         {
-            return new DriftReport(cluster, fleet, inventory.Commit, [], [e.Message]);
+            return new DriftReport(cluster, fleet, inventory.Commit, [], [e.Message]) { Unreachable = true };
         }
     }
 

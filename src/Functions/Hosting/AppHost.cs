@@ -39,6 +39,10 @@ public static class AppHost
             builder.Services.AddHostedService<EngineWorkerService>();
             builder.Services.AddHostedService<DeliveryQueuePoller>();
             builder.Services.AddHostedService<TimerScheduler>();
+            if (options.DriftWatch)
+            {
+                builder.Services.AddHostedService<DriftWatchService>();
+            }
         }
 
         var app = builder.Build();

@@ -65,6 +65,12 @@ public sealed record AppOptions
     /// <summary>Where Git clones and rendered manifests are cached (default: a folder under the temp directory).</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "fleetfunctions");
 
+    /// <summary>Watch mode (<c>FLEETFUNCTIONS_DriftWatch=true</c>, standalone only): long-lived watches catch drift within a second.</summary>
+    public bool DriftWatch { get; init; }
+
+    /// <summary>(cluster, fleet) pairs the drift sweep checks at once (<c>FLEETFUNCTIONS_DriftSweepConcurrency</c>, default 8).</summary>
+    public int DriftSweepConcurrency { get; init; } = 8;
+
     public bool IsCustomHandler => CustomHandlerPort is not null;
 
     /// <summary>The storage account from the connection string, else from the account name and a managed identity.</summary>
@@ -144,6 +150,18 @@ public sealed record AppOptions
             errors.Add($"FLEETFUNCTIONS_PrometheusUrl '{prometheusText}' is not an absolute URL");
         }
 
+        var driftWatch = false;
+        if (Get(configuration, "DriftWatch") is { } watchText && !bool.TryParse(watchText, out driftWatch))
+        {
+            errors.Add($"FLEETFUNCTIONS_DriftWatch '{watchText}' must be true or false");
+        }
+
+        var driftConcurrency = 8;
+        if (Get(configuration, "DriftSweepConcurrency") is { } concurrencyText && !(int.TryParse(concurrencyText, out driftConcurrency) && driftConcurrency is >= 1 and <= 256))
+        {
+            errors.Add($"FLEETFUNCTIONS_DriftSweepConcurrency '{concurrencyText}' must be a number from 1 to 256");
+        }
+
         if (errors.Count > 0)
         {
             throw new InvalidOperationException("invalid configuration:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", errors));
@@ -167,6 +185,8 @@ public sealed record AppOptions
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
             PrometheusUrl = prometheus,
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
+            DriftWatch = driftWatch,
+            DriftSweepConcurrency = driftConcurrency,
         };
     }
 

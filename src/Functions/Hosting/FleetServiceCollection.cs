@@ -7,6 +7,7 @@ using FleetFunctions.Core.Rendering;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
 using FleetFunctions.Core.Webhooks;
+using FleetFunctions.Orchestrations.Drift;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Client;
 using FleetFunctions.Orchestrations.Rollouts;
@@ -75,6 +76,16 @@ public static class FleetServiceCollection
         services.TryAddSingleton(sp => new DeliveryProcessor(
             sp.GetRequiredService<DeliveryStore>(), sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<GitRepositories>(),
             sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<DurableClient>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(_ => new DriftEventStore(storage));
+        services.TryAddSingleton(sp => new DriftChecker(
+            sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<DriftEventStore>(), sp.GetRequiredService<FleetStateStore>(),
+            sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftChecker>>()));
+        services.TryAddSingleton(sp => new DriftSweeper(
+            sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<DriftChecker>(), storage,
+            new DriftSweepOptions { Concurrency = options.DriftSweepConcurrency }, sp.GetRequiredService<ILogger<DriftSweeper>>(), sp.GetRequiredService<ClusterClientFactory>()));
+        services.TryAddSingleton(sp => new DriftWatcher(
+            sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<InventoryStore>(), sp.GetRequiredService<ClusterClientFactory>(),
+            sp.GetRequiredService<DriftChecker>(), logger: sp.GetRequiredService<ILogger<DriftWatcher>>()));
         services.TryAddSingleton<Triggers.FunctionHandlers>();
         return services;
     }

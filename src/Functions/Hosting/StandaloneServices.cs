@@ -4,6 +4,7 @@ using Cronos;
 using FleetFunctions.Core.Storage;
 using FleetFunctions.Core.Webhooks;
 using FleetFunctions.Functions.Triggers;
+using FleetFunctions.Orchestrations.Drift;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Worker;
 using Microsoft.Extensions.Configuration;
@@ -111,7 +112,8 @@ internal sealed partial class TimerScheduler(IConfiguration configuration, Funct
         var text = function.Schedule!;
         if (text.StartsWith('%') && text.EndsWith('%'))
         {
-            text = configuration[text.Trim('%')] is { Length: > 0 } configured ? configured : FunctionCatalog.PlatformRefreshSchedule;
+            text = configuration[text.Trim('%')] is { Length: > 0 } configured ? configured
+                : function.DefaultSchedule ?? throw new InvalidOperationException($"{function.Name}: set the app setting {text.Trim('%')} to an NCRONTAB schedule with seconds (the function has no default)");
         }
 
         return CronExpression.Parse(text, CronFormat.IncludeSeconds);
@@ -140,4 +142,10 @@ internal sealed partial class TimerScheduler(IConfiguration configuration, Funct
 
     [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "timer function {Function} failed: {Error}")]
     private static partial void LogTimerFailed(ILogger logger, string function, string error);
+}
+
+/// <summary>Standalone only, with <c>FLEETFUNCTIONS_DriftWatch=true</c>: keeps the drift watches running (the timer sweep stays the safety net).</summary>
+internal sealed class DriftWatchService(DriftWatcher watcher) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => watcher.RunAsync(stoppingToken);
 }

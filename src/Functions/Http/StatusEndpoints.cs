@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Orchestrations.Drift;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Client;
 using FleetFunctions.Orchestrations.Rollouts;
@@ -51,7 +52,7 @@ internal static partial class StatusEndpoints
         return Results.Json(new { platformCommit = snapshot.Commit, fleets = result });
     }
 
-    private static async Task<IResult> GetFleetAsync(string name, IPlatformProvider platform, FleetStateStore fleets, ReconcileHistoryStore history, CancellationToken cancellationToken)
+    private static async Task<IResult> GetFleetAsync(string name, IPlatformProvider platform, FleetStateStore fleets, ReconcileHistoryStore history, DriftEventStore drift, CancellationToken cancellationToken)
     {
         var snapshot = await platform.GetCurrentAsync(cancellationToken);
         if (!snapshot.Config.Fleets.TryGetValue(name, out var fleet))
@@ -60,6 +61,7 @@ internal static partial class StatusEndpoints
         }
 
         var state = await fleets.GetAsync(name, cancellationToken);
+        var drifts = await drift.GetFleetAsync(name, cancellationToken);
         var clusters = new List<object>();
         foreach (var cluster in snapshot.Config.ClustersOf(fleet))
         {
@@ -70,6 +72,7 @@ internal static partial class StatusEndpoints
                 region = cluster.Region,
                 path = PlatformConfig.ResolvePath(fleet.Source, cluster),
                 lastReconcile = last,
+                drift = drifts.GetValueOrDefault(cluster.Name),
             });
         }
 
@@ -86,7 +89,7 @@ internal static partial class StatusEndpoints
         });
     }
 
-    private static async Task<IResult> GetClusterAsync(string name, IPlatformProvider platform, ReconcileHistoryStore history, CancellationToken cancellationToken)
+    private static async Task<IResult> GetClusterAsync(string name, IPlatformProvider platform, ReconcileHistoryStore history, DriftEventStore drift, CancellationToken cancellationToken)
     {
         var snapshot = await platform.GetCurrentAsync(cancellationToken);
         var cluster = snapshot.Config.Clusters.FirstOrDefault(c => c.Name == name);
@@ -98,7 +101,7 @@ internal static partial class StatusEndpoints
         var fleets = new List<object>();
         foreach (var fleet in snapshot.Config.Fleets.Values.Where(f => f.Selects(cluster)).OrderBy(f => f.Name, StringComparer.Ordinal))
         {
-            fleets.Add(new { name = fleet.Name, recent = await history.ListAsync(cluster.Name, fleet.Name, 5, cancellationToken) });
+            fleets.Add(new { name = fleet.Name, recent = await history.ListAsync(cluster.Name, fleet.Name, 5, cancellationToken), drift = await drift.GetAsync(cluster.Name, fleet.Name, cancellationToken) });
         }
 
         return Results.Json(new

@@ -16,6 +16,7 @@ public enum TriggerKind
 /// <param name="AuthLevel">HTTP: anonymous (webhooks verify signatures) or function (the status API).</param>
 /// <param name="QueueName">Queue trigger: the queue.</param>
 /// <param name="Schedule">Timer trigger: NCRONTAB with seconds, or an <c>%AppSetting%</c> holding it.</param>
+/// <param name="DefaultSchedule">Timer trigger: the schedule the standalone host uses when the app setting is not set.</param>
 public sealed record FunctionDefinition(
     string Name,
     TriggerKind Trigger,
@@ -23,7 +24,8 @@ public sealed record FunctionDefinition(
     IReadOnlyList<string>? Methods = null,
     string? AuthLevel = null,
     string? QueueName = null,
-    string? Schedule = null);
+    string? Schedule = null,
+    string? DefaultSchedule = null);
 
 /// <summary>Every function of the app. The function.json files are checked against this list by a test.</summary>
 public static class FunctionCatalog
@@ -32,9 +34,13 @@ public static class FunctionCatalog
     public const string EngineWorkItems = "EngineWorkItems";
     public const string WebhookDeliveries = "WebhookDeliveries";
     public const string PlatformRefresh = "PlatformRefresh";
+    public const string DriftSweep = "DriftSweep";
 
     /// <summary>Default NCRONTAB schedule of <see cref="PlatformRefresh"/> (every minute), overridable with FLEETFUNCTIONS_PlatformRefreshSchedule.</summary>
     public const string PlatformRefreshSchedule = "0 */1 * * * *";
+
+    /// <summary>Default NCRONTAB schedule of <see cref="DriftSweep"/> (every 5 minutes), overridable with FLEETFUNCTIONS_DriftSweepSchedule.</summary>
+    public const string DriftSweepSchedule = "0 */5 * * * *";
 
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
@@ -49,6 +55,7 @@ public static class FunctionCatalog
         new(EngineControl, TriggerKind.Queue, QueueName: "fleethub-control"),
         new(EngineWorkItems, TriggerKind.Queue, QueueName: "fleethub-workitems"),
         new(WebhookDeliveries, TriggerKind.Queue, QueueName: "webhook-deliveries"),
-        new(PlatformRefresh, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_PlatformRefreshSchedule%"),
+        new(PlatformRefresh, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_PlatformRefreshSchedule%", DefaultSchedule: PlatformRefreshSchedule),
+        new(DriftSweep, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_DriftSweepSchedule%", DefaultSchedule: DriftSweepSchedule),
     ];
 }

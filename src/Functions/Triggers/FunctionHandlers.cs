@@ -1,5 +1,6 @@
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Webhooks;
+using FleetFunctions.Orchestrations.Drift;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Rollouts;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,7 @@ public sealed partial class FunctionHandlers(
     DeliveryProcessor deliveries,
     DeliveryStore deliveryStore,
     IPlatformProvider platform,
+    DriftSweeper drift,
     TimeProvider time,
     ILogger<FunctionHandlers> logger)
 {
@@ -46,30 +48,39 @@ public sealed partial class FunctionHandlers(
     /// <summary>Runs one timer function.</summary>
     public async Task<MessageHandlingResult> HandleTimerAsync(string function, CancellationToken cancellationToken = default)
     {
-        if (function != FunctionCatalog.PlatformRefresh)
-        {
-            return MessageHandlingResult.Failure($"function '{function}' is not a timer function of this app");
-        }
-
         try
         {
-            if (platform is GitPlatformProvider git)
+            switch (function)
             {
-                await git.RefreshAsync(cancellationToken);
+                case FunctionCatalog.PlatformRefresh:
+                    await RefreshPlatformAsync(cancellationToken);
+                    return MessageHandlingResult.Success;
+                case FunctionCatalog.DriftSweep:
+                    // Per-pair failures (unreachable clusters) are recorded by the sweep; only a sweep that could not run fails.
+                    await drift.SweepAsync(cancellationToken);
+                    return MessageHandlingResult.Success;
+                default:
+                    return MessageHandlingResult.Failure($"function '{function}' is not a timer function of this app; known: {string.Join(", ", FunctionCatalog.All.Where(f => f.Trigger == TriggerKind.Timer).Select(f => f.Name))}");
             }
-
-            var requeued = await deliveryStore.RequeueStaleAsync(DeliveryStore.StaleAfter, time.GetUtcNow(), cancellationToken);
-            if (requeued > 0)
-            {
-                LogRequeued(logger, requeued);
-            }
-
-            return MessageHandlingResult.Success;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogTimerFailed(logger, function, ex.Message);
             return MessageHandlingResult.Failure($"{function}: {ex.Message}");
+        }
+    }
+
+    private async Task RefreshPlatformAsync(CancellationToken cancellationToken)
+    {
+        if (platform is GitPlatformProvider git)
+        {
+            await git.RefreshAsync(cancellationToken);
+        }
+
+        var requeued = await deliveryStore.RequeueStaleAsync(DeliveryStore.StaleAfter, time.GetUtcNow(), cancellationToken);
+        if (requeued > 0)
+        {
+            LogRequeued(logger, requeued);
         }
     }
 

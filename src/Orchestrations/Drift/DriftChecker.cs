@@ -1,0 +1,195 @@
+using FleetFunctions.Core.Apply;
+using FleetFunctions.Core.Drift;
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Core.Secrets;
+using FleetFunctions.Core.Sources;
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Rollouts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using GitSourceResource = FleetFunctions.Core.Fleet.GitSource;
+
+namespace FleetFunctions.Orchestrations.Drift;
+
+/// <summary>How one drift check of a (cluster, fleet) ended.</summary>
+public enum DriftOutcome
+{
+    /// <summary>The fleet was never applied to the cluster: nothing to compare.</summary>
+    NotApplied,
+
+    /// <summary>A rollout of the fleet is running: the check was skipped (drift is not fought during a rollout).</summary>
+    RolloutRunning,
+
+    /// <summary>The cluster matches the last applied commit.</summary>
+    InSync,
+
+    /// <summary>Drift was found and recorded; the fleet has no selfHeal, so it was only reported.</summary>
+    Reported,
+
+    /// <summary>Drift was found, recorded and healed.</summary>
+    Healed,
+
+    /// <summary>Drift was found and recorded, but re-applying Git failed.</summary>
+    HealFailed,
+
+    /// <summary>The check failed (unreachable cluster, render not available, ...); recorded as an error.</summary>
+    Error,
+}
+
+/// <summary>The result of one drift check.</summary>
+public sealed record DriftCheckResult(string Cluster, string Fleet, DriftOutcome Outcome, string Commit, int Drifted, int Healed, IReadOnlyList<string> Errors)
+{
+    public static DriftCheckResult Of(string cluster, string fleet, DriftOutcome outcome, params string[] errors) => new(cluster, fleet, outcome, string.Empty, 0, 0, errors);
+}
+
+/// <summary>
+/// Checks one fleet on one cluster, top to bottom: detect drift against the last applied commit (render cache, or the
+/// commit rendered once from Git on a cache miss) → record it → heal it where the fleet has <c>selfHeal</c> → record the
+/// heal. Drift is always recorded before anything is healed. Used by the timer sweep and by watch mode. Thread-safe;
+/// callers serialise checks of the same pair.
+/// </summary>
+public sealed class DriftChecker(
+    Reconciler reconciler,
+    DriftEventStore events,
+    FleetStateStore fleets,
+    ISecretStore secrets,
+    TimeProvider? time = null,
+    ILogger<DriftChecker>? logger = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
+
+    /// <summary>The active rollout of <paramref name="fleet"/>, or null when none is running.</summary>
+    public async Task<string?> ActiveRolloutAsync(string fleet, CancellationToken cancellationToken = default) =>
+        (await fleets.GetAsync(fleet, cancellationToken)).ActiveInstance;
+
+    /// <summary>Checks the pair unless a rollout of the fleet is running.</summary>
+    public async Task<DriftCheckResult> CheckIfIdleAsync(PlatformConfig platform, ClusterFleet fleet, Cluster cluster, string trigger, int objectConcurrency = 8, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fleet);
+        ArgumentNullException.ThrowIfNull(cluster);
+        if (await ActiveRolloutAsync(fleet.Name, cancellationToken) is { } active)
+        {
+            Log.DriftSkippedRollout(_logger, cluster.Name, fleet.Name, active);
+            return DriftCheckResult.Of(cluster.Name, fleet.Name, DriftOutcome.RolloutRunning);
+        }
+
+        return await CheckAsync(platform, fleet, cluster, trigger, objectConcurrency, cancellationToken);
+    }
+
+    /// <summary>Detects, records and (with selfHeal) heals drift of <paramref name="fleet"/> on <paramref name="cluster"/>.</summary>
+    /// <param name="trigger">Recorded with the event: <c>sweep</c> or <c>watch</c>.</param>
+    public async Task<DriftCheckResult> CheckAsync(PlatformConfig platform, ClusterFleet fleet, Cluster cluster, string trigger, int objectConcurrency = 8, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        ArgumentNullException.ThrowIfNull(fleet);
+        ArgumentNullException.ThrowIfNull(cluster);
+        var result = await RunAsync(platform, fleet, cluster, trigger, objectConcurrency, cancellationToken);
+        var tags = new KeyValuePair<string, object?>[] { new("cluster", cluster.Name), new("fleet", fleet.Name) };
+        DriftMetrics.Checks.Add(1, [.. tags, new("outcome", result.Outcome.ToString()), new("trigger", trigger)]);
+        if (result.Outcome is DriftOutcome.InSync or DriftOutcome.Reported or DriftOutcome.Healed or DriftOutcome.HealFailed)
+        {
+            DriftMetrics.DriftObjects.Record(result.Drifted, tags);
+        }
+
+        if (result.Healed > 0)
+        {
+            DriftMetrics.HealedObjects.Add(result.Healed, tags);
+        }
+
+        return result;
+    }
+
+    /// <summary>Records that the pair could not be checked because its cluster did not answer (the sweep probes each cluster once).</summary>
+    public async Task<DriftCheckResult> RecordUnreachableAsync(ClusterFleet fleet, Cluster cluster, string error, string trigger, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fleet);
+        ArgumentNullException.ThrowIfNull(cluster);
+        Log.DriftCheckFailed(_logger, cluster.Name, fleet.Name, error);
+        await events.RecordErrorAsync(cluster.Name, fleet.Name, error, _time.GetUtcNow(), cancellationToken);
+        DriftMetrics.Checks.Add(1, [new("cluster", cluster.Name), new("fleet", fleet.Name), new("outcome", nameof(DriftOutcome.Error)), new("trigger", trigger)]);
+        return DriftCheckResult.Of(cluster.Name, fleet.Name, DriftOutcome.Error, error);
+    }
+
+    private async Task<DriftCheckResult> RunAsync(PlatformConfig platform, ClusterFleet fleet, Cluster cluster, string trigger, int objectConcurrency, CancellationToken cancellationToken)
+    {
+        // Detect.
+        var source = platform.Sources.TryGetValue(fleet.Source.GitSource, out var gitSource) ? await SourceSpecAsync(gitSource, cancellationToken) : null;
+        var report = await reconciler.DetectDriftAsync(cluster.Name, fleet.Name, new DriftCheckOptions { Source = source, Concurrency = objectConcurrency }, cancellationToken);
+        if (!report.WasApplied)
+        {
+            return DriftCheckResult.Of(cluster.Name, fleet.Name, DriftOutcome.NotApplied);
+        }
+
+        if (!report.HasDrift)
+        {
+            if (report.Errors.Count > 0)
+            {
+                var error = Summarise(report.Errors);
+                Log.DriftCheckFailed(_logger, cluster.Name, fleet.Name, error);
+                await events.RecordErrorAsync(cluster.Name, fleet.Name, error, _time.GetUtcNow(), cancellationToken);
+                return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Error, report.Commit, 0, 0, report.Errors);
+            }
+
+            await events.RecordInSyncAsync(cluster.Name, fleet.Name, _time.GetUtcNow(), cancellationToken);
+            return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.InSync, report.Commit, 0, 0, []);
+        }
+
+        // The same unhealed drift as last time (a fleet without selfHeal): one event, not one per check.
+        if (!fleet.SelfHeal && await events.GetAsync(cluster.Name, fleet.Name, cancellationToken) is { LastDrift: { Healed: false } last } && SameDrift(last, report))
+        {
+            await events.RecordStillDriftedAsync(cluster.Name, fleet.Name, _time.GetUtcNow(), cancellationToken);
+            return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Reported, report.Commit, report.Objects.Count, 0, report.Errors);
+        }
+
+        // Record, before anything is healed.
+        var described = report.Describe();
+        Log.DriftDetected(_logger, cluster.Name, fleet.Name, Short(report.Commit), trigger, report.Objects.Count, Summarise(described));
+        var eventId = await events.RecordDetectedAsync(report, fleet.SelfHeal, trigger, _time.GetUtcNow(), cancellationToken);
+        if (!fleet.SelfHeal)
+        {
+            return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Reported, report.Commit, report.Objects.Count, 0, report.Errors);
+        }
+
+        // Heal: re-apply the drifted objects from the applied commit, taking their fields back (Git wins).
+        var options = new ReconcileOptions { Apply = new ApplyOptions { Recreate = fleet.Recreate, Concurrency = objectConcurrency } };
+        var changes = await reconciler.HealDriftAsync(report, options, cancellationToken);
+        var failures = changes.Failures.Select(f => f.Message ?? f.ToString()).ToList();
+        var healed = changes.Changes.Count(c => c.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Unchanged);
+        var healError = failures.Count > 0 ? Summarise(failures) : null;
+        await events.RecordHealAsync(cluster.Name, fleet.Name, eventId, failures.Count == 0, healError, _time.GetUtcNow(), cancellationToken);
+        if (healError is not null)
+        {
+            Log.DriftHealFailed(_logger, cluster.Name, fleet.Name, healError);
+            return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.HealFailed, report.Commit, report.Objects.Count, healed, failures);
+        }
+
+        Log.DriftHealed(_logger, cluster.Name, fleet.Name, healed);
+        return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Healed, report.Commit, report.Objects.Count, healed, []);
+    }
+
+    private async Task<GitSourceSpec?> SourceSpecAsync(GitSourceResource source, CancellationToken cancellationToken)
+    {
+        if (source.SecretRef is not { } secretRef)
+        {
+            return new GitSourceSpec(source.Url, source.Branch);
+        }
+
+        // Without its credentials the commit cannot be fetched: the check then relies on the render cache.
+        return await secrets.GetAsync(secretRef.Name, cancellationToken) is { } secret
+            ? new GitSourceSpec(source.Url, source.Branch, GitCredentials.FromSecret(secret))
+            : null;
+    }
+
+    private static bool SameDrift(DriftEvent recorded, DriftReport report) =>
+        recorded.Commit == report.Commit
+        && recorded.DriftCount == report.Objects.Count
+        && recorded.Objects.Zip(report.Objects).All(p =>
+            p.First.Object == p.Second.Reference.ToString() && p.First.Kind == p.Second.Kind.ToString() && p.First.Fields.SequenceEqual(p.Second.Fields.Take(p.First.Fields.Count)));
+
+    private static string Summarise(IReadOnlyList<string> lines) =>
+        lines.Count <= 3 ? string.Join("; ", lines) : $"{string.Join("; ", lines.Take(3))}; and {lines.Count - 3} more";
+
+    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
+}
