@@ -35,6 +35,9 @@ param prometheusUrl string = ''
 @description('NCRONTAB schedule (with seconds) of the drift sweep.')
 param driftSweepSchedule string = '0 */5 * * * *'
 
+@description('NCRONTAB schedule (with seconds) of the engine\'s upkeep (resending orphaned outbox rows, redriving stalled instances).')
+param engineMaintenanceSchedule string = '*/30 * * * * *'
+
 @description('Secrets the platform repository names in secretRef / webhookSecretRef / credentialsRef. Each becomes the app setting FLEETFUNCTIONS_SECRET_<NAME> as a Key Vault reference to the Key Vault secret of the same name; set the values in Key Vault.')
 param secretNames array = []
 
@@ -155,6 +158,7 @@ var baseSettings = [
   { name: 'FLEETFUNCTIONS_TaskHub', value: taskHub }
   { name: 'FLEETFUNCTIONS_DriftSweepSchedule', value: driftSweepSchedule }
   { name: 'FLEETFUNCTIONS_PlatformRefreshSchedule', value: '0 */1 * * * *' }
+  { name: 'FLEETFUNCTIONS_EngineMaintenanceSchedule', value: engineMaintenanceSchedule }
   { name: 'FLEETFUNCTIONS_CacheDirectory', value: '/tmp/fleetfunctions' }
 ]
 var prometheusSettings = empty(prometheusUrl) ? [] : [{ name: 'FLEETFUNCTIONS_PrometheusUrl', value: prometheusUrl }]

@@ -103,8 +103,11 @@ internal sealed partial class DeliveryQueuePoller(StorageAccount storage, Delive
 /// <summary>Standalone only: runs the timer functions on their NCRONTAB schedules (with seconds), as the Functions host would.</summary>
 internal sealed partial class TimerScheduler(IConfiguration configuration, FunctionHandlers handlers, TimeProvider time, ILogger<TimerScheduler> logger) : BackgroundService
 {
+    // EngineMaintenance is for the Functions host: standalone, EngineWorkerService's worker sweeps and redrives itself.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(FunctionCatalog.All.Where(f => f.Trigger == TriggerKind.Timer).Select(f => RunAsync(f, stoppingToken)));
+        Task.WhenAll(FunctionCatalog.All
+            .Where(f => f.Trigger == TriggerKind.Timer && f.Name != FunctionCatalog.EngineMaintenance)
+            .Select(f => RunAsync(f, stoppingToken)));
 
     /// <summary>Resolves a schedule: <c>%Setting%</c> reads the setting (falling back to the function's default).</summary>
     internal static CronExpression Resolve(FunctionDefinition function, IConfiguration configuration)

@@ -35,12 +35,19 @@ public static class FunctionCatalog
     public const string WebhookDeliveries = "WebhookDeliveries";
     public const string PlatformRefresh = "PlatformRefresh";
     public const string DriftSweep = "DriftSweep";
+    public const string EngineMaintenance = "EngineMaintenance";
 
     /// <summary>Default NCRONTAB schedule of <see cref="PlatformRefresh"/> (every minute), overridable with FLEETFUNCTIONS_PlatformRefreshSchedule.</summary>
     public const string PlatformRefreshSchedule = "0 */1 * * * *";
 
     /// <summary>Default NCRONTAB schedule of <see cref="DriftSweep"/> (every 5 minutes), overridable with FLEETFUNCTIONS_DriftSweepSchedule.</summary>
     public const string DriftSweepSchedule = "0 */5 * * * *";
+
+    /// <summary>
+    /// Default NCRONTAB schedule of <see cref="EngineMaintenance"/> (every 30 seconds), overridable with
+    /// FLEETFUNCTIONS_EngineMaintenanceSchedule. Only the Functions host runs it: standalone, the engine worker does the same upkeep itself.
+    /// </summary>
+    public const string EngineMaintenanceSchedule = "*/30 * * * * *";
 
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
@@ -57,5 +64,6 @@ public static class FunctionCatalog
         new(WebhookDeliveries, TriggerKind.Queue, QueueName: "webhook-deliveries"),
         new(PlatformRefresh, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_PlatformRefreshSchedule%", DefaultSchedule: PlatformRefreshSchedule),
         new(DriftSweep, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_DriftSweepSchedule%", DefaultSchedule: DriftSweepSchedule),
+        new(EngineMaintenance, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_EngineMaintenanceSchedule%", DefaultSchedule: EngineMaintenanceSchedule),
     ];
 }

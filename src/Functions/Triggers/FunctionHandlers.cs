@@ -55,6 +55,14 @@ public sealed partial class FunctionHandlers(
                 case FunctionCatalog.PlatformRefresh:
                     await RefreshPlatformAsync(cancellationToken);
                     return MessageHandlingResult.Success;
+                case FunctionCatalog.EngineMaintenance:
+                    var upkeep = await engine.RunMaintenanceAsync(cancellationToken: cancellationToken);
+                    if (upkeep.OutboxRows > 0 || upkeep.InstancesRedriven > 0)
+                    {
+                        LogEngineMaintenance(logger, upkeep.MessagesResent, upkeep.OutboxRows, upkeep.InstancesRedriven);
+                    }
+
+                    return MessageHandlingResult.Success;
                 case FunctionCatalog.DriftSweep:
                     // Per-pair failures (unreachable clusters) are recorded by the sweep; only a sweep that could not run fails.
                     await drift.SweepAsync(cancellationToken);
@@ -126,6 +134,9 @@ public sealed partial class FunctionHandlers(
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "requeued {Count} delivery(ies) that were recorded but never queued")]
     private static partial void LogRequeued(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "engine maintenance resent {Messages} message(s) of {Rows} orphaned outbox row(s) and redrove {Instances} stalled instance(s)")]
+    private static partial void LogEngineMaintenance(ILogger logger, int messages, int rows, int instances);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "timer function {Function} failed: {Error}")]
     private static partial void LogTimerFailed(ILogger logger, string function, string error);

@@ -26,12 +26,17 @@ public sealed class DurableMessageHandler
     private readonly OrchestrationProcessor _processor;
     private readonly ActivityRunner _activities;
     private readonly MessageIntake _intake;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _maintenance = new(1, 1);
+    private string? _sweepContinuation;
+    private DateTime _lastStallCheck = DateTime.MinValue;
 
     public DurableMessageHandler(DurableTaskHub hub, DurableTaskRegistry registry, ILoggerFactory? loggerFactory = null, int instanceCacheSize = 500)
     {
         _hub = hub ?? throw new ArgumentNullException(nameof(hub));
         ArgumentNullException.ThrowIfNull(registry);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("FleetFunctions.Orchestrations.Engine.DurableMessageHandler");
+        _logger = logger;
         _processor = new OrchestrationProcessor(hub, registry, new InstanceCache(instanceCacheSize), logger);
         _activities = new ActivityRunner(hub, registry);
         _intake = new MessageIntake(hub, _processor, logger);
@@ -89,4 +94,53 @@ public sealed class DurableMessageHandler
             return MessageHandlingResult.Success;
         }
     }
+
+    /// <summary>
+    /// One pass of the upkeep a standalone <see cref="Worker.DurableWorker"/> does on its own timer, for hosts that only
+    /// deliver messages (a custom handler's queue triggers): resends outbox rows orphaned by a crash between a checkpoint
+    /// and its sends (at most <paramref name="maxInstances"/> instances of the outbox index, continuing where the previous
+    /// pass stopped), and, at most every half <see cref="DurableTaskHubOptions.RedriveStalledAfter"/>, redrives instances
+    /// that made no progress for that long. A pass that finds another one running returns at once.
+    /// </summary>
+    public async Task<MaintenanceResult> RunMaintenanceAsync(int maxInstances = 200, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInstances, 1);
+        if (!await _maintenance.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            return new MaintenanceResult(0, 0, 0);
+        }
+
+        try
+        {
+            (var messages, var rows, _sweepContinuation) = await _processor.SweepOutboxesAsync(maxInstances, _sweepContinuation, cancellationToken);
+            if (rows > 0)
+            {
+                Log.OutboxSwept(_logger, messages, rows);
+            }
+
+            var redriven = 0;
+            if (_hub.Options.RedriveStalledAfter is { } stalledAfter && DateTime.UtcNow - _lastStallCheck >= stalledAfter / 2)
+            {
+                _lastStallCheck = DateTime.UtcNow;
+                foreach (var instanceId in await _hub.Store.FindStalledAsync(DateTime.UtcNow - stalledAfter, cancellationToken))
+                {
+                    var sent = await _processor.RedriveAsync(instanceId, cancellationToken);
+                    Log.InstanceRedriven(_logger, instanceId, sent, stalledAfter);
+                    redriven++;
+                }
+            }
+
+            return new MaintenanceResult(messages, rows, redriven);
+        }
+        finally
+        {
+            _maintenance.Release();
+        }
+    }
 }
+
+/// <summary>What one maintenance pass did.</summary>
+/// <param name="MessagesResent">Messages sent from orphaned outbox rows.</param>
+/// <param name="OutboxRows">Orphaned outbox rows handled.</param>
+/// <param name="InstancesRedriven">Stalled instances whose awaited messages were sent again.</param>
+public sealed record MaintenanceResult(int MessagesResent, int OutboxRows, int InstancesRedriven);

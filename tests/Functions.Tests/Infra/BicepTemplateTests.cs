@@ -105,7 +105,14 @@ public sealed class BicepTemplateTests
         Assert.Equal("fleetfnabc123", options.StorageAccountName);
         Assert.Equal("00000000-0000-0000-0000-000000000001", options.StorageClientId);
         Assert.True(options.CreateStorageAccount().UsesIdentity);
-        Assert.Contains("FLEETFUNCTIONS_DriftSweepSchedule", names);
+
+        // The Functions host resolves %Setting% in function.json from app settings and fails the function without one.
+        var referenced = Directory.GetFiles(Path.Combine(RepoPaths.Root, "src", "Functions", "functions"), "function.json", SearchOption.AllDirectories)
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "%([A-Za-z0-9_]+)%").Select(m => m.Groups[1].Value))
+            .Distinct()
+            .ToList();
+        Assert.NotEmpty(referenced);
+        Assert.All(referenced, setting => Assert.Contains(setting, names));
     }
 
     private static JsonObject Resource(JsonObject template, string type) =>

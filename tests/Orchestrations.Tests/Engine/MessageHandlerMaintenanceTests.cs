@@ -1,0 +1,65 @@
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Storage;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Orchestrations.Tests.Engine;
+
+/// <summary>
+/// Behind the Functions host nothing but queue messages reach the engine, so the upkeep a standalone worker does on
+/// its own timer (resending orphaned outbox rows) runs as <see cref="DurableMessageHandler.RunMaintenanceAsync"/>.
+/// </summary>
+public sealed class MessageHandlerMaintenanceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task RunMaintenanceAsync_StartCommittedButNeverSent_ResendsItAndTheInstanceCompletesThroughTheHandler()
+    {
+        static void Register(DurableTaskRegistry r) => r.AddOrchestrator<int, int>("Double", (_, x) => Task.FromResult(2 * x));
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString, Register, o => o with { OrphanedOutboxAge = TimeSpan.FromMilliseconds(500) }, startWorker: false);
+        var registry = new DurableTaskRegistry { Version = "1.0" };
+        Register(registry);
+        var handler = new DurableMessageHandler(h.Hub, registry);
+
+        // A client that died between its commit and its send: state row (Pending) and outbox row, no queue message.
+        var execution = Guid.NewGuid().ToString("N");
+        var now = DateTime.UtcNow;
+        var state = new InstanceState
+        {
+            InstanceId = "orphan", Name = "Double", Status = OrchestrationRuntimeStatus.Pending, ExecutionId = execution,
+            Input = "21", CreatedTime = now, LastUpdatedTime = now,
+        };
+        await h.Hub.Store.CreateOrReplaceAsync(state, null, new TaskMessage
+        {
+            Id = "start-" + execution, InstanceId = "orphan", ExecutionId = execution,
+            Event = new HistoryEvent { EventType = HistoryEventType.ExecutionStarted, Timestamp = now, Name = "Double", Input = "21", ExecutionId = execution },
+        }, default);
+
+        var early = await handler.RunMaintenanceAsync();
+        Assert.Equal(0, early.OutboxRows);
+        Assert.Empty((await h.Hub.ControlQueue.PeekMessagesAsync(32)).Value);
+
+        await Task.Delay(TimeSpan.FromMilliseconds(700));
+        var upkeep = await handler.RunMaintenanceAsync();
+
+        Assert.Equal(1, upkeep.OutboxRows);
+        Assert.Equal(1, upkeep.MessagesResent);
+
+        // Deliver what is on the control queue as the Functions host would, one message per invocation.
+        var deadline = DateTime.UtcNow + EngineHarness.Timeout;
+        while (DateTime.UtcNow < deadline && (await h.Client.GetInstanceAsync("orphan"))?.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
+        {
+            foreach (var message in (await h.Hub.ControlQueue.ReceiveMessagesAsync(32)).Value)
+            {
+                var result = await handler.HandleMessageAsync(h.Hub.ControlQueueName, message.Body.ToString(), message.DequeueCount, message.MessageId);
+                Assert.True(result.Succeeded, result.Error);
+                await h.Hub.ControlQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+            }
+        }
+
+        var done = await h.WaitAsync("orphan");
+        EngineHarness.AssertCompleted(done);
+        Assert.Equal(42, done.ReadOutputAs<int>());
+    }
+}
