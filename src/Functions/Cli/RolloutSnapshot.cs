@@ -19,6 +19,9 @@ internal sealed record RolloutSnapshot(
     string? Failure,
     DateTimeOffset? CreatedTime)
 {
+    /// <summary>The rollout strategy, when the status names it (a status written before planning finished does not).</summary>
+    public string? Strategy { get; init; }
+
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     /// <summary>The orchestration no longer runs (completed, failed or terminated).</summary>
@@ -48,7 +51,10 @@ internal sealed record RolloutSnapshot(
             : runtimeStatus == "Failed" && outputNode is JsonObject d && d.ContainsKey("errorMessage") ? d["errorMessage"]?.ToString()
             : null;
         var created = root["createdTime"] is JsonValue c && DateTimeOffset.TryParse(c.ToString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null;
-        return new RolloutSnapshot(instanceId, runtimeStatus, status, output, failure, created);
+        return new RolloutSnapshot(instanceId, runtimeStatus, status, output, failure, created)
+        {
+            Strategy = status is not null && statusNode!["strategy"] is not null ? status.Strategy.ToString() : null,
+        };
     }
 
     // A status published before the plan existed ({fleet, commit, phase, message}) has no lists.

@@ -20,7 +20,7 @@ internal static class RolloutView
         var status = snapshot.Status;
         var rows = new List<IRenderable>
         {
-            new Markup($"[bold]{Esc(Title(snapshot))}[/]  {Esc(status?.Strategy.ToString() ?? string.Empty)}  {PhaseMarkup(snapshot.Phase)}  [grey]{Esc(snapshot.RuntimeStatus)}, {FormatElapsed(elapsed)}[/]"),
+            new Markup($"[bold]{Esc(Title(snapshot))}[/]  {(snapshot.Strategy is { } strategy ? Esc(strategy) + "  " : string.Empty)}{PhaseMarkup(snapshot.Phase)}  [grey]{Esc(snapshot.RuntimeStatus)}, {FormatElapsed(elapsed)}[/]"),
             new Markup(Esc(snapshot.Message)),
             new Markup(ProgressMarkup(snapshot)),
         };
@@ -83,7 +83,7 @@ internal static class RolloutView
     {
         if (previous is null)
         {
-            yield return $"{Title(current)}  {current.Status?.Strategy.ToString() ?? current.RuntimeStatus}";
+            yield return current.Strategy is { } strategy ? $"{Title(current)}  {strategy}" : Title(current);
         }
 
         var before = previous?.Clusters.ToDictionary(c => c.Name, StringComparer.Ordinal) ?? [];
@@ -105,7 +105,8 @@ internal static class RolloutView
         // The phase last: what the clusters and the analysis just did explains it.
         if (previous is null || previous.Phase != current.Phase || previous.Message != current.Message)
         {
-            yield return $"{current.Phase?.ToString() ?? current.RuntimeStatus}: {current.Message}";
+            var phase = current.Phase?.ToString() ?? current.RuntimeStatus;
+            yield return current.Message.Length > 0 ? $"{phase}: {current.Message}" : phase;
         }
     }
 

@@ -49,19 +49,20 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
     {
         try
         {
-            if (live)
+            if (!live)
             {
-                var result = CannotFollow;
-                await console.Live(new Markup($"[grey]reading {Markup.Escape(statusUrl.ToString())}[/]")).AutoClear(false)
-                    .StartAsync(async context => result = await FollowAsync(view =>
-                    {
-                        context.UpdateTarget(view);
-                        context.Refresh();
-                    }, cancellationToken));
-                return result;
+                return await FinishAsync(await FollowAsync(null, cancellationToken));
             }
 
-            return await FollowAsync(null, cancellationToken);
+            // Nothing but the live display may write while it runs: it redraws over anything else.
+            var result = (CannotFollow, (RolloutSnapshot?)null, TimeSpan.Zero, (string?)null);
+            await console.Live(new Markup($"[grey]reading {Markup.Escape(statusUrl.ToString())}[/]")).AutoClear(false)
+                .StartAsync(async context => result = await FollowAsync(view =>
+                {
+                    context.UpdateTarget(view);
+                    context.Refresh();
+                }, cancellationToken));
+            return await FinishAsync(result);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -70,7 +71,8 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
         }
     }
 
-    private async Task<int> FollowAsync(Action<Spectre.Console.Rendering.IRenderable>? update, CancellationToken cancellationToken)
+    /// <summary>Polls until the rollout ends (exit code and last reading) or cannot be followed (exit code and why); writes nothing else.</summary>
+    private async Task<(int Code, RolloutSnapshot? Final, TimeSpan Elapsed, string? Problem)> FollowAsync(Action<Spectre.Console.Rendering.IRenderable>? update, CancellationToken cancellationToken)
     {
         var start = _time.GetTimestamp();
         var lastSuccess = start;
@@ -84,38 +86,35 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
             {
                 case Found { Snapshot: var snapshot }:
                     lastSuccess = _time.GetTimestamp();
+                    lastProblem = null;
                     Show(update, last, snapshot, elapsed);
                     last = snapshot;
                     if (snapshot.IsFinished)
                     {
-                        return await FinishAsync(update, snapshot, elapsed);
+                        var succeeded = snapshot.Phase == RolloutPhase.Succeeded && snapshot.RuntimeStatus == "Completed";
+                        return (succeeded ? Succeeded : NotSucceeded, snapshot, elapsed, null);
                     }
 
                     break;
                 case Missing when last is not null:
-                    await error.WriteLineAsync($"rollout {last.InstanceId} disappeared (purged?) while it was {last.Phase}: {statusUrl}");
-                    return CannotFollow;
+                    return await FailAsync($"rollout {last.InstanceId} disappeared (purged?) while it was {last.Phase}: {statusUrl}");
                 case Missing when elapsed >= options.StartTimeout:
-                    await error.WriteLineAsync($"{statusUrl}: no such rollout after {FormatDuration(options.StartTimeout)}; GET /api/rollouts lists them (a push that touches none of a fleet's files starts no rollout)");
-                    return CannotFollow;
+                    return await FailAsync($"{statusUrl}: no such rollout after {FormatDuration(options.StartTimeout)}; GET /api/rollouts lists them (a push that touches none of a fleet's files starts no rollout)");
                 case Missing:
-                    Note(update, ref lastProblem, $"waiting for the rollout to start: {statusUrl} is not there yet ({FormatDuration(elapsed)})");
+                    Note(update, last, elapsed, ref lastProblem, "missing", $"waiting for the rollout to start: {statusUrl} is not there yet ({FormatDuration(elapsed)})");
                     break;
                 case Refused { Message: var message }:
-                    await error.WriteLineAsync(message);
-                    return CannotFollow;
+                    return await FailAsync(message);
                 case Unavailable { Message: var message } when _time.GetElapsedTime(lastSuccess) >= options.UnreachableTimeout:
-                    await error.WriteLineAsync($"{message}; gave up after {FormatDuration(options.UnreachableTimeout)} without an answer");
-                    return CannotFollow;
+                    return await FailAsync($"{message}; gave up after {FormatDuration(options.UnreachableTimeout)} without an answer");
                 case Unavailable { Message: var message }:
-                    Note(update, ref lastProblem, message + "; retrying");
+                    Note(update, last, elapsed, ref lastProblem, "unavailable", message + "; retrying");
                     break;
             }
 
             if (options.Timeout is { } timeout && _time.GetElapsedTime(start) >= timeout)
             {
-                await error.WriteLineAsync($"rollout still {last?.Phase?.ToString() ?? "not started"} after {FormatDuration(timeout)} (--timeout); it goes on: {statusUrl}");
-                return CannotFollow;
+                return await FailAsync($"rollout still {last?.Phase?.ToString() ?? "not started"} after {FormatDuration(timeout)} (--timeout); it goes on: {statusUrl}");
             }
 
             await Task.Delay(options.Interval, cancellationToken);
@@ -137,34 +136,44 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
         }
     }
 
-    private void Note(Action<Spectre.Console.Rendering.IRenderable>? update, ref string? lastProblem, string message)
+    /// <summary>Shows why there is no new reading: below the last view on a terminal; once per kind of problem in plain mode.</summary>
+    private void Note(Action<Spectre.Console.Rendering.IRenderable>? update, RolloutSnapshot? last, TimeSpan elapsed, ref string? lastKind, string kind, string message)
     {
         if (update is not null)
         {
-            update(new Markup($"[grey]{Markup.Escape(message)}[/]"));
+            var note = new Markup($"[grey]{Markup.Escape(message)}[/]");
+            update(last is null ? note : new Rows(RolloutView.Render(last, elapsed), note));
         }
-        else if (lastProblem is null || !message.StartsWith(lastProblem[..Math.Min(lastProblem.Length, 20)], StringComparison.Ordinal))
+        else if (lastKind != kind)
         {
             console.Profile.Out.Writer.WriteLine($"{DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {message}");
         }
 
-        lastProblem = message;
+        lastKind = kind;
     }
 
-    private async Task<int> FinishAsync(Action<Spectre.Console.Rendering.IRenderable>? update, RolloutSnapshot snapshot, TimeSpan elapsed)
+    private static Task<(int Code, RolloutSnapshot? Final, TimeSpan Elapsed, string? Problem)> FailAsync(string problem) =>
+        Task.FromResult((CannotFollow, (RolloutSnapshot?)null, TimeSpan.Zero, (string?)problem));
+
+    private async Task<int> FinishAsync((int Code, RolloutSnapshot? Final, TimeSpan Elapsed, string? Problem) result)
     {
-        if (update is null)
+        if (result.Final is not { } snapshot)
         {
-            console.WriteLine();
-            console.Write(RolloutView.Render(snapshot, elapsed));
+            await error.WriteLineAsync(result.Problem);
+            return result.Code;
         }
 
-        var succeeded = snapshot.Phase == RolloutPhase.Succeeded && snapshot.RuntimeStatus == "Completed";
         var writer = console.Profile.Out.Writer;
+        if (!live)
+        {
+            await writer.WriteLineAsync();
+            console.Write(RolloutView.Render(snapshot, result.Elapsed));
+        }
+
         await writer.WriteLineAsync();
-        await writer.WriteLineAsync($"rollout {snapshot.InstanceId}: {snapshot.Phase?.ToString() ?? snapshot.RuntimeStatus} after {FormatDuration(elapsed)}");
+        await writer.WriteLineAsync($"rollout {snapshot.InstanceId}: {snapshot.Phase?.ToString() ?? snapshot.RuntimeStatus} after {FormatDuration(result.Elapsed)}");
         await writer.WriteLineAsync($"status: {statusUrl}");
-        return succeeded ? Succeeded : NotSucceeded;
+        return result.Code;
     }
 
     private async Task<Reading> ReadAsync(CancellationToken cancellationToken)
