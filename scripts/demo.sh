@@ -12,13 +12,14 @@
 #   scripts/demo.sh --servers   only start the servers and repositories, print how to reach them, and wait
 #   DEMO_EXIT=1 scripts/demo.sh exit after the third rollout (non-interactive runs); the exit code says
 #                               whether every rollout ended as expected
+#   DEMO_RUN_DIR=/tmp/x         where repositories, logs and Prometheus data go (default .run/)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 servers_only=${DEMO_SERVERS_ONLY:-0}
 for arg in "$@"; do
   case "$arg" in
     --servers) servers_only=1 ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument '$arg' (see scripts/demo.sh --help)" ;;
   esac
 done
@@ -29,8 +30,9 @@ command -v curl >/dev/null && command -v openssl >/dev/null || die "curl and ope
 trap 'log "stopping"; stop_children' EXIT
 trap 'exit 130' INT TERM
 
-run_dir="$REPO_ROOT/.run"
+run_dir="${DEMO_RUN_DIR:-$REPO_ROOT/.run}"
 mkdir -p "$run_dir"
+run_dir=$(cd "$run_dir" && pwd)
 rm -rf "$run_dir/git" "$run_dir/work" "$run_dir/secrets" "$run_dir/prometheus" "$run_dir/cache"
 mkdir -p "$run_dir/git" "$run_dir/work" "$run_dir/secrets" "$run_dir/prometheus"
 
@@ -195,7 +197,7 @@ images() {
   for n in "${clusters[@]}"; do
     line+="$n=$("$FLEETFUNCTIONS_KUBECTL" --context "$n" -n podinfo get deployment podinfo -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null | sed 's#.*:##')  "
   done
-  echo "   podinfo image tags: $line"
+  echo "   podinfo image tags: ${line%  }"
 }
 
 # Watches a rollout live; $2 is the phase it should end in. Returns non-zero when it ended otherwise.
