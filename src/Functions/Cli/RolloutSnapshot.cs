@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -17,7 +18,8 @@ internal sealed record RolloutSnapshot(
     RolloutStatus? Status,
     RolloutOutcome? Output,
     string? Failure,
-    DateTimeOffset? CreatedTime)
+    DateTimeOffset? CreatedTime,
+    DateTimeOffset? LastUpdatedTime)
 {
     /// <summary>The rollout strategy, when the status names it (a status written before planning finished does not).</summary>
     public string? Strategy { get; init; }
@@ -50,12 +52,18 @@ internal sealed record RolloutSnapshot(
         var failure = root["failure"] is JsonObject f ? f["errorMessage"]?.ToString()
             : runtimeStatus == "Failed" && outputNode is JsonObject d && d.ContainsKey("errorMessage") ? d["errorMessage"]?.ToString()
             : null;
-        var created = root["createdTime"] is JsonValue c && DateTimeOffset.TryParse(c.ToString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null;
-        return new RolloutSnapshot(instanceId, runtimeStatus, status, output, failure, created)
+        return new RolloutSnapshot(instanceId, runtimeStatus, status, output, failure, Time(root["createdTime"]), Time(root["lastUpdatedTime"]))
         {
             Strategy = status is not null && statusNode!["strategy"] is not null ? status.Strategy.ToString() : null,
         };
     }
+
+    /// <summary>How long the rollout ran (finished) or has been running (<paramref name="now"/>); null when the payload has no times.</summary>
+    public TimeSpan? Age(DateTimeOffset now) =>
+        CreatedTime is { } created && (IsFinished ? LastUpdatedTime : now) is { } end ? TimeSpan.FromTicks(Math.Max(0, (end - created).Ticks)) : null;
+
+    private static DateTimeOffset? Time(JsonNode? node) =>
+        node is JsonValue value && DateTimeOffset.TryParse(value.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
 
     // A status published before the plan existed ({fleet, commit, phase, message}) has no lists.
     private static RolloutStatus? Normalize(RolloutStatus? status) => status is null ? null : status with

@@ -10,7 +10,7 @@ namespace FleetFunctions.Functions.Cli;
 /// How <c>rollout watch</c> shows a rollout: a full view (header, progress, waves, clusters, analysis) redrawn in
 /// place on a terminal, and one line per change for logs and pipes.
 /// </summary>
-internal static class RolloutView
+internal static partial class RolloutView
 {
     private const int BarWidth = 30;
 
@@ -53,7 +53,7 @@ internal static class RolloutView
                     new Markup(cluster.Wave.ToString(CultureInfo.InvariantCulture)),
                     new Markup(ClusterStateMarkup(cluster.State)),
                     new Markup(Esc(Changes(cluster))),
-                    new Markup(Esc(cluster.Message)));
+                    new Markup(Esc(CountsSuffix().Replace(cluster.Message, string.Empty))));
             }
 
             rows.Add(clusters);
@@ -187,4 +187,8 @@ internal static class RolloutView
     private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 
     private static string Esc(string text) => Markup.Escape(text);
+
+    /// <summary>The object counts a reconcile message ends with, which the objects column already shows.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@": \d+ created, \d+ configured, \d+ unchanged, \d+ deleted, \d+ skipped, \d+ failed$")]
+    private static partial System.Text.RegularExpressions.Regex CountsSuffix();
 }

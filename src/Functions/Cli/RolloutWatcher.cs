@@ -56,7 +56,9 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
 
             // Nothing but the live display may write while it runs: it redraws over anything else.
             var result = (CannotFollow, (RolloutSnapshot?)null, TimeSpan.Zero, (string?)null);
-            await console.Live(new Markup($"[grey]reading {Markup.Escape(statusUrl.ToString())}[/]")).AutoClear(false)
+            // A view taller than the terminal is cut at the bottom while it runs; the whole final view is printed after.
+            await console.Live(new Markup($"[grey]reading {Markup.Escape(statusUrl.ToString())}[/]"))
+                .AutoClear(true).Overflow(VerticalOverflow.Ellipsis).Cropping(VerticalOverflowCropping.Bottom)
                 .StartAsync(async context => result = await FollowAsync(view =>
                 {
                     context.UpdateTarget(view);
@@ -87,6 +89,7 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
                 case Found { Snapshot: var snapshot }:
                     lastSuccess = _time.GetTimestamp();
                     lastProblem = null;
+                    elapsed = snapshot.Age(_time.GetUtcNow()) ?? elapsed;
                     Show(update, last, snapshot, elapsed);
                     last = snapshot;
                     if (snapshot.IsFinished)
@@ -167,8 +170,9 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
         if (!live)
         {
             await writer.WriteLineAsync();
-            console.Write(RolloutView.Render(snapshot, result.Elapsed));
         }
+
+        console.Write(RolloutView.Render(snapshot, result.Elapsed));
 
         await writer.WriteLineAsync();
         await writer.WriteLineAsync($"rollout {snapshot.InstanceId}: {snapshot.Phase?.ToString() ?? snapshot.RuntimeStatus} after {FormatDuration(result.Elapsed)}");

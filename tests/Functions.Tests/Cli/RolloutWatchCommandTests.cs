@@ -141,6 +141,7 @@ public sealed class RolloutWatchCommandTests(AzuriteFixture azurite) : IClassFix
             Assert.Equal(4, snapshot.Waves.Count);
             Assert.Equal(Core.Analysis.MeasurementOutcome.Failed, Assert.Single(snapshot.Status.Analysis).Outcome);
             Assert.StartsWith("canary analysis failed", snapshot.Message, StringComparison.Ordinal);
+            Assert.Equal(7, (int)snapshot.Age(DateTimeOffset.UtcNow)!.Value.TotalSeconds);
         }
 
         Assert.Equal(fromStatusApi.Clusters, fromDurableApi.Clusters);
@@ -187,7 +188,7 @@ public sealed class RolloutWatchCommandTests(AzuriteFixture azurite) : IClassFix
         Assert.Contains("podinfo @ 67aa5332a236  Canary  RolledBack  Completed, 0:09", text, StringComparison.Ordinal);
         Assert.Contains("0/6 clusters healthy, 3 rolled back", text, StringComparison.Ordinal);
         Assert.Matches(@"│\s+1 │ eu\s+│ eu-2\s+│ Pending", text);
-        Assert.Matches(@"│ eu-1\s+│ 0\s+│ RolledBack │ \+0 ~1 =6 -0 │ rolled back to 1ceef9477c4e", text);
+        Assert.Matches(@"│ eu-1\s+│ 0\s+│ RolledBack │ \+0 ~1 =6 -0 │ rolled back to 1ceef9477c4e\s+│", text);
         Assert.Contains("error-ratio eu-1 = 0.5 (Failed: 0.5 is above max 0.05)", text, StringComparison.Ordinal);
     }
 
