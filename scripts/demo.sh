@@ -37,8 +37,10 @@ rm -rf "$run_dir/git" "$run_dir/work" "$run_dir/secrets" "$run_dir/prometheus" "
 mkdir -p "$run_dir/git" "$run_dir/work" "$run_dir/secrets" "$run_dir/prometheus"
 
 log "building the app and the simulator (Release)"
-dotnet build src/Functions -c Release --no-restore --verbosity quiet -nologo -clp:ErrorsOnly\;NoSummary
-dotnet build src/Simulator -c Release --no-restore --verbosity quiet -nologo -clp:ErrorsOnly\;NoSummary
+for project in src/Functions src/Simulator; do
+  dotnet build "$project" -c Release --no-restore -nologo >"$run_dir/build.log" 2>&1 \
+    || { grep -E 'error|warning' "$run_dir/build.log" | sort -u >&2; die "the build of $project failed (full log: $run_dir/build.log)"; }
+done
 fleetfunctions=(dotnet "$REPO_ROOT/src/Functions/bin/Release/net10.0/fleetfunctions.dll")
 
 # Reads JSON on stdin and prints the value at a JavaScript path, e.g. json '.rollouts[0].instanceId'.
@@ -157,6 +159,7 @@ Try:
   curl -s -H "x-api-key: $api_key" $app_url/api/rollouts
   $FLEETFUNCTIONS_KUBECTL --context us-2 -n podinfo get deployments,configmaps,widgets
   dotnet src/Functions/bin/Release/net10.0/fleetfunctions.dll rollout watch podinfo-<commit>
+  (push_webhook in scripts/demo.sh shows how to sign and send a push webhook)
 MSG
 }
 
