@@ -43,8 +43,12 @@ for project in src/Functions src/Simulator; do
 done
 fleetfunctions=(dotnet "$REPO_ROOT/src/Functions/bin/Release/net10.0/fleetfunctions.dll")
 
-# Reads JSON on stdin and prints the value at a JavaScript path, e.g. json '.rollouts[0].instanceId'.
-json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=eval("JSON.parse(s)"+process.argv[1]);console.log(typeof v==="string"?v:JSON.stringify(v));});' "$1"; }
+# Reads JSON on stdin and prints the value at a path such as .rollouts[0].instanceId (nothing when absent).
+json() {
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v;try{v=JSON.parse(s)}catch{}
+    for(const k of process.argv[1].match(/[^.[\]]+/g)??[])v=v==null?undefined:v[k];
+    console.log(v==null?"":typeof v==="string"?v:JSON.stringify(v));});' "$1"
+}
 
 # --- servers ------------------------------------------------------------------------------------------------
 start_azurite "$run_dir/azurite.log"
@@ -60,8 +64,9 @@ for name in "${clusters[@]}"; do
   curl -sSf -X POST "$admin/clusters" -H 'Content-Type: application/json' -d "{\"name\":\"$name\"}" >/dev/null
 done
 cluster_list=$(curl -sSf "$admin/clusters")
-server_of() { json ".find(c=>c.name==='$1').server" <<<"$cluster_list"; }
-metrics_of() { json ".find(c=>c.name==='$1').metrics" <<<"$cluster_list"; }
+cluster_field() { node -e 'const c=JSON.parse(process.argv[1]).find(c=>c.name===process.argv[2]);console.log(c?.[process.argv[3]]??"")' "$cluster_list" "$1" "$2"; }
+server_of() { cluster_field "$1" server; }
+metrics_of() { cluster_field "$1" metrics; }
 
 # kubeconfig: one context per cluster, as a real fleet's would be.
 kubeconfig="$run_dir/kubeconfig"
@@ -183,7 +188,7 @@ push_webhook() {
     -H "X-Hub-Signature-256: sha256=$signature" --data-binary "$body" -w '\n%{http_code}')
   printf '   webhook answered %s: %s\n' "${answer##*$'\n'}" "$(json '.message' <<<"${answer%$'\n'*}")" >&2
   url=$(json '.rollouts[0].statusQueryGetUri' <<<"${answer%$'\n'*}")
-  [ -n "$url" ] && [ "$url" != "undefined" ] || die "the webhook started no rollout: ${answer}"
+  [ -n "$url" ] || die "the webhook started no rollout: ${answer}"
   echo "$url"
 }
 
