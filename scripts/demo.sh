@@ -210,11 +210,13 @@ images() {
 
 # Watches a rollout live; $2 is the phase it should end in. Returns non-zero when it ended otherwise.
 watch_rollout() {
-  local url=$1 expected=$2 rc=0 phase
+  local url=$1 expected=$2 rc=0 phase synced
   "${fleetfunctions[@]}" rollout watch "$url" --timeout 5m || rc=$?
   [ "$rc" -ne 130 ] || exit 130
   phase=$(curl -sS -H "x-api-key: $api_key" "$url" | json '.output.phase')
   images
+  synced=$(curl -sS -H "x-api-key: $api_key" "$app_url/api/fleets/podinfo" | json '.syncedCommit')
+  echo "   fleet podinfo is synced to ${synced:0:12} (GET /api/fleets/podinfo)"
   if [ "$phase" = "$expected" ]; then
     printf '\033[1;32m   as expected: %s\033[0m  (status: %s)\n\n' "$phase" "$url"
   else
