@@ -14,6 +14,7 @@ internal static class CommandLineApp
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
+        root.Subcommands.Add(RolloutCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -1,0 +1,303 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Inventory;
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Core.Secrets;
+using FleetFunctions.Functions.Cli;
+using FleetFunctions.Functions.Hosting;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Rollouts;
+using FleetFunctions.Simulator;
+using FleetFunctions.TestSupport;
+using LibGit2Sharp;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+using Xunit;
+
+namespace FleetFunctions.Functions.Tests.Cli;
+
+public sealed class RolloutWatchCommandTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IDisposable
+{
+    private const string ApiKey = "watch-key";
+    private static readonly string s_testdata = Path.Combine(AppContext.BaseDirectory, "testdata", "rollouts");
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("rollout-watch-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    [Fact]
+    public async Task Watch_RolloutsOnTheRealApp_SucceededExitsZeroBrokenImageRolledBackExitsOne()
+    {
+        await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
+        var cluster = await simulator.AddClusterAsync("c1");
+        var repoPath = Path.Combine(_dir.FullName, "apps");
+        using var repo = new Repository(Repository.Init(repoPath));
+        repo.Refs.UpdateTarget("HEAD", "refs/heads/main");
+        var first = Commit(repo, "web 1.0", "example/web:1.0");
+        var fleet = AzuriteFixture.NewName("web");
+        var platform = PlatformLoader.Load([("platform.yaml", $$"""
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec: {url: "{{repoPath}}"}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata:
+              name: c1
+              labels: {env: test}
+            spec: {server: "{{cluster.Server}}", region: eu}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: {{fleet}}}
+            spec:
+              source: {gitSource: apps, path: web}
+              clusterSelector:
+                matchLabels: {env: test}
+              healthTimeout: 20s
+              rollout: {strategy: AllAtOnce}
+            """)]);
+        await using var app = await StartAppAsync(platform);
+
+        // The watch starts before the rollout exists, as after a webhook whose delivery is not processed yet.
+        var firstUrl = new Uri(app.BaseAddress, $"api/rollouts/{RolloutInstanceId.For(fleet, first)}").ToString();
+        var written = new StringWriter();
+        var synchronized = TextWriter.Synchronized(written);
+        var watch = RunAsync(synchronized, "rollout", "watch", firstUrl, "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m");
+        for (var i = 0; i < 300 && !Written(synchronized, written).Contains("waiting for the rollout to start", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        await StartRolloutAsync(app, fleet, first);
+        var (succeeded, _, error) = await watch;
+        var output = Written(synchronized, written);
+
+        Assert.True(succeeded == 0, output + error);
+        Assert.Contains("waiting for the rollout to start", output, StringComparison.Ordinal);
+        Assert.Contains($"Succeeded: commit {first[..12]} is healthy on all 1 cluster(s)", output, StringComparison.Ordinal);
+        Assert.Contains("1/1 clusters healthy", output, StringComparison.Ordinal);
+        Assert.Contains($"rollout {fleet}-{first}: Succeeded", output, StringComparison.Ordinal);
+
+        // The same rollout through the Durable Functions API (enums as numbers, customStatus) and by instance id.
+        var (durable, durableOutput, _) = await RunAsync("rollout", "watch", new Uri(app.BaseAddress, $"runtime/webhooks/durabletask/instances/{fleet}-{first}").ToString(), "--api-key", ApiKey);
+        var (byId, _, _) = await RunAsync("rollout", "watch", $"{fleet}-{first}", "--url", app.BaseAddress.ToString(), "--api-key", ApiKey);
+        Assert.Equal(0, durable);
+        Assert.Equal(0, byId);
+        Assert.Contains("1/1 clusters healthy", durableOutput, StringComparison.Ordinal);
+
+        var broken = Commit(repo, "web 2.0", "example/web:2.0-broken");
+        var brokenUrl = await StartRolloutAsync(app, fleet, broken);
+        var (rolledBack, brokenOutput, _) = await RunAsync("rollout", "watch", brokenUrl, "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m");
+
+        Assert.True(rolledBack == 1, brokenOutput);
+        Assert.Contains("RolledBack: wave 0 (all): 1 cluster(s) failed, more than maxFailures 0: c1: c1/Deployment/web/web: Failed", brokenOutput, StringComparison.Ordinal);
+        Assert.Matches(@"c1\s+RolledBack", brokenOutput);
+        Assert.Contains($"rollout {fleet}-{broken}: RolledBack", brokenOutput, StringComparison.Ordinal);
+        Assert.Equal("example/web:1.0", cluster.GetObject("apps/v1", "Deployment", "web", "web")!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Watch_RefusedKeyOrUnknownRollout_ExitsTwoSayingWhy()
+    {
+        await using var app = await StartAppAsync(PlatformLoader.Load([]));
+
+        var (refused, _, refusedError) = await RunAsync("rollout", "watch", "web-1234", "--url", app.BaseAddress.ToString(), "--api-key", "wrong");
+        var (unknown, _, unknownError) = await RunAsync("rollout", "watch", "web-1234", "--url", app.BaseAddress.ToString(), "--api-key", ApiKey, "--interval", "100ms", "--start-timeout", "500ms");
+
+        Assert.Equal(2, refused);
+        Assert.Contains("401", refusedError, StringComparison.Ordinal);
+        Assert.Contains("--api-key", refusedError, StringComparison.Ordinal);
+        Assert.Equal(2, unknown);
+        Assert.Contains("api/rollouts/web-1234: no such rollout after", unknownError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not/a-url-nor-an-id", "neither an http(s) status URL nor a rollout instance id")]
+    [InlineData("web-1234 --url ftp://example.com", "is not an http(s) URL")]
+    [InlineData("web-1234 --interval 0s", "--interval '0s' is not a positive duration")]
+    public async Task Watch_InvalidArguments_ExitsTwoNamingTheArgument(string arguments, string expected)
+    {
+        var (exit, _, error) = await RunAsync(["rollout", "watch", .. arguments.Split(' ')]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_RecordedStatusApiAndDurableApiPayloads_ReadTheSameRollout()
+    {
+        var fromStatusApi = RolloutSnapshot.Parse(File.ReadAllText(Path.Combine(s_testdata, "rolledback.status-api.json")));
+        var fromDurableApi = RolloutSnapshot.Parse(File.ReadAllText(Path.Combine(s_testdata, "rolledback.durable-api.json")));
+
+        foreach (var snapshot in new[] { fromStatusApi, fromDurableApi })
+        {
+            Assert.True(snapshot.IsFinished);
+            Assert.Equal(RolloutPhase.RolledBack, snapshot.Phase);
+            Assert.Equal(RolloutStrategy.Canary, snapshot.Status!.Strategy);
+            Assert.Equal(["asia-1", "eu-1", "us-1"], snapshot.Clusters.Where(c => c.State == ClusterRolloutState.RolledBack).Select(c => c.Name));
+            Assert.Equal(3, snapshot.Clusters.Count(c => c.State == ClusterRolloutState.Pending));
+            Assert.Equal(4, snapshot.Waves.Count);
+            Assert.Equal(Core.Analysis.MeasurementOutcome.Failed, Assert.Single(snapshot.Status.Analysis).Outcome);
+            Assert.StartsWith("canary analysis failed", snapshot.Message, StringComparison.Ordinal);
+            Assert.Equal(7, (int)snapshot.Age(DateTimeOffset.UtcNow)!.Value.TotalSeconds);
+        }
+
+        Assert.Equal(fromStatusApi.Clusters, fromDurableApi.Clusters);
+    }
+
+    [Fact]
+    public void Changes_FromAnalyzingToRolledBack_ClusterStatesThenAnalysisThenPhase()
+    {
+        var json = File.ReadAllText(Path.Combine(s_testdata, "rolledback.status-api.json"));
+        var final = RolloutSnapshot.Parse(json);
+        var root = JsonNode.Parse(json)!.AsObject();
+        root["runtimeStatus"] = "Running";
+        root.Remove("output");
+        var status = root["status"]!.AsObject();
+        status["phase"] = (int)RolloutPhase.Analyzing;
+        status["message"] = "canary analysis: iteration 1 of 3 in 3s";
+        status["analysis"] = new JsonArray();
+        foreach (var c in status["clusters"]!.AsArray().Where(c => c!["wave"]!.GetValue<int>() == 0))
+        {
+            c!["state"] = (int)ClusterRolloutState.Healthy;
+            c["message"] = "applied";
+        }
+
+        var analyzing = RolloutSnapshot.Parse(root.ToJsonString());
+
+        var lines = RolloutView.Changes(analyzing, final).ToList();
+
+        Assert.Equal(RolloutPhase.Analyzing, analyzing.Phase);
+        Assert.False(analyzing.IsFinished);
+        Assert.Equal(5, lines.Count);
+        Assert.Matches(@"^  (asia-1|eu-1|us-1)\s+RolledBack\s+\+0 ~1 =6 -0  rolled back to ", lines[0]);
+        Assert.StartsWith("  analysis #1 Failed: error-ratio asia-1 = 0.494 (Failed: 0.4937 is above max 0.05)", lines[3], StringComparison.Ordinal);
+        Assert.StartsWith("RolledBack: canary analysis failed", lines[4], StringComparison.Ordinal);
+        Assert.Empty(RolloutView.Changes(final, final));
+    }
+
+    [Fact]
+    public void Render_RecordedRollback_ShowsHeaderProgressWavesClustersAndAnalysis()
+    {
+        var snapshot = RolloutSnapshot.Parse(File.ReadAllText(Path.Combine(s_testdata, "rolledback.durable-api.json")));
+
+        var text = RenderToText(snapshot);
+
+        Assert.Contains("podinfo @ 67aa5332a236  Canary  RolledBack  Completed, 0:09", text, StringComparison.Ordinal);
+        Assert.Contains("0/6 clusters healthy, 3 rolled back", text, StringComparison.Ordinal);
+        Assert.Matches(@"│\s+1 │ eu\s+│ eu-2\s+│ Pending", text);
+        Assert.Matches(@"│ eu-1\s+│ 0\s+│ RolledBack │ \+0 ~1 =6 -0 │ rolled back to 1ceef9477c4e\s+│", text);
+        Assert.Contains("error-ratio eu-1 = 0.5 (Failed: 0.5 is above max 0.05)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_StatusOfAFailedPlan_ShowsPhaseAndReasonWithoutTables()
+    {
+        var snapshot = RolloutSnapshot.Parse("""
+            {"name": "Rollout", "instanceId": "web-abc", "runtimeStatus": "Completed",
+             "customStatus": {"fleet": "web", "commit": "abc", "phase": 10, "message": "the rollout could not be planned: ClusterFleet/web is not defined"},
+             "output": {"phase": 10, "reason": "the rollout could not be planned: ClusterFleet/web is not defined"}}
+            """);
+
+        var text = RenderToText(snapshot);
+
+        Assert.Equal(RolloutPhase.Failed, snapshot.Phase);
+        Assert.Empty(snapshot.Clusters);
+        Assert.Contains("web @ abc", text, StringComparison.Ordinal);
+        Assert.Contains("0/0 clusters healthy", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("│ cluster ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("AllAtOnce", text, StringComparison.Ordinal);
+        Assert.Equal(["web @ abc", "Failed: the rollout could not be planned: ClusterFleet/web is not defined"], RolloutView.Changes(null, snapshot));
+    }
+
+    private static string RenderToText(RolloutSnapshot snapshot)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        console.Write(RolloutView.Render(snapshot, TimeSpan.FromSeconds(9)));
+        return writer.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+    }
+
+    private static Task<(int Exit, string Output, string Error)> RunAsync(params string[] args) => RunAsync(new StringWriter(), args);
+
+    private static async Task<(int Exit, string Output, string Error)> RunAsync(TextWriter output, params string[] args)
+    {
+        var root = new RootCommand("test");
+        root.Subcommands.Add(RolloutCommand.Create());
+        var error = new StringWriter();
+        var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString() ?? string.Empty, error.ToString());
+    }
+
+    /// <summary>What a command wrote so far to a synchronized writer (its methods lock the writer itself).</summary>
+    private static string Written(TextWriter synchronized, StringWriter inner)
+    {
+        lock (synchronized)
+        {
+            return inner.ToString();
+        }
+    }
+
+    private static string Commit(Repository repo, string message, string image)
+    {
+        var web = Path.Combine(repo.Info.WorkingDirectory, "web");
+        Directory.CreateDirectory(web);
+        File.WriteAllText(Path.Combine(web, "app.yaml"), $"""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {"{"}name: web{"}"}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {"{"}name: web, namespace: web{"}"}
+            spec:
+              replicas: 1
+              selector: {"{"}matchLabels: {"{"}app: web{"}"}{"}"}
+              template:
+                metadata: {"{"}labels: {"{"}app: web{"}"}{"}"}
+                spec:
+                  containers: [{"{"}name: web, image: "{image}"{"}"}]
+            """);
+        Commands.Stage(repo, "*");
+        var author = new Signature("Watch Tester", "watch@example.com", DateTimeOffset.UtcNow);
+        return repo.Commit(message, author, author).Sha;
+    }
+
+    /// <summary>Starts the fleet's rollout of <paramref name="commit"/> as delivery processing would; returns its status URL.</summary>
+    private static async Task<string> StartRolloutAsync(TestApp app, string fleet, string commit)
+    {
+        var client = app.Services.GetRequiredService<DurableClient>();
+        var id = RolloutInstanceId.For(fleet, commit);
+        await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest(fleet, commit), new StartOrchestrationOptions(id));
+        return new Uri(app.BaseAddress, $"api/rollouts/{id}").ToString();
+    }
+
+    private async Task<TestApp> StartAppAsync(PlatformConfig platform)
+    {
+        var storage = azurite.ConnectionString;
+        var options = new AppOptions
+        {
+            StorageConnectionString = storage,
+            PlatformRepository = "unused: the platform is given",
+            TaskHub = AzuriteFixture.NewName("hub"),
+            ApiKey = ApiKey,
+            CacheDirectory = Path.Combine(_dir.FullName, "cache"),
+        };
+        return await TestApp.StartAsync(options, platform, services =>
+        {
+            services.AddSingleton<ISecretStore>(new InMemorySecretStore(new Dictionary<string, string>()));
+            services.AddSingleton(new FleetStateStore(storage, AzuriteFixture.NewName("fleets")));
+            services.AddSingleton(new InventoryStore(storage, new InventoryOptions { TableName = AzuriteFixture.NewName("inv") }));
+            services.AddSingleton(new ReconcileHistoryStore(storage, AzuriteFixture.NewName("history")));
+        });
+    }
+}
