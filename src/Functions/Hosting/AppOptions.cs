@@ -53,9 +53,6 @@ public sealed record AppOptions
     /// <summary>Folder of the platform repository with the resources (default: the root).</summary>
     public string PlatformPath { get; init; } = ".";
 
-    /// <summary>How often the platform repository is fetched even without webhooks (default 1 minute).</summary>
-    public TimeSpan PlatformRefreshInterval { get; init; } = TimeSpan.FromMinutes(1);
-
     /// <summary>Durable task hub name: prefixes the engine's tables and queues (default <c>fleethub</c>).</summary>
     public string TaskHub { get; init; } = "fleethub";
 
@@ -138,12 +135,6 @@ public sealed record AppOptions
             errors.Add("no platform repository: set FLEETFUNCTIONS_PlatformRepository to the clone URL (or local path) of the repository with the GitSource, Cluster and ClusterFleet resources");
         }
 
-        var refresh = TimeSpan.FromMinutes(1);
-        if (Get(configuration, "PlatformRefreshInterval") is { } refreshText && !(Core.GoDuration.TryParseTimeSpan(refreshText, out refresh) && refresh >= TimeSpan.FromSeconds(1)))
-        {
-            errors.Add($"FLEETFUNCTIONS_PlatformRefreshInterval '{refreshText}' must be a duration of at least 1s, such as 30s or 5m");
-        }
-
         Uri? prometheus = null;
         if (Get(configuration, "PrometheusUrl") is { } prometheusText && !Uri.TryCreate(prometheusText.TrimEnd('/') + "/", UriKind.Absolute, out prometheus))
         {
@@ -181,7 +172,6 @@ public sealed record AppOptions
             PlatformRepository = platformRepository!,
             PlatformBranch = Get(configuration, "PlatformBranch") ?? "main",
             PlatformPath = Get(configuration, "PlatformPath") ?? ".",
-            PlatformRefreshInterval = refresh,
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
             PrometheusUrl = prometheus,
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
