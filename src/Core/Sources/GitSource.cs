@@ -91,6 +91,27 @@ public sealed partial class GitSource
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// True when <paramref name="ancestor"/> is a strict ancestor of <paramref name="descendant"/>: reachable from it
+    /// by following parents, and not the same commit. Unrelated commits (a force-push rewrote history) are not.
+    /// </summary>
+    /// <exception cref="SourceException">The repository is unreachable or a commit is not in it.</exception>
+    public async Task<bool> IsAncestorAsync(GitSourceSpec spec, string ancestor, string descendant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (string.Equals(ancestor, descendant, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return await WithRepositoryAsync(spec, repo =>
+        {
+            var older = LookupOrFetch(repo, spec, ancestor);
+            var newer = LookupOrFetch(repo, spec, descendant);
+            return repo.ObjectDatabase.FindMergeBase(older, newer)?.Sha == older.Sha;
+        }, cancellationToken);
+    }
+
     /// <summary>Removes user information (credentials) from a URL so it can be printed.</summary>
     public static string RedactUrl(string url) => UserInfoPattern().Replace(url, "$1***@");
 

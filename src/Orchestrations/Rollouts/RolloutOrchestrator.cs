@@ -66,8 +66,12 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
         _status = InitialStatus();
         Publish();
 
-        var claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit));
+        var claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit, _plan.Settings));
         _status = _status with { LastGoodCommit = claim.LastGoodCommit };
+        if (claim.Refused is { } refused)
+        {
+            return await FinishAsync(RolloutPhase.Refused, refused);
+        }
 
         if (_plan.DependsOn.Count > 0 && await WaitForDependenciesAsync() is { } dependencyOutcome)
         {

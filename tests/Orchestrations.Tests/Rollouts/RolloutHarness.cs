@@ -139,7 +139,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
         var registry = new DurableTaskRegistry { Version = "test" };
         var client = new DurableClient(hub, registry.Version);
         var analyzer = prometheus is null ? null : new CanaryAnalyzer(new PrometheusClient(new HttpClient(), new PrometheusClientOptions(prometheus.Url)));
-        new RolloutActivities(platform, new PipelineClusterReconciler(reconciler, secrets, policies), fleetStore, client, analyzer).Register(registry);
+        new RolloutActivities(platform, new PipelineClusterReconciler(reconciler, secrets, policies), fleetStore, new RolloutAncestry(git, secrets), client, analyzer).Register(registry);
         registry.AddRolloutOrchestrator();
         var worker = new DurableWorker(hub, registry);
         await worker.StartAsync();
