@@ -54,7 +54,11 @@ public static class FleetServiceCollection
         services.TryAddSingleton(_ => new DeliveryStore(storage));
         services.TryAddSingleton<WebhookReceiver>();
 
-        services.TryAddSingleton(_ => new DurableTaskHub(new DurableTaskHubOptions(storage, options.TaskHub)));
+        services.TryAddSingleton(_ => new DurableTaskHub(new DurableTaskHubOptions(storage, options.TaskHub)
+        {
+            ControlMessageVisibilityTimeout = options.EngineVisibilityTimeout,
+            WorkItemVisibilityTimeout = options.EngineVisibilityTimeout,
+        }));
         services.TryAddSingleton(sp =>
         {
             var registry = new DurableTaskRegistry { Version = OrchestrationVersion };
