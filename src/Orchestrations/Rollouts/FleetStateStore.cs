@@ -68,7 +68,15 @@ public sealed class FleetStateStore
     /// <summary>Records how a rollout ended; a success becomes the last good commit. Releases the claim if still held.</summary>
     public async Task RecordAsync(RecordInput input, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await UpdateAsync<bool>(input.Fleet, state =>
+        // The commit row and the state row are independent: write them at once (the rollout's last step waits for both).
+        await EnsureCreatedAsync(cancellationToken);
+        var commitRow = _table.UpsertEntityAsync(new TableEntity(input.Fleet, "commit-" + input.Commit)
+        {
+            ["Phase"] = input.Phase.ToString(),
+            ["InstanceId"] = input.InstanceId,
+            ["Reason"] = input.Reason,
+        }, TableUpdateMode.Replace, cancellationToken);
+        var stateRow = UpdateAsync<bool>(input.Fleet, state =>
         {
             var next = state with
             {
@@ -89,13 +97,7 @@ public sealed class FleetStateStore
 
             return ValueTask.FromResult<(FleetState?, bool)>((next, true));
         }, cancellationToken);
-
-        await _table.UpsertEntityAsync(new TableEntity(input.Fleet, "commit-" + input.Commit)
-        {
-            ["Phase"] = input.Phase.ToString(),
-            ["InstanceId"] = input.InstanceId,
-            ["Reason"] = input.Reason,
-        }, TableUpdateMode.Replace, cancellationToken);
+        await Task.WhenAll(commitRow, stateRow);
     }
 
     /// <summary>The phase a fleet's rollout of <paramref name="commit"/> ended in, or null when none has ended.</summary>

@@ -152,7 +152,17 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
     private void MoveTo(RolloutPhase phase, string message) =>
         _status = _status with { Phase = _status.Phase == phase ? phase : RolloutPhases.Move(_status.Phase, phase), Message = message };
 
-    private void Publish() => context.SetCustomStatus(_status);
+    /// <summary>
+    /// Sets the custom status, except while replaying: a replayed status is overwritten before the episode ends, and
+    /// serialising the whole status at every step of every replay made replay the dominant cost of an episode.
+    /// </summary>
+    private void Publish()
+    {
+        if (!context.IsReplaying)
+        {
+            context.SetCustomStatus(_status);
+        }
+    }
 
     private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

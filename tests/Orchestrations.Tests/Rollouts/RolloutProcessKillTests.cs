@@ -63,7 +63,8 @@ public sealed class RolloutProcessKillTests(AzuriteFixture azurite, ITestOutputH
             ["PlatformRepository"] = platformRepo.Url,
             ["TaskHub"] = hubName,
             ["CacheDirectory"] = Path.Combine(appRepo.CacheDir, "app"),
-            ["EngineVisibilityTimeout"] = "5s",
+            // Work held by the killed process comes back after this; long enough that a loaded machine renews leases in time.
+            ["EngineVisibilityTimeout"] = "10s",
         };
         var hub = new DurableTaskHub(new DurableTaskHubOptions(azurite.ConnectionString, hubName));
         var client = new DurableClient(hub);
@@ -74,7 +75,7 @@ public sealed class RolloutProcessKillTests(AzuriteFixture azurite, ITestOutputH
                 new StartOrchestrationOptions(RolloutInstanceId.For("web", commit)));
 
             // Kill 1: while the first wave's reconcile activities are scheduled and not all have completed.
-            var atKill1 = await WaitForHistoryAsync(client, id, h => Reconciles(h).Count > 0 && Reconciles(h).Any(s => !IsCompleted(h, s)));
+            var atKill1 = await WaitForHistoryAsync(client, id, app, h => Reconciles(h).Count > 0 && Reconciles(h).Any(s => !IsCompleted(h, s)));
             app.Kill();
             var inFlight = Reconciles(atKill1).Where(s => !IsCompleted(atKill1, s)).Select(ClusterOf).ToList();
             output.WriteLine($"killed during wave 0 with reconciles of {string.Join(", ", inFlight)} in flight");
@@ -82,7 +83,7 @@ public sealed class RolloutProcessKillTests(AzuriteFixture azurite, ITestOutputH
             app = await AppProcess.StartAsync(settings);
 
             // Kill 2: while the rollout soaks after the second wave (a durable timer is pending).
-            var soaking = await WaitForStatusAsync(client, id, s => s.Phase == RolloutPhase.Soaking && s.CurrentWave == 1);
+            var soaking = await WaitForStatusAsync(client, id, app, s => s.Phase == RolloutPhase.Soaking && s.CurrentWave == 1);
             var earlyWaves = soaking.Clusters.Where(c => c.Wave <= 1).Select(c => c.Name).ToList();
             var writesBeforeKill2 = earlyWaves.ToDictionary(c => c, c => simulator[c].WriteCount);
             app.Kill();
@@ -146,38 +147,50 @@ public sealed class RolloutProcessKillTests(AzuriteFixture azurite, ITestOutputH
     private static string ClusterOf(HistoryEvent scheduled) =>
         JsonSerializer.Deserialize<ClusterReconcileInput>(scheduled.Input!, JsonDataConverter.Default.Options)!.Cluster.Name;
 
-    private static async Task<IReadOnlyList<HistoryEvent>> WaitForHistoryAsync(DurableClient client, string id, Func<IReadOnlyList<HistoryEvent>, bool> condition)
+    private static async Task<IReadOnlyList<HistoryEvent>> WaitForHistoryAsync(DurableClient client, string id, AppProcess app, Func<IReadOnlyList<HistoryEvent>, bool> condition)
     {
         var deadline = DateTime.UtcNow + s_completion;
+        OrchestrationMetadata? metadata = null;
         while (DateTime.UtcNow < deadline)
         {
-            if ((await client.GetInstanceAsync(id, getInputsAndOutputs: true, includeHistory: true))?.History is { } history && condition(history))
+            metadata = await client.GetInstanceAsync(id, getInputsAndOutputs: true, includeHistory: true);
+            if (metadata?.History is { } history && condition(history))
             {
                 return history;
             }
 
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"{id}: the history never reached the expected state");
-    }
-
-    private static async Task<RolloutStatus> WaitForStatusAsync(DurableClient client, string id, Func<RolloutStatus, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + s_completion;
-        string? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            var metadata = await client.GetInstanceAsync(id, getInputsAndOutputs: true);
-            last = metadata?.SerializedCustomStatus;
-            if (last is not null && last.Contains("\"Waves\"", StringComparison.OrdinalIgnoreCase) && metadata!.ReadCustomStatusAs<RolloutStatus>() is { } status && condition(status))
+            if (metadata is { IsCompleted: true })
             {
-                return status;
+                break;
             }
 
             await Task.Delay(50);
         }
 
-        throw new TimeoutException($"{id}: the rollout never reached the expected state; last status: {last}");
+        throw new TimeoutException($"{id}: the history never reached the expected state: {metadata?.RuntimeStatus} {metadata?.FailureDetails} {metadata?.SerializedCustomStatus}\napp output:\n{app.Output}");
+    }
+
+    private static async Task<RolloutStatus> WaitForStatusAsync(DurableClient client, string id, AppProcess app, Func<RolloutStatus, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + s_completion;
+        OrchestrationMetadata? metadata = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            metadata = await client.GetInstanceAsync(id, getInputsAndOutputs: true);
+            var text = metadata?.SerializedCustomStatus;
+            if (text is not null && text.Contains("\"Waves\"", StringComparison.OrdinalIgnoreCase) && metadata!.ReadCustomStatusAs<RolloutStatus>() is { } status && condition(status))
+            {
+                return status;
+            }
+
+            if (metadata is { IsCompleted: true })
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"{id}: the rollout never reached the expected state: {metadata?.RuntimeStatus} {metadata?.FailureDetails} {metadata?.SerializedCustomStatus}\napp output:\n{app.Output}");
     }
 }
