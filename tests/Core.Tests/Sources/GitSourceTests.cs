@@ -129,5 +129,29 @@ public sealed class GitSourceTests : IDisposable
 
     public void Dispose() => _repo.Dispose();
 
+    [Fact]
+    public async Task IsAncestorAsync_OlderNewerSameAndDivergedCommits_TrueOnlyForAStrictAncestor()
+    {
+        var older = _repo.Commit("older");
+        var newer = _repo.Commit("newer");
+        _repo.Branch("side");
+        var side = _repo.Commit("on a side branch");
+        using (var git = new LibGit2Sharp.Repository(_repo.WorkDir))
+        {
+            LibGit2Sharp.Commands.Checkout(git, "main");
+        }
+
+        var diverged = _repo.Commit("main moves on without the side branch");
+        var spec = new GitSourceSpec(_repo.Url, "main");
+        var source = NewSource();
+
+        Assert.True(await source.IsAncestorAsync(spec, older, newer));
+        Assert.False(await source.IsAncestorAsync(spec, newer, older));
+        Assert.False(await source.IsAncestorAsync(spec, newer, newer));
+        Assert.True(await source.IsAncestorAsync(spec, newer, side));
+        Assert.False(await source.IsAncestorAsync(spec, side, diverged));
+        Assert.False(await source.IsAncestorAsync(spec, diverged, side));
+    }
+
     private GitSource NewSource() => new(new GitSourceOptions { CacheDirectory = _repo.CacheDir });
 }
