@@ -130,6 +130,8 @@ public sealed class RolloutProcessKillTests(AzuriteFixture azurite, ITestOutputH
             Assert.Equal(commit, fleet["syncedCommit"]?.GetValue<string>());
             Assert.Null(fleet["activeRollout"]);
             Assert.Equal("Succeeded", fleet["lastRollout"]?["phase"]?.GetValue<string>());
+            Assert.Equal(ClusterCount, fleet["clusters"]!.AsArray().Count);
+            Assert.All(fleet["clusters"]!.AsArray(), c => Assert.Equal(commit, c?["lastReconcile"]?["commit"]?.GetValue<string>()));
         }
         finally
         {
