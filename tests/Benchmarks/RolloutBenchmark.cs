@@ -93,7 +93,7 @@ internal sealed class RolloutBenchmark : IBenchmark
             await FloorAsync(client, cancellationToken);
             Console.WriteLine("| run | end to end (ms) | reconcile critical path (ms) | overhead | overhead (ms) | engine floor (ms) | before wave 1 | between waves | inside waves | after last wave |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            var overheads = new Dictionary<string, List<double>> { ["first apply"] = [], ["update"] = [] };
+            var results = new Dictionary<string, List<RunResult>> { ["first apply"] = [], ["update"] = [] };
             for (var run = 1; run <= runs; run++)
             {
                 // First apply: every object created on empty clusters.
@@ -104,12 +104,12 @@ internal sealed class RolloutBenchmark : IBenchmark
 
                 var floor = await FloorAsync(client, cancellationToken);
                 var first = await RolloutAsync(client, timed, "fleet", App.Change(repo, $"first apply {run}"), cancellationToken) with { Floor = floor };
-                overheads["first apply"].Add(first.Overhead);
+                results["first apply"].Add(first);
                 Report($"first apply {run}", first);
 
                 // Update: one object changed on every cluster.
                 var update = await RolloutAsync(client, timed, "fleet", App.Change(repo, $"update {run}"), cancellationToken) with { Floor = await FloorAsync(client, cancellationToken) };
-                overheads["update"].Add(update.Overhead);
+                results["update"].Add(update);
                 Report($"update {run}", update);
                 if (timeline)
                 {
@@ -123,11 +123,12 @@ internal sealed class RolloutBenchmark : IBenchmark
             }
 
             Console.WriteLine();
-            foreach (var (kind, values) in overheads)
+            foreach (var (kind, list) in results)
             {
-                var median = values.Order().ElementAt(values.Count / 2);
+                var median = Median(list.Select(r => r.Overhead));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{kind}: median overhead {median:P1} (runs: {string.Join(", ", values.Select(v => v.ToString("P1", CultureInfo.InvariantCulture)))})  target <= {TargetOverhead:P0}  {(median <= TargetOverhead ? "met" : "MISSED")}"));
+                    $"{kind}: median overhead {median:P1} (runs: {string.Join(", ", list.Select(r => r.Overhead.ToString("P1", CultureInfo.InvariantCulture)))})  target <= {TargetOverhead:P0}  {(median <= TargetOverhead ? "met" : "MISSED")}; " +
+                    $"median {Median(list.Select(r => (r.EndToEnd - r.CriticalPath).TotalMilliseconds)):0} ms over a {Median(list.Select(r => r.CriticalPath.TotalMilliseconds)):0} ms critical path, engine floor of the same shape {Median(list.Select(r => r.Floor.TotalMilliseconds)):0} ms"));
             }
         }
         finally
@@ -138,6 +139,12 @@ internal sealed class RolloutBenchmark : IBenchmark
         }
 
         return exit;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
     }
 
     private static void Report(string run, RunResult r) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
