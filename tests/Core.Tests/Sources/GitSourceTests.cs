@@ -60,6 +60,28 @@ public sealed class GitSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ResolveAsync_LockFilesLeftByAKilledFetch_FetchesAnyway()
+    {
+        var source = NewSource();
+        await source.ResolveAsync(new GitSourceSpec(_repo.Url));
+        var after = _repo.Write("examples/new.yaml", "a: b\n").Commit("pushed while the controller was down");
+
+        // A process killed in the middle of a fetch leaves its lock files behind in the cached bare repository.
+        var cached = Directory.GetDirectories(Path.Combine(_repo.CacheDir, "repos")).Single();
+        var locks = new[] { Path.Combine(cached, "refs", "remotes", "origin", "main.lock"), Path.Combine(cached, "config.lock") };
+        foreach (var lockFile in locks)
+        {
+            File.WriteAllText(lockFile, string.Empty);
+            File.SetLastWriteTimeUtc(lockFile, DateTime.UtcNow - TimeSpan.FromMinutes(1));
+        }
+
+        var revision = await NewSource().ResolveAsync(new GitSourceSpec(_repo.Url));
+
+        Assert.Equal(after, revision.Commit);
+        Assert.All(locks, l => Assert.False(File.Exists(l), l));
+    }
+
+    [Fact]
     public async Task ResolveAsync_UnknownBranch_ThrowsNamingRefAndBranches()
     {
         var source = NewSource();
