@@ -15,6 +15,9 @@ namespace FleetFunctions.Core.Sources;
 /// </summary>
 public sealed partial class GitSource
 {
+    /// <summary>Age after which a Git lock file in the cache is taken as left behind by a killed process.</summary>
+    private static readonly TimeSpan s_staleLockAge = TimeSpan.FromSeconds(10);
+
     private readonly GitSourceOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _repoLocks = new(StringComparer.Ordinal);
@@ -88,6 +91,27 @@ public sealed partial class GitSource
             }
 
             return (IReadOnlyList<string>)[.. paths];
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// True when <paramref name="ancestor"/> is a strict ancestor of <paramref name="descendant"/>: reachable from it
+    /// by following parents, and not the same commit. Unrelated commits (a force-push rewrote history) are not.
+    /// </summary>
+    /// <exception cref="SourceException">The repository is unreachable or a commit is not in it.</exception>
+    public async Task<bool> IsAncestorAsync(GitSourceSpec spec, string ancestor, string descendant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (string.Equals(ancestor, descendant, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return await WithRepositoryAsync(spec, repo =>
+        {
+            var older = LookupOrFetch(repo, spec, ancestor);
+            var newer = LookupOrFetch(repo, spec, descendant);
+            return repo.ObjectDatabase.FindMergeBase(older, newer)?.Sha == older.Sha;
         }, cancellationToken);
     }
 
@@ -203,6 +227,7 @@ public sealed partial class GitSource
                     Repository.Init(path, isBare: true);
                 }
 
+                RemoveStaleLocks(path);
                 using var repo = new Repository(path);
                 var remoteUrl = NormaliseUrl(spec.Url);
                 if (repo.Network.Remotes["origin"] is not { } remote)
@@ -220,6 +245,29 @@ public sealed partial class GitSource
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Deletes lock files a killed process left in the cached repository (a ref or the config being written when it
+    /// died): Git never takes them again, so every later fetch would fail. This process holds the repository's gate,
+    /// and Git keeps a lock for milliseconds, so one older than <see cref="s_staleLockAge"/> has no live owner.
+    /// </summary>
+    private static void RemoveStaleLocks(string path)
+    {
+        var cutoff = DateTime.UtcNow - s_staleLockAge;
+        var candidates = Directory.EnumerateFiles(path, "*.lock", SearchOption.TopDirectoryOnly);
+        if (Directory.Exists(Path.Combine(path, "refs")))
+        {
+            candidates = candidates.Concat(Directory.EnumerateFiles(Path.Combine(path, "refs"), "*.lock", SearchOption.AllDirectories));
+        }
+
+        foreach (var file in candidates.ToList())
+        {
+            if (File.GetLastWriteTimeUtc(file) < cutoff)
+            {
+                File.Delete(file);
+            }
         }
     }
 

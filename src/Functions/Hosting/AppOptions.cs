@@ -56,6 +56,12 @@ public sealed record AppOptions
     /// <summary>Durable task hub name: prefixes the engine's tables and queues (default <c>fleethub</c>).</summary>
     public string TaskHub { get; init; } = "fleethub";
 
+    /// <summary>
+    /// Standalone: how long an engine queue message taken by a worker stays hidden from others (renewed while its work
+    /// runs), so work held by a worker that died resumes after at most this long (default 2 minutes).
+    /// </summary>
+    public TimeSpan EngineVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Prometheus for canary analysis; without it canary analysis is inconclusive and canaries roll back.</summary>
     public Uri? PrometheusUrl { get; init; }
 
@@ -135,6 +141,12 @@ public sealed record AppOptions
             errors.Add("no platform repository: set FLEETFUNCTIONS_PlatformRepository to the clone URL (or local path) of the repository with the GitSource, Cluster and ClusterFleet resources");
         }
 
+        var visibility = TimeSpan.FromMinutes(2);
+        if (Get(configuration, "EngineVisibilityTimeout") is { } visibilityText && !(Core.GoDuration.TryParseTimeSpan(visibilityText, out visibility) && visibility >= TimeSpan.FromSeconds(2)))
+        {
+            errors.Add($"FLEETFUNCTIONS_EngineVisibilityTimeout '{visibilityText}' must be a duration of at least 2s, such as 30s or 2m");
+        }
+
         Uri? prometheus = null;
         if (Get(configuration, "PrometheusUrl") is { } prometheusText && !Uri.TryCreate(prometheusText.TrimEnd('/') + "/", UriKind.Absolute, out prometheus))
         {
@@ -173,6 +185,7 @@ public sealed record AppOptions
             PlatformBranch = Get(configuration, "PlatformBranch") ?? "main",
             PlatformPath = Get(configuration, "PlatformPath") ?? ".",
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
+            EngineVisibilityTimeout = visibility,
             PrometheusUrl = prometheus,
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
             DriftWatch = driftWatch,

@@ -51,10 +51,16 @@ public static class FleetServiceCollection
         services.TryAddSingleton<IClusterReconciler>(sp => new PipelineClusterReconciler(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<IPolicySetSource>()));
         services.TryAddSingleton(_ => new FleetStateStore(storage));
+        services.TryAddSingleton(sp => new RolloutAncestry(
+            sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutAncestry>()));
         services.TryAddSingleton(_ => new DeliveryStore(storage));
         services.TryAddSingleton<WebhookReceiver>();
 
-        services.TryAddSingleton(_ => new DurableTaskHub(new DurableTaskHubOptions(storage, options.TaskHub)));
+        services.TryAddSingleton(_ => new DurableTaskHub(new DurableTaskHubOptions(storage, options.TaskHub)
+        {
+            ControlMessageVisibilityTimeout = options.EngineVisibilityTimeout,
+            WorkItemVisibilityTimeout = options.EngineVisibilityTimeout,
+        }));
         services.TryAddSingleton(sp =>
         {
             var registry = new DurableTaskRegistry { Version = OrchestrationVersion };
@@ -67,7 +73,7 @@ public static class FleetServiceCollection
         services.TryAddSingleton(sp => new DurableMessageHandler(sp.GetRequiredService<DurableTaskHub>(), sp.GetRequiredService<DurableTaskRegistry>(), sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new RolloutActivities(
             sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<IClusterReconciler>(), sp.GetRequiredService<FleetStateStore>(),
-            sp.GetRequiredService<DurableClient>(), sp.GetService<CanaryAnalyzer>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<RolloutAncestry>(), sp.GetRequiredService<DurableClient>(), sp.GetService<CanaryAnalyzer>(), sp.GetRequiredService<TimeProvider>()));
         if (options.PrometheusUrl is { } prometheus)
         {
             services.TryAddSingleton(_ => new CanaryAnalyzer(new PrometheusClient(new HttpClient(), new PrometheusClientOptions(prometheus))));
@@ -75,7 +81,7 @@ public static class FleetServiceCollection
 
         services.TryAddSingleton(sp => new DeliveryProcessor(
             sp.GetRequiredService<DeliveryStore>(), sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<GitRepositories>(),
-            sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<DurableClient>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<DurableClient>(), sp.GetRequiredService<FleetStateStore>(), sp.GetRequiredService<RolloutAncestry>()));
         services.TryAddSingleton(_ => new DriftEventStore(storage));
         services.TryAddSingleton(sp => new DriftChecker(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<DriftEventStore>(), sp.GetRequiredService<FleetStateStore>(),

@@ -13,6 +13,8 @@ namespace FleetFunctions.Orchestrations.Rollouts;
 /// inputs the push changed (the diff between the old and new commit against each fleet's folders, following
 /// kustomization references), adds the fleets those depend on, and starts one rollout per (fleet, commit).
 /// Idempotent: a delivery already processed is skipped and a rollout that already exists is not started again.
+/// A commit older than what a fleet already has or is rolling out (an ancestor in Git: a delayed or redelivered
+/// push) starts nothing for that fleet; the refusal is part of the delivery's message.
 /// </summary>
 public sealed class DeliveryProcessor(
     DeliveryStore deliveries,
@@ -20,10 +22,9 @@ public sealed class DeliveryProcessor(
     GitRepositories git,
     ISecretStore secrets,
     DurableClient client,
-    TimeProvider? time = null)
+    FleetStateStore fleets,
+    RolloutAncestry ancestry)
 {
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
-
     /// <summary>Processes one queued delivery; throws on transient failures (Git or storage unreachable) so the message is retried.</summary>
     /// <param name="isLastAttempt">When true a failure is recorded on the delivery before it is rethrown (the message goes to the poison queue).</param>
     public async Task<DeliveryRecord?> ProcessAsync(DeliveryMessage message, bool isLastAttempt = false, CancellationToken cancellationToken = default)
@@ -51,6 +52,7 @@ public sealed class DeliveryProcessor(
     {
         var started = new List<CandidateRollout>();
         var skipped = new List<string>();
+        var refusals = new List<string>();
         if (platform is GitPlatformProvider platformRepository)
         {
             // The push may come with (or after) a change to the fleets themselves: read the platform's head first.
@@ -76,17 +78,22 @@ public sealed class DeliveryProcessor(
             foreach (var update in record.Updates.Where(u => u.IsBranch && u.ShortName == source.Branch && u.After is not null))
             {
                 var spec = await SpecAsync(source, cancellationToken);
-                var fleets = await TouchedFleetsAsync(snapshot.Config, source, spec, update, skipped, cancellationToken);
-                foreach (var fleet in fleets)
+                var touched = await TouchedFleetsAsync(snapshot.Config, source, spec, update, skipped, cancellationToken);
+                foreach (var fleet in touched)
                 {
-                    started.Add(await StartAsync(fleet, update.After!, snapshot.Commit, cancellationToken));
+                    if (await StartAsync(fleet, spec, update.After!, snapshot.Commit, refusals, cancellationToken) is { } rollout)
+                    {
+                        started.Add(rollout);
+                    }
                 }
             }
         }
 
-        var message = started.Count == 0
+        var message = started.Count == 0 && refusals.Count == 0
             ? $"the push touches no fleet's files{(skipped.Count > 0 ? ": " + string.Join("; ", skipped) : string.Empty)}"
-            : $"started {started.Count} rollout(s){(skipped.Count > 0 ? "; not touched: " + string.Join("; ", skipped) : string.Empty)}";
+            : $"started {started.Count} rollout(s)"
+                + (refusals.Count > 0 ? $"; refused {refusals.Count}: " + string.Join("; ", refusals) : string.Empty)
+                + (skipped.Count > 0 ? "; not touched: " + string.Join("; ", skipped) : string.Empty);
         return record with { Status = DeliveryStatus.Processed, Message = message, Rollouts = started };
     }
 
@@ -128,11 +135,18 @@ public sealed class DeliveryProcessor(
         return touched;
     }
 
-    private async Task<CandidateRollout> StartAsync(ClusterFleet fleet, string commit, string? platformCommit, CancellationToken cancellationToken)
+    /// <summary>Starts the fleet's rollout of the commit (once); returns null, adding why to <paramref name="refusals"/>, when the commit is older than the fleet's.</summary>
+    private async Task<CandidateRollout?> StartAsync(ClusterFleet fleet, GitSourceSpec spec, string commit, string? platformCommit, List<string> refusals, CancellationToken cancellationToken)
     {
         var id = RolloutInstanceId.For(fleet.Name, commit);
         if (await client.GetInstanceAsync(id, cancellationToken: cancellationToken) is null)
         {
+            if (await ancestry.RefusalAsync(spec, await fleets.GetAsync(fleet.Name, cancellationToken), commit, cancellationToken: cancellationToken) is { } refusal)
+            {
+                refusals.Add(refusal);
+                return null;
+            }
+
             await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest(fleet.Name, commit, platformCommit),
                 new StartOrchestrationOptions(id) { IfRunning = OrchestrationIdReusePolicy.ReturnExisting }, cancellationToken);
         }

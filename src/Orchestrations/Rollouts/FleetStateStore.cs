@@ -72,11 +72,21 @@ public sealed class FleetStateStore
         return states;
     }
 
-    /// <summary>Makes <paramref name="instanceId"/> the fleet's active rollout; returns the one it replaces (if another was active).</summary>
-    public async Task<FleetClaim> ClaimAsync(string fleet, string instanceId, string commit, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Makes <paramref name="instanceId"/> the fleet's active rollout and returns the one it replaces (if another was
+    /// active), unless <paramref name="refuse"/> gives a reason not to: then nothing is written and the claim carries it.
+    /// </summary>
+    /// <param name="refuse">Asked with the state the claim would replace (again if another rollout changed it meanwhile).</param>
+    public async Task<FleetClaim> ClaimAsync(string fleet, string instanceId, string commit,
+        Func<FleetState, CancellationToken, Task<string?>>? refuse = null, CancellationToken cancellationToken = default)
     {
-        return await UpdateAsync(fleet, state =>
+        return await UpdateAsync<FleetClaim>(fleet, async state =>
         {
+            if (refuse is not null && await refuse(state, cancellationToken) is { } reason)
+            {
+                return (null, new FleetClaim(null, state.LastGoodCommit, reason));
+            }
+
             var previous = state.ActiveInstance is { } active && active != instanceId ? active : null;
             return (state with { ActiveInstance = instanceId, ActiveCommit = commit }, new FleetClaim(previous, state.LastGoodCommit));
         }, cancellationToken);
@@ -85,7 +95,15 @@ public sealed class FleetStateStore
     /// <summary>Records how a rollout ended; a success becomes the last good commit. Releases the claim if still held.</summary>
     public async Task RecordAsync(RecordInput input, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await UpdateAsync(input.Fleet, state =>
+        // The commit row and the state row are independent: write them at once (the rollout's last step waits for both).
+        await EnsureCreatedAsync(cancellationToken);
+        var commitRow = _table.UpsertEntityAsync(new TableEntity(input.Fleet, "commit-" + input.Commit)
+        {
+            ["Phase"] = input.Phase.ToString(),
+            ["InstanceId"] = input.InstanceId,
+            ["Reason"] = input.Reason,
+        }, TableUpdateMode.Replace, cancellationToken);
+        var stateRow = UpdateAsync<bool>(input.Fleet, state =>
         {
             var next = state with
             {
@@ -104,15 +122,9 @@ public sealed class FleetStateStore
                 next = next with { ActiveInstance = null, ActiveCommit = null };
             }
 
-            return (next, true);
+            return ValueTask.FromResult<(FleetState?, bool)>((next, true));
         }, cancellationToken);
-
-        await _table.UpsertEntityAsync(new TableEntity(input.Fleet, "commit-" + input.Commit)
-        {
-            ["Phase"] = input.Phase.ToString(),
-            ["InstanceId"] = input.InstanceId,
-            ["Reason"] = input.Reason,
-        }, TableUpdateMode.Replace, cancellationToken);
+        await Task.WhenAll(commitRow, stateRow);
     }
 
     /// <summary>The phase a fleet's rollout of <paramref name="commit"/> ended in, or null when none has ended.</summary>
@@ -123,14 +135,20 @@ public sealed class FleetStateStore
         return response.HasValue && Enum.TryParse<RolloutPhase>(response.Value!.GetString("Phase"), out var phase) ? phase : null;
     }
 
-    private async Task<T> UpdateAsync<T>(string fleet, Func<FleetState, (FleetState State, T Result)> change, CancellationToken cancellationToken)
+    /// <summary>Reads the state row, applies <paramref name="change"/> and writes it with ETag concurrency; a null state writes nothing.</summary>
+    private async Task<T> UpdateAsync<T>(string fleet, Func<FleetState, ValueTask<(FleetState? State, T Result)>> change, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync(cancellationToken);
         while (true)
         {
             var response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, StateRow, cancellationToken: cancellationToken);
             var current = response.HasValue ? FromEntity(response.Value!) : Empty(fleet);
-            var (next, result) = change(current);
+            var (next, result) = await change(current);
+            if (next is null)
+            {
+                return result;
+            }
+
             var entity = ToEntity(next);
             try
             {

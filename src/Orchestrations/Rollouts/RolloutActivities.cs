@@ -14,6 +14,7 @@ public sealed class RolloutActivities(
     IPlatformProvider platform,
     IClusterReconciler reconciler,
     FleetStateStore fleets,
+    RolloutAncestry ancestry,
     DurableClient client,
     CanaryAnalyzer? analyzer = null,
     TimeProvider? time = null)
@@ -23,7 +24,7 @@ public sealed class RolloutActivities(
     /// <summary>Registers every rollout activity on <paramref name="registry"/>.</summary>
     public DurableTaskRegistry Register(DurableTaskRegistry registry) => registry
         .AddActivity<RolloutRequest, RolloutPlan>(RolloutNames.PlanActivity, PlanAsync)
-        .AddActivity<ClaimInput, FleetClaim>(RolloutNames.ClaimActivity, (_, input, ct) => fleets.ClaimAsync(input.Fleet, input.InstanceId, input.Commit, ct))
+        .AddActivity<ClaimInput, FleetClaim>(RolloutNames.ClaimActivity, ClaimAsync)
         .AddActivity<SupersedeInput, bool>(RolloutNames.SupersedeActivity, SupersedeAsync)
         .AddActivity<string, bool>(RolloutNames.PhaseActivity, IsRunningAsync)
         .AddActivity<DependencyInput, DependencyState>(RolloutNames.DependenciesActivity, CheckDependenciesAsync)
@@ -43,6 +44,12 @@ public sealed class RolloutActivities(
 
         return RolloutPlanner.Plan(snapshot.Config, fleet, request.Commit, snapshot.Commit);
     }
+
+    /// <summary>Claims the fleet unless the commit is an ancestor of the one the fleet runs or is rolling out.</summary>
+    private Task<FleetClaim> ClaimAsync(TaskActivityContext context, ClaimInput input, CancellationToken cancellationToken) =>
+        fleets.ClaimAsync(input.Fleet, input.InstanceId, input.Commit,
+            input.Settings is not { } settings ? null : (state, ct) => ancestry.RefusalAsync(settings, state, input.Commit, input.InstanceId, ct),
+            cancellationToken);
 
     private async Task<bool> SupersedeAsync(TaskActivityContext context, SupersedeInput input, CancellationToken cancellationToken)
     {

@@ -95,7 +95,8 @@ public sealed record DependencyInput(IReadOnlyList<string> Fleets, string Commit
 public sealed record DependencyState(IReadOnlyList<string> Pending, IReadOnlyList<string> Failed);
 
 /// <summary>Claim of a fleet by a rollout; <see cref="Previous"/> is the rollout it supersedes, if one was running.</summary>
-public sealed record FleetClaim(string? Previous, string? LastGoodCommit);
+/// <param name="Refused">Why the rollout may not take the fleet (its commit is older than the fleet's); null when claimed.</param>
+public sealed record FleetClaim(string? Previous, string? LastGoodCommit, string? Refused = null);
 
 /// <summary>Event raised to a rollout when a newer one takes over its fleet.</summary>
 public sealed record SupersededEvent(string By);
@@ -103,8 +104,9 @@ public sealed record SupersededEvent(string By);
 /// <summary>Payload of the <c>approve</c> and <c>abort</c> events (both optional).</summary>
 public sealed record DecisionEvent(string? By = null, string? Reason = null);
 
-/// <summary>Input of the claim activity: this rollout becomes the fleet's active one.</summary>
-public sealed record ClaimInput(string Fleet, string InstanceId, string Commit);
+/// <summary>Input of the claim activity: this rollout becomes the fleet's active one, unless its commit is older than the fleet's.</summary>
+/// <param name="Settings">The fleet's source, for the ancestry check (null in instances started before it existed: no check).</param>
+public sealed record ClaimInput(string Fleet, string InstanceId, string Commit, FleetSettings? Settings = null);
 
 /// <summary>Input of the supersede activity: tell <see cref="Previous"/> that <see cref="By"/> took over.</summary>
 public sealed record SupersedeInput(string Previous, string By);

@@ -66,8 +66,12 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
         _status = InitialStatus();
         Publish();
 
-        var claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit));
+        var claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit, _plan.Settings));
         _status = _status with { LastGoodCommit = claim.LastGoodCommit };
+        if (claim.Refused is { } refused)
+        {
+            return await FinishAsync(RolloutPhase.Refused, refused);
+        }
 
         if (_plan.DependsOn.Count > 0 && await WaitForDependenciesAsync() is { } dependencyOutcome)
         {
@@ -148,7 +152,17 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
     private void MoveTo(RolloutPhase phase, string message) =>
         _status = _status with { Phase = _status.Phase == phase ? phase : RolloutPhases.Move(_status.Phase, phase), Message = message };
 
-    private void Publish() => context.SetCustomStatus(_status);
+    /// <summary>
+    /// Sets the custom status, except while replaying: a replayed status is overwritten before the episode ends, and
+    /// serialising the whole status at every step of every replay made replay the dominant cost of an episode.
+    /// </summary>
+    private void Publish()
+    {
+        if (!context.IsReplaying)
+        {
+            context.SetCustomStatus(_status);
+        }
+    }
 
     private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

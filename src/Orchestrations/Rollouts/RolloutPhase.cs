@@ -1,6 +1,6 @@
 namespace FleetFunctions.Orchestrations.Rollouts;
 
-/// <summary>Where a rollout is. Terminal phases: Succeeded, Failed, RolledBack, Superseded.</summary>
+/// <summary>Where a rollout is. Terminal phases: Succeeded, Failed, RolledBack, Superseded, Refused.</summary>
 public enum RolloutPhase
 {
     Planning,
@@ -16,6 +16,9 @@ public enum RolloutPhase
     Failed,
     RolledBack,
     Superseded,
+
+    /// <summary>Not started: the commit is an ancestor of the fleet's running or last good commit; nothing was applied.</summary>
+    Refused,
 }
 
 /// <summary>The allowed transitions between <see cref="RolloutPhase"/>s, in one place.</summary>
@@ -23,7 +26,7 @@ public static class RolloutPhases
 {
     private static readonly Dictionary<RolloutPhase, RolloutPhase[]> s_allowed = new()
     {
-        [RolloutPhase.Planning] = [RolloutPhase.WaitingForDependencies, RolloutPhase.WaitingForPrevious, RolloutPhase.Applying, RolloutPhase.Succeeded, RolloutPhase.Failed],
+        [RolloutPhase.Planning] = [RolloutPhase.WaitingForDependencies, RolloutPhase.WaitingForPrevious, RolloutPhase.Applying, RolloutPhase.Succeeded, RolloutPhase.Failed, RolloutPhase.Refused],
         [RolloutPhase.WaitingForDependencies] = [RolloutPhase.WaitingForPrevious, RolloutPhase.Applying, RolloutPhase.Failed, RolloutPhase.Superseded],
         [RolloutPhase.WaitingForPrevious] = [RolloutPhase.Applying, RolloutPhase.Succeeded, RolloutPhase.Failed, RolloutPhase.Superseded],
         [RolloutPhase.Applying] = [RolloutPhase.Soaking, RolloutPhase.Analyzing, RolloutPhase.Applying, RolloutPhase.Paused, RolloutPhase.RollingBack, RolloutPhase.Succeeded, RolloutPhase.Failed, RolloutPhase.Superseded],
@@ -36,6 +39,7 @@ public static class RolloutPhases
         [RolloutPhase.Failed] = [],
         [RolloutPhase.RolledBack] = [],
         [RolloutPhase.Superseded] = [],
+        [RolloutPhase.Refused] = [],
     };
 
     public static bool IsTerminal(RolloutPhase phase) => s_allowed[phase].Length == 0;

@@ -60,6 +60,28 @@ public sealed class GitSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ResolveAsync_LockFilesLeftByAKilledFetch_FetchesAnyway()
+    {
+        var source = NewSource();
+        await source.ResolveAsync(new GitSourceSpec(_repo.Url));
+        var after = _repo.Write("examples/new.yaml", "a: b\n").Commit("pushed while the controller was down");
+
+        // A process killed in the middle of a fetch leaves its lock files behind in the cached bare repository.
+        var cached = Directory.GetDirectories(Path.Combine(_repo.CacheDir, "repos")).Single();
+        var locks = new[] { Path.Combine(cached, "refs", "remotes", "origin", "main.lock"), Path.Combine(cached, "config.lock") };
+        foreach (var lockFile in locks)
+        {
+            File.WriteAllText(lockFile, string.Empty);
+            File.SetLastWriteTimeUtc(lockFile, DateTime.UtcNow - TimeSpan.FromMinutes(1));
+        }
+
+        var revision = await NewSource().ResolveAsync(new GitSourceSpec(_repo.Url));
+
+        Assert.Equal(after, revision.Commit);
+        Assert.All(locks, l => Assert.False(File.Exists(l), l));
+    }
+
+    [Fact]
     public async Task ResolveAsync_UnknownBranch_ThrowsNamingRefAndBranches()
     {
         var source = NewSource();
@@ -128,6 +150,30 @@ public sealed class GitSourceTests : IDisposable
     }
 
     public void Dispose() => _repo.Dispose();
+
+    [Fact]
+    public async Task IsAncestorAsync_OlderNewerSameAndDivergedCommits_TrueOnlyForAStrictAncestor()
+    {
+        var older = _repo.Commit("older");
+        var newer = _repo.Commit("newer");
+        _repo.Branch("side");
+        var side = _repo.Commit("on a side branch");
+        using (var git = new LibGit2Sharp.Repository(_repo.WorkDir))
+        {
+            LibGit2Sharp.Commands.Checkout(git, "main");
+        }
+
+        var diverged = _repo.Commit("main moves on without the side branch");
+        var spec = new GitSourceSpec(_repo.Url, "main");
+        var source = NewSource();
+
+        Assert.True(await source.IsAncestorAsync(spec, older, newer));
+        Assert.False(await source.IsAncestorAsync(spec, newer, older));
+        Assert.False(await source.IsAncestorAsync(spec, newer, newer));
+        Assert.True(await source.IsAncestorAsync(spec, newer, side));
+        Assert.False(await source.IsAncestorAsync(spec, side, diverged));
+        Assert.False(await source.IsAncestorAsync(spec, diverged, side));
+    }
 
     private GitSource NewSource() => new(new GitSourceOptions { CacheDirectory = _repo.CacheDir });
 }

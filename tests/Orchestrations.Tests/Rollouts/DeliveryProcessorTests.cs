@@ -20,7 +20,7 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         using var repo = GitTestRepo.Create(RepoPaths.Examples);
         var before = repo.Commit("baseline");
         var after = repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("change the base");
-        var (processor, store, client, hub) = await CreateAsync(repo);
+        var (processor, store, client, hub, _) = await CreateAsync(repo);
         await using var _ = new HubCleanup(hub);
         await store.TryAddAsync(Delivery("d1", before, after));
 
@@ -40,7 +40,7 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
     {
         using var repo = GitTestRepo.Create(RepoPaths.Examples);
         var after = repo.Commit("first push");
-        var (processor, store, _, hub) = await CreateAsync(repo);
+        var (processor, store, _, hub, _) = await CreateAsync(repo);
         await using var _ = new HubCleanup(hub);
         await store.TryAddAsync(Delivery("d2", null, after));
 
@@ -49,11 +49,32 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         Assert.Equal(["hello", "podinfo"], processed!.Rollouts.Select(r => r.Fleet).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task ProcessAsync_DelayedPushOfAnAncestorOfTheLastGoodCommit_RefusedAndRecordedOnTheDelivery()
+    {
+        using var repo = GitTestRepo.Create(RepoPaths.Examples);
+        var baseline = repo.Commit("baseline");
+        var older = repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("older change");
+        var newer = repo.Replace("apps/podinfo/base/configmap.yaml", "hello again", "hello once more").Commit("newer change");
+        var (processor, store, client, hub, fleets) = await CreateAsync(repo);
+        await using var _ = new HubCleanup(hub);
+        await fleets.RecordAsync(new RecordInput("podinfo", RolloutInstanceId.For("podinfo", newer), newer, RolloutPhase.Succeeded, "rolled out"), DateTimeOffset.UtcNow);
+        await store.TryAddAsync(Delivery("d3", baseline, older));
+
+        var processed = await processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d3"));
+
+        Assert.Equal(DeliveryStatus.Processed, processed?.Status);
+        Assert.Empty(processed!.Rollouts);
+        Assert.Contains("refused 1: ClusterFleet/podinfo: commit " + older[..12] + " is an ancestor of " + newer[..12], processed.Message, StringComparison.Ordinal);
+        Assert.Null(await client.GetInstanceAsync(RolloutInstanceId.For("podinfo", older)));
+        Assert.Equal(newer, (await fleets.GetAsync("podinfo")).LastGoodCommit);
+    }
+
     private static DeliveryRecord Delivery(string id, string? before, string after) =>
         new(WebhookProvider.GitHub, id, DateTimeOffset.UtcNow, DeliveryStatus.Queued, "queued", ["apps"],
             [new RefUpdate("refs/heads/main", before, after)], []);
 
-    private async Task<(DeliveryProcessor, DeliveryStore, DurableClient, DurableTaskHub)> CreateAsync(GitTestRepo repo)
+    private async Task<(DeliveryProcessor, DeliveryStore, DurableClient, DurableTaskHub, FleetStateStore)> CreateAsync(GitTestRepo repo)
     {
         var platform = new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", $$$"""
             apiVersion: fleetfunctions.io/v1alpha1
@@ -81,8 +102,10 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         await hub.CreateIfNotExistsAsync();
         var client = new DurableClient(hub, "test");
         var git = new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
-        var processor = new DeliveryProcessor(store, platform, git, new InMemorySecretStore(new Dictionary<string, string>()), client);
-        return (processor, store, client, hub);
+        var secrets = new InMemorySecretStore(new Dictionary<string, string>());
+        var fleets = new FleetStateStore(azurite.ConnectionString, AzuriteFixture.NewName("fleets"));
+        var processor = new DeliveryProcessor(store, platform, git, secrets, client, fleets, new RolloutAncestry(git, secrets));
+        return (processor, store, client, hub, fleets);
     }
 
     private sealed class HubCleanup(DurableTaskHub hub) : IAsyncDisposable

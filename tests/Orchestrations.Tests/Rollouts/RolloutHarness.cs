@@ -74,25 +74,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
         WriteApp(repo, "example/web:1.0", "example/web:1.0");
         repo.Commit("web 1.0");
 
-        var platformYaml = string.Join("---\n", clusters.Select((c, i) => $$"""
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: Cluster
-            metadata:
-              name: {{c.Name}}
-              labels: {{JsonSerializer.Serialize(labels[i])}}
-            spec:
-              server: {{c.Server}}
-              region: {{(i % 2 == 0 ? "eu" : "us")}}
-
-            """)) + $$"""
-            ---
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: GitSource
-            metadata: {name: apps}
-            spec: {url: "{{repo.Url}}", branch: main}
-            ---
-            {{fleets}}
-            """;
+        var platformYaml = PlatformYaml(clusters, labels, repo.Url, fleets);
         var git = new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
         IPlatformProvider platform;
         IPolicySetSource? policies = null;
@@ -139,7 +121,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
         var registry = new DurableTaskRegistry { Version = "test" };
         var client = new DurableClient(hub, registry.Version);
         var analyzer = prometheus is null ? null : new CanaryAnalyzer(new PrometheusClient(new HttpClient(), new PrometheusClientOptions(prometheus.Url)));
-        new RolloutActivities(platform, new PipelineClusterReconciler(reconciler, secrets, policies), fleetStore, client, analyzer).Register(registry);
+        new RolloutActivities(platform, new PipelineClusterReconciler(reconciler, secrets, policies), fleetStore, new RolloutAncestry(git, secrets), client, analyzer).Register(registry);
         registry.AddRolloutOrchestrator();
         var worker = new DurableWorker(hub, registry);
         await worker.StartAsync();
@@ -225,7 +207,30 @@ internal sealed class RolloutHarness : IAsyncDisposable
         _platformRepo?.Dispose();
     }
 
-    private static void WriteApp(GitTestRepo repo, string goodImage, string brokenImage)
+    /// <summary>The platform resources: one Cluster per simulated cluster (labels from the test, regions eu/us alternating), GitSource <c>apps</c>, the fleets.</summary>
+    public static string PlatformYaml(IReadOnlyList<SimulatedCluster> clusters, IReadOnlyList<Dictionary<string, string>> labels, string appRepositoryUrl, string fleets) =>
+        string.Join("---\n", clusters.Select((c, i) => $$"""
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata:
+              name: {{c.Name}}
+              labels: {{JsonSerializer.Serialize(labels[i])}}
+            spec:
+              server: {{c.Server}}
+              region: {{(i % 2 == 0 ? "eu" : "us")}}
+
+            """)) + $$"""
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec: {url: "{{appRepositoryUrl}}", branch: main}
+            ---
+            {{fleets}}
+            """;
+
+    /// <summary>Writes the app: a Namespace and a Deployment under web/good and web/broken.</summary>
+    public static void WriteApp(GitTestRepo repo, string goodImage, string brokenImage)
     {
         foreach (var (variant, image) in new[] { ("good", goodImage), ("broken", brokenImage) })
         {

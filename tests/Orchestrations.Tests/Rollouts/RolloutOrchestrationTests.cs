@@ -170,6 +170,59 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     }
 
     [Fact]
+    public async Task OlderCommit_WhileANewerRollsOut_RefusedAndTheNewerIsNotSuperseded()
+    {
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good],
+            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}], soak: 10m}}"));
+        var older = h.CommitApp("example/web:1.0", "example/web:1.0");
+        var newer = h.CommitApp("example/web:1.1", "example/web:1.1");
+
+        var newerId = await h.StartAsync("web", newer);
+        await h.WaitForStatusAsync(newerId, s => s.Phase == RolloutPhase.Soaking);
+        var writes = h.Cluster("c1").WriteCount + h.Cluster("c2").WriteCount;
+        var (outcome, status) = await h.RunAsync("web", older);
+        var newerMetadata = await h.Client.GetInstanceAsync(newerId, true);
+
+        Assert.Equal(RolloutPhase.Refused, outcome.Phase);
+        Assert.Equal(RolloutPhase.Refused, status.Phase);
+        Assert.Contains($"commit {older[..12]} is an ancestor of {newer[..12]}, the running rollout {newerId}", outcome.Reason, StringComparison.Ordinal);
+        Assert.All(status.Clusters, c => Assert.Equal(ClusterRolloutState.Pending, c.State));
+        Assert.True(newerMetadata!.IsRunning, $"{newerId}: {newerMetadata.RuntimeStatus}");
+        Assert.Null(newerMetadata.ReadCustomStatusAs<RolloutStatus>()!.SupersededBy);
+        Assert.Equal("example/web:1.1", h.ImageOn("c1"));
+        Assert.Equal(writes, h.Cluster("c1").WriteCount + h.Cluster("c2").WriteCount);
+        var state = await h.Fleets.GetAsync("web");
+        Assert.Equal(newerId, state.ActiveInstance);
+        Assert.Equal(RolloutPhase.Refused, state.LastRolloutPhase);
+        Assert.Equal(RolloutPhase.Refused, await h.Fleets.GetCommitPhaseAsync("web", older));
+        await h.Client.TerminateAsync(newerId, "test done");
+    }
+
+    [Fact]
+    public async Task OlderCommit_AfterANewerSucceeded_RefusedAndNothingRolledBack()
+    {
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good], Fleet("web", "rollout: {strategy: AllAtOnce}"));
+        var older = h.CommitApp("example/web:1.0", "example/web:1.0");
+        var newer = h.CommitApp("example/web:1.1", "example/web:1.1");
+        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", newer)).Outcome.Phase);
+        var writes = h.Cluster("c1").WriteCount;
+
+        var (outcome, _) = await h.RunAsync("web", older);
+        var imageAfterRefusal = h.ImageOn("c1");
+        var writesAfterRefusal = h.Cluster("c1").WriteCount;
+        var newest = h.CommitApp("example/web:1.2", "example/web:1.2");
+        var (newestOutcome, _) = await h.RunAsync("web", newest);
+
+        Assert.Equal(RolloutPhase.Refused, outcome.Phase);
+        Assert.Contains($"commit {older[..12]} is an ancestor of {newer[..12]}, the last good commit", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal("example/web:1.1", imageAfterRefusal);
+        Assert.Equal(writes, writesAfterRefusal);
+        Assert.Equal(RolloutPhase.Succeeded, newestOutcome.Phase);
+        Assert.Equal("example/web:1.2", h.ImageOn("c1"));
+        Assert.Equal(newest, (await h.Fleets.GetAsync("web")).LastGoodCommit);
+    }
+
+    [Fact]
     public async Task DependsOn_WaitsUntilTheDependencyRolledOutTheSameCommit()
     {
         var fleets = Fleet("base", "rollout: {strategy: AllAtOnce}") + "---\n" + Fleet("web", "rollout: {strategy: AllAtOnce}", "dependsOn: [base]");
