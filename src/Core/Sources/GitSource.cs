@@ -221,10 +221,15 @@ public sealed partial class GitSource
         {
             return await Task.Run(() =>
             {
+                if (Directory.Exists(path) && !Repository.IsValid(path))
+                {
+                    // Left half-initialised by a process killed inside Init (before inits were atomic): start again.
+                    Directory.Delete(path, recursive: true);
+                }
+
                 if (!Directory.Exists(path))
                 {
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    Repository.Init(path, isBare: true);
+                    InitAtomically(path);
                 }
 
                 RemoveStaleLocks(path);
@@ -246,6 +251,18 @@ public sealed partial class GitSource
         {
             gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Creates the bare cache repository in a sibling folder and renames it into place, so a process killed meanwhile
+    /// leaves either no repository or a whole one, never a folder Git cannot open.
+    /// </summary>
+    private static void InitAtomically(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var staging = path + ".init-" + Guid.NewGuid().ToString("N")[..8];
+        Repository.Init(staging, isBare: true);
+        Directory.Move(staging, path);
     }
 
     /// <summary>

@@ -82,6 +82,23 @@ public sealed class GitSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ResolveAsync_CacheFolderLeftHalfInitialisedByAKilledProcess_InitialisesAgainAndFetches()
+    {
+        var head = _repo.Commit("before the crash");
+        await NewSource().ResolveAsync(new GitSourceSpec(_repo.Url));
+        var cached = Directory.GetDirectories(Path.Combine(_repo.CacheDir, "repos")).Single();
+
+        // A process killed inside Init leaves a folder Git cannot open (no HEAD yet).
+        Directory.Delete(cached, recursive: true);
+        Directory.CreateDirectory(Path.Combine(cached, "objects"));
+
+        var revision = await NewSource().ResolveAsync(new GitSourceSpec(_repo.Url));
+
+        Assert.Equal(head, revision.Commit);
+        Assert.True(LibGit2Sharp.Repository.IsValid(cached));
+    }
+
+    [Fact]
     public async Task ResolveAsync_UnknownBranch_ThrowsNamingRefAndBranches()
     {
         var source = NewSource();
