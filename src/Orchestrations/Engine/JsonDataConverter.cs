@@ -1,14 +1,15 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace FleetFunctions.Orchestrations.Engine;
 
 /// <summary>Serializes inputs, outputs, event data and custom status with System.Text.Json.</summary>
 public sealed class JsonDataConverter(JsonSerializerOptions? options = null)
 {
-    /// <summary>Web defaults (camelCase, case-insensitive reads).</summary>
+    /// <summary>Web defaults (camelCase, case-insensitive reads), enums written as their names (numbers still read).</summary>
     public static JsonDataConverter Default { get; } = new();
 
-    public JsonSerializerOptions Options { get; } = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+    public JsonSerializerOptions Options { get; } = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     /// <summary>JSON text of <paramref name="value"/>, or null for null.</summary>
     public string? Serialize(object? value) => value is null ? null : JsonSerializer.Serialize(value, value.GetType(), Options);

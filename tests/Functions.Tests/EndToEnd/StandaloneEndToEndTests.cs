@@ -34,6 +34,11 @@ public sealed class StandaloneEndToEndTests(AzuriteFixture azurite) : IClassFixt
         var done = await env.WaitForRolloutAsync(statusUrl);
         Assert.True(done["runtimeStatus"]!.GetValue<string>() == "Completed", done.ToJsonString());
         Assert.Equal("Succeeded", done["output"]!["phase"]!.GetValue<string>());
+
+        // Enums read as names, not numbers, wherever a person reads the status.
+        Assert.Equal("Succeeded", done["status"]!["phase"]!.GetValue<string>());
+        Assert.Equal("AllAtOnce", done["status"]!["strategy"]!.GetValue<string>());
+        Assert.All(done["status"]!["clusters"]!.AsArray(), c => Assert.Equal("Healthy", c!["state"]!.GetValue<string>()));
         foreach (var cluster in env.Clusters)
         {
             Assert.Equal("example/web:1.1", env.ImageOn(cluster));
