@@ -165,28 +165,5 @@ internal sealed class FleetEnvironment : IAsyncDisposable
         PlatformRepo.Dispose();
     }
 
-    private static void WriteApp(GitTestRepo repo, string image) =>
-        repo.Write("web/app.yaml", $"""
-            apiVersion: v1
-            kind: Namespace
-            metadata:
-              name: web
-            ---
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-              namespace: web
-            spec:
-              replicas: 2
-              selector:
-                matchLabels: {"{"}app: web{"}"}
-              template:
-                metadata:
-                  labels: {"{"}app: web{"}"}
-                spec:
-                  containers:
-                    - name: web
-                      image: {image}
-            """);
+    private static void WriteApp(GitTestRepo repo, string image) => repo.Write("web/app.yaml", TestManifests.WebApp(image));
 }

@@ -234,29 +234,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
     {
         foreach (var (variant, image) in new[] { ("good", goodImage), ("broken", brokenImage) })
         {
-            repo.Write($"web/{variant}/app.yaml", $"""
-                apiVersion: v1
-                kind: Namespace
-                metadata:
-                  name: web
-                ---
-                apiVersion: apps/v1
-                kind: Deployment
-                metadata:
-                  name: web
-                  namespace: web
-                spec:
-                  replicas: 2
-                  selector:
-                    matchLabels: {"{"}app: web{"}"}
-                  template:
-                    metadata:
-                      labels: {"{"}app: web{"}"}
-                    spec:
-                      containers:
-                        - name: web
-                          image: {image}
-                """);
+            repo.Write($"web/{variant}/app.yaml", TestManifests.WebApp(image));
         }
     }
 }
