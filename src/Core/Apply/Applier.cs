@@ -154,12 +154,14 @@ public sealed partial class Applier
                 : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
             return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum);
         }
-        catch (ImmutableFieldException) when (_options.Recreate)
+        catch (ImmutableFieldException e) when (_options.Recreate)
         {
+            var fields = string.Join(", ", e.Fields);
+            Log.Recreating(_logger, _client.Name, obj.Reference.ToString(), fields);
             await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
             await WaitGoneAsync(resource, obj, cancellationToken);
             await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
-            return new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, "recreated: an immutable field changed", obj.Checksum);
+            return new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, $"recreated: {fields} cannot change in place", obj.Checksum) { Recreated = true };
         }
     }
 

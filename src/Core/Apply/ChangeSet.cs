@@ -32,6 +32,9 @@ public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, 
 {
     public IReadOnlyList<string> DriftedFields { get; init; } = [];
 
+    /// <summary>True when the object was deleted and created again because an immutable field changed (<see cref="ApplyOptions.Recreate"/>).</summary>
+    public bool Recreated { get; init; }
+
     /// <summary>Health seen in the live object read while checking an Unchanged object (saves a second read); null otherwise.</summary>
     public Health.ObjectHealth? Health { get; init; }
 
