@@ -122,15 +122,18 @@ public sealed partial class Reconciler
         try
         {
             client = await _clusters.GetClientAsync(request.Cluster, cancellationToken);
-            previous = await _inventory.GetAsync(request.Cluster, request.Fleet, cancellationToken);
+
+            // The inventory read and the cluster probe overlap; a storage failure is thrown first (the workflow retries it).
+            var inventoryRead = _inventory.GetAsync(request.Cluster, request.Fleet, cancellationToken);
+            var probe = client.ProbeAsync(cancellationToken);
+            await Task.WhenAll(inventoryRead, probe);
+            previous = await inventoryRead;
             if (desired.Count == 0 && previous is { Entries.Count: > 0 } && !request.Options.AllowEmpty)
             {
                 return Fail(result, ReconcilePhase.Render, [
                     $"{request.Path}@{Short(result.Commit)}: rendered zero objects; refusing to prune the {previous.Entries.Count} objects fleet {request.Fleet} applied to {request.Cluster}. " +
                     "Fix the path in Git, or set allowEmpty on the fleet if removing everything is intended."]);
             }
-
-            await client.ProbeAsync(cancellationToken);
         }
         catch (ClusterUnreachableException e)
         {
@@ -172,7 +175,7 @@ public sealed partial class Reconciler
         // Health.
         if (request.Options.WaitForHealth)
         {
-            // Unchanged objects were read during apply; only the others (and unhealthy ones) are polled.
+            // Every applied or compared object was seen during apply; only those not yet Current are polled.
             var known = changes.Changes.Where(c => c.Health is { Status: HealthStatus.Current }).Select(c => c.Health!).ToList();
             var targets = changes.Changes.Where(c => c.Health is not { Status: HealthStatus.Current }).Select(c => (c.Reference, c.ApiVersion)).ToList();
             var polled = targets.Count == 0 ? HealthReport.Empty(client.Name) : await new HealthChecker(client).WaitAsync(targets, request.Options.Health, cancellationToken);
