@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Drift;
 using FleetFunctions.Core.Health;
@@ -13,8 +12,11 @@ namespace FleetFunctions.Core.Apply;
 /// </summary>
 public sealed partial class Applier
 {
-    /// <summary>What the cluster holds for an unchanged object: drifted fields (empty when it matches Git) and its health.</summary>
-    private sealed record LiveComparison(IReadOnlyList<string> Drifted, ObjectHealth? Health, JsonObject? Live);
+    /// <summary>
+    /// What the cluster holds for an unchanged object: drifted fields (empty when it matches Git), its health, and its
+    /// resourceVersion (null when missing).
+    /// </summary>
+    private sealed record LiveComparison(IReadOnlyList<string> Drifted, ObjectHealth? Health, string? ResourceVersion);
 
     /// <summary>
     /// Compares the unchanged objects of a stage that share a resource and namespace with at least
@@ -76,9 +78,10 @@ public sealed partial class Applier
                 if (live.StringAt("metadata.name") is { } name && byName.TryGetValue(name, out var obj))
                 {
                     var drifted = FieldDiff.Compare(obj.Object, live);
+                    // the item is read here and not kept (ListAsync's items live until the next page)
                     result[obj.Reference] = drifted.Count == 0
                         ? new LiveComparison(drifted, HealthOf(obj.Reference, live), null)
-                        : new LiveComparison(drifted, null, live);
+                        : new LiveComparison(drifted, null, live.StringAt("metadata.resourceVersion") ?? string.Empty);
                 }
             }
         }

@@ -113,13 +113,13 @@ public sealed partial class Applier
             if (!known.TryGetValue(reference, out var entry))
             {
                 // New in Git: write without reading first; the response tells whether this apply created it.
-                return await WriteAsync(obj, resource, live: null, cancellationToken);
+                return await WriteAsync(obj, resource, liveResourceVersion: null, cancellationToken);
             }
 
             if (entry.Checksum != obj.Checksum)
             {
                 // Changed in Git since the last apply: write without reading first.
-                var written = await WriteAsync(obj, resource, live: null, cancellationToken);
+                var written = await WriteAsync(obj, resource, liveResourceVersion: null, cancellationToken);
                 return written.Action == ChangeAction.Created ? written with { Action = ChangeAction.Configured } : written;
             }
 
@@ -132,7 +132,7 @@ public sealed partial class Applier
                     return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = comparison.Health };
                 }
 
-                var healed = await WriteAsync(obj, resource, comparison.Live, cancellationToken);
+                var healed = await WriteAsync(obj, resource, comparison.ResourceVersion, cancellationToken);
                 return healed with { DriftedFields = comparison.Drifted };
             }
 
@@ -143,7 +143,7 @@ public sealed partial class Applier
                 return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = HealthOf(reference, live!) };
             }
 
-            var change = await WriteAsync(obj, resource, live, cancellationToken);
+            var change = await WriteAsync(obj, resource, live is null ? null : ResourceVersion(live) ?? string.Empty, cancellationToken);
             return change with { DriftedFields = drifted };
         }
         catch (KubernetesApiException e)
@@ -156,14 +156,15 @@ public sealed partial class Applier
         }
     }
 
-    private async Task<ObjectChange> WriteAsync(ManifestObject obj, ResourceInfo resource, JsonObject? live, CancellationToken cancellationToken)
+    /// <summary>Applies <paramref name="obj"/>; <paramref name="liveResourceVersion"/> is the version read before (null when the object was not read or is missing).</summary>
+    private async Task<ObjectChange> WriteAsync(ManifestObject obj, ResourceInfo resource, string? liveResourceVersion, CancellationToken cancellationToken)
     {
         try
         {
             var sentAt = DateTimeOffset.UtcNow;
-            var applied = await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
-            var action = live is not null
-                ? ResourceVersion(applied) == ResourceVersion(live) ? ChangeAction.Unchanged : ChangeAction.Configured
+            var applied = await _client.ApplyAsync(resource, obj, _options.Force, cancellationToken: cancellationToken);
+            var action = liveResourceVersion is not null
+                ? ResourceVersion(applied) == liveResourceVersion ? ChangeAction.Unchanged : ChangeAction.Configured
                 : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
             return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum) { Health = HealthOf(obj.Reference, applied) };
         }
@@ -173,7 +174,7 @@ public sealed partial class Applier
             Log.Recreating(_logger, _client.Name, obj.Reference.ToString(), fields);
             await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
             await WaitGoneAsync(resource, obj, cancellationToken);
-            var recreated = await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
+            var recreated = await _client.ApplyAsync(resource, obj, _options.Force, cancellationToken: cancellationToken);
             return new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, $"recreated: {fields} cannot change in place", obj.Checksum)
             {
                 Recreated = true,

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization.Metadata;
 using FleetFunctions.Core.Manifests;
 
 namespace FleetFunctions.Core.Clusters;
@@ -14,7 +13,8 @@ public sealed partial class ClusterClient
     /// The objects of <paramref name="resource"/> in namespace <paramref name="ns"/> (every object when the resource
     /// is cluster-scoped), read in pages of <paramref name="pageSize"/> (<c>limit</c>/<c>continue</c>) so that a
     /// caller that consumes each page holds at most one page. Items carry <c>apiVersion</c> and <c>kind</c>
-    /// (list items from kube-apiserver omit them).
+    /// (list items from kube-apiserver omit them). An item is a view of its page and valid only until the
+    /// enumeration moves on: read it then, or <see cref="JsonNode.DeepClone"/> it to keep it.
     /// </summary>
     public async IAsyncEnumerable<JsonObject> ListAsync(ResourceInfo resource, string ns, int pageSize = 100, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -26,7 +26,7 @@ public sealed partial class ClusterClient
         do
         {
             var query = string.Create(CultureInfo.InvariantCulture, $"?limit={pageSize}") + (next is null ? string.Empty : $"&continue={Uri.EscapeDataString(next)}");
-            // The page stays a compact JsonDocument; only the item being consumed is a JsonObject.
+            // The page stays a compact JsonDocument; items are lazy views of it, materialised only where read.
             using var response = await SendAsync(HttpMethod.Get, path + query, null, reference, cancellationToken);
             await EnsureSuccessAsync(response, reference, cancellationToken);
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
@@ -40,7 +40,7 @@ public sealed partial class ClusterClient
 
             foreach (var element in items.EnumerateArray())
             {
-                if (JsonSerializer.Deserialize(element, ItemTypeInfo) is not JsonObject item)
+                if (element.ValueKind != JsonValueKind.Object || JsonObject.Create(element) is not { } item)
                 {
                     continue;
                 }
@@ -52,8 +52,6 @@ public sealed partial class ClusterClient
         }
         while (next is not null);
     }
-
-    private static JsonTypeInfo<JsonNode> ItemTypeInfo { get; } = (JsonTypeInfo<JsonNode>)JsonSerializerOptions.Default.GetTypeInfo(typeof(JsonNode));
 
     internal static string CollectionPath(ResourceInfo resource, string ns)
     {

@@ -79,14 +79,26 @@ public sealed partial class ClusterClient : IDisposable
     /// <summary>Server-side apply of <paramref name="obj"/> as <see cref="FieldManager"/>; returns the object the server stored (or would store, on dry run).</summary>
     /// <exception cref="FieldConflictException">Other managers own fields this apply sets and <paramref name="force"/> is false.</exception>
     /// <exception cref="ImmutableFieldException">An immutable field changed.</exception>
-    public async Task<JsonObject> ApplyAsync(ResourceInfo resource, JsonObject obj, bool force = false, bool dryRun = false, CancellationToken cancellationToken = default)
+    public Task<JsonObject> ApplyAsync(ResourceInfo resource, JsonObject obj, bool force = false, bool dryRun = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        var ns = obj.StringAt("metadata.namespace") ?? string.Empty;
-        var name = obj.StringAt("metadata.name") ?? string.Empty;
+        return ApplyAsync(resource, obj.StringAt("metadata.namespace") ?? string.Empty, obj.StringAt("metadata.name") ?? string.Empty, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(obj), force, dryRun, cancellationToken);
+    }
+
+    /// <summary>Server-side apply of a rendered object (its JSON is serialised once, however many clusters it goes to).</summary>
+    /// <exception cref="FieldConflictException">Other managers own fields this apply sets and <paramref name="force"/> is false.</exception>
+    /// <exception cref="ImmutableFieldException">An immutable field changed.</exception>
+    public Task<JsonObject> ApplyAsync(ResourceInfo resource, ManifestObject obj, bool force = false, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        return ApplyAsync(resource, obj.Namespace, obj.Name, obj.Utf8Json, force, dryRun, cancellationToken);
+    }
+
+    private async Task<JsonObject> ApplyAsync(ResourceInfo resource, string ns, string name, ReadOnlyMemory<byte> body, bool force, bool dryRun, CancellationToken cancellationToken)
+    {
         var reference = new ObjectReference(resource.Group, resource.Kind, ns, name);
         var query = $"?fieldManager={Uri.EscapeDataString(_options.FieldManager)}&force={(force ? "true" : "false")}{(dryRun ? "&dryRun=All" : string.Empty)}";
-        var content = new StringContent(obj.ToJsonString(), Encoding.UTF8);
+        var content = new ReadOnlyMemoryContent(body);
         content.Headers.ContentType = s_applyPatch;
         using var response = await SendAsync(HttpMethod.Patch, ObjectPath(resource, ns, name) + query, content, reference, cancellationToken, isWrite: !dryRun);
         return await ReadObjectAsync(response, reference, cancellationToken);

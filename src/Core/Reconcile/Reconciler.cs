@@ -166,20 +166,27 @@ public sealed partial class Reconciler
             result = result with { Pruned = pruned };
         }
 
-        await SaveInventoryAsync(request, result.Commit, previous, changes, pruned, succeeded: !pruned.HasFailures, cancellationToken);
+        // The inventory write overlaps the health wait; it is awaited before the reconcile returns, whatever happens.
+        var inventorySaved = SaveInventoryAsync(request, result.Commit, previous, changes, pruned, succeeded: !pruned.HasFailures, cancellationToken);
         if (pruned.HasFailures)
         {
+            await inventorySaved;
             return Fail(result, ReconcilePhase.Prune, [.. pruned.Failures.Select(f => f.Message ?? f.ToString())]);
         }
 
         // Health.
-        if (request.Options.WaitForHealth)
+        HealthReport? health;
+        try
         {
-            // Every applied or compared object was seen during apply; only those not yet Current are polled.
-            var known = changes.Changes.Where(c => c.Health is { Status: HealthStatus.Current }).Select(c => c.Health!).ToList();
-            var targets = changes.Changes.Where(c => c.Health is not { Status: HealthStatus.Current }).Select(c => (c.Reference, c.ApiVersion)).ToList();
-            var polled = targets.Count == 0 ? HealthReport.Empty(client.Name) : await new HealthChecker(client).WaitAsync(targets, request.Options.Health, cancellationToken);
-            var health = polled with { Objects = [.. known, .. polled.Objects] };
+            health = request.Options.WaitForHealth ? await WaitForHealthAsync(client, changes, request.Options.Health, cancellationToken) : null;
+        }
+        finally
+        {
+            await inventorySaved;
+        }
+
+        if (health is not null)
+        {
             result = result with { Health = health };
             if (!health.Healthy)
             {
@@ -189,6 +196,15 @@ public sealed partial class Reconciler
         }
 
         return result with { Phase = ReconcilePhase.Done };
+    }
+
+    /// <summary>Every applied or compared object was seen during apply; only those not yet Current are polled.</summary>
+    private static async Task<HealthReport> WaitForHealthAsync(ClusterClient client, ChangeSet changes, HealthOptions options, CancellationToken cancellationToken)
+    {
+        var known = changes.Changes.Where(c => c.Health is { Status: HealthStatus.Current }).Select(c => c.Health!).ToList();
+        var targets = changes.Changes.Where(c => c.Health is not { Status: HealthStatus.Current }).Select(c => (c.Reference, c.ApiVersion)).ToList();
+        var polled = targets.Count == 0 ? HealthReport.Empty(client.Name) : await new HealthChecker(client).WaitAsync(targets, options, cancellationToken);
+        return polled with { Objects = [.. known, .. polled.Objects] };
     }
 
     private async Task SaveInventoryAsync(ReconcileRequest request, string commit, FleetInventory? previous, ChangeSet changes, ChangeSet pruned, bool succeeded, CancellationToken cancellationToken)
