@@ -16,7 +16,8 @@ namespace FleetFunctions.Core.Reconcile;
 /// Reconciles one fleet on one cluster at one commit, top to bottom: source → render → validate → apply →
 /// prune → health. Each failing phase records its errors and returns; a commit that fails to render or
 /// validate applies nothing. Every result is recorded in the history table. Thread-safe: reconciles of
-/// different (cluster, fleet) pairs run concurrently; callers serialise reconciles of the same pair.
+/// different (cluster, fleet) pairs run concurrently; callers serialise reconciles of the same pair. A no-op
+/// (same commit and path as the inventory, nothing written, no drift) is not recorded: it only reads.
 /// </summary>
 public sealed partial class Reconciler
 {
@@ -67,7 +68,8 @@ public sealed partial class Reconciler
             Log.ReconcileFailed(_logger, request.Fleet, request.Cluster, result.Commit, string.Join(" | ", result.Errors));
         }
 
-        if (_history is not null)
+        // A no-op stays reads only: the inventory and the last recorded reconcile already describe that state.
+        if (_history is not null && !result.IsNoOp)
         {
             await _history.RecordAsync(result, cancellationToken);
         }
@@ -195,7 +197,9 @@ public sealed partial class Reconciler
             }
         }
 
-        return result with { Phase = ReconcilePhase.Done };
+        var noOp = previous is not null && previous.Commit == result.Commit && previous.Path == request.Path
+            && !changes.HasChanges && !pruned.HasChanges && result.Drift.Count == 0;
+        return result with { Phase = ReconcilePhase.Done, IsNoOp = noOp };
     }
 
     /// <summary>Every applied or compared object was seen during apply; only those not yet Current are polled.</summary>
