@@ -162,11 +162,13 @@ public sealed partial class Applier
         try
         {
             var sentAt = DateTimeOffset.UtcNow;
-            var applied = await _client.ApplyAsync(resource, obj, _options.Force, cancellationToken: cancellationToken);
-            var action = liveResourceVersion is not null
-                ? ResourceVersion(applied) == liveResourceVersion ? ChangeAction.Unchanged : ChangeAction.Configured
-                : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
-            return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum) { Health = HealthOf(obj.Reference, applied) };
+            return await _client.ApplyAsync(resource, obj, _options.Force, applied =>
+            {
+                var action = liveResourceVersion is not null
+                    ? ResourceVersion(applied) == liveResourceVersion ? ChangeAction.Unchanged : ChangeAction.Configured
+                    : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
+                return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum) { Health = HealthOf(obj.Reference, applied) };
+            }, cancellationToken);
         }
         catch (ImmutableFieldException e) when (_options.Recreate)
         {
@@ -174,12 +176,11 @@ public sealed partial class Applier
             Log.Recreating(_logger, _client.Name, obj.Reference.ToString(), fields);
             await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
             await WaitGoneAsync(resource, obj, cancellationToken);
-            var recreated = await _client.ApplyAsync(resource, obj, _options.Force, cancellationToken: cancellationToken);
-            return new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, $"recreated: {fields} cannot change in place", obj.Checksum)
+            return await _client.ApplyAsync(resource, obj, _options.Force, recreated => new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, $"recreated: {fields} cannot change in place", obj.Checksum)
             {
                 Recreated = true,
                 Health = HealthOf(obj.Reference, recreated),
-            };
+            }, cancellationToken);
         }
     }
 
