@@ -85,19 +85,13 @@ public sealed partial class ClusterClient : IDisposable
         return ApplyAsync(resource, obj.StringAt("metadata.namespace") ?? string.Empty, obj.StringAt("metadata.name") ?? string.Empty, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(obj), force, dryRun, cancellationToken);
     }
 
-    /// <summary>Server-side apply of a rendered object (its JSON is serialised once, however many clusters it goes to).</summary>
+    /// <summary>
+    /// Server-side apply of a rendered object (its JSON is serialised once, however many clusters it goes to) that reads
+    /// the server's answer with <paramref name="read"/> while its pooled buffer is alive: <paramref name="read"/> must not
+    /// keep the object it is given.
+    /// </summary>
     /// <exception cref="FieldConflictException">Other managers own fields this apply sets and <paramref name="force"/> is false.</exception>
     /// <exception cref="ImmutableFieldException">An immutable field changed.</exception>
-    public Task<JsonObject> ApplyAsync(ResourceInfo resource, ManifestObject obj, bool force = false, bool dryRun = false, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(obj);
-        return ApplyAsync(resource, obj.Namespace, obj.Name, obj.Utf8Json, force, dryRun, cancellationToken);
-    }
-
-    /// <summary>
-    /// Server-side apply of a rendered object that reads the server's answer with <paramref name="read"/> while its
-    /// (pooled) buffer is alive: <paramref name="read"/> must not keep the object it is given.
-    /// </summary>
     public async Task<T> ApplyAsync<T>(ResourceInfo resource, ManifestObject obj, bool force, Func<JsonObject, T> read, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(obj);
