@@ -49,9 +49,11 @@ internal static class UpdateValidation
                 break;
             case ("", "Secret"):
                 ImmutableData(live, next, [("data", ["data", "stringData"])], causes);
-                if (live["type"]?.ToString() is { } oldType && next["type"]?.ToString() != oldType)
+                // kube-apiserver defaults an absent type to Opaque
+                var newType = next["type"]?.ToString() ?? "Opaque";
+                if ((live["type"]?.ToString() ?? "Opaque") != newType)
                 {
-                    causes.Add(Invalid("type", GoString(next["type"]?.ToString() ?? ""), Immutable));
+                    causes.Add(Invalid("type", GoString(newType), Immutable));
                 }
 
                 break;
