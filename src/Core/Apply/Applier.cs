@@ -137,7 +137,7 @@ public sealed partial class Applier
             }
 
             var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
-            IReadOnlyList<string> drifted = live is null ? ["(object missing)"] : FieldDiff.Compare(obj.Object, live);
+            IReadOnlyList<string> drifted = live is null ? [LiveComparison.MissingMarker] : FieldDiff.Compare(obj.Object, live);
             if (drifted.Count == 0)
             {
                 return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = HealthOf(reference, live!) };

@@ -70,6 +70,30 @@ public sealed class ListComparisonTests(SimulatorFixture simulator) : IClassFixt
     }
 
     [Fact]
+    public async Task DetectAsync_ListedObjectsDriftedOrDeleted_ReportsThemFromListPages()
+    {
+        var (cluster, client) = await ClusterAsync();
+        var desired = ConfigMaps("sweep");
+        await new Applier(client).ApplyAsync(desired);
+        await new Applier(client, new ApplyOptions { Force = true }).ApplyAsync(ManifestSet.Create(ManifestParser.Parse(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-12, namespace: sweep}\ndata: {mode: green}\n", "edit.yaml")));
+        using (var http = new HttpClient())
+        using (var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(cluster.Server, "/api/v1/namespaces/sweep/configmaps/cm-40")))
+        {
+            (await http.SendAsync(request)).EnsureSuccessStatusCode();
+        }
+
+        cluster.ResetCounters();
+
+        var report = await new FleetFunctions.Core.Drift.DriftDetector(client).DetectAsync("lists", "commit", desired);
+
+        Assert.Empty(report.Errors);
+        Assert.Equal(["ConfigMap/sweep/cm-12: .data.mode", "ConfigMap/sweep/cm-40: missing"], report.Objects.Select(o => o.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal(1 + ((Count + ReadBatching.PageSize - 1) / ReadBatching.PageSize), cluster.RequestCount);
+        Assert.Equal(0, cluster.WriteCount);
+    }
+
+    [Fact]
     public async Task CheckAsync_ManyObjectsInOneNamespace_ReadsThemByListAndReportsTheMissingOne()
     {
         var (cluster, client) = await ClusterAsync();
