@@ -163,26 +163,24 @@ public static class FieldDiff
     private sealed class Walk
     {
         private readonly List<string> _segments = [];
+        private readonly Stack<int> _pushed = new();
 
         public List<string> Paths { get; } = [];
 
-        public void Push(string segment) => _segments.Add(segment);
+        public void Push(string segment)
+        {
+            _segments.Add(segment);
+            _pushed.Push(1);
+        }
 
         public void Push(string separator, string key)
         {
             _segments.Add(separator);
             _segments.Add(key);
+            _pushed.Push(2);
         }
 
-        public void Pop()
-        {
-            // a ".key" pair pushed as two segments is popped as one step
-            _segments.RemoveAt(_segments.Count - 1);
-            if (_segments.Count > 0 && ReferenceEquals(_segments[^1], "."))
-            {
-                _segments.RemoveAt(_segments.Count - 1);
-            }
-        }
+        public void Pop() => _segments.RemoveRange(_segments.Count - _pushed.Peek(), _pushed.Pop());
 
         public void Differs() => Paths.Add(string.Concat(_segments));
     }
