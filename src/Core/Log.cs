@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(1008, LogLevel.Debug, "Skipped pruning {Object} on {Cluster}: {Reason}")]
     public static partial void PruneSkipped(ILogger logger, string cluster, string @object, string reason);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Recreating {Object} on {Cluster}: immutable {Fields} changed")]
+    public static partial void Recreating(ILogger logger, string cluster, string @object, string fields);
 }

@@ -60,6 +60,13 @@ internal sealed class SimulatorProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>The API server URL of a cluster.</summary>
+    public async Task<Uri> ServerAsync(string cluster, CancellationToken cancellationToken)
+    {
+        var described = await _admin.GetFromJsonAsync<JsonObject>(new Uri($"clusters/{cluster}", UriKind.Relative), cancellationToken);
+        return new Uri(described?["server"]?.ToString() + "/");
+    }
+
     public async Task<long> TotalWritesAsync(IEnumerable<string> clusters, CancellationToken cancellationToken)
     {
         long total = 0;

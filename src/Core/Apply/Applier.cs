@@ -11,7 +11,7 @@ namespace FleetFunctions.Core.Apply;
 
 /// <summary>
 /// Staged server-side apply of a manifest set to one cluster. An object whose checksum equals the one in
-/// the previous inventory is read (one GET) and compared field by field; when the cluster still matches,
+/// the previous inventory is read (listed with its neighbours, or one GET) and compared field by field; when the cluster still matches,
 /// nothing is written and the object is Unchanged. New and changed objects are applied without a prior
 /// read. Everything is applied with field manager
 /// <c>fleetfunctions</c>. Objects in a stage are applied in parallel (bounded); a stage with failures
@@ -51,11 +51,12 @@ public sealed partial class Applier
                 continue;
             }
 
+            var compared = await CompareUnchangedAsync(objects, known, cancellationToken);
             var results = new ObjectChange[objects.Count];
             await Parallel.ForEachAsync(
                 Enumerable.Range(0, objects.Count),
                 new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
-                async (i, ct) => results[i] = await ApplyOneAsync(objects[i], known, ct));
+                async (i, ct) => results[i] = await ApplyOneAsync(objects[i], known, compared, ct));
             changes.AddRange(results);
             Log.StageApplied(_logger, _options.Stages[stage.Key].Name, _client.Name, objects.Count);
             failed = results.Any(r => r.Action == ChangeAction.Failed);
@@ -100,7 +101,8 @@ public sealed partial class Applier
         return obj;
     }
 
-    private async Task<ObjectChange> ApplyOneAsync(ManifestObject raw, IReadOnlyDictionary<ObjectReference, InventoryEntry> known, CancellationToken cancellationToken)
+    private async Task<ObjectChange> ApplyOneAsync(
+        ManifestObject raw, IReadOnlyDictionary<ObjectReference, InventoryEntry> known, IReadOnlyDictionary<ObjectReference, LiveComparison> compared, CancellationToken cancellationToken)
     {
         var reference = raw.Reference;
         try
@@ -111,26 +113,37 @@ public sealed partial class Applier
             if (!known.TryGetValue(reference, out var entry))
             {
                 // New in Git: write without reading first; the response tells whether this apply created it.
-                return await WriteAsync(obj, resource, live: null, cancellationToken);
+                return await WriteAsync(obj, resource, liveResourceVersion: null, cancellationToken);
             }
 
             if (entry.Checksum != obj.Checksum)
             {
                 // Changed in Git since the last apply: write without reading first.
-                var written = await WriteAsync(obj, resource, live: null, cancellationToken);
+                var written = await WriteAsync(obj, resource, liveResourceVersion: null, cancellationToken);
                 return written.Action == ChangeAction.Created ? written with { Action = ChangeAction.Configured } : written;
             }
 
-            // Git did not change this object since the last apply: one GET, and a write only if the cluster drifted.
-            var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
-            IReadOnlyList<string> drifted = live is null ? ["(object missing)"] : FieldDiff.Compare(obj.Object, live);
-            if (drifted.Count == 0)
+            // Git did not change this object since the last apply: compared with the cluster (listed with its
+            // neighbours, or one GET), and written only if the cluster drifted.
+            if (compared.TryGetValue(reference, out var comparison))
             {
-                var (status, reason) = HealthRules.Evaluate(live!);
-                return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = new ObjectHealth(reference, status, reason) };
+                if (comparison.Drifted.Count == 0)
+                {
+                    return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = comparison.Health };
+                }
+
+                var healed = await WriteAsync(obj, resource, comparison.ResourceVersion, cancellationToken);
+                return healed with { DriftedFields = comparison.Drifted };
             }
 
-            var change = await WriteAsync(obj, resource, live, cancellationToken);
+            var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+            IReadOnlyList<string> drifted = live is null ? [LiveComparison.MissingMarker] : FieldDiff.Compare(obj.Object, live);
+            if (drifted.Count == 0)
+            {
+                return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = HealthOf(reference, live!) };
+            }
+
+            var change = await WriteAsync(obj, resource, live is null ? null : ResourceVersion(live) ?? string.Empty, cancellationToken);
             return change with { DriftedFields = drifted };
         }
         catch (KubernetesApiException e)
@@ -143,23 +156,31 @@ public sealed partial class Applier
         }
     }
 
-    private async Task<ObjectChange> WriteAsync(ManifestObject obj, ResourceInfo resource, JsonObject? live, CancellationToken cancellationToken)
+    /// <summary>Applies <paramref name="obj"/>; <paramref name="liveResourceVersion"/> is the version read before (null when the object was not read or is missing).</summary>
+    private async Task<ObjectChange> WriteAsync(ManifestObject obj, ResourceInfo resource, string? liveResourceVersion, CancellationToken cancellationToken)
     {
         try
         {
             var sentAt = DateTimeOffset.UtcNow;
-            var applied = await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
-            var action = live is not null
-                ? ResourceVersion(applied) == ResourceVersion(live) ? ChangeAction.Unchanged : ChangeAction.Configured
-                : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
-            return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum);
+            return await _client.ApplyAsync(resource, obj, _options.Force, applied =>
+            {
+                var action = liveResourceVersion is not null
+                    ? ResourceVersion(applied) == liveResourceVersion ? ChangeAction.Unchanged : ChangeAction.Configured
+                    : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
+                return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum) { Health = HealthOf(obj.Reference, applied) };
+            }, cancellationToken);
         }
-        catch (ImmutableFieldException) when (_options.Recreate)
+        catch (ImmutableFieldException e) when (_options.Recreate)
         {
+            var fields = string.Join(", ", e.Fields);
+            Log.Recreating(_logger, _client.Name, obj.Reference.ToString(), fields);
             await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
             await WaitGoneAsync(resource, obj, cancellationToken);
-            await _client.ApplyAsync(resource, obj.Object, _options.Force, cancellationToken: cancellationToken);
-            return new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, "recreated: an immutable field changed", obj.Checksum);
+            return await _client.ApplyAsync(resource, obj, _options.Force, recreated => new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, $"recreated: {fields} cannot change in place", obj.Checksum)
+            {
+                Recreated = true,
+                Health = HealthOf(obj.Reference, recreated),
+            }, cancellationToken);
         }
     }
 
@@ -177,6 +198,13 @@ public sealed partial class Applier
 
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
+    }
+
+    /// <summary>Health as seen in an object the server returned (saves the health phase a read of objects already Current).</summary>
+    private static ObjectHealth HealthOf(ObjectReference reference, JsonObject live)
+    {
+        var (status, reason) = HealthRules.Evaluate(live);
+        return new ObjectHealth(reference, status, reason);
     }
 
     private static string? ResourceVersion(JsonObject obj) => obj.StringAt("metadata.resourceVersion");

@@ -32,7 +32,10 @@ public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, 
 {
     public IReadOnlyList<string> DriftedFields { get; init; } = [];
 
-    /// <summary>Health seen in the live object read while checking an Unchanged object (saves a second read); null otherwise.</summary>
+    /// <summary>True when the object was deleted and created again because an immutable field changed (<see cref="ApplyOptions.Recreate"/>).</summary>
+    public bool Recreated { get; init; }
+
+    /// <summary>Health seen in the object the server returned for this apply, or read while checking an Unchanged object (saves a second read); null when nothing was read or written.</summary>
     public Health.ObjectHealth? Health { get; init; }
 
     public override string ToString() => Message is null ? $"{Reference} {Action.ToString().ToLowerInvariant()}" : $"{Reference} {Action.ToString().ToLowerInvariant()}: {Message}";

@@ -79,17 +79,46 @@ public sealed partial class ClusterClient : IDisposable
     /// <summary>Server-side apply of <paramref name="obj"/> as <see cref="FieldManager"/>; returns the object the server stored (or would store, on dry run).</summary>
     /// <exception cref="FieldConflictException">Other managers own fields this apply sets and <paramref name="force"/> is false.</exception>
     /// <exception cref="ImmutableFieldException">An immutable field changed.</exception>
-    public async Task<JsonObject> ApplyAsync(ResourceInfo resource, JsonObject obj, bool force = false, bool dryRun = false, CancellationToken cancellationToken = default)
+    public Task<JsonObject> ApplyAsync(ResourceInfo resource, JsonObject obj, bool force = false, bool dryRun = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        var ns = obj.StringAt("metadata.namespace") ?? string.Empty;
-        var name = obj.StringAt("metadata.name") ?? string.Empty;
+        return ApplyAsync(resource, obj.StringAt("metadata.namespace") ?? string.Empty, obj.StringAt("metadata.name") ?? string.Empty, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(obj), force, dryRun, cancellationToken);
+    }
+
+    /// <summary>
+    /// Server-side apply of a rendered object (its JSON is serialised once, however many clusters it goes to) that reads
+    /// the server's answer with <paramref name="read"/> while its pooled buffer is alive: <paramref name="read"/> must not
+    /// keep the object it is given.
+    /// </summary>
+    /// <exception cref="FieldConflictException">Other managers own fields this apply sets and <paramref name="force"/> is false.</exception>
+    /// <exception cref="ImmutableFieldException">An immutable field changed.</exception>
+    public async Task<T> ApplyAsync<T>(ResourceInfo resource, ManifestObject obj, bool force, Func<JsonObject, T> read, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(read);
+        var reference = new ObjectReference(resource.Group, resource.Kind, obj.Namespace, obj.Name);
+        using var response = await SendApplyAsync(resource, reference, obj.Utf8Json, force, dryRun: false, cancellationToken);
+        await EnsureSuccessAsync(response, reference, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var document = await System.Text.Json.JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && JsonObject.Create(document.RootElement) is { } answer
+            ? read(answer)
+            : throw new KubernetesApiException($"{reference.On(Name)}: the API server answered without an object.", Name, reference, response.StatusCode, "BadResponse");
+    }
+
+    private async Task<JsonObject> ApplyAsync(ResourceInfo resource, string ns, string name, ReadOnlyMemory<byte> body, bool force, bool dryRun, CancellationToken cancellationToken)
+    {
         var reference = new ObjectReference(resource.Group, resource.Kind, ns, name);
-        var query = $"?fieldManager={Uri.EscapeDataString(_options.FieldManager)}&force={(force ? "true" : "false")}{(dryRun ? "&dryRun=All" : string.Empty)}";
-        var content = new StringContent(obj.ToJsonString(), Encoding.UTF8);
-        content.Headers.ContentType = s_applyPatch;
-        using var response = await SendAsync(HttpMethod.Patch, ObjectPath(resource, ns, name) + query, content, reference, cancellationToken, isWrite: !dryRun);
+        using var response = await SendApplyAsync(resource, reference, body, force, dryRun, cancellationToken);
         return await ReadObjectAsync(response, reference, cancellationToken);
+    }
+
+    private Task<HttpResponseMessage> SendApplyAsync(ResourceInfo resource, ObjectReference reference, ReadOnlyMemory<byte> body, bool force, bool dryRun, CancellationToken cancellationToken)
+    {
+        var query = $"?fieldManager={Uri.EscapeDataString(_options.FieldManager)}&force={(force ? "true" : "false")}{(dryRun ? "&dryRun=All" : string.Empty)}";
+        var content = new ReadOnlyMemoryContent(body);
+        content.Headers.ContentType = s_applyPatch;
+        return SendAsync(HttpMethod.Patch, ObjectPath(resource, reference.Namespace, reference.Name) + query, content, reference, cancellationToken, isWrite: !dryRun);
     }
 
     /// <summary>Deletes an object (background propagation); false when it was already gone.</summary>

@@ -66,9 +66,15 @@ public class InvalidObjectException(string message, string cluster, ObjectRefere
     public IReadOnlyList<string> Causes { get; } = causes;
 }
 
-/// <summary>An immutable field (e.g. a Deployment's selector) was changed; the object must be recreated.</summary>
-public sealed class ImmutableFieldException(string message, string cluster, ObjectReference? target, IReadOnlyList<string> causes)
-    : InvalidObjectException(message, cluster, target, causes);
+/// <summary>
+/// An immutable field (a Deployment's selector, a Service's cluster IP, an immutable ConfigMap's data) was changed;
+/// the object must be recreated. <see cref="Fields"/> are the refused field paths (<c>spec.selector</c>).
+/// </summary>
+public sealed class ImmutableFieldException(string message, string cluster, ObjectReference? target, IReadOnlyList<string> causes, IReadOnlyList<string> fields)
+    : InvalidObjectException(message, cluster, target, causes)
+{
+    public IReadOnlyList<string> Fields { get; } = fields;
+}
 
 /// <summary>The object (or its namespace) does not exist.</summary>
 public sealed class ObjectNotFoundException(string message, string cluster, ObjectReference? target)

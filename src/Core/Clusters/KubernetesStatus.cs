@@ -44,17 +44,20 @@ public static partial class KubernetesStatus
 
         if (statusCode == HttpStatusCode.UnprocessableEntity || reason == "Invalid")
         {
-            var texts = causes.Select(c => c.Field.Length > 0 && !c.Message.Contains(c.Field, StringComparison.Ordinal) ? $"{c.Field}: {c.Message}" : c.Message).ToList();
-            if (texts.Count == 0)
+            if (causes.Count == 0)
             {
-                texts.Add(message);
+                causes.Add((string.Empty, message, string.Empty));
             }
 
-            if (texts.Any(c => c.Contains("immutable", StringComparison.OrdinalIgnoreCase)) || message.Contains("immutable", StringComparison.OrdinalIgnoreCase))
+            var texts = causes.Select(c => c.Field.Length > 0 && !c.Message.StartsWith(c.Field, StringComparison.Ordinal) ? $"{c.Field}: {c.Message}" : c.Message).ToList();
+
+            // only when every cause is an update-only restriction does deleting and recreating the object help
+            if (causes.All(c => IsUpdateOnly(c.Message)))
             {
+                var fields = causes.Select(c => c.Field.Length > 0 ? c.Field : "(object)").Distinct().ToList();
                 return new ImmutableFieldException(
-                    $"{subject}: immutable field changed: {string.Join("; ", texts)}; revert the change in Git, or enable recreate on the fleet to delete and recreate the object.",
-                    cluster, target, texts);
+                    $"{subject}: immutable field changed: {string.Join("; ", texts)}; revert {string.Join(", ", fields)} in Git, or set recreate: true on the fleet to delete and recreate the object.",
+                    cluster, target, texts, fields);
             }
 
             return new InvalidObjectException($"{subject}: invalid object: {string.Join("; ", texts)}; fix the manifest in Git.", cluster, target, texts);
@@ -75,6 +78,28 @@ public static partial class KubernetesStatus
         };
         return new KubernetesApiException($"{subject}: {(int)statusCode} {reason}: {message}; {advice}.", cluster, target, statusCode, reason);
     }
+
+    /// <summary>
+    /// kube-apiserver's wording of changes it refuses on update but accepts on create: immutable fields
+    /// (<c>ValidateImmutableField</c>), Service cluster IPs, StatefulSet and Pod spec, PVC/PV spec, RoleBinding roleRef,
+    /// StorageClass provisioner and parameters, PriorityClass value.
+    /// </summary>
+    private static readonly string[] s_updateOnlyPhrases =
+    [
+        "field is immutable",
+        "may not change once set",
+        "can not be unset",
+        "is immutable after creation",
+        "updates to statefulset spec for fields other than",
+        "pod updates may not change fields other than",
+        "may not be changed in an update",
+        "cannot change roleRef",
+        "updates to provisioner are forbidden",
+        "updates to parameters are forbidden",
+    ];
+
+    private static bool IsUpdateOnly(string causeMessage) =>
+        s_updateOnlyPhrases.Any(p => causeMessage.Contains(p, StringComparison.Ordinal));
 
     [GeneratedRegex("conflict with \"([^\"]+)\"")]
     private static partial Regex ManagerPattern();

@@ -48,7 +48,8 @@ public sealed record DriftCheckOptions
 
 /// <summary>
 /// Compares live objects with the desired ones (what Git sets; server-populated fields, status and fields
-/// only other managers set are ignored). Reads only: one GET per object.
+/// only other managers set are ignored). Reads only: a paged LIST where enough objects share a resource and namespace
+/// (<see cref="ListComparer"/>), one GET per object elsewhere.
 /// </summary>
 public sealed class DriftDetector(ClusterClient client, int concurrency = 8)
 {
@@ -58,15 +59,41 @@ public sealed class DriftDetector(ClusterClient client, int concurrency = 8)
         ArgumentNullException.ThrowIfNull(desired);
         var objects = desired.Objects;
         var results = new (ObjectDrift? Drift, string? Error)[objects.Count];
+        var resolved = new (ResourceInfo Resource, ManifestObject Object)?[objects.Count];
+        for (var i = 0; i < objects.Count; i++)
+        {
+            try
+            {
+                var resource = await client.ResolveAsync(objects[i].ApiVersion, objects[i].Kind, objects[i].Reference, cancellationToken);
+                resolved[i] = (resource, Applier.Normalise(objects[i], resource));
+            }
+            catch (UnknownKindException)
+            {
+                results[i] = (new ObjectDrift(objects[i].Reference, objects[i].ApiVersion, DriftKind.Missing, []), null);
+            }
+            catch (KubernetesApiException e)
+            {
+                results[i] = (null, e.Message);
+            }
+        }
+
+        var listed = await ListComparer.CompareAsync(client, [.. resolved.Where(r => r is not null).Select(r => r!.Value)], concurrency, cancellationToken);
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, objects.Count),
+            Enumerable.Range(0, objects.Count).Where(i => resolved[i] is not null),
             new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
+                var (resource, obj) = resolved[i]!.Value;
+                if (listed.TryGetValue(obj.Reference, out var comparison))
+                {
+                    results[i] = (comparison.IsMissing ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Missing, [])
+                        : comparison.Drifted.Count > 0 ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Modified, comparison.Drifted)
+                        : null, null);
+                    return;
+                }
+
                 try
                 {
-                    var resource = await client.ResolveAsync(objects[i].ApiVersion, objects[i].Kind, objects[i].Reference, ct);
-                    var obj = Applier.Normalise(objects[i], resource);
                     var live = await client.GetAsync(resource, obj.Namespace, obj.Name, ct);
                     if (live is null)
                     {
@@ -76,10 +103,6 @@ public sealed class DriftDetector(ClusterClient client, int concurrency = 8)
 
                     var fields = FieldDiff.Compare(obj.Object, live);
                     results[i] = (fields.Count > 0 ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Modified, fields) : null, null);
-                }
-                catch (UnknownKindException)
-                {
-                    results[i] = (new ObjectDrift(objects[i].Reference, objects[i].ApiVersion, DriftKind.Missing, []), null);
                 }
                 catch (KubernetesApiException e)
                 {

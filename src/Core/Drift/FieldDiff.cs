@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -12,7 +13,9 @@ namespace FleetFunctions.Core.Drift;
 /// </summary>
 public static class FieldDiff
 {
-    private static readonly string[] s_mergeKeys = ["name", "containerPort", "port", "mountPath", "devicePath", "ip", "topologyKey", "type", "key"];
+    /// <summary>Merge keys of desired lists, computed once per list (rendered objects are compared with many clusters).</summary>
+    private static readonly ConditionalWeakTable<JsonArray, StrongBox<string?>> s_mergeKeys = new();
+    private static readonly string[] s_mergeKeyCandidates = ["name", "containerPort", "port", "mountPath", "devicePath", "ip", "topologyKey", "type", "key"];
     private static readonly HashSet<string> s_ignoredMetadata = new(StringComparer.Ordinal)
     {
         "creationTimestamp", "resourceVersion", "uid", "generation", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
@@ -23,7 +26,7 @@ public static class FieldDiff
     {
         ArgumentNullException.ThrowIfNull(desired);
         ArgumentNullException.ThrowIfNull(live);
-        var paths = new List<string>();
+        var walk = new Walk();
         foreach (var (key, value) in desired)
         {
             if (key is "status" or "apiVersion" or "kind")
@@ -34,24 +37,30 @@ public static class FieldDiff
             if (key == "metadata" && value is JsonObject metadata)
             {
                 var liveMetadata = live["metadata"] as JsonObject;
+                walk.Push(".metadata");
                 foreach (var (mk, mv) in metadata)
                 {
                     if (!s_ignoredMetadata.Contains(mk))
                     {
-                        CompareNode(mv, liveMetadata?[mk], liveMetadata?.ContainsKey(mk) == true, $".metadata.{mk}", paths);
+                        walk.Push("." + mk);
+                        CompareNode(mv, liveMetadata?[mk], liveMetadata?.ContainsKey(mk) == true, walk);
+                        walk.Pop();
                     }
                 }
 
+                walk.Pop();
                 continue;
             }
 
-            CompareNode(value, live[key], live.ContainsKey(key), "." + key, paths);
+            walk.Push("." + key);
+            CompareNode(value, live[key], live.ContainsKey(key), walk);
+            walk.Pop();
         }
 
-        return paths;
+        return walk.Paths;
     }
 
-    private static void CompareNode(JsonNode? desired, JsonNode? live, bool liveHasKey, string path, List<string> paths)
+    private static void CompareNode(JsonNode? desired, JsonNode? live, bool liveHasKey, Walk walk)
     {
         switch (desired)
         {
@@ -63,7 +72,7 @@ public static class FieldDiff
                 {
                     if (obj.Count > 0 || (!liveHasKey && live is not null))
                     {
-                        paths.Add(path);
+                        walk.Differs();
                     }
 
                     return;
@@ -71,50 +80,54 @@ public static class FieldDiff
 
                 foreach (var (key, value) in obj)
                 {
-                    CompareNode(value, liveObj[key], liveObj.ContainsKey(key), $"{path}.{key}", paths);
+                    walk.Push(".", key);
+                    CompareNode(value, liveObj[key], liveObj.ContainsKey(key), walk);
+                    walk.Pop();
                 }
 
                 return;
             case JsonArray array:
-                CompareArray(array, live as JsonArray, path, paths);
+                CompareArray(array, live as JsonArray, walk);
                 return;
             default:
                 if (!liveHasKey || !ScalarEquals((JsonValue)desired, live))
                 {
-                    paths.Add(path);
+                    walk.Differs();
                 }
 
                 return;
         }
     }
 
-    private static void CompareArray(JsonArray desired, JsonArray? live, string path, List<string> paths)
+    private static void CompareArray(JsonArray desired, JsonArray? live, Walk walk)
     {
         if (live is null)
         {
             if (desired.Count > 0)
             {
-                paths.Add(path);
+                walk.Differs();
             }
 
             return;
         }
 
-        var mergeKey = MergeKey(desired);
+        var mergeKey = s_mergeKeys.GetValue(desired, d => new StrongBox<string?>(MergeKey(d))).Value;
         if (mergeKey is null)
         {
             // Atomic list (scalars or objects without a merge key): must be equal element by element.
             if (desired.Count != live.Count)
             {
-                paths.Add(path);
+                walk.Differs();
                 return;
             }
 
             for (var i = 0; i < desired.Count; i++)
             {
-                var before = paths.Count;
-                CompareNode(desired[i], live[i], true, $"{path}[{i}]", paths);
-                if (paths.Count > before)
+                var before = walk.Paths.Count;
+                walk.Push(string.Create(CultureInfo.InvariantCulture, $"[{i}]"));
+                CompareNode(desired[i], live[i], true, walk);
+                walk.Pop();
+                if (walk.Paths.Count > before)
                 {
                     return;
                 }
@@ -127,18 +140,49 @@ public static class FieldDiff
         {
             var keyValue = item[mergeKey];
             var match = live.OfType<JsonObject>().FirstOrDefault(l => keyValue is JsonValue kv && ScalarEquals(kv, l[mergeKey]));
-            var itemPath = $"{path}[{mergeKey}={Format(keyValue)}]";
+            walk.Push($"[{mergeKey}={Format(keyValue)}]");
             if (match is null)
             {
-                paths.Add(itemPath);
+                walk.Differs();
+                walk.Pop();
                 continue;
             }
 
             foreach (var (key, value) in item)
             {
-                CompareNode(value, match[key], match.ContainsKey(key), $"{itemPath}.{key}", paths);
+                walk.Push(".", key);
+                CompareNode(value, match[key], match.ContainsKey(key), walk);
+                walk.Pop();
             }
+
+            walk.Pop();
         }
+    }
+
+    /// <summary>The path being compared, as segments; a path string is built only for a difference.</summary>
+    private sealed class Walk
+    {
+        private readonly List<string> _segments = [];
+        private readonly Stack<int> _pushed = new();
+
+        public List<string> Paths { get; } = [];
+
+        public void Push(string segment)
+        {
+            _segments.Add(segment);
+            _pushed.Push(1);
+        }
+
+        public void Push(string separator, string key)
+        {
+            _segments.Add(separator);
+            _segments.Add(key);
+            _pushed.Push(2);
+        }
+
+        public void Pop() => _segments.RemoveRange(_segments.Count - _pushed.Peek(), _pushed.Pop());
+
+        public void Differs() => Paths.Add(string.Concat(_segments));
     }
 
     private static string? MergeKey(JsonArray array)
@@ -148,7 +192,7 @@ public static class FieldDiff
             return null;
         }
 
-        foreach (var key in s_mergeKeys)
+        foreach (var key in s_mergeKeyCandidates)
         {
             var values = array.Select(i => ((JsonObject)i!)[key]).ToList();
             if (values.All(v => v is JsonValue) && values.Select(v => v!.ToJsonString()).Distinct(StringComparer.Ordinal).Count() == values.Count)
@@ -169,6 +213,13 @@ public static class FieldDiff
 
         var dk = desired.GetValueKind();
         var lk = liveValue.GetValueKind();
+        if (dk == JsonValueKind.String && lk == JsonValueKind.String)
+        {
+            // without copying a string out of the live object's buffer
+            var text = desired.GetValue<string>();
+            return liveValue.TryGetValue<JsonElement>(out var element) ? element.ValueEquals(text) : liveValue.GetValue<string>() == text;
+        }
+
         if (dk == JsonValueKind.Number && lk == JsonValueKind.Number)
         {
             return Text(desired) == Text(liveValue);

@@ -49,21 +49,70 @@ public sealed record HealthReport(string Cluster, IReadOnlyList<ObjectHealth> Ob
 /// <summary>Reads objects and evaluates <see cref="HealthRules"/>; waits until all are Current.</summary>
 public sealed class HealthChecker(ClusterClient client)
 {
-    /// <summary>One pass over <paramref name="objects"/> (identity and apiVersion).</summary>
+    /// <summary>
+    /// One pass over <paramref name="objects"/> (identity and apiVersion). Objects that share a resource and namespace
+    /// with enough others (<see cref="ReadBatching.ListThreshold"/>) are read with one paged LIST, the rest with a GET each.
+    /// </summary>
     public async Task<HealthReport> CheckAsync(IReadOnlyList<(ObjectReference Reference, string ApiVersion)> objects, int concurrency = 8, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(objects);
-        var results = new ObjectHealth[objects.Count];
+        var results = new ObjectHealth?[objects.Count];
+        var resources = new ResourceInfo?[objects.Count];
+        for (var i = 0; i < objects.Count; i++)
+        {
+            var (reference, apiVersion) = objects[i];
+            try
+            {
+                resources[i] = await client.ResolveAsync(apiVersion, reference.Kind, reference, cancellationToken);
+            }
+            catch (KubernetesApiException e)
+            {
+                results[i] = new ObjectHealth(reference, HealthStatus.InProgress, e.Message);
+            }
+        }
+
+        var groups = Enumerable.Range(0, objects.Count)
+            .Where(i => resources[i] is not null)
+            .GroupBy(i => (Resource: resources[i]!, Namespace: resources[i]!.Namespaced ? objects[i].Reference.Namespace : string.Empty))
+            .Where(g => g.Count() >= ReadBatching.ListThreshold)
+            .ToList();
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, objects.Count),
+            groups,
+            new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (group, ct) =>
+            {
+                var byName = group.ToDictionary(i => objects[i].Reference.Name, StringComparer.Ordinal);
+                try
+                {
+                    await foreach (var live in client.ListAsync(group.Key.Resource, group.Key.Namespace, ReadBatching.PageSize, ct))
+                    {
+                        if (live.StringAt("metadata.name") is { } name && byName.TryGetValue(name, out var i))
+                        {
+                            results[i] = Evaluate(objects[i].Reference, live);
+                        }
+                    }
+                }
+                catch (KubernetesApiException)
+                {
+                    // Not listable: these objects are read one by one below.
+                    return;
+                }
+
+                foreach (var i in group.Where(i => results[i] is null))
+                {
+                    results[i] = new ObjectHealth(objects[i].Reference, HealthStatus.NotFound, "not found on the cluster");
+                }
+            });
+
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, objects.Count).Where(i => results[i] is null),
             new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
-                var (reference, apiVersion) = objects[i];
+                var reference = objects[i].Reference;
                 try
                 {
-                    var resource = await client.ResolveAsync(apiVersion, reference.Kind, reference, ct);
-                    var live = await client.GetAsync(resource, reference.Namespace, reference.Name, ct);
+                    var live = await client.GetAsync(resources[i]!, reference.Namespace, reference.Name, ct);
                     results[i] = live is null
                         ? new ObjectHealth(reference, HealthStatus.NotFound, "not found on the cluster")
                         : Evaluate(reference, live);
@@ -73,7 +122,7 @@ public sealed class HealthChecker(ClusterClient client)
                     results[i] = new ObjectHealth(reference, HealthStatus.InProgress, e.Message);
                 }
             });
-        return new HealthReport(client.Name, results, TimedOut: false);
+        return new HealthReport(client.Name, [.. results.Select(r => r!)], TimedOut: false);
     }
 
     /// <summary>Polls until every object is Current, one is Failed, or the timeout passes; the last report says which objects are not healthy and why.</summary>

@@ -10,10 +10,15 @@ public static class JsonNodeExtensions
     public static string? GetString(this JsonObject obj, string property) =>
         obj[property] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
 
+    /// <summary>Split dotted paths: callers pass a small set of literal paths, read for every object.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> s_paths = new(StringComparer.Ordinal);
+
     /// <summary>Follows a dotted path of object properties (<c>status.observedGeneration</c>).</summary>
     public static JsonNode? At(this JsonNode? node, string dottedPath)
     {
-        foreach (var segment in dottedPath.Split('.'))
+        ArgumentNullException.ThrowIfNull(dottedPath);
+        var segments = s_paths.Count < 1024 ? s_paths.GetOrAdd(dottedPath, p => p.Split('.')) : dottedPath.Split('.');
+        foreach (var segment in segments)
         {
             if (node is not JsonObject obj)
             {
@@ -29,7 +34,9 @@ public static class JsonNodeExtensions
     /// <summary>An integer at a dotted path, or null.</summary>
     public static long? Int64At(this JsonNode? node, string dottedPath) =>
         node.At(dottedPath) is JsonValue value && value.GetValueKind() == JsonValueKind.Number
-            ? long.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null
+            ? value.TryGetValue<JsonElement>(out var element) ? (element.TryGetInt64(out var fromElement) ? fromElement : null)
+            : value.TryGetValue<long>(out var direct) ? direct
+            : long.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null
             : null;
 
     /// <summary>A string at a dotted path, or null.</summary>

@@ -13,6 +13,7 @@ namespace FleetFunctions.Core.Manifests;
 public sealed class ManifestObject
 {
     private string? _checksum;
+    private byte[]? _utf8Json;
 
     public ManifestObject(JsonObject obj, string source, int line = 0)
     {
@@ -58,6 +59,12 @@ public sealed class ManifestObject
 
     /// <summary>SHA-256 of the canonical JSON (keys sorted), hex. Equal objects have equal checksums.</summary>
     public string Checksum => _checksum ??= ComputeChecksum(Object);
+
+    /// <summary>
+    /// <see cref="Object"/> as UTF-8 JSON, serialised once: the body of every server-side apply of this object
+    /// (a rendered commit is applied to many clusters).
+    /// </summary>
+    public ReadOnlyMemory<byte> Utf8Json => _utf8Json ??= JsonSerializer.SerializeToUtf8Bytes(Object);
 
     /// <summary>The value of a metadata annotation, or null.</summary>
     public string? GetAnnotation(string key) =>

@@ -74,6 +74,12 @@ public sealed record ReconcileResult
 
     public bool Succeeded => Phase == ReconcilePhase.Done;
 
+    /// <summary>
+    /// True when the cluster already matched this commit and path: nothing created, configured, pruned or healed.
+    /// Such a reconcile only reads (no inventory write, no history row).
+    /// </summary>
+    public bool IsNoOp { get; init; }
+
     /// <summary>Apply outcome per desired object.</summary>
     public ChangeSet Changes { get; init; } = ChangeSet.Empty;
 

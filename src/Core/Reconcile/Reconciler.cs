@@ -16,7 +16,8 @@ namespace FleetFunctions.Core.Reconcile;
 /// Reconciles one fleet on one cluster at one commit, top to bottom: source → render → validate → apply →
 /// prune → health. Each failing phase records its errors and returns; a commit that fails to render or
 /// validate applies nothing. Every result is recorded in the history table. Thread-safe: reconciles of
-/// different (cluster, fleet) pairs run concurrently; callers serialise reconciles of the same pair.
+/// different (cluster, fleet) pairs run concurrently; callers serialise reconciles of the same pair. A no-op
+/// (same commit and path as the inventory, nothing written, no drift) is not recorded: it only reads.
 /// </summary>
 public sealed partial class Reconciler
 {
@@ -67,7 +68,8 @@ public sealed partial class Reconciler
             Log.ReconcileFailed(_logger, request.Fleet, request.Cluster, result.Commit, string.Join(" | ", result.Errors));
         }
 
-        if (_history is not null)
+        // A no-op stays reads only: the inventory and the last recorded reconcile already describe that state.
+        if (_history is not null && !result.IsNoOp)
         {
             await _history.RecordAsync(result, cancellationToken);
         }
@@ -122,15 +124,18 @@ public sealed partial class Reconciler
         try
         {
             client = await _clusters.GetClientAsync(request.Cluster, cancellationToken);
-            previous = await _inventory.GetAsync(request.Cluster, request.Fleet, cancellationToken);
+
+            // The inventory read and the cluster probe overlap; a storage failure is thrown first (the workflow retries it).
+            var inventoryRead = _inventory.GetAsync(request.Cluster, request.Fleet, cancellationToken);
+            var probe = client.ProbeAsync(cancellationToken);
+            await Task.WhenAll(inventoryRead, probe);
+            previous = await inventoryRead;
             if (desired.Count == 0 && previous is { Entries.Count: > 0 } && !request.Options.AllowEmpty)
             {
                 return Fail(result, ReconcilePhase.Render, [
                     $"{request.Path}@{Short(result.Commit)}: rendered zero objects; refusing to prune the {previous.Entries.Count} objects fleet {request.Fleet} applied to {request.Cluster}. " +
                     "Fix the path in Git, or set allowEmpty on the fleet if removing everything is intended."]);
             }
-
-            await client.ProbeAsync(cancellationToken);
         }
         catch (ClusterUnreachableException e)
         {
@@ -163,20 +168,27 @@ public sealed partial class Reconciler
             result = result with { Pruned = pruned };
         }
 
-        await SaveInventoryAsync(request, result.Commit, previous, changes, pruned, succeeded: !pruned.HasFailures, cancellationToken);
+        // The inventory write overlaps the health wait; it is awaited before the reconcile returns, whatever happens.
+        var inventorySaved = SaveInventoryAsync(request, result.Commit, previous, changes, pruned, succeeded: !pruned.HasFailures, cancellationToken);
         if (pruned.HasFailures)
         {
+            await inventorySaved;
             return Fail(result, ReconcilePhase.Prune, [.. pruned.Failures.Select(f => f.Message ?? f.ToString())]);
         }
 
         // Health.
-        if (request.Options.WaitForHealth)
+        HealthReport? health;
+        try
         {
-            // Unchanged objects were read during apply; only the others (and unhealthy ones) are polled.
-            var known = changes.Changes.Where(c => c.Health is { Status: HealthStatus.Current }).Select(c => c.Health!).ToList();
-            var targets = changes.Changes.Where(c => c.Health is not { Status: HealthStatus.Current }).Select(c => (c.Reference, c.ApiVersion)).ToList();
-            var polled = targets.Count == 0 ? HealthReport.Empty(client.Name) : await new HealthChecker(client).WaitAsync(targets, request.Options.Health, cancellationToken);
-            var health = polled with { Objects = [.. known, .. polled.Objects] };
+            health = request.Options.WaitForHealth ? await WaitForHealthAsync(client, changes, request.Options.Health, cancellationToken) : null;
+        }
+        finally
+        {
+            await inventorySaved;
+        }
+
+        if (health is not null)
+        {
             result = result with { Health = health };
             if (!health.Healthy)
             {
@@ -185,7 +197,18 @@ public sealed partial class Reconciler
             }
         }
 
-        return result with { Phase = ReconcilePhase.Done };
+        var noOp = previous is not null && previous.Commit == result.Commit && previous.Path == request.Path
+            && !changes.HasChanges && !pruned.HasChanges && result.Drift.Count == 0;
+        return result with { Phase = ReconcilePhase.Done, IsNoOp = noOp };
+    }
+
+    /// <summary>Every applied or compared object was seen during apply; only those not yet Current are polled.</summary>
+    private static async Task<HealthReport> WaitForHealthAsync(ClusterClient client, ChangeSet changes, HealthOptions options, CancellationToken cancellationToken)
+    {
+        var known = changes.Changes.Where(c => c.Health is { Status: HealthStatus.Current }).Select(c => c.Health!).ToList();
+        var targets = changes.Changes.Where(c => c.Health is not { Status: HealthStatus.Current }).Select(c => (c.Reference, c.ApiVersion)).ToList();
+        var polled = targets.Count == 0 ? HealthReport.Empty(client.Name) : await new HealthChecker(client).WaitAsync(targets, options, cancellationToken);
+        return polled with { Objects = [.. known, .. polled.Objects] };
     }
 
     private async Task SaveInventoryAsync(ReconcileRequest request, string commit, FleetInventory? previous, ChangeSet changes, ChangeSet pruned, bool succeeded, CancellationToken cancellationToken)

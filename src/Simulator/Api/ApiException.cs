@@ -46,11 +46,15 @@ internal sealed class ApiException(
     public static ApiException Conflict(ResourceType type, string name, string detail) =>
         new(409, "Conflict", $"Operation cannot be fulfilled on {type.GroupResource} \"{name}\": {detail}", name, type.Group, type.Plural);
 
-    /// <summary>422 like kube-apiserver words it: <c>Deployment.apps "web" is invalid: spec.replicas: ...</c>.</summary>
+    /// <summary>
+    /// 422 like kube-apiserver's <c>errors.NewInvalid</c>: message <c>Deployment.apps "web" is invalid: spec.replicas: ...</c>
+    /// (one error, or <c>[e1, e2]</c>), details name/group/kind, one cause per error whose message is the error body
+    /// without the field (<c>Invalid value: 3: must be ...</c>) and whose field is the path.
+    /// </summary>
     public static ApiException Invalid(ResourceType type, string name, IReadOnlyList<StatusCause> causes)
     {
         var kind = type.Group.Length == 0 ? type.Kind : $"{type.Kind}.{type.Group}";
-        var errors = causes.Select(c => c.Message).ToList();
+        var errors = causes.Select(c => c.Field.Length == 0 ? c.Message : $"{c.Field}: {c.Message}").ToList();
         var text = errors.Count == 1 ? errors[0] : $"[{string.Join(", ", errors)}]";
         return new ApiException(422, "Invalid", $"{kind} \"{name}\" is invalid: {text}", name, type.Group, type.Kind, causes);
     }

@@ -51,7 +51,7 @@ internal sealed partial class ApiHandler
 
         if (desired["spec"]?["replicas"] is not JsonValue replicasValue || !replicasValue.TryGetValue<long>(out var replicas) || replicas < 0)
         {
-            throw ApiException.Invalid(type, name, [new StatusCause("FieldValueInvalid", "spec.replicas: Invalid value: must be a non-negative integer", "spec.replicas")]);
+            throw ApiException.Invalid(type, name, [new StatusCause("FieldValueInvalid", "Invalid value: must be a non-negative integer", "spec.replicas")]);
         }
 
         var patch = new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } };

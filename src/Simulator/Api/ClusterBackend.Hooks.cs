@@ -27,7 +27,11 @@ internal sealed partial class ClusterBackend
             var name = Metadata(next)["name"]?.ToString() ?? "";
             if (error is not null)
             {
-                throw ApiException.Invalid(type, name, [new StatusCause("FieldValueInvalid", error, error.Split(':')[0])]);
+                var colon = error.IndexOf(": ", StringComparison.Ordinal);
+                var cause = colon > 0
+                    ? new StatusCause("FieldValueInvalid", error[(colon + 2)..], error[..colon])
+                    : new StatusCause("FieldValueInvalid", error, "");
+                throw ApiException.Invalid(type, name, [cause]);
             }
 
             var previous = next["status"]?["conditions"] as JsonArray;
@@ -102,8 +106,20 @@ internal sealed partial class ClusterBackend
             }
         }
 
-        if (serviceType == "ExternalName" || spec["clusterIP"]?.ToString() is { Length: > 0 })
+        if (serviceType == "ExternalName")
         {
+            return;
+        }
+
+        if (spec["clusterIP"]?.ToString() is { Length: > 0 } wanted)
+        {
+            // kube-apiserver's NormalizeClusterIPs: a changed clusterIP with unchanged (or no) clusterIPs means clusterIPs = [clusterIP]
+            var liveIp = live?["spec"]?["clusterIP"]?.ToString();
+            if (wanted != liveIp && (spec["clusterIPs"] is null || JsonNode.DeepEquals(spec["clusterIPs"], live?["spec"]?["clusterIPs"])))
+            {
+                spec["clusterIPs"] = new JsonArray(wanted);
+            }
+
             return;
         }
 

@@ -256,12 +256,12 @@ internal sealed partial class ClusterBackend
 
         if (apiVersion != type.ApiVersion)
         {
-            causes.Add(new StatusCause("FieldValueInvalid", $"apiVersion: Invalid value: \"{apiVersion}\": must be {type.ApiVersion}", "apiVersion"));
+            causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: \"{apiVersion}\": must be {type.ApiVersion}", "apiVersion"));
         }
 
         if (kind != type.Kind)
         {
-            causes.Add(new StatusCause("FieldValueInvalid", $"kind: Invalid value: \"{kind}\": must be {type.Kind}", "kind"));
+            causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: \"{kind}\": must be {type.Kind}", "kind"));
         }
 
         var name = meta["name"]?.ToString();
@@ -273,11 +273,11 @@ internal sealed partial class ClusterBackend
 
         if (string.IsNullOrEmpty(name))
         {
-            causes.Add(new StatusCause("FieldValueRequired", "metadata.name: Required value: name or generateName is required", "metadata.name"));
+            causes.Add(new StatusCause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name"));
         }
         else if (name.Any(c => c is '/' or '%' || char.IsWhiteSpace(c)) || name is "." or "..")
         {
-            causes.Add(new StatusCause("FieldValueInvalid", $"metadata.name: Invalid value: \"{name}\": may not contain '/', '%' or whitespace", "metadata.name"));
+            causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: \"{name}\": may not contain '/', '%' or whitespace", "metadata.name"));
         }
 
         if (causes.Count > 0)

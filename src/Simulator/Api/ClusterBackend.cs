@@ -115,7 +115,8 @@ internal sealed partial class ClusterBackend
     }
 
     /// <summary>
-    /// Finishes a write: server-owned metadata, hooks, the no-op check, generation, resourceVersion,
+    /// Finishes a write: server-owned metadata, hooks, the no-op check, immutable-field validation (422, also
+    /// for dry runs), generation, resourceVersion,
     /// storage and watch events. Call holding the lock. <paramref name="next"/> is consumed.
     /// </summary>
     private WriteResult Commit(ResourceType type, StoredObject? live, JsonObject? liveJson, JsonObject next, bool dryRun, bool countAsWrite = true)
@@ -137,6 +138,11 @@ internal sealed partial class ClusterBackend
             if (JsonNode.DeepEquals(next, liveJson))
             {
                 return new WriteResult(live, Created: false, Changed: false);
+            }
+
+            if (UpdateValidation.Validate(type, liveJson, next) is { Count: > 0 } causes)
+            {
+                throw ApiException.Invalid(type, meta["name"]?.ToString() ?? "", causes);
             }
 
             if (type.HasGeneration && SpecChanged(liveJson, next))

@@ -1,150 +1,165 @@
-using System.Net;
-using System.Text;
 using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Manifests;
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Core.Tests.Support;
+using FleetFunctions.Simulator;
 using FleetFunctions.TestSupport;
 using Xunit;
 
 namespace FleetFunctions.Core.Tests.Apply;
 
 /// <summary>
-/// Immutable-field handling. The simulator does not enforce immutable fields, so a small hand-written API
-/// server answers like kube-apiserver does for a changed Deployment selector (422 "field is immutable").
+/// Immutable-field changes against the simulator, which refuses them with kube-apiserver's 422 (message, details,
+/// causes): reported as such without recreate, deleted and created again with it.
 /// </summary>
-public sealed class RecreateTests
+public sealed class RecreateTests(SimulatorFixture simulator, AzuriteFixture azurite) : IClassFixture<SimulatorFixture>, IClassFixture<AzuriteFixture>, IDisposable
 {
-    private const string Deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  selector:\n    matchLabels: {app: web2}\n";
+    private readonly List<ClusterClientFactory> _factories = [];
+
+    private static string Deployment(string selector) => $"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          namespace: default
+        spec:
+          replicas: 1
+          selector:
+            matchLabels: {selector}
+          template:
+            metadata:
+              labels: {"{"}app: web, track: blue{"}"}
+            spec:
+              containers:
+                - name: app
+                  image: nginx:1
+        """;
 
     [Fact]
-    public async Task ApplyAsync_ImmutableSelectorChanged_FailsNamingFieldWithoutRecreate()
+    public async Task ApplyAsync_DeploymentSelectorChangedWithoutRecreate_FailsNamingObjectFieldAndRemedy()
     {
-        await using var server = await ImmutableApiServer.StartAsync();
-        using var factory = new ClusterClientFactory(new StaticCredentialsProvider([ClusterConnection.FromToken("fake", server.Url, "t")]));
-        var client = await factory.GetClientAsync("fake");
+        var (cluster, client) = await ClusterAsync();
+        await ApplyAsync(client, Deployment("{app: web}"));
+        var uid = Uid(cluster, "apps/v1", "Deployment", "web");
+        cluster.ResetCounters();
 
-        var changes = await new Applier(client).ApplyAsync(ManifestSet.Create(ManifestParser.Parse(Deployment, "web.yaml")));
+        var changes = await ApplyAsync(client, Deployment("{app: web, track: blue}"), expectSuccess: false);
 
         var failure = Assert.Single(changes.Failures);
-        Assert.StartsWith("fake/Deployment/default/web: immutable field changed: spec.selector", failure.Message, StringComparison.Ordinal);
-        Assert.Equal(0, server.Deletes);
+        Assert.StartsWith(
+            $"{cluster.Name}/Deployment/default/web: immutable field changed: spec.selector: Invalid value: v1.LabelSelector{{MatchLabels:map[string]string{{\"app\":\"web\", \"track\":\"blue\"}}",
+            failure.Message,
+            StringComparison.Ordinal);
+        Assert.EndsWith("; revert spec.selector in Git, or set recreate: true on the fleet to delete and recreate the object.", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(0, cluster.WriteCount);
+        Assert.Equal(uid, Uid(cluster, "apps/v1", "Deployment", "web"));
     }
 
     [Fact]
-    public async Task ApplyAsync_ImmutableSelectorChangedWithRecreate_DeletesAndAppliesAgain()
+    public async Task ApplyAsync_DeploymentSelectorChangedWithRecreate_DeletesAndCreatesAgain()
     {
-        await using var server = await ImmutableApiServer.StartAsync();
-        using var factory = new ClusterClientFactory(new StaticCredentialsProvider([ClusterConnection.FromToken("fake", server.Url, "t")]));
-        var client = await factory.GetClientAsync("fake");
+        var (cluster, client) = await ClusterAsync();
+        await ApplyAsync(client, Deployment("{app: web}"));
+        var uid = Uid(cluster, "apps/v1", "Deployment", "web");
+        cluster.ResetCounters();
 
-        var changes = await new Applier(client, new ApplyOptions { Recreate = true }).ApplyAsync(ManifestSet.Create(ManifestParser.Parse(Deployment, "web.yaml")));
+        var changes = await ApplyAsync(client, Deployment("{app: web, track: blue}"), recreate: true);
 
         var change = Assert.Single(changes.Changes);
         Assert.Equal(ChangeAction.Configured, change.Action);
-        Assert.Contains("recreated", change.Message, StringComparison.Ordinal);
-        Assert.Equal(1, server.Deletes);
-        Assert.Equal(2, server.Applies);
+        Assert.True(change.Recreated);
+        Assert.Equal("Deployment/default/web configured: recreated: spec.selector cannot change in place", change.ToString());
+        Assert.Equal(2, cluster.WriteCount); // the delete and the create
+        Assert.NotEqual(uid, Uid(cluster, "apps/v1", "Deployment", "web"));
+        Assert.Equal("blue", cluster.GetObject("apps/v1", "Deployment", "default", "web")!["spec"]!["selector"]!["matchLabels"]!["track"]!.ToString());
     }
 
-    /// <summary>Serves apps/v1 discovery and one Deployment whose selector cannot change until it is deleted.</summary>
-    private sealed class ImmutableApiServer : IAsyncDisposable
+    [Fact]
+    public async Task ApplyAsync_ServiceClusterIpChanged_IsImmutableAndRecreatedWithRecreate()
     {
-        private readonly HttpListener _listener = new();
-        private readonly Task _loop;
-        private bool _exists = true;
+        var (cluster, client) = await ClusterAsync();
+        static string Service(string ip) =>
+            $"apiVersion: v1\nkind: Service\nmetadata: {{name: api, namespace: default}}\nspec:\n  clusterIP: {ip}\n  ports: [{{port: 80}}]\n";
+        await ApplyAsync(client, Service("10.96.100.10"));
 
-        private ImmutableApiServer(int port)
+        var refused = await ApplyAsync(client, Service("10.96.100.11"), expectSuccess: false);
+        var recreated = await ApplyAsync(client, Service("10.96.100.11"), recreate: true);
+
+        Assert.StartsWith(
+            $"{cluster.Name}/Service/default/api: immutable field changed: spec.clusterIPs[0]: Invalid value: []string{{\"10.96.100.11\"}}: may not change once set; revert spec.clusterIPs[0] in Git",
+            Assert.Single(refused.Failures).Message,
+            StringComparison.Ordinal);
+        Assert.True(Assert.Single(recreated.Changes).Recreated);
+        Assert.Equal("10.96.100.11", cluster.GetObject("v1", "Service", "default", "api")!["spec"]!["clusterIP"]!.ToString());
+    }
+
+    [Fact]
+    public async Task ApplyAsync_ImmutableConfigMapDataChanged_IsImmutableAndRecreatedWithRecreate()
+    {
+        var (cluster, client) = await ClusterAsync();
+        static string ConfigMap(string mode) => $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: default}}\nimmutable: true\ndata: {{mode: {mode}}}\n";
+        await ApplyAsync(client, ConfigMap("blue"));
+
+        var refused = await ApplyAsync(client, ConfigMap("green"), expectSuccess: false);
+        var recreated = await ApplyAsync(client, ConfigMap("green"), recreate: true);
+
+        var failure = Assert.Single(refused.Failures).Message!;
+        Assert.StartsWith($"{cluster.Name}/ConfigMap/default/settings: immutable field changed: data: Forbidden: field is immutable when `immutable` is set", failure, StringComparison.Ordinal);
+        Assert.True(Assert.Single(recreated.Changes).Recreated);
+        Assert.Equal("green", cluster.GetObject("v1", "ConfigMap", "default", "settings")!["data"]!["mode"]!.ToString());
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_SelectorChangedInGit_FailsWithoutRecreateAndRecreatesWithFleetRecreate()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        var cluster = h.Cluster;
+        h.Repo.Write("web/deployment.yaml", Deployment("{app: web}")).Commit("web");
+        Assert.True((await ReconcileAsync(h, recreate: false)).Succeeded);
+        var uid = Uid(cluster, "apps/v1", "Deployment", "web");
+        h.Repo.Write("web/deployment.yaml", Deployment("{app: web, track: blue}")).Commit("new selector");
+
+        var refused = await ReconcileAsync(h, recreate: false);
+        var recreated = await ReconcileAsync(h, recreate: true);
+
+        Assert.Equal(ReconcilePhase.Apply, refused.Phase);
+        Assert.False(refused.IsTransient);
+        Assert.Contains(refused.Errors, e => e.StartsWith($"{cluster.Name}/Deployment/default/web: immutable field changed: spec.selector", StringComparison.Ordinal) && e.Contains("recreate: true", StringComparison.Ordinal));
+        Assert.True(recreated.Succeeded, string.Join("\n", recreated.Errors));
+        var change = Assert.Single(recreated.Changes.Changes);
+        Assert.True(change.Recreated);
+        Assert.Equal(ChangeAction.Configured, change.Action);
+        Assert.NotEqual(uid, Uid(cluster, "apps/v1", "Deployment", "web"));
+        Assert.True(recreated.Health!.Healthy);
+    }
+
+    private static Task<ReconcileResult> ReconcileAsync(PipelineHarness h, bool recreate) =>
+        h.ReconcileAsync("web", PipelineHarness.FastOptions with { Apply = new ApplyOptions { Recreate = recreate } }, fleet: "web");
+
+    private static string Uid(SimulatedCluster cluster, string apiVersion, string kind, string name) =>
+        cluster.GetObject(apiVersion, kind, "default", name)!["metadata"]!["uid"]!.ToString();
+
+    private async Task<(SimulatedCluster Cluster, ClusterClient Client)> ClusterAsync()
+    {
+        var cluster = await simulator.AddClusterAsync();
+        var factory = new ClusterClientFactory(new StaticCredentialsProvider([ClusterConnection.FromToken(cluster.Name, cluster.Server, cluster.Token)]));
+        _factories.Add(factory);
+        return (cluster, await factory.GetClientAsync(cluster.Name));
+    }
+
+    private static async Task<ChangeSet> ApplyAsync(ClusterClient client, string yaml, bool recreate = false, bool expectSuccess = true)
+    {
+        var changes = await new Applier(client, new ApplyOptions { Recreate = recreate }).ApplyAsync(ManifestSet.Create(ManifestParser.Parse(yaml, "object.yaml")));
+        Assert.True(!expectSuccess || !changes.HasFailures, string.Join("\n", changes.Failures));
+        return changes;
+    }
+
+    public void Dispose()
+    {
+        foreach (var factory in _factories)
         {
-            Url = new Uri($"http://127.0.0.1:{port}/");
-            _listener.Prefixes.Add(Url.ToString());
-            _listener.Start();
-            _loop = Task.Run(ServeAsync);
-        }
-
-        public Uri Url { get; }
-
-        public int Deletes { get; private set; }
-
-        public int Applies { get; private set; }
-
-        public static Task<ImmutableApiServer> StartAsync() => Task.FromResult(new ImmutableApiServer(FreePort.Next()));
-
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            _listener.Close();
-            try
-            {
-                await _loop;
-            }
-            catch (HttpListenerException)
-            {
-                // Stopped.
-            }
-            catch (ObjectDisposedException)
-            {
-                // Stopped.
-            }
-        }
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (HttpListenerException)
-                {
-                    return;
-                }
-                catch (ObjectDisposedException)
-                {
-                    return;
-                }
-
-                var (code, body) = Handle(context.Request.HttpMethod, context.Request.Url!.AbsolutePath);
-                var bytes = Encoding.UTF8.GetBytes(body);
-                context.Response.StatusCode = code;
-                context.Response.ContentType = "application/json";
-                await context.Response.OutputStream.WriteAsync(bytes);
-                context.Response.Close();
-            }
-        }
-
-        private (int Code, string Body) Handle(string method, string path)
-        {
-            const string obj = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default","resourceVersion":"2"}}""";
-            switch (method, path)
-            {
-                case ("GET", "/version"):
-                    return (200, """{"major":"1","minor":"32"}""");
-                case ("GET", "/apis/apps/v1"):
-                    return (200, """{"kind":"APIResourceList","groupVersion":"apps/v1","resources":[{"name":"deployments","namespaced":true,"kind":"Deployment"}]}""");
-                case ("GET", "/apis/apps/v1/namespaces/default/deployments/web"):
-                    return _exists ? (200, obj) : (404, """{"kind":"Status","reason":"NotFound","code":404,"message":"deployments.apps \"web\" not found"}""");
-                case ("DELETE", "/apis/apps/v1/namespaces/default/deployments/web"):
-                    Deletes++;
-                    _exists = false;
-                    return (200, obj);
-                case ("PATCH", "/apis/apps/v1/namespaces/default/deployments/web"):
-                    Applies++;
-                    if (_exists)
-                    {
-                        return (422, """
-                            {"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Invalid","code":422,
-                             "message":"Deployment.apps \"web\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web2\"}}: field is immutable",
-                             "details":{"causes":[{"reason":"FieldValueInvalid","message":"Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web2\"}}: field is immutable","field":"spec.selector"}]}}
-                            """);
-                    }
-
-                    _exists = true;
-                    return (200, obj);
-                default:
-                    return (404, """{"kind":"Status","reason":"NotFound","code":404}""");
-            }
+            factory.Dispose();
         }
     }
 }

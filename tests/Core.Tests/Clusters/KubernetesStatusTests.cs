@@ -25,6 +25,49 @@ public sealed class KubernetesStatusTests
         Assert.Contains("recreate", immutable.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("spec.clusterIPs[0]", "FieldValueInvalid", "Invalid value: []string{\"10.96.0.9\"}: may not change once set")]
+    [InlineData("spec", "FieldValueForbidden", "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")]
+    [InlineData("data", "FieldValueForbidden", "Forbidden: field is immutable when `immutable` is set")]
+    [InlineData("spec", "FieldValueForbidden", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims")]
+    public void ToException_UpdateOnlyRestriction_ReturnsImmutableFieldExceptionNamingField(string field, string causeReason, string causeMessage)
+    {
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "Status",
+            ["status"] = "Failure",
+            ["reason"] = "Invalid",
+            ["code"] = 422,
+            ["message"] = $"X \"frontend\" is invalid: {field}: {causeMessage}",
+            ["details"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["causes"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["reason"] = causeReason, ["message"] = causeMessage, ["field"] = field }),
+            },
+        }.ToJsonString();
+
+        var error = KubernetesStatus.ToException("prod-eu", s_deployment, HttpStatusCode.UnprocessableEntity, body);
+
+        var immutable = Assert.IsType<ImmutableFieldException>(error);
+        Assert.Equal([field], immutable.Fields);
+        Assert.StartsWith($"prod-eu/Deployment/web/frontend: immutable field changed: {field}: {causeMessage}; revert {field} in Git, or set recreate: true", immutable.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToException_ImmutableAndOtherInvalidCauses_ReturnsInvalidObjectSoNothingIsRecreated()
+    {
+        const string body = """
+            {"kind":"Status","status":"Failure","reason":"Invalid","code":422,"message":"Deployment.apps \"frontend\" is invalid: [...]",
+             "details":{"causes":[{"reason":"FieldValueInvalid","message":"Invalid value: v1.LabelSelector{...}: field is immutable","field":"spec.selector"},
+                                  {"reason":"FieldValueInvalid","message":"Invalid value: map[string]string{\"app\":\"x\"}: `selector` does not match template `labels`","field":"spec.template.metadata.labels"}]}}
+            """;
+
+        var error = KubernetesStatus.ToException("prod-eu", s_deployment, HttpStatusCode.UnprocessableEntity, body);
+
+        var invalid = Assert.IsType<InvalidObjectException>(error);
+        Assert.Contains("spec.template.metadata.labels: Invalid value", invalid.Message, StringComparison.Ordinal);
+        Assert.EndsWith("fix the manifest in Git.", invalid.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ToException_ApplyConflict_ListsManagersAndFields()
     {
