@@ -26,6 +26,22 @@ namespace FleetFunctions.Orchestrations.Tests.Drift;
 /// </summary>
 internal sealed class DriftHarness : IAsyncDisposable
 {
+    /// <summary>API path of the app's Deployment <c>shop/web</c>.</summary>
+    public const string DeploymentPath = "/apis/apps/v1/namespaces/shop/deployments/web";
+
+    /// <summary>Fleet <c>healing</c> (selfHeal) on c1, fleet <c>reporting</c> (no selfHeal) on c2, same app.</summary>
+    public const string HealingAndReporting = """
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: ClusterFleet
+        metadata: {name: healing}
+        spec: {source: {gitSource: apps, path: app}, clusterSelector: {matchLabels: {name: c1}}, selfHeal: true}
+        ---
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: ClusterFleet
+        metadata: {name: reporting}
+        spec: {source: {gitSource: apps, path: app}, clusterSelector: {matchLabels: {name: c2}}, selfHeal: false}
+        """;
+
     private readonly FleetSimulator _simulator;
     private readonly string _storage;
 

@@ -11,29 +11,14 @@ namespace FleetFunctions.Orchestrations.Tests.Drift;
 
 public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
-    private const string DeploymentPath = "/apis/apps/v1/namespaces/shop/deployments/web";
-
-    /// <summary>Fleet <c>healing</c> (selfHeal) on c1, fleet <c>reporting</c> (no selfHeal) on c2, same app.</summary>
-    private const string HealingAndReporting = """
-        apiVersion: fleetfunctions.io/v1alpha1
-        kind: ClusterFleet
-        metadata: {name: healing}
-        spec: {source: {gitSource: apps, path: app}, clusterSelector: {matchLabels: {name: c1}}, selfHeal: true}
-        ---
-        apiVersion: fleetfunctions.io/v1alpha1
-        kind: ClusterFleet
-        metadata: {name: reporting}
-        spec: {source: {gitSource: apps, path: app}, clusterSelector: {matchLabels: {name: c2}}, selfHeal: false}
-        """;
-
     [Fact]
     public async Task SweepAsync_ManualEdit_RecordedThenHealedWithSelfHealAndOnlyReportedWithout()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
         await h.ApplyAsync("c2", "reporting");
-        await h.PatchAsync("c1", DeploymentPath, """{"spec":{"replicas":7}}""");
-        await h.PatchAsync("c2", DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
 
         var result = await h.NewSweeper().SweepAsync();
 
@@ -73,7 +58,7 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task SweepAsync_DeletedObject_IsRecordedAsMissingAndRecreated()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
         await h.DeleteAsync("c1", "/api/v1/namespaces/shop/configmaps/web-config");
 
@@ -119,9 +104,9 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task SweepAsync_DriftCannotBeRecorded_NothingIsHealed()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
-        await h.PatchAsync("c1", DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
         // A table name Azure Storage refuses: every write of the drift record fails.
         var unrecordable = new DriftChecker(h.Reconciler, new DriftEventStore(azurite.ConnectionString, "no_such-table!"), h.FleetStates, h.Secrets);
 
@@ -145,7 +130,7 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
         foreach (var cluster in new[] { "c1", "c2", "c3" })
         {
             await h.ApplyAsync(cluster, "shop");
-            await h.PatchAsync(cluster, DeploymentPath, """{"spec":{"replicas":5}}""");
+            await h.PatchAsync(cluster, DriftHarness.DeploymentPath, """{"spec":{"replicas":5}}""");
         }
 
         await h.Cluster("c2").SetFaultAsync(ClusterFault.Down);
@@ -176,7 +161,7 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task SweepAsync_TwoConcurrentSweeps_OneRunsTheOtherSkips()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
         await h.Cluster("c1").SetFaultAsync(ClusterFault.Slow(TimeSpan.FromMilliseconds(100)));
         var lease = new BlobContainerClient(azurite.ConnectionString, h.LeaseContainer).GetBlobClient("drift-sweep");
@@ -197,9 +182,9 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task SweepAsync_RolloutRunning_FleetSkippedAndNotHealed()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
-        await h.PatchAsync("c1", DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
         await h.FleetStates.ClaimAsync("healing", "healing-0123456789abcdef0123456789abcdef01234567", "0123456789abcdef0123456789abcdef01234567");
 
         var result = await h.NewSweeper().SweepAsync();
@@ -212,9 +197,9 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task CheckAsync_RenderCacheEmptyOnThisWorker_RendersTheAppliedCommitFromGitAndHeals()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
-        await h.PatchAsync("c1", DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
         var otherWorker = new DriftChecker(h.NewReconciler("other-worker-cache"), h.Events, h.FleetStates, h.Secrets);
 
         var result = await otherWorker.CheckAsync(h.Config, h.Config.Fleets["healing"], h.Config.Clusters.Single(), "sweep");
@@ -233,7 +218,7 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
             spec: {source: {gitSource: apps, path: app}, selfHeal: true}
             """);
         await h.ApplyAsync("c1", "metered");
-        await h.PatchAsync("c1", DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
         await h.DeleteAsync("c1", "/api/v1/namespaces/shop/configmaps/web-config");
         var measurements = new System.Collections.Concurrent.ConcurrentQueue<(string Name, double Value, string? Fleet)>();
         using var listener = new MeterListener();
@@ -260,7 +245,7 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task SweepAsync_NeverApplied_NothingRecorded()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
 
         var result = await h.NewSweeper().SweepAsync();
 

@@ -7,27 +7,13 @@ namespace FleetFunctions.Orchestrations.Tests.Drift;
 
 public sealed class DriftWatcherTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
-    private const string DeploymentPath = "/apis/apps/v1/namespaces/shop/deployments/web";
-
     /// <summary>Namespace, Deployment, Service and ConfigMap: one watch per kind per cluster.</summary>
     private const int KindsPerCluster = 4;
-
-    private const string HealingAndReporting = """
-        apiVersion: fleetfunctions.io/v1alpha1
-        kind: ClusterFleet
-        metadata: {name: healing}
-        spec: {source: {gitSource: apps, path: app}, clusterSelector: {matchLabels: {name: c1}}, selfHeal: true}
-        ---
-        apiVersion: fleetfunctions.io/v1alpha1
-        kind: ClusterFleet
-        metadata: {name: reporting}
-        spec: {source: {gitSource: apps, path: app}, clusterSelector: {matchLabels: {name: c2}}, selfHeal: false}
-        """;
 
     [Fact]
     public async Task RunAsync_ManualEdit_HealedWithoutTheTimerAndOnlyReportedWithoutSelfHeal()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
         await h.ApplyAsync("c2", "reporting");
         var watcher = h.NewWatcher();
@@ -35,8 +21,8 @@ public sealed class DriftWatcherTests(AzuriteFixture azurite) : IClassFixture<Az
         var run = watcher.RunAsync(cts.Token);
         Assert.True(await DriftHarness.EventuallyAsync(() => Task.FromResult(watcher.ConnectedWatches == 2 * KindsPerCluster)), $"{watcher.ConnectedWatches} watches");
 
-        await h.PatchAsync("c1", DeploymentPath, """{"spec":{"replicas":7}}""");
-        await h.PatchAsync("c2", DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
 
         Assert.True(await DriftHarness.EventuallyAsync(() => Task.FromResult(h.Replicas("c1") == 2)), $"c1 has {h.Replicas("c1")} replicas");
         Assert.True(await DriftHarness.EventuallyAsync(async () => (await h.Events.GetAsync("c1", "healing"))?.LastDrift?.Healed == true));
@@ -57,7 +43,7 @@ public sealed class DriftWatcherTests(AzuriteFixture azurite) : IClassFixture<Az
     [Fact]
     public async Task RunAsync_ObjectDeleted_Recreated()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
         var watcher = h.NewWatcher();
         using var cts = new CancellationTokenSource();
@@ -77,7 +63,7 @@ public sealed class DriftWatcherTests(AzuriteFixture azurite) : IClassFixture<Az
     [Fact]
     public async Task RunAsync_ClusterWiped_ResyncsAndRestoresEveryObject()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
         var watcher = h.NewWatcher();
         using var cts = new CancellationTokenSource();
@@ -103,7 +89,7 @@ public sealed class DriftWatcherTests(AzuriteFixture azurite) : IClassFixture<Az
     [Fact]
     public async Task RunAsync_ClusterDownThenBack_ReconnectsAndHealsLaterEdits()
     {
-        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, HealingAndReporting);
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
         await h.ApplyAsync("c1", "healing");
         var watcher = h.NewWatcher();
         using var cts = new CancellationTokenSource();
