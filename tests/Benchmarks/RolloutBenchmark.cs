@@ -74,7 +74,8 @@ internal sealed class RolloutBenchmark : IBenchmark
         new RolloutActivities(platform, timed, new FleetStateStore(storage, AzuriteFixture.NewName("benchfleets")), new RolloutAncestry(git, secrets), client)
             .Register(registry).AddRolloutOrchestrator();
         AddEngineFloor(registry, clusterCount / Waves);
-        await using var worker = new DurableWorker(hub, registry);
+        var completions = new CompletionRecorder();
+        await using var worker = new DurableWorker(hub, registry, loggerFactory: completions);
         await worker.StartAsync(cancellationToken);
 
         var exit = 0;
@@ -83,14 +84,14 @@ internal sealed class RolloutBenchmark : IBenchmark
             // Warm-up: JIT, connections, tables, Git fetch and render on a cluster that is not measured.
             for (var i = 0; i < 2; i++)
             {
-                await RolloutAsync(client, timed, "warmup", App.Change(repo, $"warm-up {i}"), cancellationToken);
+                await RolloutAsync(client, completions, timed, "warmup", App.Change(repo, $"warm-up {i}"), cancellationToken);
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"simulator: separate process (pid {simulator.ProcessId}), {clusterCount} clusters + 1 warm-up, ready delay 0; app: {App.ObjectCount} objects (plain YAML); engine: this process, one worker, Azurite"));
             Console.WriteLine($"fleet: Progressive, {Waves} waves of {clusterCount / Waves}, soak 0, maxParallel {clusterCount / Waves}; machine: {Environment.ProcessorCount} cores");
             Console.WriteLine();
-            await FloorAsync(client, cancellationToken);
+            await FloorAsync(client, completions, cancellationToken);
             Console.WriteLine("| run | end to end (ms) | reconcile critical path (ms) | overhead | overhead (ms) | engine floor (ms) | before wave 1 | between waves | inside waves | after last wave |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             var results = new Dictionary<string, List<RunResult>> { ["first apply"] = [], ["update"] = [] };
@@ -102,13 +103,13 @@ internal sealed class RolloutBenchmark : IBenchmark
                     await simulator.WipeAsync($"c{c}", cancellationToken);
                 }
 
-                var floor = await FloorAsync(client, cancellationToken);
-                var first = await RolloutAsync(client, timed, "fleet", App.Change(repo, $"first apply {run}"), cancellationToken) with { Floor = floor };
+                var floor = await FloorAsync(client, completions, cancellationToken);
+                var first = await RolloutAsync(client, completions, timed, "fleet", App.Change(repo, $"first apply {run}"), cancellationToken) with { Floor = floor };
                 results["first apply"].Add(first);
                 Report($"first apply {run}", first);
 
                 // Update: one object changed on every cluster.
-                var update = await RolloutAsync(client, timed, "fleet", App.Change(repo, $"update {run}"), cancellationToken) with { Floor = await FloorAsync(client, cancellationToken) };
+                var update = await RolloutAsync(client, completions, timed, "fleet", App.Change(repo, $"update {run}"), cancellationToken) with { Floor = await FloorAsync(client, completions, cancellationToken) };
                 results["update"].Add(update);
                 Report($"update {run}", update);
                 if (timeline)
@@ -150,7 +151,7 @@ internal sealed class RolloutBenchmark : IBenchmark
     private static void Report(string run, RunResult r) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {run} | {r.EndToEnd.TotalMilliseconds:0} | {r.CriticalPath.TotalMilliseconds:0} | {r.Overhead:P1} | {(r.EndToEnd - r.CriticalPath).TotalMilliseconds:0} | {r.Floor.TotalMilliseconds:0} | {r.BeforeFirstWave.TotalMilliseconds:0} | {r.BetweenWaves.TotalMilliseconds:0} | {r.InsideWaves.TotalMilliseconds:0} | {r.AfterLastWave.TotalMilliseconds:0} |{(r.Succeeded ? string.Empty : " FAILED: " + r.Message)}"));
 
-    private static async Task<RunResult> RolloutAsync(DurableClient client, TimedReconciler timed, string fleet, string commit, CancellationToken cancellationToken)
+    private static async Task<RunResult> RolloutAsync(DurableClient client, CompletionRecorder completions, TimedReconciler timed, string fleet, string commit, CancellationToken cancellationToken)
     {
         var id = RolloutInstanceId.For(fleet, commit);
         var startedUtc = DateTime.UtcNow;
@@ -162,7 +163,7 @@ internal sealed class RolloutBenchmark : IBenchmark
             await Task.Delay(10, cancellationToken);
         }
 
-        var ended = Stopwatch.GetTimestamp();
+        var ended = completions.CompletedAt(id) ?? Stopwatch.GetTimestamp();
         var status = metadata.ReadCustomStatusAs<RolloutStatus>();
         var outcome = metadata.ReadOutputAs<RolloutOutcome>();
         var succeeded = metadata.RuntimeStatus == OrchestrationRuntimeStatus.Completed && outcome?.Phase == RolloutPhase.Succeeded;
@@ -218,7 +219,7 @@ internal sealed class RolloutBenchmark : IBenchmark
             return total + await context.CallActivityAsync<int>("Nothing", 1);
         });
 
-    private static async Task<TimeSpan> FloorAsync(DurableClient client, CancellationToken cancellationToken)
+    private static async Task<TimeSpan> FloorAsync(DurableClient client, CompletionRecorder completions, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var id = await client.ScheduleNewOrchestrationInstanceAsync("RolloutShape", Waves, cancellationToken: cancellationToken);
@@ -227,7 +228,7 @@ internal sealed class RolloutBenchmark : IBenchmark
             await Task.Delay(10, cancellationToken);
         }
 
-        return Stopwatch.GetElapsedTime(started);
+        return Stopwatch.GetElapsedTime(started, completions.CompletedAt(id) ?? Stopwatch.GetTimestamp());
     }
 
     /// <summary>Where a run's time went: each orchestration episode (from its history) and each reconcile activity, in ms from the start.</summary>
