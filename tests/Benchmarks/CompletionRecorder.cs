@@ -7,8 +7,8 @@ namespace FleetFunctions.Benchmarks;
 
 /// <summary>
 /// Records the instant the engine's commit of an instance's terminal episode returned, from the worker's
-/// "episode committed" log event (id 4000). Polling the instance for completion instead adds up to the polling
-/// interval plus a read to every end-to-end figure.
+/// "episode committed" log event (id 4000, <c>Log.EpisodeCommitted</c> in the engine). Polling the instance for
+/// completion instead adds up to the polling interval plus a read to every end-to-end figure.
 /// </summary>
 internal sealed class CompletionRecorder : ILoggerFactory, ILogger
 {
