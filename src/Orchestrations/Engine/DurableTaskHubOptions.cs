@@ -66,4 +66,10 @@ public sealed record EngineFaultInjection
 {
     /// <summary>Every queue message is sent twice.</summary>
     public bool DuplicateEveryMessage { get; init; }
+
+    /// <summary>
+    /// Awaited just before an episode's checkpoint is committed, with the instance id and how many activities the
+    /// checkpoint schedules; it may hold the commit back or change the instance's rows to make the commit conflict.
+    /// </summary>
+    public Func<string, int, Task>? BeforeCommit { get; init; }
 }

@@ -9,7 +9,8 @@ namespace FleetFunctions.Orchestrations.Engine.Processing;
 /// replay the orchestrator with the new events, commit everything in one transaction, then send the outbox.
 /// A lost race (ETag) reloads and runs again; everything before the commit is side-effect free, so retrying is safe.
 /// With a <paramref name="localActivities"/> host, the activities an episode schedules run in this process while it
-/// has capacity (their work items are committed all the same, as outbox rows kept until the results are recorded).
+/// has capacity (their work items are committed all the same, as outbox rows kept until the results are recorded);
+/// they start while the commit is in flight, and their results count only once it succeeded.
 /// </summary>
 internal sealed partial class OrchestrationProcessor(
     DurableTaskHub hub, DurableTaskRegistry registry, InstanceCache cache, ILogger logger, ILocalActivityHost? localActivities = null)
@@ -50,21 +51,24 @@ internal sealed partial class OrchestrationProcessor(
 
                 attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
                 var checkpoint = KeepWorkLocal(plan.Checkpoint) with { OutboxDeletes = outboxRowsDone };
+                var local = checkpoint.LocalWork.Count > 0 ? localActivities!.Start(instanceId, checkpoint.LocalWork) : null;
                 CommitResult result;
                 try
                 {
+                    if (hub.Options.FaultInjection?.BeforeCommit is { } beforeCommit)
+                    {
+                        await beforeCommit(instanceId, checkpoint.Outbox.Count(m => m.Queue == TaskHubQueue.WorkItems) + checkpoint.LocalWork.Count);
+                    }
+
                     result = await hub.Store.CommitAsync(checkpoint, cancellationToken);
                 }
                 catch
                 {
-                    localActivities?.Release(checkpoint.LocalWork.Count);
+                    local?.Abandon();
                     throw;
                 }
 
-                foreach (var row in result.LocalOutbox)
-                {
-                    localActivities!.Run(instanceId, row);
-                }
+                local?.Committed(result.LocalOutbox);
 
                 plan.ApplyTo(session, result);
                 Log.EpisodeCommitted(logger, instanceId, plan.Checkpoint.State.Status, messages.Count, plan.Checkpoint.Outbox.Count);

@@ -32,31 +32,34 @@ public sealed partial class DurableWorker
         }
     }
 
-    private void RunLocal(string instanceId, OutboxRow row)
+    private LocalRun StartLocal(string instanceId, IReadOnlyList<OutboundMessage> workItems)
     {
-        var batch = new LocalBatch(this, instanceId, row);
-        foreach (var outbound in row.Messages)
+        var run = new LocalRun(this, instanceId, workItems.Count);
+        foreach (var outbound in workItems)
         {
             Interlocked.Increment(ref _localInFlight);
-            _ = Task.Run(() => RunLocalWorkItemAsync(batch, outbound.Message));
+            _ = Task.Run(() => RunLocalWorkItemAsync(run, outbound.Message));
         }
+
+        return run;
     }
 
     /// <summary>
-    /// Runs one committed work item here and hands the result to this worker's episode for the instance, like a
-    /// received work item. Stopping before it ran sends the work item to the queue instead, for another worker.
+    /// Runs one work item here, then, once its checkpoint has committed, hands the result to this worker's episode
+    /// for the instance like a received work item. Stopping before it finished sends the work item to the queue
+    /// instead, for another worker; a checkpoint that did not commit drops it.
     /// </summary>
-    private async Task RunLocalWorkItemAsync(LocalBatch batch, TaskMessage workItem)
+    private async Task RunLocalWorkItemAsync(LocalRun run, TaskMessage workItem)
     {
         try
         {
-            TaskMessage result;
+            TaskMessage? result = null;
             try
             {
-                await _activitySlots.WaitAsync(_stopping.Token);
+                await _activitySlots.WaitAsync(run.Token);
                 try
                 {
-                    result = await _activities.ExecuteAsync(workItem, _stopping.Token);
+                    result = await _activities.ExecuteAsync(workItem, run.Token);
                 }
                 finally
                 {
@@ -65,12 +68,22 @@ public sealed partial class DurableWorker
             }
             catch (OperationCanceledException)
             {
-                await batch.HandOverAsync(new OutboundMessage(TaskHubQueue.WorkItems, workItem));
-                return;
+                // Stopping, or the checkpoint was abandoned: decided below, once the commit's outcome is known.
             }
             finally
             {
                 Interlocked.Decrement(ref _localHeld);
+            }
+
+            if (await run.BatchOfAsync(workItem) is not { } batch)
+            {
+                return;
+            }
+
+            if (result is null)
+            {
+                await batch.HandOverAsync(new OutboundMessage(TaskHubQueue.WorkItems, workItem));
+                return;
             }
 
             Post(new Inbound(
@@ -86,18 +99,73 @@ public sealed partial class DurableWorker
         }
         finally
         {
+            run.ItemFinished();
             Interlocked.Decrement(ref _localInFlight);
         }
     }
 
-    /// <summary>Reserves and runs activities for the orchestration processor.</summary>
+    /// <summary>Reserves and starts activities for the orchestration processor.</summary>
     private sealed class LocalActivityHost(DurableWorker worker) : ILocalActivityHost
     {
         public int Reserve(int wanted) => worker.ReserveLocal(wanted);
 
-        public void Release(int count) => Interlocked.Add(ref worker._localHeld, -count);
+        public ILocalRun Start(string instanceId, IReadOnlyList<OutboundMessage> workItems) => worker.StartLocal(instanceId, workItems);
+    }
 
-        public void Run(string instanceId, OutboxRow row) => worker.RunLocal(instanceId, row);
+    /// <summary>
+    /// The local work items of one checkpoint, started while it commits. Each waits for the commit's outcome before
+    /// its result goes anywhere: committed, it belongs to the outbox row holding it; abandoned, it is cancelled and dropped.
+    /// </summary>
+    private sealed class LocalRun : ILocalRun
+    {
+        private readonly DurableWorker _worker;
+        private readonly string _instanceId;
+        private readonly CancellationTokenSource _cancel;
+        private readonly TaskCompletionSource<Dictionary<string, LocalBatch>?> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _unfinished;
+
+        public LocalRun(DurableWorker worker, string instanceId, int count)
+        {
+            _worker = worker;
+            _instanceId = instanceId;
+            _unfinished = count;
+            _cancel = CancellationTokenSource.CreateLinkedTokenSource(worker._stopping.Token);
+        }
+
+        public CancellationToken Token => _cancel.Token;
+
+        public void Committed(IReadOnlyList<OutboxRow> rows)
+        {
+            var batches = new Dictionary<string, LocalBatch>(StringComparer.Ordinal);
+            foreach (var row in rows)
+            {
+                var batch = new LocalBatch(_worker, _instanceId, row);
+                foreach (var message in row.Messages)
+                {
+                    batches[message.Message.Id] = batch;
+                }
+            }
+
+            _outcome.TrySetResult(batches);
+        }
+
+        public void Abandon()
+        {
+            _cancel.Cancel();
+            _outcome.TrySetResult(null);
+        }
+
+        /// <summary>The committed outbox row holding <paramref name="workItem"/>, or null when the checkpoint did not commit.</summary>
+        public async Task<LocalBatch?> BatchOfAsync(TaskMessage workItem) =>
+            await _outcome.Task is { } batches ? batches[workItem.Id] : null;
+
+        public void ItemFinished()
+        {
+            if (Interlocked.Decrement(ref _unfinished) == 0)
+            {
+                _cancel.Dispose();
+            }
+        }
     }
 
     /// <summary>
