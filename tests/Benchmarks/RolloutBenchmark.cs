@@ -156,7 +156,7 @@ internal sealed class RolloutBenchmark : IBenchmark
         var id = RolloutInstanceId.For(fleet, commit);
         var startedUtc = DateTime.UtcNow;
         var started = Stopwatch.GetTimestamp();
-        await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest(fleet, commit), new StartOrchestrationOptions(id), cancellationToken);
+        await RolloutOrchestrator.StartAsync(client, new RolloutRequest(fleet, commit), id, cancellationToken: cancellationToken);
         var (metadata, ended) = await WaitForCompletionAsync(client, completions, id, getInputsAndOutputs: true, cancellationToken);
         var status = metadata.ReadCustomStatusAs<RolloutStatus>();
         var outcome = metadata.ReadOutputAs<RolloutOutcome>();
@@ -198,13 +198,13 @@ internal sealed class RolloutBenchmark : IBenchmark
 
     /// <summary>
     /// The engine's own cost for a rollout's shape, measured in the same run: an orchestration with the same steps
-    /// (plan, claim, one fan-out per wave, record) whose activities do nothing.
+    /// (plan-and-claim, one fan-out per wave, record) whose activities do nothing.
     /// </summary>
     private static void AddEngineFloor(DurableTaskRegistry registry, int perWave) => registry
         .AddActivity<int, int>("Nothing", x => x)
         .AddOrchestrator<int, int>("RolloutShape", async (context, waves) =>
         {
-            var total = await context.CallActivityAsync<int>("Nothing", 1) + await context.CallActivityAsync<int>("Nothing", 1);
+            var total = await context.CallActivityAsync<int>("Nothing", 1);
             for (var w = 0; w < waves; w++)
             {
                 total += (await Task.WhenAll(Enumerable.Range(0, perWave).Select(i => context.CallActivityAsync<int>("Nothing", i)))).Sum();

@@ -147,8 +147,7 @@ public sealed class DeliveryProcessor(
                 return null;
             }
 
-            await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest(fleet.Name, commit, platformCommit),
-                new StartOrchestrationOptions(id) { IfRunning = OrchestrationIdReusePolicy.ReturnExisting }, cancellationToken);
+            await RolloutOrchestrator.StartAsync(client, new RolloutRequest(fleet.Name, commit, platformCommit), id, OrchestrationIdReusePolicy.ReturnExisting, cancellationToken);
         }
 
         return new CandidateRollout(fleet.Name, commit, id);

@@ -23,6 +23,7 @@ public sealed class RolloutActivities(
 
     /// <summary>Registers every rollout activity on <paramref name="registry"/>.</summary>
     public DurableTaskRegistry Register(DurableTaskRegistry registry) => registry
+        .AddActivity<RolloutRequest, PlannedRollout>(RolloutNames.PlanAndClaimActivity, PlanAndClaimAsync)
         .AddActivity<RolloutRequest, RolloutPlan>(RolloutNames.PlanActivity, PlanAsync)
         .AddActivity<ClaimInput, FleetClaim>(RolloutNames.ClaimActivity, ClaimAsync)
         .AddActivity<SupersedeInput, bool>(RolloutNames.SupersedeActivity, SupersedeAsync)
@@ -43,6 +44,17 @@ public sealed class RolloutActivities(
         }
 
         return RolloutPlanner.Plan(snapshot.Config, fleet, request.Commit, snapshot.Commit);
+    }
+
+    /// <summary>
+    /// Plans, then claims the fleet for the plan, in one activity: one step less before the first wave. Idempotent like
+    /// its parts (a claim by the same instance is granted again).
+    /// </summary>
+    private async Task<PlannedRollout> PlanAndClaimAsync(TaskActivityContext context, RolloutRequest request, CancellationToken cancellationToken)
+    {
+        var plan = await PlanAsync(context, request, cancellationToken);
+        var claim = await ClaimAsync(context, new ClaimInput(plan.Fleet, context.InstanceId, plan.Commit, plan.Settings), cancellationToken);
+        return new PlannedRollout(plan, claim);
     }
 
     /// <summary>Claims the fleet unless the commit is an ancestor of the one the fleet runs or is rolling out.</summary>

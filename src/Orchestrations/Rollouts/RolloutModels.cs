@@ -96,6 +96,9 @@ public sealed record DependencyState(IReadOnlyList<string> Pending, IReadOnlyLis
 
 /// <summary>Claim of a fleet by a rollout; <see cref="Previous"/> is the rollout it supersedes, if one was running.</summary>
 /// <param name="Refused">Why the rollout may not take the fleet (its commit is older than the fleet's); null when claimed.</param>
+/// <summary>Output of the plan-and-claim activity: the plan, and the fleet claimed for it (or the refusal).</summary>
+public sealed record PlannedRollout(RolloutPlan Plan, FleetClaim Claim);
+
 public sealed record FleetClaim(string? Previous, string? LastGoodCommit, string? Refused = null);
 
 /// <summary>Event raised to a rollout when a newer one takes over its fleet.</summary>

@@ -5,6 +5,10 @@ public static class RolloutNames
 {
     public const string Orchestrator = "Rollout";
 
+    /// <summary>Plans the rollout and claims the fleet for it (instances of <see cref="RolloutOrchestrator.Version"/>).</summary>
+    public const string PlanAndClaimActivity = "PlanAndClaimRollout";
+
+    /// <summary>Plans, then <see cref="ClaimActivity"/> claims: the two first steps of instances started by earlier builds.</summary>
     public const string PlanActivity = "PlanRollout";
     public const string ClaimActivity = "ClaimFleet";
     public const string SupersedeActivity = "SupersedeRollout";

@@ -2,6 +2,7 @@ using FleetFunctions.Core;
 using FleetFunctions.Core.Analysis;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
 
 namespace FleetFunctions.Orchestrations.Rollouts;
 
@@ -23,6 +24,25 @@ public static class RolloutOrchestrator
 
     /// <summary>How long a rollout waits for the fleets it depends on.</summary>
     public static readonly TimeSpan DependencyTimeout = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The version this build starts instances with. The orchestrator replays an instance the way the build that
+    /// started it ran: instances whose version lacks <see cref="VersionPrefix"/> come from builds that planned and
+    /// claimed in two activities.
+    /// </summary>
+    public const string Version = VersionPrefix + "2";
+
+    public const string VersionPrefix = "rollout-v";
+
+    /// <summary>Starts the rollout of <paramref name="request"/> as instance <paramref name="instanceId"/> (see <see cref="RolloutInstanceId"/>).</summary>
+    public static Task<string> StartAsync(
+        DurableClient client, RolloutRequest request, string instanceId,
+        OrchestrationIdReusePolicy ifRunning = OrchestrationIdReusePolicy.Reject, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, request,
+            new StartOrchestrationOptions(instanceId) { IfRunning = ifRunning, Version = Version }, cancellationToken);
+    }
 
     public static Task<RolloutOutcome> RunAsync(TaskOrchestrationContext context, RolloutRequest request) =>
         new RolloutRun(context, request).ExecuteAsync();
@@ -52,9 +72,22 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
     {
         _superseded = context.WaitForExternalEvent<SupersededEvent>(RolloutNames.SupersededEvent);
         _abort = context.WaitForExternalEvent<DecisionEvent>(RolloutNames.AbortEvent);
+        FleetClaim claim;
         try
         {
-            _plan = await context.CallActivityAsync<RolloutPlan>(RolloutNames.PlanActivity, request);
+            if (context.Version.StartsWith(RolloutOrchestrator.VersionPrefix, StringComparison.Ordinal))
+            {
+                (_plan, claim) = await context.CallActivityAsync<PlannedRollout>(RolloutNames.PlanAndClaimActivity, request);
+                _status = InitialStatus();
+            }
+            else
+            {
+                // Started by a build that planned and claimed in two activities: its history replays that way.
+                _plan = await context.CallActivityAsync<RolloutPlan>(RolloutNames.PlanActivity, request);
+                _status = InitialStatus();
+                Publish();
+                claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit, _plan.Settings));
+            }
         }
         catch (TaskFailedException ex)
         {
@@ -63,11 +96,8 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             return new RolloutOutcome(RolloutPhase.Failed, reason);
         }
 
-        _status = InitialStatus();
-        Publish();
-
-        var claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit, _plan.Settings));
         _status = _status with { LastGoodCommit = claim.LastGoodCommit };
+        Publish();
         if (claim.Refused is { } refused)
         {
             return await FinishAsync(RolloutPhase.Refused, refused);

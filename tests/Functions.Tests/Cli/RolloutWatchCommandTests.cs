@@ -277,7 +277,7 @@ public sealed class RolloutWatchCommandTests(AzuriteFixture azurite) : IClassFix
     {
         var client = app.Services.GetRequiredService<DurableClient>();
         var id = RolloutInstanceId.For(fleet, commit);
-        await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest(fleet, commit), new StartOrchestrationOptions(id));
+        await RolloutOrchestrator.StartAsync(client, new RolloutRequest(fleet, commit), id);
         return new Uri(app.BaseAddress, $"api/rollouts/{id}").ToString();
     }
 

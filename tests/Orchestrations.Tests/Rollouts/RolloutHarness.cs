@@ -138,8 +138,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
     public string HeadCommit() => Repo.Commit("no-op commit");
 
     public Task<string> StartAsync(string fleet, string commit) =>
-        Client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest(fleet, commit),
-            new StartOrchestrationOptions(RolloutInstanceId.For(fleet, commit)));
+        RolloutOrchestrator.StartAsync(Client, new RolloutRequest(fleet, commit), RolloutInstanceId.For(fleet, commit));
 
     public async Task<(RolloutOutcome Outcome, RolloutStatus Status)> RunAsync(string fleet, string commit) =>
         await WaitAsync(await StartAsync(fleet, commit));

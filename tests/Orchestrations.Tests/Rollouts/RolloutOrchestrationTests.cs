@@ -1,3 +1,6 @@
+using FleetFunctions.Core.Fleet;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Engine.History;
 using FleetFunctions.Orchestrations.Rollouts;
 using FleetFunctions.TestSupport;
 using Xunit;
@@ -24,6 +27,35 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal(commit, state.LastGoodCommit);
         Assert.Null(state.ActiveInstance);
     }
+
+    [Fact]
+    public async Task InstanceOfAnEarlierBuild_PlansAndClaimsInTwoActivitiesLikeItsHistory_NewOnesInOne()
+    {
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good], Fleet("web", "rollout: {strategy: AllAtOnce}"));
+        var first = h.CommitApp("example/web:1.1", "example/web:1.1");
+        var second = h.CommitApp("example/web:1.2", "example/web:1.2");
+
+        // Started the way builds before the plan-and-claim activity started rollouts: no rollout version.
+        var legacyId = await h.Client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest("web", first),
+            new StartOrchestrationOptions(RolloutInstanceId.For("web", first)) { Version = "1.0.0.0" });
+        var (legacy, _) = await h.WaitAsync(legacyId);
+        var (current, _) = await h.RunAsync("web", second);
+
+        Assert.Equal(RolloutPhase.Succeeded, legacy.Phase);
+        Assert.Equal(RolloutPhase.Succeeded, current.Phase);
+        Assert.Equal(
+            [RolloutNames.PlanActivity, RolloutNames.ClaimActivity],
+            await FirstActivitiesAsync(h, legacyId));
+        Assert.Equal(
+            [RolloutNames.PlanAndClaimActivity, RolloutNames.ReconcileActivity],
+            await FirstActivitiesAsync(h, RolloutInstanceId.For("web", second)));
+        Assert.Equal(second, (await h.Fleets.GetAsync("web")).LastGoodCommit);
+        Assert.All(new[] { "c1", "c2" }, c => Assert.Equal("example/web:1.2", h.ImageOn(c)));
+    }
+
+    private static async Task<List<string?>> FirstActivitiesAsync(RolloutHarness h, string instanceId) =>
+        (await h.Client.GetInstanceAsync(instanceId, includeHistory: true))!.History!
+            .Where(e => e.EventType == HistoryEventType.TaskScheduled).Select(e => e.Name).Take(2).ToList();
 
     [Fact]
     public async Task Progressive_ClusterFailingInWave2_HaltsAndRollsBackWaves1And2()

@@ -71,8 +71,7 @@ public sealed class RolloutProcessKillTests(AzuriteFixture azurite, ITestOutputH
         var app = await AppProcess.StartAsync(settings);
         try
         {
-            var id = await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest("web", commit),
-                new StartOrchestrationOptions(RolloutInstanceId.For("web", commit)));
+            var id = await RolloutOrchestrator.StartAsync(client, new RolloutRequest("web", commit), RolloutInstanceId.For("web", commit));
 
             // Kill 1: while the first wave's reconcile activities are scheduled and not all have completed.
             var atKill1 = await WaitForHistoryAsync(client, id, app, h => Reconciles(h).Count > 0 && Reconciles(h).Any(s => !IsCompleted(h, s)));
