@@ -77,6 +77,12 @@ public sealed class DurableTaskHub
     /// <summary>Raised after a message was sent from this process, so local pollers can look right away.</summary>
     internal event Action<TaskHubQueue>? MessageSent;
 
+    /// <summary>
+    /// A worker of this process that takes committed start messages directly (null: none). Returns false when it
+    /// cannot (stopping), and the caller sends them through the control queue.
+    /// </summary>
+    internal Func<string, OutboxRow, bool>? LocalStarts { get; set; }
+
     /// <summary>Creates the tables, queues and container if missing.</summary>
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {

@@ -45,5 +45,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "orchestration '{InstanceId}': no progress for {StalledAfter}; re-sent {Count} message(s) it waits for")]
     public static partial void InstanceRedriven(ILogger logger, string instanceId, int count, TimeSpan stalledAfter);
 
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "orchestration '{InstanceId}': its first episode failed here and its start could not be sent to the control queue; the outbox sweep will send it: {Reason}")]
+    public static partial void LocalStartHandOverFailed(ILogger logger, string instanceId, string reason);
+
     internal static string Describe(TaskMessage message) => $"{message.Event.EventType} {message.Id}";
 }

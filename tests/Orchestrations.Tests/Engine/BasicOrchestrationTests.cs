@@ -26,6 +26,46 @@ public sealed class BasicOrchestrationTests(AzuriteFixture azurite) : IClassFixt
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task StartedInTheWorkersProcess_FirstEpisodeNeedsNoControlQueue(bool startLocally)
+    {
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<string, string>("Hello", name => $"Hello {name}!")
+                .AddOrchestrator<string, string>("Hello1", async (ctx, name) => await ctx.CallActivityAsync<string>("Hello", name)),
+            workerOptions: new Orchestrations.Engine.Worker.DurableWorkerOptions { StartInstancesLocally = startLocally });
+
+        // Without a control queue only messages that never touch it get through: a local start, a local activity.
+        await h.Hub.ControlQueue.DeleteAsync();
+        try
+        {
+            if (!startLocally)
+            {
+                await Assert.ThrowsAsync<Azure.RequestFailedException>(() => h.RunAsync("Hello1", "Oslo"));
+                return;
+            }
+
+            var result = await h.RunAsync("Hello1", "Oslo");
+
+            EngineHarness.AssertCompleted(result);
+            Assert.Equal("Hello Oslo!", result.ReadOutputAs<string>());
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (await h.Hub.Store.CountRowsAsync(result.InstanceId, "o-", default) > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(0, await h.Hub.Store.CountRowsAsync(result.InstanceId, "o-", default));
+        }
+        finally
+        {
+            await h.Hub.ControlQueue.CreateIfNotExistsAsync();
+        }
+    }
+
+    [Theory]
     [InlineData(50, true)]
     [InlineData(500, true)]
     [InlineData(50, false)]

@@ -73,6 +73,11 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
                 row = new OutboxRow(InstanceStore.OutboxRowKey(state.ExecutionId, 0, 0), [new OutboundMessage(TaskHubQueue.Control, start)]);
             }
 
+            if (options.StartAt is null && hub.LocalStarts is { } local && local(instanceId, row))
+            {
+                return instanceId;
+            }
+
             await hub.FlushOutboxAsync(instanceId, [row], cancellationToken);
             return instanceId;
         }

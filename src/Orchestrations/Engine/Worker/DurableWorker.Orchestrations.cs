@@ -96,6 +96,55 @@ public sealed partial class DurableWorker
         });
     }
 
+    /// <summary>
+    /// Takes the committed start of an instance created in this process straight to its mailbox. Once the first
+    /// episode has recorded it the outbox row is deleted; if that episode fails, the row is flushed to the control
+    /// queue like any outbox (and if even that fails, the sweeper finds the row orphaned and sends it).
+    /// </summary>
+    private bool StartLocally(string instanceId, OutboxRow row)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _localInFlight);
+        Post(new Inbound(
+            row.Messages[0].Message,
+            1,
+            async () =>
+            {
+                try
+                {
+                    await _hub.Store.DeleteRowsAsync(instanceId, [row.RowKey], CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+                {
+                    // Recorded already: if the row is resent as orphaned, the copy is dropped as a duplicate.
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _localInFlight);
+                }
+            },
+            async error =>
+            {
+                try
+                {
+                    await _hub.FlushOutboxAsync(instanceId, [row], CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+                {
+                    Log.LocalStartHandOverFailed(_logger, instanceId, ex.Message);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _localInFlight);
+                }
+            }));
+        return true;
+    }
+
     private void Post(Inbound inbound)
     {
         var instanceId = inbound.Message.InstanceId;

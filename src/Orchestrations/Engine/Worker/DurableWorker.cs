@@ -51,6 +51,11 @@ public sealed partial class DurableWorker : IAsyncDisposable
     {
         await _hub.CreateIfNotExistsAsync(cancellationToken);
         _hub.MessageSent += OnMessageSent;
+        if (_options.StartInstancesLocally)
+        {
+            _hub.LocalStarts = StartLocally;
+        }
+
         var stop = _stopping.Token;
         for (var i = 0; i < Math.Max(1, _options.ControlPollers); i++)
         {
@@ -68,6 +73,11 @@ public sealed partial class DurableWorker : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         _hub.MessageSent -= OnMessageSent;
+        if (_hub.LocalStarts == StartLocally)
+        {
+            _hub.LocalStarts = null;
+        }
+
         await _stopping.CancelAsync();
         await Task.WhenAll(_loops).WaitAsync(cancellationToken);
         while ((Volatile.Read(ref _controlInFlight) > 0 || Volatile.Read(ref _workInFlight) > 0 || Volatile.Read(ref _localInFlight) > 0)

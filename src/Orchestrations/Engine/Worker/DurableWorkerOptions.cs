@@ -16,6 +16,13 @@ public sealed record DurableWorkerOptions
     /// </summary>
     public bool RunActivitiesLocally { get; init; } = true;
 
+    /// <summary>
+    /// Instances started by a <see cref="Client.DurableClient"/> of the same <see cref="DurableTaskHub"/> object run
+    /// their first episode in this worker without a trip through the control queue. The start message is committed
+    /// with the instance either way (an outbox row, deleted once the episode has recorded it), so a crash loses none.
+    /// </summary>
+    public bool StartInstancesLocally { get; init; } = true;
+
     /// <summary>Received but unfinished messages per queue; polling pauses above it.</summary>
     public int MaxMessagesInFlight { get; init; } = 1000;
 
