@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FleetFunctions.Simulator.Apply;
 using FleetFunctions.Simulator.Resources;
+using FleetFunctions.Simulator.Store;
 
 namespace FleetFunctions.Simulator.Api;
 
@@ -21,17 +22,23 @@ internal sealed partial class ClusterBackend
             applied.Remove("status");
         }
 
-        lock (Store.Sync)
+        // Optimistic, like kube-apiserver's GuaranteedUpdate: the merge runs on a snapshot outside the cluster lock
+        // (applies to one cluster run in parallel); the commit, under the lock, retries when the object changed meanwhile.
+        while (true)
         {
-            var live = Store.Get(type.StorageKey, ns, name);
-            if (live is null)
+            StoredObject? live;
+            lock (Store.Sync)
             {
-                if (subresource is not null)
+                live = Store.Get(type.StorageKey, ns, name);
+                if (live is null)
                 {
-                    throw ApiException.NotFound(type, name);
-                }
+                    if (subresource is not null)
+                    {
+                        throw ApiException.NotFound(type, name);
+                    }
 
-                RequireNamespace(type, ns);
+                    RequireNamespace(type, ns);
+                }
             }
 
             var liveJson = live?.ToJsonObject();
@@ -59,7 +66,20 @@ internal sealed partial class ClusterBackend
                 mergedMeta["namespace"] = ns;
             }
 
-            return Commit(type, live, liveJson, merged, options.DryRun);
+            lock (Store.Sync)
+            {
+                if (!ReferenceEquals(Store.Get(type.StorageKey, ns, name), live))
+                {
+                    continue;
+                }
+
+                if (live is null)
+                {
+                    RequireNamespace(type, ns);
+                }
+
+                return Commit(type, live, liveJson, merged, options.DryRun);
+            }
         }
     }
 

@@ -42,8 +42,11 @@ internal sealed partial class ClusterBackend
 
     public ResourceRegistry Registry { get; } = new();
 
-    /// <summary>Raised under the cluster lock after every committed (non dry-run) create or update.</summary>
-    public event Action<ResourceType, StoredObject>? ObjectWritten;
+    /// <summary>
+    /// Raised under the cluster lock after every committed (non dry-run) create or update, with the stored object
+    /// and the same object parsed (read-only: handlers must not modify it), so that handlers need not parse it again.
+    /// </summary>
+    public event Action<ResourceType, StoredObject, JsonObject>? ObjectWritten;
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -179,7 +182,7 @@ internal sealed partial class ClusterBackend
         }
 
         AfterCommit(type, next);
-        ObjectWritten?.Invoke(type, stored);
+        ObjectWritten?.Invoke(type, stored, next);
         return new WriteResult(stored, live is null, Changed: true);
     }
 
