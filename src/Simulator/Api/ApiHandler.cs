@@ -227,9 +227,8 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
     private static async Task<JsonNode?> ReadBodyAsync(HttpContext context)
     {
-        using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        if (buffer.Length == 0)
+        var body = await ReadBytesAsync(context);
+        if (body.Length == 0)
         {
             return null;
         }
@@ -237,7 +236,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         var contentType = context.Request.ContentType ?? "";
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
         {
-            return ProtobufBody.TryDecode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+            return ProtobufBody.TryDecode(body.Span)
                 ?? throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml; protobuf only for core/v1 Namespace, ConfigMap, Secret and ServiceAccount (got \"{contentType}\")");
         }
 
@@ -247,7 +246,22 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         }
 
         return contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)
-            ? YamlJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
-            : JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            ? YamlJson.Parse(body.Span)
+            : JsonNode.Parse(body.Span);
+    }
+
+    /// <summary>The whole request body: one exact-size read when the client sent Content-Length, else copied as it comes.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBytesAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is { } length and <= int.MaxValue)
+        {
+            var exact = new byte[length];
+            await context.Request.Body.ReadExactlyAsync(exact, context.RequestAborted);
+            return exact;
+        }
+
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 }
