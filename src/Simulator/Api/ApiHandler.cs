@@ -50,9 +50,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
             return;
         }
 
+        var json = JsonSerializer.SerializeToUtf8Bytes(error.ToStatus(), JsonDefaults.Options);
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(error.ToStatus(), JsonDefaults.Options), context.RequestAborted);
+        context.Response.ContentLength = json.Length;
+        await context.Response.Body.WriteAsync(json, context.RequestAborted);
     }
 
     private Task DispatchAsync(HttpContext context)
@@ -195,9 +197,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
     private static async Task WriteObjectAsync(HttpContext context, ResourceType type, StoredObject obj, int code)
     {
+        var json = ForVersion(type, obj);
         context.Response.StatusCode = code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(ForVersion(type, obj), context.RequestAborted);
+        context.Response.ContentLength = json.Length;
+        await context.Response.Body.WriteAsync(json, context.RequestAborted);
     }
 
     /// <summary>The stored JSON, with apiVersion rewritten when a CRD object is read through another served version.</summary>
@@ -215,9 +219,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
     private static async Task WriteJsonAsync(HttpContext context, JsonNode node, int code = 200)
     {
+        var json = JsonSerializer.SerializeToUtf8Bytes(node, JsonDefaults.Options);
         context.Response.StatusCode = code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(node, JsonDefaults.Options), context.RequestAborted);
+        context.Response.ContentLength = json.Length;
+        await context.Response.Body.WriteAsync(json, context.RequestAborted);
     }
 
     private static (LabelSelector Labels, FieldSelector Fields) Selectors(HttpContext context) =>
