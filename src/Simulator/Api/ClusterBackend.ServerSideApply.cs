@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using FleetFunctions.Simulator.Apply;
 using FleetFunctions.Simulator.Resources;
-using FleetFunctions.Simulator.Store;
 
 namespace FleetFunctions.Simulator.Api;
 
@@ -26,19 +25,15 @@ internal sealed partial class ClusterBackend
         // (applies to one cluster run in parallel); the commit, under the lock, retries when the object changed meanwhile.
         while (true)
         {
-            StoredObject? live;
-            lock (Store.Sync)
+            var live = Store.Get(type.StorageKey, ns, name);
+            if (live is null)
             {
-                live = Store.Get(type.StorageKey, ns, name);
-                if (live is null)
+                if (subresource is not null)
                 {
-                    if (subresource is not null)
-                    {
-                        throw ApiException.NotFound(type, name);
-                    }
-
-                    RequireNamespace(type, ns);
+                    throw ApiException.NotFound(type, name);
                 }
+
+                RequireNamespace(type, ns);
             }
 
             var liveJson = live?.ToJsonObject();

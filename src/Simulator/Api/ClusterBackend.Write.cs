@@ -135,13 +135,7 @@ internal sealed partial class ClusterBackend
         // object is still the one it was computed from, recomputed otherwise
         while (true)
         {
-            StoredObject? live;
-            lock (Store.Sync)
-            {
-                live = Store.Get(type.StorageKey, ns, name);
-            }
-
-            if (live is null)
+            if (Store.Get(type.StorageKey, ns, name) is not { } live)
             {
                 return;
             }

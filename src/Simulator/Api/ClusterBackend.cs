@@ -10,7 +10,9 @@ namespace FleetFunctions.Simulator.Api;
 /// <summary>
 /// The API server logic of one cluster, independent of HTTP: reads, the write verbs with
 /// Kubernetes' metadata rules, field ownership through <see cref="FieldManager"/>, and server-side hooks
-/// (namespaces, CRDs). Every write takes the cluster's lock; clusters never contend with each other.
+/// (namespaces, CRDs). Every write commits under the cluster's lock; server-side apply and workload status
+/// writes compute on a snapshot outside it and retry when the object changed before their commit. Clusters never
+/// contend with each other.
 /// </summary>
 internal sealed partial class ClusterBackend
 {
