@@ -50,9 +50,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
             return;
         }
 
+        var json = JsonSerializer.SerializeToUtf8Bytes(error.ToStatus(), JsonDefaults.Options);
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(error.ToStatus(), JsonDefaults.Options), context.RequestAborted);
+        context.Response.ContentLength = json.Length;
+        await context.Response.Body.WriteAsync(json, context.RequestAborted);
     }
 
     private Task DispatchAsync(HttpContext context)
@@ -195,9 +197,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
     private static async Task WriteObjectAsync(HttpContext context, ResourceType type, StoredObject obj, int code)
     {
+        var json = ForVersion(type, obj);
         context.Response.StatusCode = code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(ForVersion(type, obj), context.RequestAborted);
+        context.Response.ContentLength = json.Length;
+        await context.Response.Body.WriteAsync(json, context.RequestAborted);
     }
 
     /// <summary>The stored JSON, with apiVersion rewritten when a CRD object is read through another served version.</summary>
@@ -215,9 +219,11 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
     private static async Task WriteJsonAsync(HttpContext context, JsonNode node, int code = 200)
     {
+        var json = JsonSerializer.SerializeToUtf8Bytes(node, JsonDefaults.Options);
         context.Response.StatusCode = code;
         context.Response.ContentType = JsonContentType;
-        await context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(node, JsonDefaults.Options), context.RequestAborted);
+        context.Response.ContentLength = json.Length;
+        await context.Response.Body.WriteAsync(json, context.RequestAborted);
     }
 
     private static (LabelSelector Labels, FieldSelector Fields) Selectors(HttpContext context) =>
@@ -227,9 +233,8 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
 
     private static async Task<JsonNode?> ReadBodyAsync(HttpContext context)
     {
-        using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        if (buffer.Length == 0)
+        var body = await ReadBytesAsync(context);
+        if (body.Length == 0)
         {
             return null;
         }
@@ -237,7 +242,7 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         var contentType = context.Request.ContentType ?? "";
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
         {
-            return ProtobufBody.TryDecode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+            return ProtobufBody.TryDecode(body.Span)
                 ?? throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml; protobuf only for core/v1 Namespace, ConfigMap, Secret and ServiceAccount (got \"{contentType}\")");
         }
 
@@ -247,7 +252,22 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         }
 
         return contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)
-            ? YamlJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
-            : JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            ? YamlJson.Parse(body.Span)
+            : JsonNode.Parse(body.Span);
+    }
+
+    /// <summary>The whole request body: one exact-size read when the client sent Content-Length, else copied as it comes.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBytesAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is { } length and <= int.MaxValue)
+        {
+            var exact = new byte[length];
+            await context.Request.Body.ReadExactlyAsync(exact, context.RequestAborted);
+            return exact;
+        }
+
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 }

@@ -21,7 +21,9 @@ internal sealed partial class ClusterBackend
             applied.Remove("status");
         }
 
-        lock (Store.Sync)
+        // Optimistic, like kube-apiserver's GuaranteedUpdate: the merge runs on a snapshot outside the cluster lock
+        // (applies to one cluster run in parallel); the commit, under the lock, retries when the object changed meanwhile.
+        while (true)
         {
             var live = Store.Get(type.StorageKey, ns, name);
             if (live is null)
@@ -59,7 +61,20 @@ internal sealed partial class ClusterBackend
                 mergedMeta["namespace"] = ns;
             }
 
-            return Commit(type, live, liveJson, merged, options.DryRun);
+            lock (Store.Sync)
+            {
+                if (!ReferenceEquals(Store.Get(type.StorageKey, ns, name), live))
+                {
+                    continue;
+                }
+
+                if (live is null)
+                {
+                    RequireNamespace(type, ns);
+                }
+
+                return Commit(type, live, liveJson, merged, options.DryRun);
+            }
         }
     }
 

@@ -131,7 +131,9 @@ internal sealed partial class ClusterBackend
     /// </summary>
     public void WriteStatus(ResourceType type, string ns, string name, long generation, Func<JsonObject, JsonObject> status)
     {
-        lock (Store.Sync)
+        // optimistic like server-side apply: the status is computed outside the cluster lock, committed if the
+        // object is still the one it was computed from, recomputed otherwise
+        while (true)
         {
             if (Store.Get(type.StorageKey, ns, name) is not { } live)
             {
@@ -146,7 +148,14 @@ internal sealed partial class ClusterBackend
 
             var next = live.ToJsonObject();
             next["status"] = status(next);
-            Commit(type, live, liveJson, next, dryRun: false, countAsWrite: false);
+            lock (Store.Sync)
+            {
+                if (ReferenceEquals(Store.Get(type.StorageKey, ns, name), live))
+                {
+                    Commit(type, live, liveJson, next, dryRun: false, countAsWrite: false);
+                    return;
+                }
+            }
         }
     }
 

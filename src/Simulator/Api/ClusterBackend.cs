@@ -10,7 +10,9 @@ namespace FleetFunctions.Simulator.Api;
 /// <summary>
 /// The API server logic of one cluster, independent of HTTP: reads, the write verbs with
 /// Kubernetes' metadata rules, field ownership through <see cref="FieldManager"/>, and server-side hooks
-/// (namespaces, CRDs). Every write takes the cluster's lock; clusters never contend with each other.
+/// (namespaces, CRDs). Every write commits under the cluster's lock; server-side apply and workload status
+/// writes compute on a snapshot outside it and retry when the object changed before their commit. Clusters never
+/// contend with each other.
 /// </summary>
 internal sealed partial class ClusterBackend
 {
@@ -42,8 +44,11 @@ internal sealed partial class ClusterBackend
 
     public ResourceRegistry Registry { get; } = new();
 
-    /// <summary>Raised under the cluster lock after every committed (non dry-run) create or update.</summary>
-    public event Action<ResourceType, StoredObject>? ObjectWritten;
+    /// <summary>
+    /// Raised under the cluster lock after every committed (non dry-run) create or update, with the stored object
+    /// and the same object parsed (read-only: handlers must not modify it), so that handlers need not parse it again.
+    /// </summary>
+    public event Action<ResourceType, StoredObject, JsonObject>? ObjectWritten;
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -179,7 +184,7 @@ internal sealed partial class ClusterBackend
         }
 
         AfterCommit(type, next);
-        ObjectWritten?.Invoke(type, stored);
+        ObjectWritten?.Invoke(type, stored, next);
         return new WriteResult(stored, live is null, Changed: true);
     }
 

@@ -11,6 +11,21 @@ internal static class YamlJson
     /// <summary>Parses JSON, or YAML when the body does not start like JSON. Throws <see cref="FormatException"/>.</summary>
     public static JsonNode? Parse(ReadOnlySpan<byte> body)
     {
+        // the common case, JSON (what clients send as apply-patch+yaml), straight from the bytes; anything unusual
+        // (non-ASCII leading space, invalid UTF-8, a syntax error to report) takes the text path below
+        var start = body.IndexOfAnyExcept(" \t\r\n"u8);
+        if (start >= 0 && body[start] is (byte)'{' or (byte)'[')
+        {
+            try
+            {
+                return JsonNode.Parse(body[start..]);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // reported (or tolerated) exactly as before by the text path
+            }
+        }
+
         var text = System.Text.Encoding.UTF8.GetString(body).TrimStart();
         if (text.StartsWith('{') || text.StartsWith('['))
         {

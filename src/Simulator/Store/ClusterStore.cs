@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FleetFunctions.Simulator.Api;
 using FleetFunctions.Simulator.Selectors;
 
@@ -5,14 +6,15 @@ namespace FleetFunctions.Simulator.Store;
 
 /// <summary>
 /// The "etcd" of one cluster: objects per resource, one resourceVersion counter, a ring of recent events
-/// for watch resumption and the open watchers. Every member must be called holding <see cref="Sync"/>;
+/// for watch resumption and the open watchers. Every member must be called holding <see cref="Sync"/>, except
+/// <see cref="Get"/>, which may also read one object without it (the snapshot an optimistic write starts from);
 /// clusters never share a lock.
 /// </summary>
 internal sealed class ClusterStore
 {
     private const int EventHistory = 1024;
 
-    private readonly Dictionary<string, Dictionary<string, StoredObject>> _objects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, StoredObject>> _objects = new(StringComparer.Ordinal);
     private readonly WatchEvent[] _history = new WatchEvent[EventHistory];
     private readonly List<Watcher> _watchers = [];
     private int _historyStart;
@@ -29,6 +31,7 @@ internal sealed class ClusterStore
 
     public long NextResourceVersion() => ++_resourceVersion;
 
+    /// <summary>One object, or null; safe without <see cref="Sync"/> (writers replace objects whole, never change one).</summary>
     public StoredObject? Get(string storageKey, string ns, string name) =>
         _objects.TryGetValue(storageKey, out var byKey) && byKey.TryGetValue(StoredObject.KeyOf(ns, name), out var obj) ? obj : null;
 
@@ -41,7 +44,7 @@ internal sealed class ClusterStore
         }
 
         var result = new List<StoredObject>(byKey.Count);
-        foreach (var obj in byKey.Values)
+        foreach (var (_, obj) in byKey)
         {
             if (ns is null || obj.Namespace == ns)
             {
@@ -55,17 +58,12 @@ internal sealed class ClusterStore
 
     /// <summary>Every object of every resource: (storage key, object).</summary>
     public IEnumerable<(string StorageKey, StoredObject Object)> All() =>
-        _objects.SelectMany(p => p.Value.Values.Select(o => (p.Key, o)));
+        _objects.SelectMany(p => p.Value.Select(o => (p.Key, o.Value)));
 
     /// <summary>Stores a created or modified object and tells the watchers.</summary>
     public void Put(string storageKey, StoredObject obj, bool created)
     {
-        if (!_objects.TryGetValue(storageKey, out var byKey))
-        {
-            byKey = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
-            _objects[storageKey] = byKey;
-        }
-
+        var byKey = _objects.GetOrAdd(storageKey, static _ => new ConcurrentDictionary<string, StoredObject>(StringComparer.Ordinal));
         byKey[obj.Key] = obj;
         Publish(new WatchEvent(created ? WatchEvent.Added : WatchEvent.Modified, storageKey, obj));
     }
@@ -73,7 +71,7 @@ internal sealed class ClusterStore
     /// <summary>Removes an object; <paramref name="finalState"/> (carrying the deletion's resourceVersion) goes to watchers.</summary>
     public void Remove(string storageKey, StoredObject finalState)
     {
-        if (_objects.TryGetValue(storageKey, out var byKey) && byKey.Remove(finalState.Key))
+        if (_objects.TryGetValue(storageKey, out var byKey) && byKey.TryRemove(finalState.Key, out _))
         {
             Publish(new WatchEvent(WatchEvent.Deleted, storageKey, finalState));
         }

@@ -28,7 +28,7 @@ internal sealed class WorkloadController : IDisposable
         _stopping.Dispose();
     }
 
-    private void OnWritten(ResourceType type, StoredObject stored)
+    private void OnWritten(ResourceType type, StoredObject stored, JsonObject obj)
     {
         if (type.Group is not ("" or "apps" or "batch") || !type.HasStatus)
         {
@@ -40,13 +40,12 @@ internal sealed class WorkloadController : IDisposable
             return;
         }
 
-        var obj = stored.ToJsonObject();
         if (!NeedsStatus(type.Kind, obj))
         {
             return;
         }
 
-        var generation = obj["metadata"]?["generation"]?.GetValue<long>() ?? 1;
+        var generation = Int64Of(obj["metadata"]?["generation"]) ?? 1;
         _ = ReconcileLaterAsync(type, stored.Namespace, stored.Name, generation);
     }
 
@@ -59,9 +58,14 @@ internal sealed class WorkloadController : IDisposable
             "Service" => obj["spec"]?["type"]?.ToString() == "LoadBalancer" && status?["loadBalancer"]?["ingress"] is null,
             "Job" => status?["conditions"] is null,
             "Pod" => status?["phase"] is null,
-            _ => status?["observedGeneration"]?.GetValue<long>() != (obj["metadata"]?["generation"]?.GetValue<long>() ?? 1),
+            _ => Int64Of(status?["observedGeneration"]) != (Int64Of(obj["metadata"]?["generation"]) ?? 1),
         };
     }
+
+    /// <summary>A whole number, whether parsed (long) or set in memory by the server (int or long).</summary>
+    private static long? Int64Of(JsonNode? node) => node is JsonValue value
+        ? value.TryGetValue<long>(out var wide) ? wide : value.TryGetValue<int>(out var narrow) ? narrow : null
+        : null;
 
     private async Task ReconcileLaterAsync(ResourceType type, string ns, string name, long generation)
     {

@@ -158,4 +158,31 @@ public sealed class ServerSideApplyClientTests
         Assert.Equal(HttpStatusCode.NotFound, error.Response.StatusCode);
         Assert.Contains("namespaces \\\"nowhere\\\" not found", error.Response.Content, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Apply_ConcurrentManagersOnOneObject_LoseNoUpdate()
+    {
+        // the merge runs outside the cluster lock: a commit on a stale snapshot must retry, never overwrite
+        await using var t = await TestCluster.StartAsync();
+        await ApplyAsync(t.Client, Settings("blue"));
+        const int managers = 24;
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, managers), new ParallelOptions { MaxDegreeOfParallelism = managers }, async (i, ct) =>
+        {
+            var part = new V1ConfigMap
+            {
+                ApiVersion = "v1",
+                Kind = "ConfigMap",
+                Metadata = new V1ObjectMeta { Name = "settings", NamespaceProperty = "default" },
+                Data = new Dictionary<string, string> { [$"key-{i}"] = $"value-{i}" },
+            };
+            await ApplyAsync(t.Client, part, manager: $"manager-{i}");
+        });
+
+        var live = await t.Client.CoreV1.ReadNamespacedConfigMapAsync("settings", "default");
+        Assert.Equal(managers + 1, live.Data.Count);
+        Assert.All(Enumerable.Range(0, managers), i => Assert.Equal($"value-{i}", live.Data[$"key-{i}"]));
+        Assert.Equal(managers + 1, live.Metadata.ManagedFields.Count(m => m.Operation == "Apply"));
+        Assert.Equal(managers + 1, t.Cluster.WriteCount);
+    }
 }
