@@ -85,7 +85,8 @@ public static class FleetServiceCollection
         services.TryAddSingleton(_ => new DriftEventStore(storage));
         services.TryAddSingleton(sp => new DriftChecker(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<DriftEventStore>(), sp.GetRequiredService<FleetStateStore>(),
-            sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftChecker>>()));
+            sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftChecker>>(),
+            sp.GetRequiredService<DurableClient>()));
         services.TryAddSingleton(sp => new DriftSweeper(
             sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<DriftChecker>(), storage,
             new DriftSweepOptions { Concurrency = options.DriftSweepConcurrency }, sp.GetRequiredService<ILogger<DriftSweeper>>(), sp.GetRequiredService<ClusterClientFactory>()));

@@ -5,6 +5,7 @@ using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
 using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
 using FleetFunctions.Orchestrations.Rollouts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -55,14 +56,38 @@ public sealed class DriftChecker(
     FleetStateStore fleets,
     ISecretStore secrets,
     TimeProvider? time = null,
-    ILogger<DriftChecker>? logger = null)
+    ILogger<DriftChecker>? logger = null,
+    DurableClient? rollouts = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
 
-    /// <summary>The active rollout of <paramref name="fleet"/>, or null when none is running.</summary>
-    public async Task<string?> ActiveRolloutAsync(string fleet, CancellationToken cancellationToken = default) =>
-        (await fleets.GetAsync(fleet, cancellationToken)).ActiveInstance;
+    /// <summary>
+    /// The active rollout of <paramref name="fleet"/>, or null when none is running. With <c>rollouts</c> (the engine's
+    /// client), a claim held by an instance that is no longer running (terminated, or ended without recording its
+    /// end) is released here, so drift checks do not wait for the fleet's next rollout.
+    /// </summary>
+    public async Task<string?> ActiveRolloutAsync(string fleet, CancellationToken cancellationToken = default)
+    {
+        var active = (await fleets.GetAsync(fleet, cancellationToken)).ActiveInstance;
+        if (active is null || rollouts is null)
+        {
+            return active;
+        }
+
+        var instance = await rollouts.GetInstanceAsync(active, cancellationToken: cancellationToken);
+        if (instance is { IsRunning: true })
+        {
+            return active;
+        }
+
+        if (await fleets.ReleaseAsync(fleet, active, cancellationToken))
+        {
+            Log.StaleRolloutReleased(_logger, fleet, active, instance?.RuntimeStatus.ToString() ?? "gone");
+        }
+
+        return null;
+    }
 
     /// <summary>Checks the pair unless a rollout of the fleet is running.</summary>
     public async Task<DriftCheckResult> CheckIfIdleAsync(PlatformConfig platform, ClusterFleet fleet, Cluster cluster, string trigger, int objectConcurrency = 8, CancellationToken cancellationToken = default)

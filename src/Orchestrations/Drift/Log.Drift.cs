@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4115, Level = LogLevel.Information, Message = "drift watch {Cluster}/{Kind}: the server ended the watch early; checking the cluster's fleets once it is back")]
     public static partial void WatchClosedEarly(ILogger logger, string cluster, string kind);
 
+    [LoggerMessage(EventId = 4116, Level = LogLevel.Warning, Message = "ClusterFleet/{Fleet}: rollout {Instance} is {Status} but still held the fleet (it ended without recording its end, e.g. terminated); released, drift checks resume")]
+    public static partial void StaleRolloutReleased(ILogger logger, string fleet, string instance, string status);
+
     [LoggerMessage(EventId = 4114, Level = LogLevel.Debug, Message = "drift watch {Cluster}: {Type} {Object} → checking fleet {Fleet}")]
     public static partial void WatchEvent(ILogger logger, string cluster, string type, string @object, string fleet);
 }

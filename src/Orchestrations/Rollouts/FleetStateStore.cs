@@ -127,6 +127,15 @@ public sealed class FleetStateStore
         await Task.WhenAll(commitRow, stateRow);
     }
 
+    /// <summary>
+    /// Clears the fleet's claim if <paramref name="instanceId"/> still holds it: for a rollout that ended without
+    /// recording its end (terminated, or its last activity failed). Returns whether it was released.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(string fleet, string instanceId, CancellationToken cancellationToken = default) =>
+        await UpdateAsync<bool>(fleet, state => ValueTask.FromResult<(FleetState?, bool)>(state.ActiveInstance == instanceId
+            ? (state with { ActiveInstance = null, ActiveCommit = null }, true)
+            : (null, false)), cancellationToken);
+
     /// <summary>The phase a fleet's rollout of <paramref name="commit"/> ended in, or null when none has ended.</summary>
     public async Task<RolloutPhase?> GetCommitPhaseAsync(string fleet, string commit, CancellationToken cancellationToken = default)
     {

@@ -3,6 +3,9 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Orchestrations.Drift;
+using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
+using FleetFunctions.Orchestrations.Rollouts;
 using FleetFunctions.Simulator;
 using FleetFunctions.TestSupport;
 using Xunit;
@@ -192,6 +195,39 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Equal(DriftOutcome.RolloutRunning, Assert.Single(result.Checks).Outcome);
         Assert.Equal(7, h.Replicas("c1"));
         Assert.Empty(await h.Events.ListEventsAsync("c1", "healing"));
+    }
+
+    [Fact]
+    public async Task SweepAsync_ClaimHeldByARolloutThatIsNotRunning_ReleasedAndTheFleetHealed()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c1", "healing");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        var hub = new DurableTaskHub(new DurableTaskHubOptions(azurite.ConnectionString, AzuriteFixture.NewName("drift")));
+        await hub.CreateIfNotExistsAsync();
+        try
+        {
+            var client = new DurableClient(hub);
+            var checker = new DriftChecker(h.Reconciler, h.Events, h.FleetStates, h.Secrets, rollouts: client);
+
+            // A rollout that exists and has not ended (pending: no worker runs it here) keeps drift away.
+            var pending = await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, new RolloutRequest("healing", "0123456789abcdef0123456789abcdef01234567"));
+            await h.FleetStates.ClaimAsync("healing", pending, "0123456789abcdef0123456789abcdef01234567");
+            Assert.Equal(DriftOutcome.RolloutRunning, Assert.Single((await h.NewSweeper(checker).SweepAsync()).Checks).Outcome);
+            Assert.Equal(7, h.Replicas("c1"));
+
+            // One that is gone (terminated and purged, or never recorded its end) no longer holds the fleet.
+            await h.FleetStates.ClaimAsync("healing", "healing-gone", "89abcdef0123456789abcdef0123456789abcdef");
+            var result = await h.NewSweeper(checker).SweepAsync();
+
+            Assert.Equal(DriftOutcome.Healed, Assert.Single(result.Checks).Outcome);
+            Assert.Equal(2, h.Replicas("c1"));
+            Assert.Null((await h.FleetStates.GetAsync("healing")).ActiveInstance);
+        }
+        finally
+        {
+            await hub.DeleteAsync();
+        }
     }
 
     [Fact]
