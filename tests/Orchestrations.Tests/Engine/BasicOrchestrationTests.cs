@@ -25,6 +25,39 @@ public sealed class BasicOrchestrationTests(AzuriteFixture azurite) : IClassFixt
         Assert.Equal("1.0", result.Version);
     }
 
+    [Fact]
+    public async Task Chain_OnOneWorker_OrchestratorContinuedBetweenEpisodesNotReplayed()
+    {
+        var runs = 0;
+        var replayedSteps = 0;
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, r => r
+            .AddActivity<int, int>("Inc", x => x + 1)
+            .AddOrchestrator<int, int>("Chain", async (ctx, n) =>
+            {
+                Interlocked.Increment(ref runs);
+                var x = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    x = await ctx.CallActivityAsync<int>("Inc", x);
+                    if (ctx.IsReplaying)
+                    {
+                        Interlocked.Increment(ref replayedSteps);
+                    }
+                }
+
+                return x;
+            }));
+
+        var result = await h.RunAsync("Chain", 8);
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal(8, result.ReadOutputAs<int>());
+
+        // Nine episodes (start, eight results): the orchestrator's code started once and no step was replayed.
+        Assert.Equal(1, runs);
+        Assert.Equal(0, replayedSteps);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

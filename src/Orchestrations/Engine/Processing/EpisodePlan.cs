@@ -22,6 +22,9 @@ internal sealed class EpisodePlan
     /// <summary>True when the episode started a new execution (history restarts).</summary>
     public bool NewExecution { get; init; }
 
+    /// <summary>The orchestrator after this episode, still running: kept with the session once the commit succeeded.</summary>
+    public Replay.LiveExecution? Live { get; init; }
+
     /// <summary>Brings the cached session up to date with what was committed.</summary>
     public void ApplyTo(InstanceSession session, CommitResult result)
     {
@@ -45,6 +48,11 @@ internal sealed class EpisodePlan
 
             session.AppendHistory(Checkpoint.NewHistory);
             session.HistoryRowKeys.AddRange(result.HistoryRowKeys);
+            if (Live is not null)
+            {
+                Live.HistoryCount = session.History.Count;
+                session.Live = Live;
+            }
         }
 
         var deleted = Checkpoint.InboxDeletes.ToHashSet(StringComparer.Ordinal);

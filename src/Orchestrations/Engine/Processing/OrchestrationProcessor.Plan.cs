@@ -243,8 +243,15 @@ internal sealed partial class OrchestrationProcessor
         var past = newExecution ? (IReadOnlyList<HistoryEvent>)[] : session.History;
         await hub.Payloads.PrefetchAsync(past.Concat(episodeEvents).SelectMany(e => new[] { e.Input, e.Result }), session.Payloads, cancellationToken);
         var payloads = session.Payloads;
-        var result = OrchestrationExecutor.Execute(instanceId, past, episodeEvents, registry, hub.Converter,
-            v => PayloadStore.IsReference(v) ? payloads[v!] : v);
+
+        // The orchestrator kept from the last episode continues with the new events only; otherwise it is replayed over
+        // the whole history. Either way the session holds no orchestrator until this episode has committed.
+        var kept = session.Live;
+        session.Live = null;
+        LiveExecution? live;
+        var result = !newExecution && kept is not null && kept.HistoryCount == session.History.Count
+            ? OrchestrationExecutor.Continue(kept, episodeEvents, out live)
+            : OrchestrationExecutor.Execute(instanceId, past, episodeEvents, registry, hub.Converter, v => PayloadStore.IsReference(v) ? payloads[v!] : v, out live);
 
         var newHistory = new List<HistoryEvent>(episodeEvents);
         foreach (var action in result.NewActions)
@@ -272,7 +279,7 @@ internal sealed partial class OrchestrationProcessor
         }
 
         newHistory.Add(new HistoryEvent { EventType = HistoryEventType.OrchestratorCompleted, Timestamp = now });
-        return BuildPlan(session, state, etag, newHistory, outbox, inboxDeletes, parks, stale, newExecution, episodeExecution);
+        return BuildPlan(session, state, etag, newHistory, outbox, inboxDeletes, parks, stale, newExecution, episodeExecution, live);
     }
 
     private static Decision Decide(InstanceState? state, InstanceSession? history, TaskMessage message, HashSet<int> acceptedTasks, HashSet<string> acceptedEvents)
@@ -459,7 +466,8 @@ internal sealed partial class OrchestrationProcessor
 
     private static EpisodePlan BuildPlan(
         InstanceSession session, InstanceState state, Azure.ETag? etag, IReadOnlyList<HistoryEvent> newHistory, IReadOnlyList<OutboundMessage> outbox,
-        IReadOnlyList<string> inboxDeletes, IReadOnlyList<TaskMessage> parks, IReadOnlyList<string> stale, bool newExecution, string? episodeExecutionId = null)
+        IReadOnlyList<string> inboxDeletes, IReadOnlyList<TaskMessage> parks, IReadOnlyList<string> stale, bool newExecution, string? episodeExecutionId = null,
+        LiveExecution? live = null)
     {
         // History rows are written under the execution that ran this episode; ContinueAsNew then moves the state on.
         var execution = episodeExecutionId ?? session.State?.ExecutionId ?? state.ExecutionId;
@@ -472,6 +480,7 @@ internal sealed partial class OrchestrationProcessor
             StaleRowKeys = stale,
             NewExecution = newExecution,
             DiscardsHistory = continued,
+            Live = continued ? null : live,
         };
     }
 }

@@ -14,8 +14,24 @@ internal static class OrchestrationExecutor
         IReadOnlyList<HistoryEvent> newEvents,
         DurableTaskRegistry registry,
         JsonDataConverter converter,
-        Func<string?, string?> resolve)
+        Func<string?, string?> resolve) =>
+        Execute(instanceId, past, newEvents, registry, converter, resolve, out _);
+
+    /// <summary>
+    /// As <see cref="Execute(string, IReadOnlyList{HistoryEvent}, IReadOnlyList{HistoryEvent}, DurableTaskRegistry, JsonDataConverter, Func{string?, string?})"/>,
+    /// and returns the orchestrator still suspended at its awaits when it has not ended, so the next episode can
+    /// <see cref="Continue"/> it instead of replaying the whole history again.
+    /// </summary>
+    public static ExecutionResult Execute(
+        string instanceId,
+        IReadOnlyList<HistoryEvent> past,
+        IReadOnlyList<HistoryEvent> newEvents,
+        DurableTaskRegistry registry,
+        JsonDataConverter converter,
+        Func<string?, string?> resolve,
+        out LiveExecution? live)
     {
+        live = null;
         var started = past.Concat(newEvents).FirstOrDefault(e => e.EventType == HistoryEventType.ExecutionStarted);
         if (started is null)
         {
@@ -40,52 +56,28 @@ internal static class OrchestrationExecutor
                 $"orchestration '{instanceId}': orchestrator '{name}' is not registered in this worker; register it with DurableTaskRegistry.AddOrchestrator or start an orchestrator that exists."));
         }
 
-        var context = new ReplayContext(instanceId, name, started.Version ?? string.Empty, schedules, converter, resolve);
-        var scheduler = new InlineTaskScheduler();
-        var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
-        try
-        {
-            Task<object?>? run = null;
-            context.Replaying = true;
-            foreach (var e in past)
-            {
-                run = ApplyOne(e, context, scheduler, orchestrator, converter, resolve, run);
-                if (context.NonDeterminismError is not null)
-                {
-                    break;
-                }
-            }
-
-            context.Replaying = false;
-            if (context.NonDeterminismError is null)
-            {
-                foreach (var e in newEvents)
-                {
-                    run = ApplyOne(e, context, scheduler, orchestrator, converter, resolve, run);
-                    if (context.NonDeterminismError is not null)
-                    {
-                        break;
-                    }
-                }
-            }
-
-            if (context.NonDeterminismError is { } error)
-            {
-                return new ExecutionResult([], new OrchestrationCompletion(
-                    OrchestrationRuntimeStatus.Failed, null, new TaskFailureDetails(typeof(NonDeterministicOrchestrationException).FullName!, error)),
-                    context.CustomStatusSet, context.CustomStatus);
-            }
-
-            return new ExecutionResult(context.NewActions, Completion(run, context, converter), context.CustomStatusSet, context.CustomStatus);
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previous);
-        }
+        var execution = new LiveExecution(new ReplayContext(instanceId, name, started.Version ?? string.Empty, schedules, converter, resolve), new InlineTaskScheduler(), orchestrator, converter, resolve);
+        execution.Context.Replaying = true;
+        execution.Apply(past);
+        execution.Context.Replaying = false;
+        var result = execution.Apply(newEvents);
+        live = result.Completion is null ? execution : null;
+        return result;
     }
 
-    private static Task<object?>? ApplyOne(
+    /// <summary>
+    /// Runs the next episode of an orchestrator kept from the previous one (its history is exactly what that episode
+    /// committed): applies only the new events. Returns null as <paramref name="next"/> once the orchestration ended.
+    /// </summary>
+    public static ExecutionResult Continue(LiveExecution live, IReadOnlyList<HistoryEvent> newEvents, out LiveExecution? next)
+    {
+        live.Context.BeginEpisode();
+        var result = live.Apply(newEvents);
+        next = result.Completion is null ? live : null;
+        return result;
+    }
+
+    internal static Task<object?>? ApplyOne(
         HistoryEvent e,
         ReplayContext context,
         InlineTaskScheduler scheduler,
@@ -132,7 +124,7 @@ internal static class OrchestrationExecutor
         return orchestrator.RunAsync(context, value);
     }
 
-    private static OrchestrationCompletion? Completion(Task<object?>? run, ReplayContext context, JsonDataConverter converter)
+    internal static OrchestrationCompletion? Completion(Task<object?>? run, ReplayContext context, JsonDataConverter converter)
     {
         if (run is null || !run.IsCompleted)
         {
@@ -172,4 +164,46 @@ internal static class OrchestrationExecutor
 
     private static ExecutionResult Failed(TaskFailureDetails failure) =>
         new([], new OrchestrationCompletion(OrchestrationRuntimeStatus.Failed, null, failure), false, null);
+}
+
+/// <summary>
+/// An orchestrator suspended at its awaits between episodes, with the context and scheduler it runs on. Kept with the
+/// cached instance (see <see cref="Storage.InstanceSession.Live"/>) only while it matches the committed history.
+/// </summary>
+internal sealed class LiveExecution(ReplayContext context, InlineTaskScheduler scheduler, ITaskOrchestrator orchestrator, JsonDataConverter converter, Func<string?, string?> resolve)
+{
+    private Task<object?>? _run;
+
+    public ReplayContext Context { get; } = context;
+
+    /// <summary>How many history events of the instance this orchestrator has seen (set once its episode committed).</summary>
+    public int HistoryCount { get; set; } = -1;
+
+    /// <summary>Applies events in order, running the orchestrator after each, and reports the episode's outcome.</summary>
+    public ExecutionResult Apply(IReadOnlyList<HistoryEvent> events)
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
+        {
+            foreach (var e in events)
+            {
+                _run = OrchestrationExecutor.ApplyOne(e, Context, scheduler, orchestrator, converter, resolve, _run);
+                if (Context.NonDeterminismError is not null)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        return Context.NonDeterminismError is { } error
+            ? new ExecutionResult([], new OrchestrationCompletion(
+                OrchestrationRuntimeStatus.Failed, null, new TaskFailureDetails(typeof(NonDeterministicOrchestrationException).FullName!, error)),
+                Context.CustomStatusSet, Context.CustomStatus)
+            : new ExecutionResult([.. Context.NewActions], OrchestrationExecutor.Completion(_run, Context, converter), Context.CustomStatusSet, Context.CustomStatus);
+    }
 }

@@ -65,6 +65,16 @@ internal sealed partial class ReplayContext : TaskOrchestrationContext
 
     internal void SetInput(string? serializedInput) => _serializedInput = serializedInput;
 
+    /// <summary>
+    /// Starts another episode of a kept orchestrator: the previous episode's steps are history now, and only what this
+    /// episode asks for is new.
+    /// </summary>
+    internal void BeginEpisode()
+    {
+        _newActions.Clear();
+        CustomStatusSet = false;
+    }
+
     public override T? GetInput<T>()
         where T : default => _converter.Deserialize<T>(_resolve(_serializedInput));
 

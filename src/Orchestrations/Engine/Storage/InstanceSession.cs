@@ -50,6 +50,12 @@ internal sealed class InstanceSession(string instanceId)
     /// <summary>Contents of payload blobs referenced by the history, by reference.</summary>
     public Dictionary<string, string> Payloads { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The orchestrator kept suspended after the last committed episode, so the next one continues it instead of
+    /// replaying the history; null whenever it may not match the history (an episode in progress or failed, a reload).
+    /// </summary>
+    public Replay.LiveExecution? Live { get; set; }
+
     public HashSet<int> ScheduledTaskIds { get; } = [];
 
     public HashSet<int> CompletedTaskIds { get; } = [];
@@ -80,6 +86,7 @@ internal sealed class InstanceSession(string instanceId)
     /// <summary>Forgets the history (a new execution begins).</summary>
     public void ResetHistory()
     {
+        Live = null;
         History.Clear();
         ScheduledTaskIds.Clear();
         CompletedTaskIds.Clear();
