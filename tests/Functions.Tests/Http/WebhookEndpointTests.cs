@@ -46,7 +46,10 @@ public sealed class WebhookEndpointTests(AzuriteFixture azurite) : IClassFixture
         var rollout = body["rollouts"]![0]!;
         Assert.Equal($"web-{Commit}", rollout["instanceId"]!.GetValue<string>());
         Assert.Equal(new Uri(app.BaseAddress, $"api/rollouts/web-{Commit}").ToString(), rollout["statusQueryGetUri"]!.GetValue<string>());
-        Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+
+        // Counted rather than received: the app's own delivery poller may hold the message already (invisible, still
+        // queued until processed, which takes retries here since the repository does not resolve).
+        Assert.Equal(1, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
 
         using var delivery = await app.Client.GetAsync(body["deliveryStatusUri"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, delivery.StatusCode);
@@ -104,7 +107,7 @@ public sealed class WebhookEndpointTests(AzuriteFixture azurite) : IClassFixture
             Assert.True(status is >= 400 and < 500, $"request {i} answered {status}: {await response.Content.ReadAsStringAsync()}");
         }
 
-        Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
+        Assert.Equal(0, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
         var store = app.Services.GetRequiredService<DeliveryStore>();
         Assert.Null(await store.GetAsync(WebhookProvider.GitHub, "fuzz-0"));
         Assert.True(statuses.Count >= 2, $"the fuzz should exercise several rejections, got {string.Join(", ", statuses)}");
