@@ -272,7 +272,7 @@ internal sealed class RolloutBenchmark : IBenchmark
         for (var i = 0; i < 20; i++)
         {
             var replayStart = Stopwatch.GetTimestamp();
-            Orchestrations.Engine.Replay.OrchestrationExecutor.Execute(run.InstanceId, past, [], registry, JsonDataConverter.Default, v => v);
+            Orchestrations.Engine.Replay.OrchestrationExecutor.Execute(run.InstanceId, past, [], registry, JsonDataConverter.Default, v => v, out _);
             replays.Add(Stopwatch.GetElapsedTime(replayStart).TotalMilliseconds);
         }
 

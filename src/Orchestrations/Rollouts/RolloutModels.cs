@@ -94,11 +94,11 @@ public sealed record DependencyInput(IReadOnlyList<string> Fleets, string Commit
 /// <summary>What a dependency check found: fleets not done yet, and fleets whose rollout of the commit failed.</summary>
 public sealed record DependencyState(IReadOnlyList<string> Pending, IReadOnlyList<string> Failed);
 
-/// <summary>Claim of a fleet by a rollout; <see cref="Previous"/> is the rollout it supersedes, if one was running.</summary>
-/// <param name="Refused">Why the rollout may not take the fleet (its commit is older than the fleet's); null when claimed.</param>
 /// <summary>Output of the plan-and-claim activity: the plan, and the fleet claimed for it (or the refusal).</summary>
 public sealed record PlannedRollout(RolloutPlan Plan, FleetClaim Claim);
 
+/// <summary>Claim of a fleet by a rollout; <see cref="Previous"/> is the rollout it supersedes, if one was running.</summary>
+/// <param name="Refused">Why the rollout may not take the fleet (its commit is older than the fleet's); null when claimed.</param>
 public sealed record FleetClaim(string? Previous, string? LastGoodCommit, string? Refused = null);
 
 /// <summary>Event raised to a rollout when a newer one takes over its fleet.</summary>

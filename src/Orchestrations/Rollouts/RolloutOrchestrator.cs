@@ -72,21 +72,16 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
     {
         _superseded = context.WaitForExternalEvent<SupersededEvent>(RolloutNames.SupersededEvent);
         _abort = context.WaitForExternalEvent<DecisionEvent>(RolloutNames.AbortEvent);
-        FleetClaim claim;
+        FleetClaim? claim = null;
         try
         {
             if (context.Version.StartsWith(RolloutOrchestrator.VersionPrefix, StringComparison.Ordinal))
             {
                 (_plan, claim) = await context.CallActivityAsync<PlannedRollout>(RolloutNames.PlanAndClaimActivity, request);
-                _status = InitialStatus();
             }
             else
             {
-                // Started by a build that planned and claimed in two activities: its history replays that way.
                 _plan = await context.CallActivityAsync<RolloutPlan>(RolloutNames.PlanActivity, request);
-                _status = InitialStatus();
-                Publish();
-                claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit, _plan.Settings));
             }
         }
         catch (TaskFailedException ex)
@@ -94,6 +89,14 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             var reason = $"the rollout could not be planned: {ex.FailureDetails.ErrorMessage}";
             context.SetCustomStatus(new { fleet = request.Fleet, commit = request.Commit, phase = RolloutPhase.Failed, message = reason });
             return new RolloutOutcome(RolloutPhase.Failed, reason);
+        }
+
+        _status = InitialStatus();
+        if (claim is null)
+        {
+            // Started by a build that planned and claimed in two activities: its history replays that way.
+            Publish();
+            claim = await context.CallActivityAsync<FleetClaim>(RolloutNames.ClaimActivity, new ClaimInput(_plan.Fleet, context.InstanceId, _plan.Commit, _plan.Settings));
         }
 
         _status = _status with { LastGoodCommit = claim.LastGoodCommit };

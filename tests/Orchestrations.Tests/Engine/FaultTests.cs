@@ -153,46 +153,37 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var heldCommits = 0;
-        var hub = new DurableTaskHub(new DurableTaskHubOptions(azurite.ConnectionString, AzuriteFixture.NewName("e"))
-        {
-            FaultInjection = new EngineFaultInjection
-            {
-                // The commit that schedules the activity waits until the activity is running: only an activity started
-                // before its commit finished lets this through within the minute.
-                BeforeCommit = async (_, workItems) =>
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<int, int>("Double", (_, x, _) =>
                 {
-                    if (workItems > 0)
-                    {
-                        Interlocked.Increment(ref heldCommits);
-                        await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
-                    }
-                },
-            },
-        });
-        var registry = new DurableTaskRegistry()
-            .AddActivity<int, int>("Double", (_, x, _) =>
+                    started.TrySetResult();
+                    return Task.FromResult(2 * x);
+                })
+                .AddOrchestrator<int, int>("Once", async (ctx, x) => await ctx.CallActivityAsync<int>("Double", x)),
+            o => o with
             {
-                started.TrySetResult();
-                return Task.FromResult(2 * x);
-            })
-            .AddOrchestrator<int, int>("Once", async (ctx, x) => await ctx.CallActivityAsync<int>("Double", x));
-        await using var worker = new DurableWorker(hub, registry);
-        await worker.StartAsync();
-        try
-        {
-            var client = new DurableClient(hub);
-            var id = await client.ScheduleNewOrchestrationInstanceAsync("Once", 21);
-            using var cts = new CancellationTokenSource(s_completion);
-            var result = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
-            EngineHarness.AssertCompleted(result);
-            Assert.Equal(42, result.ReadOutputAs<int>());
-            Assert.Equal(1, heldCommits);
-        }
-        finally
-        {
-            await worker.StopAsync();
-            await hub.DeleteAsync();
-        }
+                FaultInjection = new EngineFaultInjection
+                {
+                    // The commit that schedules the activity waits until the activity is running: only an activity
+                    // started before its commit finished lets this through within the minute.
+                    BeforeCommit = async (_, workItems) =>
+                    {
+                        if (workItems > 0)
+                        {
+                            Interlocked.Increment(ref heldCommits);
+                            await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
+                        }
+                    },
+                },
+            });
+
+        var result = await h.RunAsync("Once", 21, timeout: s_completion);
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal(42, result.ReadOutputAs<int>());
+        Assert.Equal(1, heldCommits);
     }
 
     [Fact]
@@ -201,64 +192,55 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         var runs = 0;
         var cancelled = 0;
         var conflicts = 0;
-        DurableTaskHub? hub = null;
-        hub = new DurableTaskHub(new DurableTaskHubOptions(azurite.ConnectionString, AzuriteFixture.NewName("r"))
-        {
-            FaultInjection = new EngineFaultInjection
-            {
-                // The first commit that schedules work loses a race: its state row changes underneath it, as when
-                // another worker commits first. It is retried; the activity it had started must not count.
-                BeforeCommit = async (instanceId, workItems) =>
+        EngineHarness? h = null;
+        await using var harness = h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<int, int>("Slow", async (_, x, cancellationToken) =>
                 {
-                    if (workItems > 0 && Interlocked.Exchange(ref conflicts, 1) == 0)
+                    if (Interlocked.Increment(ref runs) == 1)
                     {
-                        var row = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), InstanceState.RowKey) { ["RacedAt"] = DateTimeOffset.UtcNow };
-                        await hub!.InstancesTable.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
+                        try
+                        {
+                            await Task.Delay(TimeSpan.FromMinutes(2), cancellationToken);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            Interlocked.Increment(ref cancelled);
+                            throw;
+                        }
+
+                        return -1;
                     }
+
+                    return 2 * x;
+                })
+                .AddOrchestrator<int, int>("Once", async (ctx, x) => await ctx.CallActivityAsync<int>("Slow", x)),
+            o => o with
+            {
+                FaultInjection = new EngineFaultInjection
+                {
+                    // The first commit that schedules work loses a race: its state row changes underneath it, as when
+                    // another worker commits first. It is retried; the activity it had started must not count.
+                    BeforeCommit = async (instanceId, workItems) =>
+                    {
+                        if (workItems > 0 && Interlocked.Exchange(ref conflicts, 1) == 0)
+                        {
+                            var row = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), InstanceState.RowKey) { ["RacedAt"] = DateTimeOffset.UtcNow };
+                            await h!.Hub.InstancesTable.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
+                        }
+                    },
                 },
-            },
-        });
-        var registry = new DurableTaskRegistry()
-            .AddActivity<int, int>("Slow", async (_, x, cancellationToken) =>
-            {
-                if (Interlocked.Increment(ref runs) == 1)
-                {
-                    try
-                    {
-                        await Task.Delay(TimeSpan.FromMinutes(2), cancellationToken);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        Interlocked.Increment(ref cancelled);
-                        throw;
-                    }
+            });
 
-                    return -1;
-                }
+        var result = await h.RunAsync("Once", 21, timeout: s_completion);
 
-                return 2 * x;
-            })
-            .AddOrchestrator<int, int>("Once", async (ctx, x) => await ctx.CallActivityAsync<int>("Slow", x));
-        await using var worker = new DurableWorker(hub, registry);
-        await worker.StartAsync();
-        try
-        {
-            var client = new DurableClient(hub);
-            var id = await client.ScheduleNewOrchestrationInstanceAsync("Once", 21);
-            using var cts = new CancellationTokenSource(s_completion);
-            var result = await client.WaitForInstanceCompletionAsync(id, true, cts.Token);
-            EngineHarness.AssertCompleted(result);
-            Assert.Equal(42, result.ReadOutputAs<int>());
-            Assert.Equal(2, Volatile.Read(ref runs));
-            Assert.Equal(1, Volatile.Read(ref cancelled));
-            var history = (await client.GetInstanceAsync(id, includeHistory: true))!.History!;
-            Assert.Single(history, e => e.EventType == HistoryEventType.TaskCompleted);
-        }
-        finally
-        {
-            await worker.StopAsync();
-            await hub.DeleteAsync();
-        }
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal(42, result.ReadOutputAs<int>());
+        Assert.Equal(2, Volatile.Read(ref runs));
+        Assert.Equal(1, Volatile.Read(ref cancelled));
+        var history = (await h.Client.GetInstanceAsync(result.InstanceId, includeHistory: true))!.History!;
+        Assert.Single(history, e => e.EventType == HistoryEventType.TaskCompleted);
     }
 
     [Fact]

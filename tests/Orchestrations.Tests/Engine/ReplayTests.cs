@@ -17,7 +17,7 @@ public sealed class ReplayTests
         new() { EventType = HistoryEventType.OrchestratorStarted, Timestamp = s_t0.AddSeconds(seconds) };
 
     private static ExecutionResult Run(DurableTaskRegistry registry, IReadOnlyList<HistoryEvent> past, params HistoryEvent[] newEvents) =>
-        OrchestrationExecutor.Execute("i1", past, newEvents, registry, JsonDataConverter.Default, v => v);
+        OrchestrationExecutor.Execute("i1", past, newEvents, registry, JsonDataConverter.Default, v => v, out _);
 
     [Fact]
     public void Execute_WhenAnyTimerFires_CompletesWithTimerBranch()

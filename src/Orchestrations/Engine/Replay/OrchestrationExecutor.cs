@@ -8,19 +8,9 @@ namespace FleetFunctions.Orchestrations.Engine.Replay;
 /// </summary>
 internal static class OrchestrationExecutor
 {
-    public static ExecutionResult Execute(
-        string instanceId,
-        IReadOnlyList<HistoryEvent> past,
-        IReadOnlyList<HistoryEvent> newEvents,
-        DurableTaskRegistry registry,
-        JsonDataConverter converter,
-        Func<string?, string?> resolve) =>
-        Execute(instanceId, past, newEvents, registry, converter, resolve, out _);
-
     /// <summary>
-    /// As <see cref="Execute(string, IReadOnlyList{HistoryEvent}, IReadOnlyList{HistoryEvent}, DurableTaskRegistry, JsonDataConverter, Func{string?, string?})"/>,
-    /// and returns the orchestrator still suspended at its awaits when it has not ended, so the next episode can
-    /// <see cref="Continue"/> it instead of replaying the whole history again.
+    /// Returns, as <paramref name="live"/>, the orchestrator still suspended at its awaits when it has not ended, so the
+    /// next episode can <see cref="Continue"/> it instead of replaying the whole history again.
     /// </summary>
     public static ExecutionResult Execute(
         string instanceId,
@@ -186,13 +176,15 @@ internal sealed class LiveExecution(ReplayContext context, InlineTaskScheduler s
         SynchronizationContext.SetSynchronizationContext(null);
         try
         {
+            // Nothing more is applied once the code diverged from history (in the replay, or in these events).
             foreach (var e in events)
             {
-                _run = OrchestrationExecutor.ApplyOne(e, Context, scheduler, orchestrator, converter, resolve, _run);
                 if (Context.NonDeterminismError is not null)
                 {
                     break;
                 }
+
+                _run = OrchestrationExecutor.ApplyOne(e, Context, scheduler, orchestrator, converter, resolve, _run);
             }
         }
         finally
