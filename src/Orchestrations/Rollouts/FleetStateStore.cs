@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
 using FleetFunctions.Core.Storage;
@@ -26,6 +27,9 @@ public sealed class FleetStateStore
 {
     private const string StateRow = "state";
     private readonly TableClient _table;
+
+    /// <summary>Each state row as this store last read or wrote it, with its ETag: the first guess of an update.</summary>
+    private readonly ConcurrentDictionary<string, (FleetState State, ETag ETag)> _known = new(StringComparer.Ordinal);
     private int _created;
 
     public FleetStateStore(string connectionString, string tableName = "fleetstate")
@@ -48,8 +52,7 @@ public sealed class FleetStateStore
     public async Task<FleetState> GetAsync(string fleet, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken);
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, StateRow, cancellationToken: cancellationToken);
-        return response.HasValue ? FromEntity(response.Value!) : Empty(fleet);
+        return (await ReadStateAsync(fleet, cancellationToken))?.State ?? Empty(fleet);
     }
 
     /// <summary>
@@ -144,38 +147,93 @@ public sealed class FleetStateStore
         return response.HasValue && Enum.TryParse<RolloutPhase>(response.Value!.GetString("Phase"), out var phase) ? phase : null;
     }
 
-    /// <summary>Reads the state row, applies <paramref name="change"/> and writes it with ETag concurrency; a null state writes nothing.</summary>
+    /// <summary>
+    /// Applies <paramref name="change"/> to the state row and writes it with ETag concurrency; a null state writes
+    /// nothing. The row as this store last read or wrote it is tried first, so the usual update (this process made the
+    /// last change, as a rollout's claim and record do) is one write instead of a read and a write. The ETag makes that
+    /// safe: a row changed elsewhere fails the write and the change is applied again to the row as stored. A decision
+    /// to write nothing counts only when the stored row still has the ETag it was taken on.
+    /// </summary>
     private async Task<T> UpdateAsync<T>(string fleet, Func<FleetState, ValueTask<(FleetState? State, T Result)>> change, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync(cancellationToken);
+        var fresh = !_known.TryGetValue(fleet, out var known);
+        var row = fresh ? await ReadStateAsync(fleet, cancellationToken) : known;
         while (true)
         {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, StateRow, cancellationToken: cancellationToken);
-            var current = response.HasValue ? FromEntity(response.Value!) : Empty(fleet);
-            var (next, result) = await change(current);
+            var (next, result) = await change(row?.State ?? Empty(fleet));
             if (next is null)
             {
-                return result;
-            }
-
-            var entity = ToEntity(next);
-            try
-            {
-                if (response.HasValue)
+                if (fresh)
                 {
-                    await _table.UpdateEntityAsync(entity, response.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
-                }
-                else
-                {
-                    await _table.AddEntityAsync(entity, cancellationToken);
+                    return result;
                 }
 
+                var stored = await ReadStateAsync(fleet, cancellationToken);
+                if (stored?.ETag == row?.ETag)
+                {
+                    return result;
+                }
+
+                row = stored;
+            }
+            else if (await TryWriteAsync(next, row?.ETag, cancellationToken))
+            {
                 return result;
             }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            else
             {
-                // Another rollout of this fleet changed the row first: read it again and re-apply the change.
+                // Changed elsewhere since this store saw it (another rollout of this fleet, another process): read it
+                // again and re-apply the change.
+                row = await ReadStateAsync(fleet, cancellationToken);
             }
+
+            fresh = true;
+        }
+    }
+
+    /// <summary>Reads the state row (null when there is none) and remembers it.</summary>
+    private async Task<(FleetState State, ETag ETag)?> ReadStateAsync(string fleet, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, StateRow, cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            _known.TryRemove(fleet, out _);
+            return null;
+        }
+
+        var row = (FromEntity(response.Value!), response.Value!.ETag);
+        _known[fleet] = row;
+        return row;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="state"/> over the row with <paramref name="etag"/> (creates it when null); false when the
+    /// row is not as expected (changed, created or deleted meanwhile), and then it is forgotten.
+    /// </summary>
+    private async Task<bool> TryWriteAsync(FleetState state, ETag? etag, CancellationToken cancellationToken)
+    {
+        var entity = ToEntity(state);
+        try
+        {
+            var response = etag is { } match
+                ? await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Replace, cancellationToken)
+                : await _table.AddEntityAsync(entity, cancellationToken);
+            if (response.Headers.ETag is { } written)
+            {
+                _known[state.Fleet] = (state, written);
+            }
+            else
+            {
+                _known.TryRemove(state.Fleet, out _);
+            }
+
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
+        {
+            _known.TryRemove(state.Fleet, out _);
+            return false;
         }
     }
 

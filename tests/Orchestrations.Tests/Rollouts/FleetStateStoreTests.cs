@@ -27,4 +27,52 @@ public sealed class FleetStateStoreTests(AzuriteFixture azurite) : IClassFixture
         Assert.Equal(RolloutPhase.Failed, states["running"].LastRolloutPhase);
         Assert.Null(states["never"].LastRolloutInstance);
     }
+
+    [Fact]
+    public async Task ClaimAsync_RowChangedByAnotherProcessSinceThisStoreWroteIt_DecidesOnTheStoredRow()
+    {
+        // Two stores on one table stand for two processes; each remembers the row as it last wrote it.
+        var table = AzuriteFixture.NewName("fleets");
+        var here = new FleetStateStore(azurite.ConnectionString, table);
+        var there = new FleetStateStore(azurite.ConnectionString, table);
+        var now = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        Assert.Null((await here.ClaimAsync("web", "web-1", "c1")).Previous);
+
+        // Changed there: web-1 ended and web-2 now runs c2. A claim here must replace web-2, not its stale web-1.
+        await there.RecordAsync(new RecordInput("web", "web-1", "c1", RolloutPhase.Succeeded, "rolled out"), now);
+        await there.ClaimAsync("web", "web-2", "c2");
+        var claim = await here.ClaimAsync("web", "web-3", "c3");
+        Assert.Equal("web-2", claim.Previous);
+        Assert.Equal("c1", claim.LastGoodCommit);
+        Assert.Equal("web-3", (await there.GetAsync("web")).ActiveInstance);
+
+        // A refusal taken on the remembered row counts only if the row is unchanged: there, web-3 ended and c4 is good.
+        Task<string?> RefuseWhileActive(FleetState state, CancellationToken _) =>
+            Task.FromResult(state.ActiveInstance is { } active ? $"{active} is running" : null);
+        await there.RecordAsync(new RecordInput("web", "web-3", "c3", RolloutPhase.Succeeded, "rolled out"), now);
+        var refusedNothing = await here.ClaimAsync("web", "web-4", "c4", RefuseWhileActive);
+        Assert.Null(refusedNothing.Refused);
+        Assert.Equal("c3", refusedNothing.LastGoodCommit);
+
+        // Unchanged row: the refusal stands and nothing is written.
+        var refused = await here.ClaimAsync("web", "web-5", "c5", RefuseWhileActive);
+        Assert.Equal("web-4 is running", refused.Refused);
+        Assert.Equal("web-4", (await there.GetAsync("web")).ActiveInstance);
+    }
+
+    [Fact]
+    public async Task RecordAsync_RowDeletedSinceThisStoreWroteIt_WritesItAgain()
+    {
+        var table = AzuriteFixture.NewName("fleets");
+        var store = new FleetStateStore(azurite.ConnectionString, table);
+        var now = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        await store.ClaimAsync("web", "web-1", "c1");
+        await new Azure.Data.Tables.TableClient(azurite.ConnectionString, table).DeleteEntityAsync("web", "state");
+
+        await store.RecordAsync(new RecordInput("web", "web-1", "c1", RolloutPhase.Succeeded, "rolled out"), now);
+
+        var state = await new FleetStateStore(azurite.ConnectionString, table).GetAsync("web");
+        Assert.Equal("c1", state.LastGoodCommit);
+        Assert.Null(state.ActiveInstance);
+    }
 }
