@@ -81,7 +81,7 @@ public sealed class DurableTaskHub
     /// A worker of this process that takes committed start messages directly (null: none). Returns false when it
     /// cannot (stopping), and the caller sends them through the control queue.
     /// </summary>
-    internal Func<string, OutboxRow, bool>? LocalStarts { get; set; }
+    internal Func<LocalStart, bool>? LocalStarts { get; set; }
 
     /// <summary>Creates the tables, queues and container if missing.</summary>
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
@@ -165,3 +165,10 @@ public sealed class DurableTaskHub
         }
     }
 }
+
+/// <summary>
+/// A start committed by a client of this process. <see cref="Created"/> is set when the create found nothing under
+/// the id (no earlier execution, so nothing else in the partition): the state row as written, with its ETag, which
+/// the worker may take as the loaded instance instead of reading the partition back.
+/// </summary>
+internal sealed record LocalStart(string InstanceId, OutboxRow Row, (InstanceState State, ETag ETag)? Created);

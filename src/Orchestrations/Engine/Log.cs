@@ -48,5 +48,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "orchestration '{InstanceId}': its first episode failed here and its start could not be sent to the control queue; the outbox sweep will send it: {Reason}")]
     public static partial void LocalStartHandOverFailed(ILogger logger, string instanceId, string reason);
 
+    [LoggerMessage(EventId = 4014, Level = LogLevel.Debug, Message = "orchestration '{InstanceId}': partition loaded, {HistoryCount} history event(s), {InboxCount} parked message(s)")]
+    public static partial void PartitionLoaded(ILogger logger, string instanceId, int historyCount, int inboxCount);
+
     internal static string Describe(TaskMessage message) => $"{message.Event.EventType} {message.Id}";
 }

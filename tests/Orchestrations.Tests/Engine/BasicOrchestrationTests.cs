@@ -98,6 +98,68 @@ public sealed class BasicOrchestrationTests(AzuriteFixture azurite) : IClassFixt
         }
     }
 
+    [Fact]
+    public async Task StartedInTheWorkersProcess_NewInstance_IsNotReadBackForItsFirstEpisode()
+    {
+        var logs = new LogCapture();
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<string, string>("Hello", name => $"Hello {name}!")
+                .AddOrchestrator<string, string>("Hello1", async (ctx, name) => await ctx.CallActivityAsync<string>("Hello", name)),
+            loggerFactory: logs);
+
+        var first = await h.RunAsync("Hello1", "Oslo", instanceId: "seeded");
+
+        EngineHarness.AssertCompleted(first);
+        Assert.Equal("Hello Oslo!", first.ReadOutputAs<string>());
+        Assert.Empty(logs.Messages(4014, "'seeded'"));
+
+        // A new execution under a finished instance's id shares its partition with the old rows: that one is loaded.
+        var second = await h.RunAsync("Hello1", "Rome", instanceId: "seeded");
+
+        EngineHarness.AssertCompleted(second);
+        Assert.Equal("Hello Rome!", second.ReadOutputAs<string>());
+        Assert.Single(logs.Messages(4014, "'seeded'"));
+    }
+
+    [Fact]
+    public async Task StartedInTheWorkersProcess_PartitionChangedBeforeTheFirstCommit_LoadedAndRunAgain()
+    {
+        var logs = new LogCapture();
+        var touched = 0;
+        DurableTaskHub? hub = null;
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<string, string>("Hello", name => $"Hello {name}!")
+                .AddOrchestrator<string, string>("Hello1", async (ctx, name) => await ctx.CallActivityAsync<string>("Hello", name)),
+            o => o with
+            {
+                FaultInjection = new EngineFaultInjection
+                {
+                    BeforeCommit = async (id, _) =>
+                    {
+                        // Another writer changes the state row between the create and the first commit.
+                        if (Interlocked.Exchange(ref touched, 1) == 0)
+                        {
+                            var current = (await hub!.Store.ReadStateAsync(id, default))!.Value;
+                            Assert.True(await hub.Store.TryReplaceStateAsync(current.State, current.ETag, default));
+                        }
+                    },
+                },
+            },
+            loggerFactory: logs);
+        hub = h.Hub;
+
+        var result = await h.RunAsync("Hello1", "Oslo", instanceId: "touched");
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal("Hello Oslo!", result.ReadOutputAs<string>());
+        Assert.Single(logs.Messages(4001, "'touched'"));
+        Assert.Single(logs.Messages(4014, "'touched'"));
+    }
+
     [Theory]
     [InlineData(50, true)]
     [InlineData(500, true)]

@@ -28,7 +28,8 @@ internal sealed class EngineHarness : IAsyncDisposable
         Action<DurableTaskRegistry> register,
         Func<DurableTaskHubOptions, DurableTaskHubOptions>? configure = null,
         DurableWorkerOptions? workerOptions = null,
-        bool startWorker = true)
+        bool startWorker = true,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var options = new DurableTaskHubOptions(connectionString, AzuriteFixture.NewName("h"));
         var hub = new DurableTaskHub(configure is null ? options : configure(options));
@@ -38,7 +39,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         DurableWorker? worker = null;
         if (startWorker)
         {
-            worker = new DurableWorker(hub, registry, workerOptions);
+            worker = new DurableWorker(hub, registry, workerOptions, loggerFactory);
             await worker.StartAsync();
         }
 

@@ -55,10 +55,12 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
                 LastUpdatedTime = now,
             };
             OutboxRow row;
+            (InstanceState, Azure.ETag)? created = null;
             var start = StartMessage(state, options.StartAt);
             try
             {
-                row = await hub.Store.CreateOrReplaceAsync(state, existing?.ETag, start, cancellationToken);
+                (row, var etag) = await hub.Store.CreateOrReplaceAsync(state, existing?.ETag, start, cancellationToken);
+                created = existing is null ? (state, etag) : null;
             }
             catch (CheckpointConflictException) when (attempt < 5)
             {
@@ -73,7 +75,7 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
                 row = new OutboxRow(InstanceStore.OutboxRowKey(state.ExecutionId, 0, 0), [new OutboundMessage(TaskHubQueue.Control, start)]);
             }
 
-            if (options.StartAt is null && hub.LocalStarts is { } local && local(instanceId, row))
+            if (options.StartAt is null && hub.LocalStarts is { } local && local(new LocalStart(instanceId, row, created)))
             {
                 return instanceId;
             }

@@ -32,7 +32,7 @@ internal sealed partial class OrchestrationProcessor(
         var attempted = new HashSet<string>(StringComparer.Ordinal);
         for (var attempt = 1; ; attempt++)
         {
-            var session = cache.TryTake(instanceId) ?? await hub.Store.LoadAsync(instanceId, cancellationToken);
+            var session = cache.TryTake(instanceId) ?? await LoadAsync(instanceId, cancellationToken);
             EpisodePlan? plan;
             try
             {
@@ -97,6 +97,21 @@ internal sealed partial class OrchestrationProcessor(
             }
         }
     }
+
+    private async Task<InstanceSession> LoadAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var session = await hub.Store.LoadAsync(instanceId, cancellationToken);
+        Log.PartitionLoaded(logger, instanceId, session.History.Count, session.Inbox.Count);
+        return session;
+    }
+
+    /// <summary>
+    /// Takes an instance just created in this process as loaded: its partition holds the state row as written and the
+    /// start's outbox row, nothing else (see <see cref="LocalStart.Created"/>), so its first episode reads nothing.
+    /// Like any cached session it counts on the commit's ETag check: if anything wrote the partition meanwhile, the
+    /// commit conflicts and the instance is loaded.
+    /// </summary>
+    public void Seed(InstanceState state, Azure.ETag etag) => cache.Put(new InstanceSession(state.InstanceId) { State = state, ETag = etag });
 
     /// <summary>Moves as many of the checkpoint's work items as this process has room for from the outbox to local work.</summary>
     private Checkpoint KeepWorkLocal(Checkpoint checkpoint)

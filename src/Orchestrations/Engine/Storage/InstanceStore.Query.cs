@@ -125,12 +125,12 @@ internal sealed partial class InstanceStore
         }
     }
 
-    /// <summary>Creates the state row and the outbox row of a new instance together (client start).</summary>
-    public async Task<OutboxRow> CreateOrReplaceAsync(InstanceState state, ETag? replacing, TaskMessage startMessage, CancellationToken cancellationToken)
+    /// <summary>Creates the state row and the outbox row of a new instance together (client start); returns the row and the state's ETag.</summary>
+    public async Task<(OutboxRow Start, ETag ETag)> CreateOrReplaceAsync(InstanceState state, ETag? replacing, TaskMessage startMessage, CancellationToken cancellationToken)
     {
         var checkpoint = new Checkpoint(state, replacing, state.ExecutionId, 0, [], [new OutboundMessage(TaskHubQueue.Control, startMessage)], [], []);
         var result = await CommitAsync(checkpoint, cancellationToken);
-        return result.Outbox[0];
+        return (result.Outbox[0], result.ETag);
     }
 
     /// <summary>Counts an instance's rows whose key starts with <paramref name="prefix"/> (diagnostics and tests).</summary>

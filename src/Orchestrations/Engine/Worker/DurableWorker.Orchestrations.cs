@@ -99,13 +99,20 @@ public sealed partial class DurableWorker
     /// <summary>
     /// Takes the committed start of an instance created in this process straight to its mailbox. Once the first
     /// episode has recorded it the outbox row is deleted; if that episode fails, the row is flushed to the control
-    /// queue like any outbox (and if even that fails, the sweeper finds the row orphaned and sends it).
+    /// queue like any outbox (and if even that fails, the sweeper finds the row orphaned and sends it). A newly
+    /// created instance is taken as loaded, so its first episode reads nothing back.
     /// </summary>
-    private bool StartLocally(string instanceId, OutboxRow row)
+    private bool StartLocally(LocalStart start)
     {
         if (_stopping.IsCancellationRequested)
         {
             return false;
+        }
+
+        var (instanceId, row) = (start.InstanceId, start.Row);
+        if (start.Created is { } created)
+        {
+            _processor.Seed(created.State, created.ETag);
         }
 
         Interlocked.Increment(ref _localInFlight);
