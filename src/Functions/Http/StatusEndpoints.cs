@@ -30,13 +30,16 @@ internal static partial class StatusEndpoints
         return app;
     }
 
-    private static async Task<IResult> ListFleetsAsync(IPlatformProvider platform, FleetStateStore fleets, CancellationToken cancellationToken)
+    private static async Task<IResult> ListFleetsAsync(IPlatformProvider platform, FleetStateStore fleets, DurableClient client, CancellationToken cancellationToken)
     {
         var snapshot = await platform.GetCurrentAsync(cancellationToken);
         var states = await fleets.GetManyAsync(snapshot.Config.Fleets.Keys, cancellationToken);
+        var ordered = snapshot.Config.Fleets.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        var active = await Task.WhenAll(ordered.Select(f => RunningRolloutAsync(client, states[f.Name], cancellationToken)));
         var result = new List<object>();
-        foreach (var fleet in snapshot.Config.Fleets.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
+        for (var i = 0; i < ordered.Count; i++)
         {
+            var fleet = ordered[i];
             var state = states[fleet.Name];
             result.Add(new
             {
@@ -44,7 +47,7 @@ internal static partial class StatusEndpoints
                 strategy = fleet.Rollout.Strategy.ToString(),
                 clusters = snapshot.Config.ClustersOf(fleet).Count,
                 syncedCommit = state.LastGoodCommit,
-                activeRollout = state.ActiveInstance,
+                activeRollout = active[i],
                 lastRollout = state.LastRolloutInstance is null ? null : new { instanceId = state.LastRolloutInstance, phase = state.LastRolloutPhase?.ToString(), at = state.LastRolloutAt },
             });
         }
@@ -52,7 +55,15 @@ internal static partial class StatusEndpoints
         return Results.Json(new { platformCommit = snapshot.Commit, fleets = result });
     }
 
-    private static async Task<IResult> GetFleetAsync(string name, IPlatformProvider platform, FleetStateStore fleets, ReconcileHistoryStore history, DriftEventStore drift, CancellationToken cancellationToken)
+    /// <summary>
+    /// The fleet's active rollout while it runs. A claim left by a rollout that was terminated, or ended without
+    /// recording its end, is not shown as active (the next drift check releases it).
+    /// </summary>
+    private static async Task<string?> RunningRolloutAsync(DurableClient client, FleetState state, CancellationToken cancellationToken) =>
+        state.ActiveInstance is { } instanceId && await client.GetInstanceAsync(instanceId, cancellationToken: cancellationToken) is { IsRunning: true } ? instanceId : null;
+
+    private static async Task<IResult> GetFleetAsync(
+        string name, IPlatformProvider platform, FleetStateStore fleets, ReconcileHistoryStore history, DriftEventStore drift, DurableClient client, CancellationToken cancellationToken)
     {
         var snapshot = await platform.GetCurrentAsync(cancellationToken);
         if (!snapshot.Config.Fleets.TryGetValue(name, out var fleet))
@@ -83,7 +94,7 @@ internal static partial class StatusEndpoints
             strategy = fleet.Rollout.Strategy.ToString(),
             syncedCommit = state.LastGoodCommit,
             syncedAt = state.LastGoodAt,
-            activeRollout = state.ActiveInstance,
+            activeRollout = await RunningRolloutAsync(client, state, cancellationToken),
             lastRollout = state.LastRolloutInstance is null ? null : new { instanceId = state.LastRolloutInstance, phase = state.LastRolloutPhase?.ToString(), reason = state.LastRolloutReason, at = state.LastRolloutAt },
             clusters,
         });

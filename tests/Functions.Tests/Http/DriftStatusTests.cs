@@ -12,6 +12,7 @@ using FleetFunctions.Core.Sources;
 using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Functions.Hosting;
 using FleetFunctions.Orchestrations.Drift;
+using FleetFunctions.Orchestrations.Engine.Client;
 using FleetFunctions.Orchestrations.Rollouts;
 using FleetFunctions.Simulator;
 using FleetFunctions.TestSupport;
@@ -20,7 +21,7 @@ using Xunit;
 
 namespace FleetFunctions.Functions.Tests.Http;
 
-/// <summary>The DriftSweep timer function, watch mode in the standalone host, and drift in the status API.</summary>
+/// <summary>The DriftSweep timer function, watch mode in the standalone host, and drift and fleet state in the status API.</summary>
 public sealed class DriftStatusTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     private const string Commit = "4444444444444444444444444444444444444444";
@@ -51,6 +52,34 @@ public sealed class DriftStatusTests(AzuriteFixture azurite) : IClassFixture<Azu
         var c2 = fleet["clusters"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "c2")!["drift"]!;
         Assert.Contains("unreachable", c2["error"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(".spec.replicas", cluster["fleets"]![0]!["drift"]!["lastDrift"]!["objects"]![0]!["fields"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GetFleets_ClaimHeldByARolloutThatIsNotRunning_NotShownAsActive()
+    {
+        var fleets = new FleetStateStore(azurite.ConnectionString, AzuriteFixture.NewName("fleets"));
+        var platform = Platform(new Uri("http://127.0.0.1:1"), null);
+        await using var app = await TestApp.StartAsync(Options() with { TaskHub = AzuriteFixture.NewName("hub") }, platform, services => services.AddSingleton(fleets));
+        var client = app.Services.GetRequiredService<DurableClient>();
+
+        async Task<(JsonNode? Listed, JsonNode? Single)> ActiveAsync() => (
+            (await GetJsonAsync(app, "api/fleets"))["fleets"]!.AsArray().Single(f => f!["name"]!.GetValue<string>() == "web")!["activeRollout"],
+            (await GetJsonAsync(app, "api/fleets/web"))["activeRollout"]);
+
+        // A rollout that has not begun yet (pending) holds the claim: it is active.
+        var pending = await client.ScheduleNewOrchestrationInstanceAsync(RolloutNames.Orchestrator, null, new StartOrchestrationOptions("web-pending") { StartAt = DateTime.UtcNow.AddHours(1) });
+        await fleets.ClaimAsync("web", pending, Commit);
+        var (listed, single) = await ActiveAsync();
+        Assert.Equal(pending, listed!.GetValue<string>());
+        Assert.Equal(pending, single!.GetValue<string>());
+
+        // Terminated without recording its end, or gone altogether: the claim is left, but nothing is active.
+        await client.TerminateAsync(pending, "test");
+        await client.WaitForInstanceCompletionAsync(pending, getInputsAndOutputs: false, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        Assert.Equal((null, null), await ActiveAsync());
+        await fleets.ClaimAsync("web", "web-gone", Commit);
+        Assert.Equal((null, null), await ActiveAsync());
+        Assert.Equal("web-gone", (await fleets.GetAsync("web")).ActiveInstance);
     }
 
     [Fact]
