@@ -243,6 +243,86 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         Assert.Single(history, e => e.EventType == HistoryEventType.TaskCompleted);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ResultArrivesWhileACommitIsInFlight_NextEpisodePlannedOnTopAndItsActivityStarted(bool commitConflicts)
+    {
+        // A and B run together, then C. The commit recording A is held until C has started, which only happens if B's
+        // result, arriving during that commit, is planned on top of it. With a conflict that commit then fails: C's
+        // first run is cancelled, A and B are planned again together, and C runs again and is recorded once.
+        var commitHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cRuns = 0;
+        var cCancelled = 0;
+        var held = 0;
+        var startedDuringHold = false;
+        EngineHarness? h = null;
+        await using var harness = h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<string, string>("A", x => x)
+                .AddActivity<string, string>("B", async (_, x, cancellationToken) =>
+                {
+                    await commitHeld.Task.WaitAsync(cancellationToken);
+                    return x;
+                })
+                .AddActivity<string, string>("C", async (_, x, cancellationToken) =>
+                {
+                    if (Interlocked.Increment(ref cRuns) == 1 && commitConflicts)
+                    {
+                        cStarted.TrySetResult();
+                        try
+                        {
+                            await Task.Delay(TimeSpan.FromMinutes(2), cancellationToken);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            Interlocked.Increment(ref cCancelled);
+                            throw;
+                        }
+                    }
+
+                    cStarted.TrySetResult();
+                    return x;
+                })
+                .AddOrchestrator<string, string>("Then", async (ctx, _) =>
+                {
+                    var both = await Task.WhenAll(ctx.CallActivityAsync<string>("A", "a"), ctx.CallActivityAsync<string>("B", "b"));
+                    return string.Concat(both) + await ctx.CallActivityAsync<string>("C", "c");
+                }),
+            o => o with
+            {
+                FaultInjection = new EngineFaultInjection
+                {
+                    BeforeCommit = async (instanceId, workItems) =>
+                    {
+                        if (workItems == 0 && Interlocked.Exchange(ref held, 1) == 0)
+                        {
+                            commitHeld.TrySetResult();
+                            startedDuringHold = await Task.WhenAny(cStarted.Task, Task.Delay(TimeSpan.FromSeconds(15))) == cStarted.Task;
+                            if (commitConflicts)
+                            {
+                                var row = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), InstanceState.RowKey) { ["RacedAt"] = DateTimeOffset.UtcNow };
+                                await h!.Hub.InstancesTable.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
+                            }
+                        }
+                    },
+                },
+            });
+
+        var result = await h.RunAsync("Then", timeout: s_completion);
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal("abc", result.ReadOutputAs<string>());
+        Assert.True(startedDuringHold, "C did not start while the commit recording A was in flight");
+        var history = (await h.Client.GetInstanceAsync(result.InstanceId, includeHistory: true))!.History!;
+        Assert.Equal(3, history.Count(e => e.EventType == HistoryEventType.TaskCompleted));
+        Assert.Equal(3, history.Count(e => e.EventType == HistoryEventType.TaskScheduled));
+        Assert.Equal(commitConflicts ? 2 : 1, Volatile.Read(ref cRuns));
+        Assert.Equal(commitConflicts ? 1 : 0, Volatile.Read(ref cCancelled));
+    }
+
     [Fact]
     public async Task EveryMessageDeliveredTwice_SameOutputsAndNoDuplicateResults()
     {

@@ -28,9 +28,17 @@ internal sealed class EpisodePlan
     /// <summary>Brings the cached session up to date with what was committed.</summary>
     public void ApplyTo(InstanceSession session, CommitResult result)
     {
-        var state = Checkpoint.State;
-        session.State = state;
-        session.ETag = result.ETag;
+        ApplyAhead(session);
+        Settle(session, result);
+    }
+
+    /// <summary>
+    /// Everything the commit changes in the session but what only its result tells (<see cref="Settle"/>): lets the
+    /// next episode be planned while this one is still committing.
+    /// </summary>
+    public void ApplyAhead(InstanceSession session)
+    {
+        session.State = Checkpoint.State;
         session.FromCache = false;
         if (DiscardsHistory)
         {
@@ -47,7 +55,6 @@ internal sealed class EpisodePlan
             }
 
             session.AppendHistory(Checkpoint.NewHistory);
-            session.HistoryRowKeys.AddRange(result.HistoryRowKeys);
             if (Live is not null)
             {
                 Live.HistoryCount = session.History.Count;
@@ -60,6 +67,16 @@ internal sealed class EpisodePlan
         foreach (var parked in Checkpoint.InboxParks)
         {
             session.Inbox.Add(new InboxRow(InstanceStore.InboxRowKey(parked.Id), parked));
+        }
+    }
+
+    /// <summary>The rest of <see cref="ApplyTo"/> once the commit returned: the new ETag and the history rows written.</summary>
+    public void Settle(InstanceSession session, CommitResult result)
+    {
+        session.ETag = result.ETag;
+        if (!DiscardsHistory)
+        {
+            session.HistoryRowKeys.AddRange(result.HistoryRowKeys);
         }
     }
 }

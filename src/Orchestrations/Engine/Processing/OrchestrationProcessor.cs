@@ -28,67 +28,59 @@ internal sealed partial class OrchestrationProcessor(
     public async Task<bool> ProcessAsync(
         string instanceId, IReadOnlyList<TaskMessage> messages, IReadOnlyList<string> outboxRowsDone, CancellationToken cancellationToken)
     {
+        var single = new SingleInput(outboxRowsDone);
+        await ProcessAsync(instanceId, new EpisodeInput(messages), single, cancellationToken);
+        return single.Committed;
+    }
+
+    /// <summary>
+    /// Processes <paramref name="first"/>, then, while each commit is in flight, what <paramref name="feed"/> has
+    /// waiting: that episode is planned on top of the one being committed (its local activities started too) and
+    /// committed as soon as the previous commit succeeded, so a message that arrives during a commit does not wait for
+    /// it before the orchestrator sees it. Each input is reported to <see cref="IEpisodeFeed.Recorded"/> once recorded;
+    /// when this throws, the inputs not reported are the caller's to fail. A failed or conflicting commit drops what
+    /// was planned on top of it: its activities are cancelled and its messages planned again with the failed ones.
+    /// </summary>
+    public async Task ProcessAsync(string instanceId, EpisodeInput first, IEpisodeFeed feed, CancellationToken cancellationToken)
+    {
+        var inputs = new List<EpisodeInput> { first };
+
         // Message ids of a commit whose outcome is unknown (a retried request may have succeeded before failing).
         var attempted = new HashSet<string>(StringComparer.Ordinal);
         for (var attempt = 1; ; attempt++)
         {
             var session = cache.TryTake(instanceId) ?? await LoadAsync(instanceId, cancellationToken);
-            EpisodePlan? plan;
             try
             {
                 await FlushOrphanedOutboxAsync(session, attempted, cancellationToken);
-                plan = await PlanAsync(session, messages, cancellationToken);
-                if (plan is { NeedsFreshLoad: true })
+                PreparedEpisode? ready = null;
+                while (true)
                 {
-                    continue;
-                }
-
-                if (plan is null)
-                {
-                    cache.Put(session);
-                    return false;
-                }
-
-                attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
-                var checkpoint = KeepWorkLocal(plan.Checkpoint) with { OutboxDeletes = outboxRowsDone };
-                var local = checkpoint.LocalWork.Count > 0 ? localActivities!.Start(instanceId, checkpoint.LocalWork) : null;
-                CommitResult result;
-                try
-                {
-                    if (hub.Options.FaultInjection?.BeforeCommit is { } beforeCommit)
+                    if (ready is null)
                     {
-                        await beforeCommit(instanceId, checkpoint.Outbox.Count(m => m.Queue == TaskHubQueue.WorkItems) + checkpoint.LocalWork.Count);
+                        var plan = await PlanAsync(session, Messages(inputs), cancellationToken);
+                        if (plan is null)
+                        {
+                            cache.Put(session);
+                            feed.Recorded(inputs, [], committed: false);
+                            return;
+                        }
+
+                        if (plan.NeedsFreshLoad)
+                        {
+                            break;
+                        }
+
+                        ready = Prepare(instanceId, inputs, plan);
                     }
 
-                    result = await hub.Store.CommitAsync(checkpoint, cancellationToken);
-                }
-                catch
-                {
-                    local?.Abandon();
-                    throw;
-                }
+                    if (await CommitAsync(session, ready, feed, attempted, cancellationToken) is not { } next)
+                    {
+                        return;
+                    }
 
-                local?.Committed(result.LocalOutbox);
-
-                plan.ApplyTo(session, result);
-                Log.EpisodeCommitted(logger, instanceId, plan.Checkpoint.State.Status, messages.Count, plan.Checkpoint.Outbox.Count);
-                cache.Put(session);
-                try
-                {
-                    await hub.SendAllAsync(result.Outbox.SelectMany(r => r.Messages), cancellationToken);
+                    (inputs, ready) = next;
                 }
-                catch
-                {
-                    // The next load must see the unsent outbox rows.
-                    cache.Remove(instanceId);
-                    throw;
-                }
-
-                // Sent: deleting the rows is off the critical path (rows left by a crash here are resent, and deduplicated).
-                _ = DeleteRowsQuietlyAsync(instanceId, result.Outbox.Select(r => r.RowKey).ToList());
-
-                await DeleteStaleRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, cancellationToken);
-                return true;
             }
             catch (CheckpointConflictException ex) when (attempt < MaxAttempts)
             {
@@ -96,6 +88,138 @@ internal sealed partial class OrchestrationProcessor(
                 await Task.Delay(Random.Shared.Next(1, 20 * attempt), cancellationToken);
             }
         }
+    }
+
+    /// <summary>An episode planned and ready to commit, its local activities already started.</summary>
+    private sealed record PreparedEpisode(List<EpisodeInput> Inputs, EpisodePlan Plan, Checkpoint Checkpoint, ILocalRun? Local);
+
+    private PreparedEpisode Prepare(string instanceId, List<EpisodeInput> inputs, EpisodePlan plan)
+    {
+        var checkpoint = KeepWorkLocal(plan.Checkpoint);
+        var local = checkpoint.LocalWork.Count > 0 ? localActivities!.Start(instanceId, checkpoint.LocalWork) : null;
+        return new PreparedEpisode(inputs, plan, checkpoint, local);
+    }
+
+    /// <summary>
+    /// Commits <paramref name="episode"/>, plans what arrives meanwhile on top of it, then brings the session up to
+    /// date, sends the outbox and reports the inputs recorded. Returns the next episode: prepared when it could be
+    /// planned ahead, otherwise only its inputs (to plan on the session now); null when nothing arrived.
+    /// </summary>
+    private async Task<(List<EpisodeInput> Inputs, PreparedEpisode? Ready)?> CommitAsync(
+        InstanceSession session, PreparedEpisode episode, IEpisodeFeed feed, HashSet<string> attempted, CancellationToken cancellationToken)
+    {
+        var instanceId = session.InstanceId;
+        var plan = episode.Plan;
+        attempted.UnionWith(plan.Checkpoint.Outbox.Select(m => m.Message.Id));
+        var rowsDone = feed.OutboxRowsDone(episode.Inputs);
+        var commit = CommitCheckpointAsync(instanceId, episode.Checkpoint with { OutboxDeletes = rowsDone }, cancellationToken);
+
+        List<EpisodeInput>? aheadInputs = null;
+        PreparedEpisode? ahead = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? aheadFailure = null;
+        if (CanPlanAhead(plan))
+        {
+            var arrived = feed.WaitAsync(cancellationToken);
+            if (await Task.WhenAny(commit, arrived) == arrived && !commit.IsCompleted && feed.TryTake() is { } more)
+            {
+                // Assume the commit succeeds; if it does not, everything planned here is dropped with the session.
+                plan.ApplyAhead(session);
+                aheadInputs = [more];
+                try
+                {
+                    // An episode that ends the execution needs the committed history's row keys: planned once settled.
+                    if (await PlanAsync(session, more.Messages, cancellationToken) is { NeedsFreshLoad: false, NewExecution: false, DiscardsHistory: false, StaleRowKeys.Count: 0 } aheadPlan)
+                    {
+                        ahead = Prepare(instanceId, aheadInputs, aheadPlan);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    aheadFailure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+                }
+            }
+        }
+
+        CommitResult result;
+        try
+        {
+            result = await commit;
+        }
+        catch
+        {
+            episode.Local?.Abandon();
+            ahead?.Local?.Abandon();
+            episode.Inputs.AddRange(aheadInputs ?? []);
+            throw;
+        }
+
+        episode.Local?.Committed(result.LocalOutbox);
+        if (aheadInputs is null)
+        {
+            plan.ApplyTo(session, result);
+        }
+        else
+        {
+            plan.Settle(session, result);
+        }
+
+        Log.EpisodeCommitted(logger, instanceId, plan.Checkpoint.State.Status, episode.Inputs.Sum(i => i.Messages.Count), plan.Checkpoint.Outbox.Count);
+        try
+        {
+            await hub.SendAllAsync(result.Outbox.SelectMany(r => r.Messages), cancellationToken);
+            feed.Recorded(episode.Inputs, rowsDone, committed: true);
+
+            // Sent: deleting the rows is off the critical path (rows left by a crash here are resent, and deduplicated).
+            _ = DeleteRowsQuietlyAsync(instanceId, result.Outbox.Select(r => r.RowKey).ToList());
+            await DeleteStaleRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, cancellationToken);
+        }
+        catch
+        {
+            // Not put back in the cache: the next load sees unsent outbox rows.
+            ahead?.Local?.Abandon();
+            throw;
+        }
+
+        aheadFailure?.Throw();
+        if (aheadInputs is null)
+        {
+            cache.Put(session);
+            return null;
+        }
+
+        return (aheadInputs, ahead is null ? null : ahead with { Checkpoint = ahead.Checkpoint with { ExpectedETag = result.ETag } });
+    }
+
+    /// <summary>Whether the next episode may be planned before <paramref name="plan"/> commits: not across the end of an execution.</summary>
+    private static bool CanPlanAhead(EpisodePlan plan) =>
+        !plan.NewExecution && !plan.DiscardsHistory && plan.StaleRowKeys.Count == 0 && !plan.Checkpoint.State.Status.IsTerminal();
+
+    private async Task<CommitResult> CommitCheckpointAsync(string instanceId, Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        if (hub.Options.FaultInjection?.BeforeCommit is { } beforeCommit)
+        {
+            await beforeCommit(instanceId, checkpoint.Outbox.Count(m => m.Queue == TaskHubQueue.WorkItems) + checkpoint.LocalWork.Count);
+        }
+
+        return await hub.Store.CommitAsync(checkpoint, cancellationToken);
+    }
+
+    private static List<TaskMessage> Messages(List<EpisodeInput> inputs) => inputs.SelectMany(i => i.Messages).DistinctBy(m => m.Id).ToList();
+
+    /// <summary>The feed of a single input: nothing more arrives, the caller learns whether it was committed.</summary>
+    private sealed class SingleInput(IReadOnlyList<string> outboxRowsDone) : IEpisodeFeed
+    {
+        private static readonly Task Never = new TaskCompletionSource().Task;
+
+        public bool Committed { get; private set; }
+
+        public Task WaitAsync(CancellationToken cancellationToken) => Never;
+
+        public EpisodeInput? TryTake() => null;
+
+        public IReadOnlyList<string> OutboxRowsDone(IReadOnlyList<EpisodeInput> inputs) => outboxRowsDone;
+
+        public void Recorded(IReadOnlyList<EpisodeInput> inputs, IReadOnlyList<string> rowsDeleted, bool committed) => Committed = committed;
     }
 
     private async Task<InstanceSession> LoadAsync(string instanceId, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Azure.Storage.Queues.Models;
 using FleetFunctions.Orchestrations.Engine.History;
+using FleetFunctions.Orchestrations.Engine.Processing;
 using FleetFunctions.Orchestrations.Engine.Storage;
 
 namespace FleetFunctions.Orchestrations.Engine.Worker;
@@ -15,12 +16,15 @@ public sealed partial class DurableWorker
     /// </summary>
     private sealed record Inbound(TaskMessage Message, long DequeueCount, Func<Task> AckAsync, Func<Exception, Task> FailAsync, LocalBatch? Local = null);
 
-    /// <summary>Messages for one instance; at most one episode per instance runs at a time in this process.</summary>
+    /// <summary>Messages for one instance; at most one drain per instance runs at a time in this process.</summary>
     private sealed class Mailbox
     {
         public List<Inbound> Pending { get; } = [];
 
         public bool Running { get; set; }
+
+        /// <summary>Completed when a message is posted (the running drain is waiting for one while a commit is in flight).</summary>
+        public TaskCompletionSource? Arrived { get; set; }
     }
 
     private void OnControlMessage(QueueMessage received)
@@ -167,6 +171,8 @@ public sealed partial class DurableWorker
             mailbox.Pending.Add(inbound);
             if (mailbox.Running)
             {
+                mailbox.Arrived?.TrySetResult();
+                mailbox.Arrived = null;
                 return;
             }
 
@@ -183,39 +189,30 @@ public sealed partial class DurableWorker
         {
             while (true)
             {
-                List<Inbound> batch;
-                lock (_mailboxLock)
+                var feed = new MailboxFeed(this, mailbox);
+                if (feed.TryTake() is not { } first)
                 {
-                    if (mailbox.Pending.Count == 0)
+                    lock (_mailboxLock)
                     {
-                        mailbox.Running = false;
-                        _mailboxes.Remove(instanceId);
-                        return;
+                        if (mailbox.Pending.Count == 0)
+                        {
+                            mailbox.Running = false;
+                            _mailboxes.Remove(instanceId);
+                            return;
+                        }
                     }
 
-                    var take = Math.Min(mailbox.Pending.Count, _options.MaxMessagesPerEpisode);
-                    batch = mailbox.Pending.GetRange(0, take);
-                    mailbox.Pending.RemoveRange(0, take);
+                    continue;
                 }
 
                 try
                 {
-                    var messages = batch.Select(b => b.Message).DistinctBy(m => m.Id).ToList();
-
-                    // Rows of local work whose last results are in this batch are deleted by the episode's own commit.
-                    var rowsDone = batch.Where(b => b.Local is not null).GroupBy(b => b.Local!).Where(g => g.Key.IsLastResults(g.Count())).Select(g => g.Key).ToList();
-                    if (await _processor.ProcessAsync(instanceId, messages, [.. rowsDone.Select(r => r.RowKey)], _stopping.Token))
-                    {
-                        rowsDone.ForEach(r => r.RowDeletedByCommit());
-                    }
-
-                    // Recorded: deleting the queue messages need not hold up the next episode (acks never throw).
-                    _ = Task.WhenAll(batch.Select(b => b.AckAsync()));
+                    await _processor.ProcessAsync(instanceId, first, feed, _stopping.Token);
                 }
                 catch (Exception ex)
                 {
                     Log.EpisodeFailed(_logger, instanceId, ex);
-                    await Task.WhenAll(batch.Select(b => b.FailAsync(ex)));
+                    await feed.FailUnrecordedAsync(ex);
                 }
             }
         }
@@ -223,6 +220,83 @@ public sealed partial class DurableWorker
         {
             _orchestrationSlots.Release();
         }
+    }
+
+    /// <summary>
+    /// An instance's mailbox as the processor sees it during one drain: it takes messages in batches of at most
+    /// <see cref="DurableWorkerOptions.MaxMessagesPerEpisode"/>, acknowledges them once recorded, and fails those the
+    /// processor took but could not record.
+    /// </summary>
+    private sealed class MailboxFeed(DurableWorker worker, Mailbox mailbox) : IEpisodeFeed
+    {
+        private readonly List<EpisodeInput> _unrecorded = [];
+
+        public Task WaitAsync(CancellationToken cancellationToken)
+        {
+            lock (worker._mailboxLock)
+            {
+                if (mailbox.Pending.Count > 0)
+                {
+                    return Task.CompletedTask;
+                }
+
+                mailbox.Arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return mailbox.Arrived.Task.WaitAsync(cancellationToken);
+            }
+        }
+
+        public EpisodeInput? TryTake()
+        {
+            List<Inbound> batch;
+            lock (worker._mailboxLock)
+            {
+                if (mailbox.Pending.Count == 0)
+                {
+                    return null;
+                }
+
+                var take = Math.Min(mailbox.Pending.Count, worker._options.MaxMessagesPerEpisode);
+                batch = mailbox.Pending.GetRange(0, take);
+                mailbox.Pending.RemoveRange(0, take);
+            }
+
+            var input = new EpisodeInput(batch.Select(b => b.Message).DistinctBy(m => m.Id).ToList(), batch);
+            _unrecorded.Add(input);
+            return input;
+        }
+
+        /// <summary>Rows of local work whose last results are all in <paramref name="inputs"/>: the commit recording them deletes them.</summary>
+        public IReadOnlyList<string> OutboxRowsDone(IReadOnlyList<EpisodeInput> inputs) =>
+            [.. LocalBatches(inputs).Where(g => g.Key.IsLastResults(g.Count())).Select(g => g.Key.RowKey)];
+
+        public void Recorded(IReadOnlyList<EpisodeInput> inputs, IReadOnlyList<string> rowsDeleted, bool committed)
+        {
+            if (committed)
+            {
+                foreach (var local in LocalBatches(inputs).Select(g => g.Key).Where(b => rowsDeleted.Contains(b.RowKey)))
+                {
+                    local.RowDeletedByCommit();
+                }
+            }
+
+            var recorded = inputs.SelectMany(Inbound).ToList();
+            _unrecorded.RemoveAll(inputs.Contains);
+
+            // Recorded: deleting the queue messages need not hold up the next episode (acks never throw).
+            _ = Task.WhenAll(recorded.Select(b => b.AckAsync()));
+        }
+
+        public Task FailUnrecordedAsync(Exception error)
+        {
+            var failed = _unrecorded.SelectMany(Inbound).ToList();
+            _unrecorded.Clear();
+            return Task.WhenAll(failed.Select(b => b.FailAsync(error)));
+        }
+
+        private static List<Inbound> Inbound(EpisodeInput input) => (List<Inbound>)input.Tag!;
+
+        private static IEnumerable<IGrouping<LocalBatch, Inbound>> LocalBatches(IEnumerable<EpisodeInput> inputs) =>
+            inputs.SelectMany(Inbound).Where(b => b.Local is not null).GroupBy(b => b.Local!);
     }
 
     private static TimeSpan Backoff(long dequeueCount) => TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * (1 << (int)Math.Min(dequeueCount, 7))));
