@@ -7,21 +7,20 @@ namespace FleetFunctions.Benchmarks;
 /// <summary>
 /// The simulator's raw capacity for a manifest set: the server-side apply PATCHes the pipeline sends (same JSON
 /// bodies, field manager and query), straight from HttpClient with no pipeline around them, with the same
-/// concurrency per cluster; cluster-scoped objects first, as the pipeline's staged apply does. It runs in a child
+/// concurrency per cluster (given per apply, up to the connection limit set at construction); cluster-scoped objects
+/// first, as the pipeline's staged apply does. It runs in a child
 /// process (<see cref="RawApplyProcess"/>) so that its connections and buffers never count as the controller's memory.
 /// </summary>
 internal sealed class RawApplyClient : IDisposable
 {
     private static readonly MediaTypeHeaderValue s_applyPatch = new("application/apply-patch+yaml");
     private readonly HttpClient _http;
-    private readonly int _concurrency;
     private readonly (string Path, byte[] Body)[] _first;
     private readonly (string Path, byte[] Body)[] _rest;
 
-    public RawApplyClient(IReadOnlyList<ManifestObject> objects, int concurrency)
+    public RawApplyClient(IReadOnlyList<ManifestObject> objects, int maxConcurrency)
     {
-        _concurrency = concurrency;
-        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan });
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = maxConcurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan });
         var requests = objects.Select(o => (o.Namespace.Length == 0, Path: PathOf(o), Body: System.Text.Encoding.UTF8.GetBytes(o.Object.ToJsonString()))).ToList();
         _first = [.. requests.Where(r => r.Item1).Select(r => (r.Path, r.Body))];
         _rest = [.. requests.Where(r => !r.Item1).Select(r => (r.Path, r.Body))];
@@ -29,8 +28,8 @@ internal sealed class RawApplyClient : IDisposable
 
     public int Count => _first.Length + _rest.Length;
 
-    /// <summary>Applies every object to every server at once; returns the elapsed time.</summary>
-    public async Task<TimeSpan> ApplyAsync(IReadOnlyList<Uri> servers, CancellationToken cancellationToken)
+    /// <summary>Applies every object to every server at once, <paramref name="concurrency"/> requests in flight per server; returns the elapsed time.</summary>
+    public async Task<TimeSpan> ApplyAsync(IReadOnlyList<Uri> servers, int concurrency, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         await Task.WhenAll(servers.Select(async server =>
@@ -39,7 +38,7 @@ internal sealed class RawApplyClient : IDisposable
             {
                 await Parallel.ForEachAsync(
                     stage,
-                    new ParallelOptions { MaxDegreeOfParallelism = _concurrency, CancellationToken = cancellationToken },
+                    new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
                     async (request, ct) => await PatchAsync(server, request, ct));
             }
         }));
@@ -80,8 +79,8 @@ internal sealed class RawApplyClient : IDisposable
 }
 
 /// <summary>
-/// <see cref="RawApplyClient"/> in a child process (this executable, <c>reconcile --raw-child DIR CONCURRENCY</c>):
-/// one line <c>apply URL...</c> on its standard input applies the manifests of DIR to those servers and answers
+/// <see cref="RawApplyClient"/> in a child process (this executable, <c>reconcile --raw-child DIR MAX-CONCURRENCY</c>):
+/// one line <c>apply CONCURRENCY URL...</c> on its standard input applies the manifests of DIR to those servers and answers
 /// <c>ok MILLISECONDS</c> (or <c>error TEXT</c>).
 /// </summary>
 internal sealed class RawApplyProcess : IAsyncDisposable
@@ -91,10 +90,10 @@ internal sealed class RawApplyProcess : IAsyncDisposable
 
     private RawApplyProcess(Process process) => _process = process;
 
-    public static async Task<RawApplyProcess> StartAsync(string manifestDirectory, int concurrency, CancellationToken cancellationToken)
+    public static async Task<RawApplyProcess> StartAsync(string manifestDirectory, int maxConcurrency, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { typeof(RawApplyProcess).Assembly.Location, "reconcile", ChildFlag, manifestDirectory, concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var arg in new[] { typeof(RawApplyProcess).Assembly.Location, "reconcile", ChildFlag, manifestDirectory, maxConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(arg);
         }
@@ -111,9 +110,9 @@ internal sealed class RawApplyProcess : IAsyncDisposable
         throw new InvalidOperationException("the raw apply child exited before it was ready.");
     }
 
-    public async Task<TimeSpan> ApplyAsync(IEnumerable<Uri> servers, CancellationToken cancellationToken)
+    public async Task<TimeSpan> ApplyAsync(IEnumerable<Uri> servers, int concurrency, CancellationToken cancellationToken)
     {
-        await _process.StandardInput.WriteLineAsync("apply " + string.Join(' ', servers));
+        await _process.StandardInput.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"apply {concurrency} {string.Join(' ', servers)}"));
         await _process.StandardInput.FlushAsync(cancellationToken);
         var answer = await _process.StandardOutput.ReadLineAsync(cancellationToken) ?? "error the raw apply child exited";
         return answer.StartsWith("ok ", StringComparison.Ordinal)
@@ -122,18 +121,20 @@ internal sealed class RawApplyProcess : IAsyncDisposable
     }
 
     /// <summary>The child's loop.</summary>
-    public static async Task<int> RunChildAsync(string manifestDirectory, int concurrency, CancellationToken cancellationToken)
+    public static async Task<int> RunChildAsync(string manifestDirectory, int maxConcurrency, CancellationToken cancellationToken)
     {
         var objects = Directory.GetFiles(manifestDirectory, "*.yaml").Order(StringComparer.Ordinal)
             .SelectMany(f => ManifestParser.Parse(File.ReadAllText(f), f)).ToList();
-        using var raw = new RawApplyClient(objects, concurrency);
+        using var raw = new RawApplyClient(objects, maxConcurrency);
         Console.Out.WriteLine("ready");
         while (await Console.In.ReadLineAsync(cancellationToken) is { } line)
         {
             try
             {
-                var servers = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(u => new Uri(u)).ToList();
-                var elapsed = await raw.ApplyAsync(servers, cancellationToken);
+                var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var concurrency = int.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture);
+                var servers = words.Skip(2).Select(u => new Uri(u)).ToList();
+                var elapsed = await raw.ApplyAsync(servers, concurrency, cancellationToken);
                 Console.Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ok {elapsed.TotalMilliseconds}"));
             }
             catch (InvalidOperationException e)

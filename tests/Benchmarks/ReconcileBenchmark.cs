@@ -21,8 +21,24 @@ internal sealed class ReconcileBenchmark : IBenchmark
 {
     private const int ObjectsPerCluster = 200;
 
-    /// <summary>Requests in flight per cluster, for the pipeline (apply and client gate) and the raw client alike.</summary>
-    private const int Concurrency = 16;
+    /// <summary>
+    /// Requests in flight per cluster on one cluster, for the pipeline (apply and client gate) and the raw client alike:
+    /// where the simulator's SSA capacity for one cluster peaks (6.3k/s at 8, 10.2k/s at 32; 64 measured no faster).
+    /// </summary>
+    private const int OneClusterConcurrency = 32;
+
+    /// <summary>
+    /// Requests in flight per cluster with more clusters, for both alike: the simulator's two cores are shared by then,
+    /// and the controller's memory (the RSS target is taken at 50 clusters) grows with the requests in flight.
+    /// </summary>
+    private const int ManyClustersConcurrency = 16;
+
+    /// <summary>
+    /// First applies (each followed by a no-op) on the warm-up cluster before anything is measured, for the controller and
+    /// the raw client alike: what is measured is a long-running controller whose JIT has settled (kubectl starts cold by
+    /// nature). Measured: the controller's CPU per first apply falls for about five of them.
+    /// </summary>
+    private const int WarmUpCycles = 5;
 
     public string Name => "reconcile";
 
@@ -58,7 +74,7 @@ internal sealed class ReconcileBenchmark : IBenchmark
         var storage = azurite?.ConnectionString ?? Environment.GetEnvironmentVariable(AzuriteFixture.ConnectionStringVariable)!;
 
         var repo = CreateRepository(Path.Combine(work, "repo"));
-        using var clusters = new ClusterClientFactory(new KubeconfigCredentialsProvider(simulator.Kubeconfig), new ClusterClientOptions { MaxConcurrentRequestsPerCluster = Concurrency });
+        using var clusters = new ClusterClientFactory(new KubeconfigCredentialsProvider(simulator.Kubeconfig), new ClusterClientOptions { MaxConcurrentRequestsPerCluster = OneClusterConcurrency });
         var reconciler = new Reconciler(
             new GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(work, "git") }),
             new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(work, "rendered") }),
@@ -67,29 +83,39 @@ internal sealed class ReconcileBenchmark : IBenchmark
             new ReconcileHistoryStore(storage, "benchhist" + Guid.NewGuid().ToString("N")[..8]));
         var options = new ReconcileOptions
         {
-            Apply = new ApplyOptions { Concurrency = Concurrency },
+            Apply = new ApplyOptions { Concurrency = ManyClustersConcurrency },
             Health = new Core.Health.HealthOptions { Timeout = TimeSpan.FromMinutes(2), PollInterval = TimeSpan.FromMilliseconds(200), Concurrency = 16 },
         };
 
         var warmup = $"c{counts.Max() + 1}";
-        await ReconcileAllAsync(reconciler, [warmup], "warmup", repo, repo.Head.Tip.Sha, options, cancellationToken);
-        await ReconcileAllAsync(reconciler, [warmup], "warmup", repo, repo.Head.Tip.Sha, options, cancellationToken);
-        Console.WriteLine($"simulator: separate process (pid {simulator.ProcessId}), {counts.Max()} clusters + 1 warm-up cluster, ready delay 0; objects per cluster: {ObjectsPerCluster}");
+        for (var cycle = 1; cycle <= WarmUpCycles; cycle++)
+        {
+            await simulator.WipeAsync(warmup, cancellationToken);
+            await ReconcileAllAsync(reconciler, [warmup], $"warmup{cycle}", repo, repo.Head.Tip.Sha, options, cancellationToken);
+            await ReconcileAllAsync(reconciler, [warmup], $"warmup{cycle}", repo, repo.Head.Tip.Sha, options, cancellationToken);
+        }
+
+        Console.WriteLine($"simulator: separate process (pid {simulator.ProcessId}), {counts.Max()} clusters + 1 warm-up cluster ({WarmUpCycles} first applies and no-ops before measuring), ready delay 0; objects per cluster: {ObjectsPerCluster}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores; controller: this process (server GC off)");
         Console.WriteLine();
-        await using var raw = await RawApplyProcess.StartAsync(Path.Combine(repo.Info.WorkingDirectory, "app"), Concurrency, cancellationToken);
+        await using var raw = await RawApplyProcess.StartAsync(Path.Combine(repo.Info.WorkingDirectory, "app"), OneClusterConcurrency, cancellationToken);
         var servers = new Dictionary<string, Uri>(StringComparer.Ordinal);
         foreach (var name in Enumerable.Range(1, counts.Max()).Select(i => $"c{i}"))
         {
             servers[name] = await simulator.ServerAsync(name, cancellationToken);
         }
 
-        // raw capacity warm-up on the warm-up cluster (JIT of the client and of the simulator's no-op path)
-        await raw.ApplyAsync([await simulator.ServerAsync(warmup, cancellationToken)], cancellationToken);
+        // raw capacity warm-up on the warm-up cluster (JIT of the client and of the simulator's create path)
         await simulator.WipeAsync(warmup, cancellationToken);
+        for (var cycle = 1; cycle <= WarmUpCycles; cycle++)
+        {
+            await raw.ApplyAsync([await simulator.ServerAsync(warmup, cancellationToken)], OneClusterConcurrency, cancellationToken);
+            await simulator.WipeAsync(warmup, cancellationToken);
+        }
 
         Console.WriteLine($"each figure: the best of {rounds} rounds (--rounds N); the machine is shared, so noise only ever adds time");
-        Console.WriteLine("raw = the same SSA PATCHes sent straight to the simulator (HttpClient in a child process, no pipeline), same concurrency per cluster; " +
+        Console.WriteLine($"raw = the same SSA PATCHes sent straight to the simulator (HttpClient in a child process, no pipeline), same concurrency per cluster " +
+            $"({OneClusterConcurrency} requests in flight on one cluster, {ManyClustersConcurrency} per cluster with more, for both); " +
             "first apply vs raw create, no-op and one change vs raw re-apply (every PATCH a server-side no-op)");
         Console.WriteLine();
         Console.WriteLine("| clusters | raw create (res/s) | first apply (res/s) | first / raw | raw re-apply (res/s) | no-op (res/s) | no-op / raw | no-op / first | no-op writes | one change (res/s) | one change / raw | one-change writes |");
@@ -102,6 +128,8 @@ internal sealed class ReconcileBenchmark : IBenchmark
         foreach (var n in counts)
         {
             var names = Enumerable.Range(1, n).Select(i => $"c{i}").ToList();
+            var inFlight = n == 1 ? OneClusterConcurrency : ManyClustersConcurrency;
+            var runOptions = options with { Apply = options.Apply with { Concurrency = inFlight } };
             var rawCreate = TimeSpan.MaxValue;
             var rawAgain = TimeSpan.MaxValue;
             var first = TimeSpan.MaxValue;
@@ -112,19 +140,19 @@ internal sealed class ReconcileBenchmark : IBenchmark
             for (var round = 1; round <= rounds; round++)
             {
                 await WipeAsync(simulator, names, cancellationToken);
-                rawCreate = Min(rawCreate, await raw.ApplyAsync([.. names.Select(c => servers[c])], cancellationToken));
-                rawAgain = Min(rawAgain, await raw.ApplyAsync([.. names.Select(c => servers[c])], cancellationToken));
+                rawCreate = Min(rawCreate, await raw.ApplyAsync([.. names.Select(c => servers[c])], inFlight, cancellationToken));
+                rawAgain = Min(rawAgain, await raw.ApplyAsync([.. names.Select(c => servers[c])], inFlight, cancellationToken));
                 await WipeAsync(simulator, names, cancellationToken);
 
                 var fleet = $"bench{n}r{round}";
                 var baseCommit = repo.Head.Tip.Sha;
-                var (firstRound, firstOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, baseCommit, options, cancellationToken);
+                var (firstRound, firstOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, baseCommit, runOptions, cancellationToken);
                 var writesBefore = await simulator.TotalWritesAsync(names, cancellationToken);
-                var (noOpRound, noOpOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, baseCommit, options, cancellationToken);
+                var (noOpRound, noOpOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, baseCommit, runOptions, cancellationToken);
                 noOpWrites = Math.Max(noOpWrites, await simulator.TotalWritesAsync(names, cancellationToken) - writesBefore);
                 var changed = ChangeOneObject(repo, $"{n}-{round}");
                 writesBefore = await simulator.TotalWritesAsync(names, cancellationToken);
-                var (changeRound, changeOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, changed, options, cancellationToken);
+                var (changeRound, changeOk) = await ReconcileAllAsync(reconciler, names, fleet, repo, changed, runOptions, cancellationToken);
                 changeWrites = Math.Max(changeWrites, await simulator.TotalWritesAsync(names, cancellationToken) - writesBefore);
                 ResetRepository(repo, baseCommit);
                 if (!(firstOk && noOpOk && changeOk))

@@ -1,4 +1,10 @@
 using System.Text.Json.Nodes;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using FleetFunctions.Core.Inventory;
+using FleetFunctions.Core.Sources;
+using FleetFunctions.Core.Storage;
 using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Tests.Support;
@@ -201,5 +207,68 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
         Assert.Equal(ReconcilePhase.Health, result.Phase);
         var error = Assert.Single(result.Errors);
         Assert.StartsWith($"{h.Cluster.Name}/Deployment/hello/hello:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_HealthFails_InventoryOfTheAppliedCommitSavedBeforeReturning()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        h.Repo.Replace("apps/hello/app.yaml", "image: nginx:1.27", "image: nginx:1.27-broken").Commit("broken image");
+
+        var result = await h.ReconcileAsync(App, PipelineHarness.FastOptions with { Health = new FleetFunctions.Core.Health.HealthOptions { Timeout = TimeSpan.FromSeconds(20), PollInterval = TimeSpan.FromMilliseconds(100) } }, fleet: "hello");
+
+        // The inventory write ran beside the failing health wait and was awaited before the reconcile returned.
+        Assert.Equal(ReconcilePhase.Health, result.Phase);
+        var inventory = await h.Inventory.GetAsync(h.Cluster.Name, "hello");
+        Assert.NotNull(inventory);
+        Assert.Equal(result.Commit, inventory.Commit);
+        Assert.Equal(result.Changes.Changes.Select(c => c.Reference.Key).Order(StringComparer.Ordinal), inventory.Entries.Select(e => e.Reference.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_NothingToWaitFor_ReturnsOnlyAfterTheInventoryWrite()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        h.Repo.Write("apps/settings/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  level: info\n").Commit("settings");
+        var options = new TableClientOptions();
+        options.AddPolicy(new SlowWritesPolicy(TimeSpan.FromMilliseconds(500)), HttpPipelinePosition.PerCall);
+        var table = AzuriteFixture.NewName("inv");
+        var slowInventory = new InventoryStore(StorageAccount.FromConnectionString(azurite.ConnectionString).CreateTableServiceClient(options), new InventoryOptions { TableName = table });
+        var reconciler = new Reconciler(h.Source, h.Renderer, h.Clusters, slowInventory, h.History);
+
+        // A ConfigMap is Current in the apply response: the health phase reads nothing, so only the awaited inventory
+        // write (started on another thread, its PUT held back here) keeps the reconcile from returning at once.
+        var result = await reconciler.ReconcileAsync(new ReconcileRequest(h.Cluster.Name, "settings", new GitSourceSpec(h.Repo.Url), "apps/settings") { Options = PipelineHarness.FastOptions });
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(ChangeAction.Created, Assert.Single(result.Changes.Changes).Action);
+        var inventory = await new InventoryStore(azurite.ConnectionString, new InventoryOptions { TableName = table }).GetAsync(h.Cluster.Name, "settings");
+        Assert.NotNull(inventory);
+        Assert.Equal(result.Commit, inventory.Commit);
+        Assert.Equal("|ConfigMap|default|settings", Assert.Single(inventory.Entries).Reference.Key);
+    }
+
+    /// <summary>Holds back every PUT (the inventory's upsert) before it is sent.</summary>
+    private sealed class SlowWritesPolicy(TimeSpan delay) : HttpPipelinePolicy
+    {
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            if (message.Request.Method == RequestMethod.Put)
+            {
+                await Task.Delay(delay, message.CancellationToken);
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            if (message.Request.Method == RequestMethod.Put)
+            {
+                Thread.Sleep(delay);
+            }
+
+            ProcessNext(message, pipeline);
+        }
     }
 }
