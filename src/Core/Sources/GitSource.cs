@@ -109,8 +109,21 @@ public sealed partial class GitSource
 
         return await WithRepositoryAsync(spec, repo =>
         {
-            var older = LookupOrFetch(repo, spec, ancestor);
             var newer = LookupOrFetch(repo, spec, descendant);
+
+            // A clone that is not shallow holds every ancestor of every commit it holds, so a commit it lacks is no
+            // ancestor of one it has: no fetch needed to say so (a newly pushed commit is then fetched by the first
+            // reconcile that needs its files, not by the ancestry check of its webhook and of its rollout's claim).
+            if (repo.Lookup<Commit>(ancestor) is not { } older)
+            {
+                if (!repo.Info.IsShallow)
+                {
+                    return false;
+                }
+
+                older = LookupOrFetch(repo, spec, ancestor);
+            }
+
             return repo.ObjectDatabase.FindMergeBase(older, newer)?.Sha == older.Sha;
         }, cancellationToken);
     }

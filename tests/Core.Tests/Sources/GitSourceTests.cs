@@ -192,5 +192,31 @@ public sealed class GitSourceTests : IDisposable
         Assert.False(await source.IsAncestorAsync(spec, diverged, side));
     }
 
+    [Fact]
+    public async Task IsAncestorAsync_CommitTheCacheLacksAgainstOneItHolds_FalseWithoutFetching()
+    {
+        var held = _repo.Commit("held");
+        var spec = new GitSourceSpec(_repo.Url, "main");
+        var source = NewSource();
+        Assert.Equal(held, (await source.ResolveAsync(spec)).Commit);
+        var pushed = _repo.Commit("pushed after the cache fetched");
+
+        // The origin is unreachable now: a fetch would fail, so the answer must come from the cache alone.
+        var away = _repo.WorkDir + "-away";
+        Directory.Move(_repo.WorkDir, away);
+        try
+        {
+            Assert.False(await source.IsAncestorAsync(spec, pushed, held));
+        }
+        finally
+        {
+            Directory.Move(away, _repo.WorkDir);
+        }
+
+        // Once fetched, the real answer both ways.
+        Assert.True(await source.IsAncestorAsync(spec, held, pushed));
+        Assert.False(await source.IsAncestorAsync(spec, pushed, held));
+    }
+
     private GitSource NewSource() => new(new GitSourceOptions { CacheDirectory = _repo.CacheDir });
 }
