@@ -83,6 +83,19 @@ public sealed class ReconcileHistoryStore
         await _table.AddEntityAsync(entity, cancellationToken);
     }
 
+    /// <summary>The commit of the newest entry of a fleet on a cluster (null when there is none): one small read.</summary>
+    public async Task<string?> LastCommitAsync(string cluster, string fleet, CancellationToken cancellationToken = default)
+    {
+        await _created.Value;
+        var partition = TableKey.Join(cluster, fleet);
+        await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == partition, maxPerPage: 1, select: ["Commit"], cancellationToken: cancellationToken))
+        {
+            return e.GetString("Commit");
+        }
+
+        return null;
+    }
+
     /// <summary>The newest <paramref name="max"/> entries of a fleet on a cluster.</summary>
     public async Task<IReadOnlyList<ReconcileHistoryEntry>> ListAsync(string cluster, string fleet, int max = 20, CancellationToken cancellationToken = default)
     {

@@ -55,6 +55,10 @@ public sealed partial class Reconciler
         ArgumentNullException.ThrowIfNull(request);
         var started = DateTimeOffset.UtcNow;
         var stopwatch = Stopwatch.StartNew();
+
+        // Read alongside the phases, for a no-op: if the history does not show its commit (the reconcile that applied
+        // it was interrupted after saving the inventory and before recording), the no-op records it.
+        var lastRecorded = _history is null ? null : LastRecordedCommitAsync(_history, request, cancellationToken);
         var result = await RunPhasesAsync(request, new ReconcileResult { Cluster = request.Cluster, Fleet = request.Fleet, Path = request.Path, StartedAt = started }, cancellationToken);
         result = result with { Duration = stopwatch.Elapsed };
         RecordMetrics(result);
@@ -68,13 +72,26 @@ public sealed partial class Reconciler
             Log.ReconcileFailed(_logger, request.Fleet, request.Cluster, result.Commit, string.Join(" | ", result.Errors));
         }
 
-        // A no-op stays reads only: the inventory and the last recorded reconcile already describe that state.
-        if (_history is not null && !result.IsNoOp)
+        // A no-op stays reads only when the inventory and the last recorded reconcile already describe that state.
+        if (_history is not null && (!result.IsNoOp || await lastRecorded! != result.Commit))
         {
             await _history.RecordAsync(result, cancellationToken);
         }
 
         return result;
+    }
+
+    /// <summary>The commit of the last recorded reconcile, or null when there is none or it cannot be read (then a no-op records).</summary>
+    private static async Task<string?> LastRecordedCommitAsync(ReconcileHistoryStore history, ReconcileRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await history.LastCommitAsync(request.Cluster, request.Fleet, cancellationToken);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+        {
+            return null;
+        }
     }
 
     private async Task<ReconcileResult> RunPhasesAsync(ReconcileRequest request, ReconcileResult result, CancellationToken cancellationToken)

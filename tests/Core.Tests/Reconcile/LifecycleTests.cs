@@ -79,6 +79,31 @@ public sealed class LifecycleTests(SimulatorFixture simulator, AzuriteFixture az
     }
 
     [Fact]
+    public async Task ReconcileAsync_NoOpOfACommitTheHistoryLacks_RecordsIt()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        var first = await h.ReconcileAsync(Overlay);
+        Assert.True(first.Succeeded, string.Join("\n", first.Errors));
+
+        // A reconcile of the next commit applies and saves the inventory, then dies before recording (no history here).
+        h.Repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("change message");
+        var interrupted = new Reconciler(h.Source, h.Renderer, h.Clusters, h.Inventory);
+        var applied = await interrupted.ReconcileAsync(new ReconcileRequest(h.Cluster.Name, "podinfo", new FleetFunctions.Core.Sources.GitSourceSpec(h.Repo.Url), Overlay) { Options = PipelineHarness.FastOptions });
+        Assert.True(applied.Succeeded, string.Join("\n", applied.Errors));
+        Assert.Equal(first.Commit, await h.History.LastCommitAsync(h.Cluster.Name, "podinfo"));
+
+        // The next reconcile changes nothing, and records the commit the status API would otherwise never show.
+        var again = await h.ReconcileAsync(Overlay);
+        Assert.True(again.IsNoOp);
+        Assert.Equal(applied.Commit, await h.History.LastCommitAsync(h.Cluster.Name, "podinfo"));
+        Assert.Equal(2, (await h.History.ListAsync(h.Cluster.Name, "podinfo")).Count);
+
+        // Once recorded, a no-op stays reads only.
+        Assert.True((await h.ReconcileAsync(Overlay)).IsNoOp);
+        Assert.Equal(2, (await h.History.ListAsync(h.Cluster.Name, "podinfo")).Count);
+    }
+
+    [Fact]
     public async Task ReconcileAsync_DeletedOnCluster_RecreatesItAndReportsDrift()
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
