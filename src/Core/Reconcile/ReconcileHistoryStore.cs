@@ -34,6 +34,9 @@ public sealed record ReconcileHistoryEntry(
 /// </summary>
 public sealed class ReconcileHistoryStore
 {
+    /// <summary>Sorts after every entry (inverted-tick keys are digits), so listings reach it last and skip it.</summary>
+    private const string LatestRow = "~latest";
+
     private const int MaxPropertyChars = 30_000;
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
@@ -80,20 +83,22 @@ public sealed class ReconcileHistoryStore
             ["Errors"] = Serialise(result.Errors),
             ["Changes"] = Serialise(changes),
         };
-        await _table.AddEntityAsync(entity, cancellationToken);
+        // With the row, in the same transaction: the partition's "latest" row, which a no-op reads with one point read.
+        var latest = new TableEntity(entity.PartitionKey, LatestRow) { ["Commit"] = result.Commit, ["Row"] = row };
+        await _table.SubmitTransactionAsync(
+            [new TableTransactionAction(TableTransactionActionType.Add, entity), new TableTransactionAction(TableTransactionActionType.UpsertReplace, latest)],
+            cancellationToken);
     }
 
-    /// <summary>The commit of the newest entry of a fleet on a cluster (null when there is none): one small read.</summary>
+    /// <summary>
+    /// The commit of the newest entry of a fleet on a cluster: one point read of the partition's "latest" row (null when
+    /// there is none, also for history recorded before that row existed).
+    /// </summary>
     public async Task<string?> LastCommitAsync(string cluster, string fleet, CancellationToken cancellationToken = default)
     {
         await _created.Value;
-        var partition = TableKey.Join(cluster, fleet);
-        await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == partition, maxPerPage: 1, select: ["Commit"], cancellationToken: cancellationToken))
-        {
-            return e.GetString("Commit");
-        }
-
-        return null;
+        var latest = await _table.GetEntityIfExistsAsync<TableEntity>(TableKey.Join(cluster, fleet), LatestRow, ["Commit"], cancellationToken);
+        return latest.HasValue ? latest.Value!.GetString("Commit") : null;
     }
 
     /// <summary>The newest <paramref name="max"/> entries of a fleet on a cluster.</summary>
@@ -104,6 +109,11 @@ public sealed class ReconcileHistoryStore
         var entries = new List<ReconcileHistoryEntry>();
         await foreach (var e in _table.QueryAsync<TableEntity>(x => x.PartitionKey == partition, maxPerPage: max, cancellationToken: cancellationToken))
         {
+            if (e.RowKey == LatestRow)
+            {
+                continue;
+            }
+
             entries.Add(new ReconcileHistoryEntry(
                 e.GetString("Cluster") ?? cluster,
                 e.GetString("Fleet") ?? fleet,
