@@ -84,7 +84,7 @@ public sealed class ReconcileHistoryStore
             ["Changes"] = Serialise(changes),
         };
         // With the row, in the same transaction: the partition's "latest" row, which a no-op reads with one point read.
-        var latest = new TableEntity(entity.PartitionKey, LatestRow) { ["Commit"] = result.Commit, ["Row"] = row };
+        var latest = new TableEntity(entity.PartitionKey, LatestRow) { ["Commit"] = result.Commit };
         await _table.SubmitTransactionAsync(
             [new TableTransactionAction(TableTransactionActionType.Add, entity), new TableTransactionAction(TableTransactionActionType.UpsertReplace, latest)],
             cancellationToken);

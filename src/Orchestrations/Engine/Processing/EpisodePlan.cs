@@ -22,6 +22,12 @@ internal sealed class EpisodePlan
     /// <summary>True when the episode started a new execution (history restarts).</summary>
     public bool NewExecution { get; init; }
 
+    /// <summary>
+    /// The episode stays within its execution's history: no new execution, no ContinueAsNew, no rows to clean up (those
+    /// need the committed history's row keys, so nothing is planned on top of them before their commit returns).
+    /// </summary>
+    public bool StaysInExecution => !NewExecution && !DiscardsHistory && StaleRowKeys.Count == 0;
+
     /// <summary>The orchestrator after this episode, still running: kept with the session once the commit succeeded.</summary>
     public Replay.LiveExecution? Live { get; init; }
 

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using FleetFunctions.Orchestrations.Engine.History;
 using FleetFunctions.Orchestrations.Engine.Storage;
 using Microsoft.Extensions.Logging;
@@ -116,7 +117,7 @@ internal sealed partial class OrchestrationProcessor(
 
         List<EpisodeInput>? aheadInputs = null;
         PreparedEpisode? ahead = null;
-        System.Runtime.ExceptionServices.ExceptionDispatchInfo? aheadFailure = null;
+        ExceptionDispatchInfo? aheadFailure = null;
         if (CanPlanAhead(plan))
         {
             var arrived = feed.WaitAsync(cancellationToken);
@@ -127,15 +128,15 @@ internal sealed partial class OrchestrationProcessor(
                 aheadInputs = [more];
                 try
                 {
-                    // An episode that ends the execution needs the committed history's row keys: planned once settled.
-                    if (await PlanAsync(session, more.Messages, cancellationToken) is { NeedsFreshLoad: false, NewExecution: false, DiscardsHistory: false, StaleRowKeys.Count: 0 } aheadPlan)
+                    // An episode that leaves the execution is planned again once this commit has settled.
+                    if (await PlanAsync(session, more.Messages, cancellationToken) is { NeedsFreshLoad: false, StaysInExecution: true } aheadPlan)
                     {
                         ahead = Prepare(instanceId, aheadInputs, aheadPlan);
                     }
                 }
                 catch (Exception ex)
                 {
-                    aheadFailure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+                    aheadFailure = ExceptionDispatchInfo.Capture(ex);
                 }
             }
         }
@@ -191,8 +192,7 @@ internal sealed partial class OrchestrationProcessor(
     }
 
     /// <summary>Whether the next episode may be planned before <paramref name="plan"/> commits: not across the end of an execution.</summary>
-    private static bool CanPlanAhead(EpisodePlan plan) =>
-        !plan.NewExecution && !plan.DiscardsHistory && plan.StaleRowKeys.Count == 0 && !plan.Checkpoint.State.Status.IsTerminal();
+    private static bool CanPlanAhead(EpisodePlan plan) => plan.StaysInExecution && !plan.Checkpoint.State.Status.IsTerminal();
 
     private async Task<CommitResult> CommitCheckpointAsync(string instanceId, Checkpoint checkpoint, CancellationToken cancellationToken)
     {
