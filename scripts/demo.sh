@@ -130,18 +130,23 @@ printf '%s' "$webhook_secret" >"$run_dir/secrets/apps-webhook"
 api_key=$(openssl rand -hex 16)
 
 # --- the app --------------------------------------------------------------------------------------------------
-app_port=$(free_port)
-app_url="http://127.0.0.1:$app_port"
-FLEETFUNCTIONS_Storage="$AZURITE_CONNECTION_STRING" \
-FLEETFUNCTIONS_PlatformRepository="$platform_repo" \
-FLEETFUNCTIONS_PrometheusUrl="$prometheus_url" \
-FLEETFUNCTIONS_SecretsDirectory="$run_dir/secrets" \
-FLEETFUNCTIONS_CacheDirectory="$run_dir/cache" \
-FLEETFUNCTIONS_Urls="$app_url" \
-FLEETFUNCTIONS_ApiKey="$api_key" \
-  "${fleetfunctions[@]}" serve >"$run_dir/app.log" 2>&1 &
-CHILD_PIDS+=($!)
-wait_port "$app_port" 120
+for attempt in 1 2 3; do
+  app_port=$(free_port)
+  app_url="http://127.0.0.1:$app_port"
+  FLEETFUNCTIONS_Storage="$AZURITE_CONNECTION_STRING" \
+  FLEETFUNCTIONS_PlatformRepository="$platform_repo" \
+  FLEETFUNCTIONS_PrometheusUrl="$prometheus_url" \
+  FLEETFUNCTIONS_SecretsDirectory="$run_dir/secrets" \
+  FLEETFUNCTIONS_CacheDirectory="$run_dir/cache" \
+  FLEETFUNCTIONS_Urls="$app_url" \
+  FLEETFUNCTIONS_ApiKey="$api_key" \
+    "${fleetfunctions[@]}" serve >"$run_dir/app.log" 2>&1 &
+  app_pid=$!
+  CHILD_PIDS+=("$app_pid")
+  wait_app "$app_pid" "$app_url" 120 && break
+  [ "$attempt" -lt 3 ] || die "the app exited before answering on $app_url; see $run_dir/app.log"
+  log "the app exited before answering on $app_url (port taken meanwhile?); trying another port"
+done
 export FLEETFUNCTIONS_URL="$app_url" FLEETFUNCTIONS_ApiKey="$api_key" KUBECONFIG="$kubeconfig"
 log "app: $app_url (log $run_dir/app.log)"
 

@@ -22,6 +22,18 @@ wait_port() {
   done
 }
 
+# Waits until the app with process id $1 answers its health check at $2 (at most $3 seconds, default 120). Fails
+# (status 1) if the process exits first: e.g. another process took its port between free_port and its start, which a
+# bare port check would not notice (it would find that other process listening).
+wait_app() {
+  local pid=$1 url=$2 limit=${3:-120} i=0
+  until curl -fsS --max-time 2 "$url/api/healthz" 2>/dev/null | grep -q '"mode":"standalone"'; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    i=$((i + 1)); [ "$i" -le $((limit * 5)) ] || die "the app at $url did not answer its health check after ${limit}s"
+    sleep 0.2
+  done
+}
+
 # Background processes started by the scripts; stopped by stop_children on exit.
 CHILD_PIDS=()
 stop_children() {
