@@ -65,7 +65,7 @@ internal sealed class DriftBenchmark : IBenchmark
         using var editors = new ClusterClientFactory(new KubeconfigCredentialsProvider(simulator.Kubeconfig), new ClusterClientOptions { FieldManager = "kubectl-edit" });
         var inventory = new InventoryStore(storage, new InventoryOptions { TableName = "benchinv" + Guid.NewGuid().ToString("N")[..8] });
         var reconciler = new Reconciler(
-            new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(work, "git") }),
+            new Core.Sources.GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(work, "git") }),
             new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(work, "rendered") }),
             clients,
             inventory);

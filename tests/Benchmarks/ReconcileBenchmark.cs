@@ -76,7 +76,7 @@ internal sealed class ReconcileBenchmark : IBenchmark
         var repo = CreateRepository(Path.Combine(work, "repo"));
         using var clusters = new ClusterClientFactory(new KubeconfigCredentialsProvider(simulator.Kubeconfig), new ClusterClientOptions { MaxConcurrentRequestsPerCluster = OneClusterConcurrency });
         var reconciler = new Reconciler(
-            new GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(work, "git") }),
+            new GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(work, "git") }),
             new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(work, "rendered") }),
             clusters,
             new InventoryStore(storage, new InventoryOptions { TableName = "benchinv" + Guid.NewGuid().ToString("N")[..8] }),

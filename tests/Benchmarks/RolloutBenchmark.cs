@@ -57,7 +57,7 @@ internal sealed class RolloutBenchmark : IBenchmark
         using var repo = App.Create(Path.Combine(work, "app"));
         var platform = new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", PlatformYaml(clusterCount, kubeconfig, repo.Info.WorkingDirectory))]));
         var secrets = new InMemorySecretStore(new Dictionary<string, string>());
-        var git = new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(work, "git") });
+        var git = new Core.Sources.GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(work, "git") });
         using var clients = new ClusterClientFactory(new PlatformClusterCredentials(platform, secrets));
         var reconciler = new Reconciler(
             git,

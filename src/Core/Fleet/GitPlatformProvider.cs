@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using FleetFunctions.Core.Sources;
-using GitRepositories = FleetFunctions.Core.Sources.GitSource;
 
 namespace FleetFunctions.Core.Fleet;
 

@@ -21,7 +21,7 @@ namespace FleetFunctions.Core.Reconcile;
 /// </summary>
 public sealed partial class Reconciler
 {
-    private readonly GitSource _source;
+    private readonly GitRepositories _source;
     private readonly ManifestRenderer _renderer;
     private readonly ClusterClientFactory _clusters;
     private readonly InventoryStore _inventory;
@@ -31,7 +31,7 @@ public sealed partial class Reconciler
     private readonly ILogger _logger;
 
     public Reconciler(
-        GitSource source,
+        GitRepositories source,
         ManifestRenderer renderer,
         ClusterClientFactory clusters,
         InventoryStore inventory,

@@ -7,7 +7,7 @@ namespace FleetFunctions.Core.Sources;
 public sealed record GitSourceSpec(string Url, string Ref = "main", GitCredentials? Credentials = null)
 {
     /// <summary>The URL without any user information, safe to print.</summary>
-    public string DisplayUrl => GitSource.RedactUrl(Url);
+    public string DisplayUrl => GitRepositories.RedactUrl(Url);
 }
 
 /// <summary>A resolved reference: the commit a branch, tag or SHA pointed to when fetched.</summary>

@@ -14,7 +14,6 @@ using FleetFunctions.Orchestrations.Rollouts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using GitRepositories = FleetFunctions.Core.Sources.GitSource;
 
 namespace FleetFunctions.Functions.Hosting;
 
@@ -34,7 +33,7 @@ public static class FleetServiceCollection
         services.TryAddSingleton<ISecretStore>(_ => new CompositeSecretStore(
             options.SecretsDirectory is { } dir ? [new EnvironmentSecretStore(), new DirectorySecretStore(dir)] : [new EnvironmentSecretStore()]));
         services.TryAddSingleton(sp => new GitRepositories(
-            new GitSourceOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "git") }.Validate(),
+            new GitCacheOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "git") }.Validate(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitRepositories>()));
         services.TryAddSingleton<IPlatformProvider>(sp => new GitPlatformProvider(
             sp.GetRequiredService<GitRepositories>(), new GitSourceSpec(options.PlatformRepository, options.PlatformBranch), options.PlatformPath));

@@ -4,7 +4,6 @@ using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
 using FleetFunctions.Core.Webhooks;
 using FleetFunctions.Orchestrations.Engine.Client;
-using GitRepositories = FleetFunctions.Core.Sources.GitSource;
 
 namespace FleetFunctions.Orchestrations.Rollouts;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using FleetFunctions.Core.Policy;
 using FleetFunctions.Core.Sources;
-using GitRepositories = FleetFunctions.Core.Sources.GitSource;
 
 namespace FleetFunctions.Orchestrations.Rollouts;
 

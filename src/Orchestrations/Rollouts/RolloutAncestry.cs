@@ -4,7 +4,6 @@ using FleetFunctions.Core.Sources;
 using FleetFunctions.Orchestrations.Engine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using GitRepositories = FleetFunctions.Core.Sources.GitSource;
 
 namespace FleetFunctions.Orchestrations.Rollouts;
 

@@ -139,7 +139,7 @@ public sealed class ManifestRendererTests : IDisposable
 
     private async Task<(SourceTree Tree, ManifestRenderer Renderer)> PrepareAsync()
     {
-        var source = new GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "git") });
+        var source = new GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "git") });
         var revision = await source.ResolveAsync(new GitSourceSpec(_repo.Url));
         var tree = await source.GetTreeAsync(new GitSourceSpec(_repo.Url), revision.Commit);
         return (tree, new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "rendered") }));

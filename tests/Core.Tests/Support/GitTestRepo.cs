@@ -17,7 +17,7 @@ internal sealed class GitTestRepo : IDisposable
     /// <summary>Folder of the repository's working tree (also its URL as a local path).</summary>
     public string WorkDir { get; }
 
-    /// <summary>A per-test cache folder for GitSource and the renderer.</summary>
+    /// <summary>A per-test cache folder for GitRepositories and the renderer.</summary>
     public string CacheDir { get; }
 
     public string Root { get; }

@@ -20,7 +20,7 @@ internal sealed class PipelineHarness : IDisposable
         Cluster = cluster;
         Credentials = new StaticCredentialsProvider([ClusterConnection.FromToken(cluster.Name, cluster.Server, cluster.Token)]);
         Clusters = new ClusterClientFactory(Credentials);
-        Source = new GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
+        Source = new GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
         Renderer = new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(repo.CacheDir, "rendered") });
         Inventory = new InventoryStore(storage, new InventoryOptions { TableName = AzuriteFixture.NewName("inv") });
         History = new ReconcileHistoryStore(storage, AzuriteFixture.NewName("hist"));
@@ -35,7 +35,7 @@ internal sealed class PipelineHarness : IDisposable
 
     public ClusterClientFactory Clusters { get; }
 
-    public GitSource Source { get; }
+    public GitRepositories Source { get; }
 
     public ManifestRenderer Renderer { get; }
 

@@ -53,7 +53,7 @@ internal sealed class DriftHarness : IAsyncDisposable
         Platform = new StaticPlatformProvider(platform);
         Secrets = new InMemorySecretStore(new Dictionary<string, string>());
         Clients = new ClusterClientFactory(new PlatformClusterCredentials(Platform, Secrets), new ClusterClientOptions { RequestTimeout = TimeSpan.FromSeconds(5) });
-        Git = new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
+        Git = new Core.Sources.GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
         Inventory = new InventoryStore(storage, new InventoryOptions { TableName = AzuriteFixture.NewName("inv") });
         Reconciler = NewReconciler("rendered");
         FleetStates = new FleetStateStore(storage, AzuriteFixture.NewName("fleets"));
@@ -72,7 +72,7 @@ internal sealed class DriftHarness : IAsyncDisposable
 
     public ClusterClientFactory Clients { get; }
 
-    public Core.Sources.GitSource Git { get; }
+    public Core.Sources.GitRepositories Git { get; }
 
     public InventoryStore Inventory { get; }
 

@@ -101,7 +101,7 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         var hub = new DurableTaskHub(new DurableTaskHubOptions(azurite.ConnectionString, AzuriteFixture.NewName("h")));
         await hub.CreateIfNotExistsAsync();
         var client = new DurableClient(hub, "test");
-        var git = new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
+        var git = new Core.Sources.GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
         var secrets = new InMemorySecretStore(new Dictionary<string, string>());
         var fleets = new FleetStateStore(azurite.ConnectionString, AzuriteFixture.NewName("fleets"));
         var processor = new DeliveryProcessor(store, platform, git, secrets, client, fleets, new RolloutAncestry(git, secrets));

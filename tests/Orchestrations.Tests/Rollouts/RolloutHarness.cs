@@ -75,7 +75,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
         repo.Commit("web 1.0");
 
         var platformYaml = PlatformYaml(clusters, labels, repo.Url, fleets);
-        var git = new Core.Sources.GitSource(new GitSourceOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
+        var git = new Core.Sources.GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
         IPlatformProvider platform;
         IPolicySetSource? policies = null;
         GitTestRepo? platformRepo = null;

@@ -9,30 +9,30 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FleetFunctions.Core.Sources;
 
 /// <summary>
-/// Git sources through LibGit2Sharp. Each URL is fetched into its own bare repository under the cache
+/// The Git repositories sources come from, through LibGit2Sharp. Each URL is fetched into its own bare repository under the cache
 /// folder; a commit's tree is written to its own folder once and then shared, so concurrent reconciles
 /// of different commits never touch a common working tree. Thread-safe.
 /// </summary>
-public sealed partial class GitSource
+public sealed partial class GitRepositories
 {
     /// <summary>Age after which a Git lock file in the cache is taken as left behind by a killed process.</summary>
     private static readonly TimeSpan s_staleLockAge = TimeSpan.FromSeconds(10);
 
-    private readonly GitSourceOptions _options;
+    private readonly GitCacheOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _repoLocks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastFetch = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<SourceTree>>> _trees = new(StringComparer.Ordinal);
 
-    public GitSource(GitSourceOptions? options = null, ILogger<GitSource>? logger = null)
+    public GitRepositories(GitCacheOptions? options = null, ILogger<GitRepositories>? logger = null)
     {
-        _options = (options ?? new GitSourceOptions()).Validate();
-        _logger = logger ?? NullLogger<GitSource>.Instance;
+        _options = (options ?? new GitCacheOptions()).Validate();
+        _logger = logger ?? NullLogger<GitRepositories>.Instance;
     }
 
     /// <summary>
     /// Resolves <see cref="GitSourceSpec.Ref"/> to a commit, fetching first unless the ref is a commit
-    /// SHA already in the cache (or a branch fetched within <see cref="GitSourceOptions.MinimumFetchInterval"/>).
+    /// SHA already in the cache (or a branch fetched within <see cref="GitCacheOptions.MinimumFetchInterval"/>).
     /// </summary>
     /// <exception cref="SourceException">Unreachable repository, bad credentials or unknown reference.</exception>
     public async Task<SourceRevision> ResolveAsync(GitSourceSpec spec, CancellationToken cancellationToken = default)

@@ -1,7 +1,7 @@
 namespace FleetFunctions.Core.Sources;
 
-/// <summary>Options of <see cref="GitSource"/>.</summary>
-public sealed record GitSourceOptions
+/// <summary>Options of <see cref="GitRepositories"/>.</summary>
+public sealed record GitCacheOptions
 {
     /// <summary>Folder holding the bare repositories (one per URL) and the materialised trees (one per commit).</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "fleetfunctions", "git");
@@ -10,16 +10,16 @@ public sealed record GitSourceOptions
     public TimeSpan MinimumFetchInterval { get; init; } = TimeSpan.Zero;
 
     /// <summary>Throws when the options are unusable.</summary>
-    public GitSourceOptions Validate()
+    public GitCacheOptions Validate()
     {
         if (string.IsNullOrWhiteSpace(CacheDirectory))
         {
-            throw new ArgumentException("GitSourceOptions.CacheDirectory must name a folder.");
+            throw new ArgumentException("GitCacheOptions.CacheDirectory must name a folder.");
         }
 
         if (MinimumFetchInterval < TimeSpan.Zero)
         {
-            throw new ArgumentException("GitSourceOptions.MinimumFetchInterval must not be negative.");
+            throw new ArgumentException("GitCacheOptions.MinimumFetchInterval must not be negative.");
         }
 
         return this;

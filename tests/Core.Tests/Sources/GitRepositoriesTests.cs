@@ -5,7 +5,7 @@ using Xunit;
 
 namespace FleetFunctions.Core.Tests.Sources;
 
-public sealed class GitSourceTests : IDisposable
+public sealed class GitRepositoriesTests : IDisposable
 {
     private readonly GitTestRepo _repo = GitTestRepo.Create(RepoPaths.Examples, "examples");
 
@@ -218,5 +218,5 @@ public sealed class GitSourceTests : IDisposable
         Assert.False(await source.IsAncestorAsync(spec, pushed, held));
     }
 
-    private GitSource NewSource() => new(new GitSourceOptions { CacheDirectory = _repo.CacheDir });
+    private GitRepositories NewSource() => new(new GitCacheOptions { CacheDirectory = _repo.CacheDir });
 }
