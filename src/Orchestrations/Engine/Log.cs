@@ -18,8 +18,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "orchestration '{InstanceId}': resending {Count} message(s) from an outbox left behind by an interrupted worker")]
     public static partial void OrphanedOutboxResent(ILogger logger, string instanceId, int count);
 
-    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "orchestration '{InstanceId}': could not delete rows of a finished execution: {Reason}")]
-    public static partial void StaleRowCleanupFailed(ILogger logger, string instanceId, string reason);
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "orchestration '{InstanceId}': could not delete {What}: {Reason}")]
+    public static partial void RowCleanupFailed(ILogger logger, string instanceId, string what, string reason);
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "queue '{Queue}': message {MessageId} for orchestration '{InstanceId}' parked as poison after {DequeueCount} attempts: {Error}")]
     public static partial void MessagePoisoned(ILogger logger, string queue, string messageId, string instanceId, long dequeueCount, string error);

@@ -323,6 +323,99 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         Assert.Equal(commitConflicts ? 1 : 0, Volatile.Read(ref cCancelled));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ResultsArriveOneByOneWhileACommitIsInFlight_PlannedTogetherAndTheLastStartsTheNextActivity(bool commitConflicts)
+    {
+        // A, B and C run together, then D. The commit recording A is held until D has started. B's result arrives
+        // during that commit and is planned on top of it (scheduling nothing: C is still out); C, released only once the
+        // orchestrator has seen B, arrives later, during the same commit. D starts during the hold only if C's result
+        // is planned then too, together with B's, instead of waiting for the held commit. With a conflict that commit
+        // then fails: D's first run is cancelled, A, B and C are planned again together, and D runs again, recorded once.
+        var commitHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dRuns = 0;
+        var dCancelled = 0;
+        var held = 0;
+        var startedDuringHold = false;
+        EngineHarness? h = null;
+        await using var harness = h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<string, string>("A", x => x)
+                .AddActivity<string, string>("B", async (_, x, cancellationToken) =>
+                {
+                    await commitHeld.Task.WaitAsync(cancellationToken);
+                    return x;
+                })
+                .AddActivity<string, string>("C", async (_, x, cancellationToken) =>
+                {
+                    await bSeen.Task.WaitAsync(cancellationToken);
+                    return x;
+                })
+                .AddActivity<string, string>("D", async (_, x, cancellationToken) =>
+                {
+                    if (Interlocked.Increment(ref dRuns) == 1 && commitConflicts)
+                    {
+                        dStarted.TrySetResult();
+                        try
+                        {
+                            await Task.Delay(TimeSpan.FromMinutes(2), cancellationToken);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            Interlocked.Increment(ref dCancelled);
+                            throw;
+                        }
+                    }
+
+                    dStarted.TrySetResult();
+                    return x;
+                })
+                .AddOrchestrator<string, string>("Then", async (ctx, _) =>
+                {
+                    var a = ctx.CallActivityAsync<string>("A", "a");
+                    var b = ctx.CallActivityAsync<string>("B", "b");
+                    var c = ctx.CallActivityAsync<string>("C", "c");
+                    await b;
+                    bSeen.TrySetResult();
+                    var all = await Task.WhenAll(a, b, c);
+                    return string.Concat(all) + await ctx.CallActivityAsync<string>("D", "d");
+                }),
+            o => o with
+            {
+                FaultInjection = new EngineFaultInjection
+                {
+                    BeforeCommit = async (instanceId, workItems) =>
+                    {
+                        if (workItems == 0 && Interlocked.Exchange(ref held, 1) == 0)
+                        {
+                            commitHeld.TrySetResult();
+                            startedDuringHold = await Task.WhenAny(dStarted.Task, Task.Delay(TimeSpan.FromSeconds(10))) == dStarted.Task;
+                            if (commitConflicts)
+                            {
+                                var row = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), InstanceState.RowKey) { ["RacedAt"] = DateTimeOffset.UtcNow };
+                                await h!.Hub.InstancesTable.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
+                            }
+                        }
+                    },
+                },
+            });
+
+        var result = await h.RunAsync("Then", timeout: s_completion);
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal("abcd", result.ReadOutputAs<string>());
+        Assert.True(startedDuringHold, "D did not start while the commit recording A was in flight");
+        var history = (await h.Client.GetInstanceAsync(result.InstanceId, includeHistory: true))!.History!;
+        Assert.Equal(4, history.Count(e => e.EventType == HistoryEventType.TaskCompleted));
+        Assert.Equal(4, history.Count(e => e.EventType == HistoryEventType.TaskScheduled));
+        Assert.Equal(commitConflicts ? 2 : 1, Volatile.Read(ref dRuns));
+        Assert.Equal(commitConflicts ? 1 : 0, Volatile.Read(ref dCancelled));
+    }
+
     [Fact]
     public async Task EveryMessageDeliveredTwice_SameOutputsAndNoDuplicateResults()
     {

@@ -19,8 +19,11 @@ internal interface IEpisodeFeed
     /// <summary>Completes when messages are waiting to be taken.</summary>
     Task WaitAsync(CancellationToken cancellationToken);
 
-    /// <summary>Takes the waiting messages as one input, or null when none are waiting.</summary>
-    EpisodeInput? TryTake();
+    /// <summary>
+    /// Takes the waiting messages as one input, or null when none are waiting; <paramref name="taken"/> messages are
+    /// already in the episode this input joins, so it holds no more than an episode's limit less those.
+    /// </summary>
+    EpisodeInput? TryTake(int taken = 0);
 
     /// <summary>Outbox rows of local work that a commit recording <paramref name="inputs"/> may delete (their last results are among them).</summary>
     IReadOnlyList<string> OutboxRowsDone(IReadOnlyList<EpisodeInput> inputs);

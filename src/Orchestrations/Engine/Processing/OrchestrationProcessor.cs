@@ -36,11 +36,12 @@ internal sealed partial class OrchestrationProcessor(
 
     /// <summary>
     /// Processes <paramref name="first"/>, then, while each commit is in flight, what <paramref name="feed"/> has
-    /// waiting: that episode is planned on top of the one being committed (its local activities started too) and
-    /// committed as soon as the previous commit succeeded, so a message that arrives during a commit does not wait for
-    /// it before the orchestrator sees it. Each input is reported to <see cref="IEpisodeFeed.Recorded"/> once recorded;
-    /// when this throws, the inputs not reported are the caller's to fail. A failed or conflicting commit drops what
-    /// was planned on top of it: its activities are cancelled and its messages planned again with the failed ones.
+    /// waiting: that episode is planned on top of the one being committed (its local activities started too; planned
+    /// again with later arrivals while it has started none) and committed as soon as the previous commit succeeded,
+    /// so a message that arrives during a commit does not wait for it before the orchestrator sees it. Each input is
+    /// reported to <see cref="IEpisodeFeed.Recorded"/> once recorded; when this throws, the inputs not reported are the
+    /// caller's to fail. A failed or conflicting commit drops what was planned on top of it: its activities are
+    /// cancelled and its messages planned again with the failed ones.
     /// </summary>
     public async Task ProcessAsync(string instanceId, EpisodeInput first, IEpisodeFeed feed, CancellationToken cancellationToken)
     {
@@ -118,26 +119,39 @@ internal sealed partial class OrchestrationProcessor(
         List<EpisodeInput>? aheadInputs = null;
         PreparedEpisode? ahead = null;
         ExceptionDispatchInfo? aheadFailure = null;
-        if (CanPlanAhead(plan))
+
+        // What arrives while the commit is in flight is planned on top of it as one episode, planned again with each
+        // later arrival for as long as that episode has started nothing: the last of a batch of results (the one the
+        // orchestrator waits for) then starts its activities at once instead of waiting for this commit.
+        while (CanPlanAhead(plan) && !commit.IsCompleted && aheadFailure is null && (aheadInputs is null || ahead is { Local: null }))
         {
             var arrived = feed.WaitAsync(cancellationToken);
-            if (await Task.WhenAny(commit, arrived) == arrived && !commit.IsCompleted && feed.TryTake() is { } more)
+            var taken = aheadInputs?.Sum(i => i.Messages.Count) ?? 0;
+            if (await Task.WhenAny(commit, arrived) != arrived || commit.IsCompleted || feed.TryTake(taken) is not { } more)
+            {
+                break;
+            }
+
+            if (aheadInputs is null)
             {
                 // Assume the commit succeeds; if it does not, everything planned here is dropped with the session.
                 plan.ApplyAhead(session);
-                aheadInputs = [more];
-                try
+                aheadInputs = [];
+            }
+
+            aheadInputs.Add(more);
+            ahead = null;
+            try
+            {
+                // An episode that leaves the execution is planned again once this commit has settled.
+                if (await PlanAsync(session, Messages(aheadInputs), cancellationToken) is { NeedsFreshLoad: false, StaysInExecution: true } aheadPlan)
                 {
-                    // An episode that leaves the execution is planned again once this commit has settled.
-                    if (await PlanAsync(session, more.Messages, cancellationToken) is { NeedsFreshLoad: false, StaysInExecution: true } aheadPlan)
-                    {
-                        ahead = Prepare(instanceId, aheadInputs, aheadPlan);
-                    }
+                    ahead = Prepare(instanceId, aheadInputs, aheadPlan);
                 }
-                catch (Exception ex)
-                {
-                    aheadFailure = ExceptionDispatchInfo.Capture(ex);
-                }
+            }
+            catch (Exception ex)
+            {
+                aheadFailure = ExceptionDispatchInfo.Capture(ex);
             }
         }
 
@@ -171,8 +185,10 @@ internal sealed partial class OrchestrationProcessor(
             feed.Recorded(episode.Inputs, rowsDone, committed: true);
 
             // Sent: deleting the rows is off the critical path (rows left by a crash here are resent, and deduplicated).
-            _ = DeleteRowsQuietlyAsync(instanceId, result.Outbox.Select(r => r.RowKey).ToList());
-            await DeleteStaleRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, cancellationToken);
+            _ = DeleteRowsAsync(instanceId, [.. result.Outbox.Select(r => r.RowKey)], "sent outbox rows (resent later and dropped as duplicates)", CancellationToken.None);
+
+            // Rows of an earlier execution are ignored by every reader; a purge removes them later.
+            await DeleteRowsAsync(instanceId, plan.DiscardsHistory ? [.. plan.StaleRowKeys, .. result.HistoryRowKeys] : plan.StaleRowKeys, "rows of a finished execution (ignored by every reader; a purge removes them)", cancellationToken);
         }
         catch
         {
@@ -215,7 +231,7 @@ internal sealed partial class OrchestrationProcessor(
 
         public Task WaitAsync(CancellationToken cancellationToken) => Never;
 
-        public EpisodeInput? TryTake() => null;
+        public EpisodeInput? TryTake(int taken) => null;
 
         public IReadOnlyList<string> OutboxRowsDone(IReadOnlyList<EpisodeInput> inputs) => outboxRowsDone;
 
@@ -328,33 +344,11 @@ internal sealed partial class OrchestrationProcessor(
         }
     }
 
-    private async Task DeleteRowsQuietlyAsync(string instanceId, IReadOnlyList<string> keys)
+    private async Task DeleteRowsAsync(string instanceId, IReadOnlyList<string> keys, string what, CancellationToken cancellationToken)
     {
-        try
+        if (keys.Count > 0 && await hub.Store.TryDeleteRowsAsync(instanceId, keys, cancellationToken) is { } failure)
         {
-            await hub.Store.DeleteRowsAsync(instanceId, keys, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
-        {
-            Log.StaleRowCleanupFailed(logger, instanceId, ex.Message);
-        }
-    }
-
-    private async Task DeleteStaleRowsAsync(string instanceId, IReadOnlyList<string> keys, CancellationToken cancellationToken)
-    {
-        if (keys.Count == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await hub.Store.DeleteRowsAsync(instanceId, keys, cancellationToken);
-        }
-        catch (Azure.RequestFailedException ex)
-        {
-            // Rows of an earlier execution are ignored by every reader; a purge removes them later.
-            Log.StaleRowCleanupFailed(logger, instanceId, ex.Message);
+            Log.RowCleanupFailed(logger, instanceId, what, failure);
         }
     }
 }

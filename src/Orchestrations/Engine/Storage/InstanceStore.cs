@@ -270,6 +270,23 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
         }
     }
 
+    /// <summary>
+    /// <see cref="DeleteRowsAsync"/> for clean-up whose rows every reader can live with: a storage failure is returned
+    /// (its message) for the caller to log instead of thrown; null when the rows are gone.
+    /// </summary>
+    public async Task<string?> TryDeleteRowsAsync(string instanceId, IReadOnlyCollection<string> rowKeys, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DeleteRowsAsync(instanceId, rowKeys, cancellationToken);
+            return null;
+        }
+        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException)
+        {
+            return ex.Message;
+        }
+    }
+
     private async Task DeleteRowIfExistsAsync(string pk, string rowKey, CancellationToken cancellationToken)
     {
         try

@@ -238,14 +238,9 @@ public sealed partial class DurableWorker
 
         private async Task DeleteRowAsync()
         {
-            try
+            if (await _worker._hub.Store.TryDeleteRowsAsync(_instanceId, [_rowKey], CancellationToken.None) is { } failure)
             {
-                await _worker._hub.Store.DeleteRowsAsync(_instanceId, [_rowKey], CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
-            {
-                // The row is resent as orphaned later; the results are recorded already, so the copies are dropped.
-                Log.StaleRowCleanupFailed(_worker._logger, _instanceId, ex.Message);
+                Log.RowCleanupFailed(_worker._logger, _instanceId, "the outbox row of finished local work (resent as orphaned later; its results are recorded, so the copies are dropped)", failure);
             }
         }
 

@@ -245,17 +245,17 @@ public sealed partial class DurableWorker
             }
         }
 
-        public EpisodeInput? TryTake()
+        public EpisodeInput? TryTake(int taken = 0)
         {
             List<Inbound> batch;
             lock (worker._mailboxLock)
             {
-                if (mailbox.Pending.Count == 0)
+                var take = Math.Min(mailbox.Pending.Count, worker._options.MaxMessagesPerEpisode - taken);
+                if (take <= 0)
                 {
                     return null;
                 }
 
-                var take = Math.Min(mailbox.Pending.Count, worker._options.MaxMessagesPerEpisode);
                 batch = mailbox.Pending.GetRange(0, take);
                 mailbox.Pending.RemoveRange(0, take);
             }
