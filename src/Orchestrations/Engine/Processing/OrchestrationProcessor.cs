@@ -18,6 +18,12 @@ internal sealed partial class OrchestrationProcessor(
 {
     private const int MaxAttempts = 10;
 
+    /// <summary>
+    /// Planning an episode again replays the whole history (the orchestrator kept from the last plan went with it):
+    /// past this many events a replay costs about what the commit it saves waiting for does, so later arrivals wait.
+    /// </summary>
+    private const int MaxHistoryToPlanAgain = 2_000;
+
     public DurableTaskHub Hub => hub;
 
     /// <summary>
@@ -123,7 +129,8 @@ internal sealed partial class OrchestrationProcessor(
         // What arrives while the commit is in flight is planned on top of it as one episode, planned again with each
         // later arrival for as long as that episode has started nothing: the last of a batch of results (the one the
         // orchestrator waits for) then starts its activities at once instead of waiting for this commit.
-        while (CanPlanAhead(plan) && !commit.IsCompleted && aheadFailure is null && (aheadInputs is null || ahead is { Local: null }))
+        while (CanPlanAhead(plan) && !commit.IsCompleted && aheadFailure is null
+            && (aheadInputs is null || (ahead is { Local: null } && session.History.Count <= MaxHistoryToPlanAgain)))
         {
             var arrived = feed.WaitAsync(cancellationToken);
             var taken = aheadInputs?.Sum(i => i.Messages.Count) ?? 0;
