@@ -9,17 +9,24 @@ public sealed record HealthOptions
     /// <summary>How long to wait for every object to become Current.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Pause between polls.</summary>
+    /// <summary>Longest pause between polls.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Pause before the first poll after the initial check; each pause doubles up to <see cref="PollInterval"/>, so an
+    /// object that settles a moment after the apply (a Deployment whose controller observes the new generation within
+    /// milliseconds) is not held for a whole interval.
+    /// </summary>
+    public TimeSpan FirstPollInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Objects checked in parallel.</summary>
     public int Concurrency { get; init; } = 8;
 
     public HealthOptions Validate()
     {
-        if (Timeout < TimeSpan.Zero || PollInterval <= TimeSpan.Zero || Concurrency < 1)
+        if (Timeout < TimeSpan.Zero || PollInterval <= TimeSpan.Zero || FirstPollInterval <= TimeSpan.Zero || Concurrency < 1)
         {
-            throw new ArgumentException("HealthOptions: Timeout must not be negative, PollInterval must be positive, Concurrency at least 1.");
+            throw new ArgumentException("HealthOptions: Timeout must not be negative, PollInterval and FirstPollInterval must be positive, Concurrency at least 1.");
         }
 
         return this;
@@ -125,13 +132,18 @@ public sealed class HealthChecker(ClusterClient client)
         return new HealthReport(client.Name, [.. results.Select(r => r!)], TimedOut: false);
     }
 
-    /// <summary>Polls until every object is Current, one is Failed, or the timeout passes; the last report says which objects are not healthy and why.</summary>
+    /// <summary>
+    /// Polls until every object is Current, one is Failed, or the timeout passes (pauses from
+    /// <see cref="HealthOptions.FirstPollInterval"/> doubling to <see cref="HealthOptions.PollInterval"/>, the last one
+    /// ending at the deadline); the last report says which objects are not healthy and why.
+    /// </summary>
     public async Task<HealthReport> WaitAsync(IReadOnlyList<(ObjectReference Reference, string ApiVersion)> objects, HealthOptions? options = null, CancellationToken cancellationToken = default)
     {
         var validated = (options ?? new HealthOptions()).Validate();
         var deadline = DateTimeOffset.UtcNow + validated.Timeout;
         var pending = objects.ToList();
         var done = new Dictionary<ObjectReference, ObjectHealth>();
+        var pause = validated.FirstPollInterval < validated.PollInterval ? validated.FirstPollInterval : validated.PollInterval;
         while (true)
         {
             var report = await CheckAsync(pending, validated.Concurrency, cancellationToken);
@@ -150,7 +162,9 @@ public sealed class HealthChecker(ClusterClient client)
                 return new HealthReport(client.Name, all, TimedOut: pending.Count > 0 && !failed);
             }
 
-            await Task.Delay(validated.PollInterval, cancellationToken);
+            var untilDeadline = deadline - DateTimeOffset.UtcNow;
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(untilDeadline.TotalMilliseconds, 1, pause.TotalMilliseconds)), cancellationToken);
+            pause = pause * 2 < validated.PollInterval ? pause * 2 : validated.PollInterval;
         }
     }
 
