@@ -14,6 +14,16 @@ public static class RepoPaths
     /// <summary>The examples/ folder of the checkout.</summary>
     public static string Examples => Path.Combine(Root, "examples");
 
+    /// <summary>
+    /// The output of a project of this checkout built in the configuration the tests run in (<c>Release</c> when their
+    /// own folder says so, else <c>Debug</c>): <paramref name="projectDirectory"/> relative to the root.
+    /// </summary>
+    public static string BuiltAssembly(string projectDirectory, string fileName)
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        return Path.Combine(Root, projectDirectory, "bin", configuration, "net10.0", fileName);
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

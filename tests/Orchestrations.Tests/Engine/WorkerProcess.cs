@@ -5,21 +5,17 @@ using FleetFunctions.TestSupport;
 namespace FleetFunctions.Orchestrations.Tests.Engine;
 
 /// <summary>A worker in its own process (tests/Orchestrations.TestWorker), killable with SIGKILL.</summary>
-internal sealed class WorkerProcess : IDisposable
+internal sealed class WorkerProcess : ChildProcess
 {
-    private readonly Process _process;
-
-    private WorkerProcess(Process process) => _process = process;
-
-    public static string AssemblyPath
+    private WorkerProcess(Process process)
+        : base(process)
     {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            var path = Path.Combine(RepoPaths.Root, "tests", "Orchestrations.TestWorker", "bin", configuration, "net10.0", "FleetFunctions.Orchestrations.TestWorker.dll");
-            return File.Exists(path) ? path : typeof(FaultWorkload).Assembly.Location;
-        }
     }
+
+    public static string AssemblyPath =>
+        RepoPaths.BuiltAssembly(Path.Combine("tests", "Orchestrations.TestWorker"), "FleetFunctions.Orchestrations.TestWorker.dll") is var path && File.Exists(path)
+            ? path
+            : typeof(FaultWorkload).Assembly.Location;
 
     public static async Task<WorkerProcess> StartAsync(string connectionString, string hubName, bool duplicate = false)
     {
@@ -45,21 +41,5 @@ internal sealed class WorkerProcess : IDisposable
         process.BeginErrorReadLine();
         await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return new WorkerProcess(process);
-    }
-
-    /// <summary>SIGKILL: no shutdown code runs.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-    }
-
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
     }
 }

@@ -8,14 +8,13 @@ namespace FleetFunctions.Orchestrations.Tests.Rollouts;
 /// The real app, <c>fleetfunctions serve</c> (src/Functions, built next to the tests), standalone in its own
 /// process: its engine worker runs the rollout orchestrations and activities. Killable with SIGKILL.
 /// </summary>
-internal sealed class AppProcess : IDisposable
+internal sealed class AppProcess : ChildProcess
 {
-    private readonly Process _process;
     private readonly StringBuilder _output;
 
     private AppProcess(Process process, StringBuilder output, Uri baseUrl)
+        : base(process)
     {
-        _process = process;
         _output = output;
         BaseUrl = baseUrl;
     }
@@ -34,15 +33,10 @@ internal sealed class AppProcess : IDisposable
         }
     }
 
-    public static string AssemblyPath
-    {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            var path = Path.Combine(RepoPaths.Root, "src", "Functions", "bin", configuration, "net10.0", "fleetfunctions.dll");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"{path} not found: build src/Functions ({configuration}) first.");
-        }
-    }
+    public static string AssemblyPath =>
+        RepoPaths.BuiltAssembly(Path.Combine("src", "Functions"), "fleetfunctions.dll") is var path && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"{path} not found: build src/Functions first (same configuration as the tests).");
 
     /// <summary>Starts <c>fleetfunctions serve</c> with <paramref name="settings"/> (names without the <c>FLEETFUNCTIONS_</c> prefix) and waits until it answers.</summary>
     public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
@@ -94,21 +88,5 @@ internal sealed class AppProcess : IDisposable
 
         app.Dispose();
         throw new InvalidOperationException($"fleetfunctions serve did not answer on {url}api/healthz (exited: {process.HasExited}); output:\n{app.Output}");
-    }
-
-    /// <summary>SIGKILL: no shutdown code runs.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-    }
-
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
     }
 }
