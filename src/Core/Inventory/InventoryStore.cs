@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -12,14 +13,16 @@ namespace FleetFunctions.Core.Inventory;
 /// Inventories in Azure Tables: one entity per (cluster, fleet) holding the commit, the path and every
 /// entry as gzip-compressed JSON split over binary properties of at most 60 KB (about 20,000 objects fit
 /// in the 1 MB entity limit). Saving an unchanged inventory writes nothing; any change is one write.
-/// Thread-safe.
+/// Remembers each inventory as this process last read or wrote it (<see cref="Remembered"/>). Thread-safe.
 /// </summary>
 public sealed class InventoryStore
 {
     private const int ChunkBytes = 60 * 1024;
     private const int MaxChunks = 15;
+    private const int RememberedCapacity = 10_000;
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
+    private readonly ConcurrentDictionary<(string Cluster, string Fleet), FleetInventory> _remembered = new();
 
     public InventoryStore(TableServiceClient service, InventoryOptions? options = null)
     {
@@ -46,6 +49,7 @@ public sealed class InventoryStore
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(cluster), RowKey(fleet), cancellationToken: cancellationToken);
         if (!response.HasValue || response.Value is not { } entity)
         {
+            _remembered.TryRemove((cluster, fleet), out _);
             return null;
         }
 
@@ -67,14 +71,21 @@ public sealed class InventoryStore
             }
         }
 
-        return new FleetInventory(
+        return Remember(new FleetInventory(
             cluster,
             fleet,
             entity.GetString("Commit") ?? string.Empty,
             entity.GetString("Path") ?? string.Empty,
             entries,
-            entity.GetDateTimeOffset("UpdatedAt") ?? entity.Timestamp ?? DateTimeOffset.MinValue);
+            entity.GetDateTimeOffset("UpdatedAt") ?? entity.Timestamp ?? DateTimeOffset.MinValue));
     }
+
+    /// <summary>
+    /// The inventory of <paramref name="fleet"/> on <paramref name="cluster"/> as this process last read or wrote it, or
+    /// null when it has not seen one. Another process may have changed it since: good for a head start (an apply that
+    /// would be the same with any inventory), never for a decision such as what to prune.
+    /// </summary>
+    public FleetInventory? Remembered(string cluster, string fleet) => _remembered.GetValueOrDefault((cluster, fleet));
 
     /// <summary>
     /// Replaces the stored inventory with <paramref name="inventory"/>. Writes nothing when it equals
@@ -111,6 +122,7 @@ public sealed class InventoryStore
         }
 
         await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        Remember(inventory);
         return 1;
     }
 
@@ -118,7 +130,19 @@ public sealed class InventoryStore
     public async Task DeleteAsync(string cluster, string fleet, CancellationToken cancellationToken = default)
     {
         await _created.Value;
+        _remembered.TryRemove((cluster, fleet), out _);
         await _table.DeleteEntityAsync(PartitionKey(cluster), RowKey(fleet), ETag.All, cancellationToken);
+    }
+
+    private FleetInventory Remember(FleetInventory inventory)
+    {
+        if (_remembered.Count >= RememberedCapacity)
+        {
+            _remembered.Clear();
+        }
+
+        _remembered[(inventory.Cluster, inventory.Fleet)] = inventory;
+        return inventory;
     }
 
     private static byte[] Compress(IReadOnlyList<InventoryEntry> entries)

@@ -137,21 +137,33 @@ public sealed partial class Reconciler
 
         // Apply.
         ClusterClient client;
-        FleetInventory? previous;
+        Task<FleetInventory?> inventoryRead;
+        FleetInventory? assumed;
         try
         {
             client = await _clusters.GetClientAsync(request.Cluster, cancellationToken);
 
-            // The inventory read and the cluster probe overlap; a storage failure is thrown first (the workflow retries it).
-            var inventoryRead = _inventory.GetAsync(request.Cluster, request.Fleet, cancellationToken);
+            // The inventory read overlaps the cluster probe and, when this process remembers the inventory, the apply too:
+            // the apply uses an inventory only to skip reads (an object new or changed since it is written unread, one
+            // unchanged is compared with the cluster first), so the cluster ends the same whichever it used. What to prune
+            // and what to save are decided on the inventory read. A storage failure is thrown (the workflow retries it).
+            inventoryRead = _inventory.GetAsync(request.Cluster, request.Fleet, cancellationToken);
             var probe = client.ProbeAsync(cancellationToken);
-            await Task.WhenAll(inventoryRead, probe);
-            previous = await inventoryRead;
-            if (desired.Count == 0 && previous is { Entries.Count: > 0 } && !request.Options.AllowEmpty)
+            assumed = desired.Count > 0 ? _inventory.Remembered(request.Cluster, request.Fleet) : null;
+            if (assumed is not null)
             {
-                return Fail(result, ReconcilePhase.Render, [
-                    $"{request.Path}@{Short(result.Commit)}: rendered zero objects; refusing to prune the {previous.Entries.Count} objects fleet {request.Fleet} applied to {request.Cluster}. " +
-                    "Fix the path in Git, or set allowEmpty on the fleet if removing everything is intended."]);
+                await probe;
+            }
+            else
+            {
+                await Task.WhenAll(inventoryRead, probe);
+                assumed = await inventoryRead;
+                if (desired.Count == 0 && assumed is { Entries.Count: > 0 } && !request.Options.AllowEmpty)
+                {
+                    return Fail(result, ReconcilePhase.Render, [
+                        $"{request.Path}@{Short(result.Commit)}: rendered zero objects; refusing to prune the {assumed.Entries.Count} objects fleet {request.Fleet} applied to {request.Cluster}. " +
+                        "Fix the path in Git, or set allowEmpty on the fleet if removing everything is intended."]);
+                }
             }
         }
         catch (ClusterUnreachableException e)
@@ -167,7 +179,8 @@ public sealed partial class Reconciler
             return Fail(result, ReconcilePhase.Apply, [e.Message]);
         }
 
-        var changes = await new Applier(client, request.Options.Apply, _loggers.CreateLogger<Applier>()).ApplyAsync(desired, previous, cancellationToken);
+        var changes = await new Applier(client, request.Options.Apply, _loggers.CreateLogger<Applier>()).ApplyAsync(desired, assumed, cancellationToken);
+        var previous = await inventoryRead;
         result = result with { Changes = changes, Drift = DriftOf(changes) };
         if (changes.HasFailures)
         {
