@@ -62,6 +62,12 @@ public sealed record AppOptions
     /// </summary>
     public TimeSpan EngineVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Finished rollouts (and other engine instances) are purged this long after their last update (default 30 days,
+    /// <c>720h</c>); null keeps them until purged through the Durable API (<c>FLEETFUNCTIONS_RolloutRetention=0</c>).
+    /// </summary>
+    public TimeSpan? RolloutRetention { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>Prometheus for canary analysis; without it canary analysis is inconclusive and canaries roll back.</summary>
     public Uri? PrometheusUrl { get; init; }
 
@@ -147,6 +153,23 @@ public sealed record AppOptions
             errors.Add($"FLEETFUNCTIONS_EngineVisibilityTimeout '{visibilityText}' must be a duration of at least 2s, such as 30s or 2m");
         }
 
+        TimeSpan? retention = TimeSpan.FromDays(30);
+        if (Get(configuration, "RolloutRetention") is { } retentionText)
+        {
+            if (retentionText.Trim() == "0")
+            {
+                retention = null;
+            }
+            else if (Core.GoDuration.TryParseTimeSpan(retentionText, out var parsed) && parsed >= TimeSpan.FromHours(1))
+            {
+                retention = parsed;
+            }
+            else
+            {
+                errors.Add($"FLEETFUNCTIONS_RolloutRetention '{retentionText}' must be a duration of at least 1h, such as 720h (30 days), or 0 to keep finished rollouts until purged through the API");
+            }
+        }
+
         Uri? prometheus = null;
         if (Get(configuration, "PrometheusUrl") is { } prometheusText && !Uri.TryCreate(prometheusText.TrimEnd('/') + "/", UriKind.Absolute, out prometheus))
         {
@@ -186,6 +209,7 @@ public sealed record AppOptions
             PlatformPath = Get(configuration, "PlatformPath") ?? ".",
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
             EngineVisibilityTimeout = visibility,
+            RolloutRetention = retention,
             PrometheusUrl = prometheus,
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
             DriftWatch = driftWatch,

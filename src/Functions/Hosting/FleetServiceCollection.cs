@@ -59,6 +59,7 @@ public static class FleetServiceCollection
         {
             ControlMessageVisibilityTimeout = options.EngineVisibilityTimeout,
             WorkItemVisibilityTimeout = options.EngineVisibilityTimeout,
+            FinishedInstanceRetention = options.RolloutRetention,
         }));
         services.TryAddSingleton(sp =>
         {

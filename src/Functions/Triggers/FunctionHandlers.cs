@@ -57,9 +57,9 @@ public sealed partial class FunctionHandlers(
                     return MessageHandlingResult.Success;
                 case FunctionCatalog.EngineMaintenance:
                     var upkeep = await engine.RunMaintenanceAsync(cancellationToken: cancellationToken);
-                    if (upkeep.OutboxRows > 0 || upkeep.InstancesRedriven > 0)
+                    if (upkeep.OutboxRows > 0 || upkeep.InstancesRedriven > 0 || upkeep.InstancesPurged > 0)
                     {
-                        LogEngineMaintenance(logger, upkeep.MessagesResent, upkeep.OutboxRows, upkeep.InstancesRedriven);
+                        LogEngineMaintenance(logger, upkeep.MessagesResent, upkeep.OutboxRows, upkeep.InstancesRedriven, upkeep.InstancesPurged);
                     }
 
                     return MessageHandlingResult.Success;
@@ -135,8 +135,8 @@ public sealed partial class FunctionHandlers(
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "requeued {Count} delivery(ies) that were recorded but never queued")]
     private static partial void LogRequeued(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "engine maintenance resent {Messages} message(s) of {Rows} orphaned outbox row(s) and redrove {Instances} stalled instance(s)")]
-    private static partial void LogEngineMaintenance(ILogger logger, int messages, int rows, int instances);
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "engine maintenance resent {Messages} message(s) of {Rows} orphaned outbox row(s), redrove {Instances} stalled instance(s) and purged {Purged} finished one(s) past the retention")]
+    private static partial void LogEngineMaintenance(ILogger logger, int messages, int rows, int instances, int purged);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "timer function {Function} failed: {Error}")]
     private static partial void LogTimerFailed(ILogger logger, string function, string error);

@@ -100,14 +100,15 @@ public sealed class DurableMessageHandler
     /// deliver messages (a custom handler's queue triggers): resends outbox rows orphaned by a crash between a checkpoint
     /// and its sends (at most <paramref name="maxInstances"/> instances of the outbox index, continuing where the previous
     /// pass stopped), and, at most every half <see cref="DurableTaskHubOptions.RedriveStalledAfter"/>, redrives instances
-    /// that made no progress for that long. A pass that finds another one running returns at once.
+    /// that made no progress for that long, and at most once an hour purges finished instances past
+    /// <see cref="DurableTaskHubOptions.FinishedInstanceRetention"/>. A pass that finds another one running returns at once.
     /// </summary>
     public async Task<MaintenanceResult> RunMaintenanceAsync(int maxInstances = 200, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInstances, 1);
         if (!await _maintenance.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
-            return new MaintenanceResult(0, 0, 0);
+            return new MaintenanceResult(0, 0, 0, 0);
         }
 
         try
@@ -130,7 +131,7 @@ public sealed class DurableMessageHandler
                 }
             }
 
-            return new MaintenanceResult(messages, rows, redriven);
+            return new MaintenanceResult(messages, rows, redriven, await _processor.PurgeExpiredAsync(cancellationToken));
         }
         finally
         {
@@ -143,4 +144,5 @@ public sealed class DurableMessageHandler
 /// <param name="MessagesResent">Messages sent from orphaned outbox rows.</param>
 /// <param name="OutboxRows">Orphaned outbox rows handled.</param>
 /// <param name="InstancesRedriven">Stalled instances whose awaited messages were sent again.</param>
-public sealed record MaintenanceResult(int MessagesResent, int OutboxRows, int InstancesRedriven);
+/// <param name="InstancesPurged">Finished instances purged for being older than the retention.</param>
+public sealed record MaintenanceResult(int MessagesResent, int OutboxRows, int InstancesRedriven, int InstancesPurged);

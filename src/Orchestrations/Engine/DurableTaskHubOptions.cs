@@ -57,6 +57,14 @@ public sealed record DurableTaskHubOptions
     /// </summary>
     public TimeSpan? RedriveStalledAfter { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// Finished instances (Completed, Failed, Terminated) last updated longer ago than this are purged by the upkeep,
+    /// at most once an hour (null: kept until purged through the API). Their history and status go with them; a
+    /// fleet's last rollout stays in the fleet's own state. Without a limit the instances table, which the stall
+    /// redrive and instance queries scan, grows with every rollout.
+    /// </summary>
+    public TimeSpan? FinishedInstanceRetention { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>Fault injection for tests of the delivery guarantees; leave null in production.</summary>
     public EngineFaultInjection? FaultInjection { get; init; }
 }

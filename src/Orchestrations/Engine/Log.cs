@@ -51,5 +51,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4014, Level = LogLevel.Debug, Message = "orchestration '{InstanceId}': partition loaded, {HistoryCount} history event(s), {InboxCount} parked message(s)")]
     public static partial void PartitionLoaded(ILogger logger, string instanceId, int historyCount, int inboxCount);
 
+    [LoggerMessage(EventId = 4015, Level = LogLevel.Information, Message = "purged {Count} finished orchestration(s) last updated more than {Retention} ago")]
+    public static partial void FinishedInstancesPurged(ILogger logger, int count, TimeSpan retention);
+
     internal static string Describe(TaskMessage message) => $"{message.Event.EventType} {message.Id}";
 }

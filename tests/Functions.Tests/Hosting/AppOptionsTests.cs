@@ -90,6 +90,27 @@ public sealed class AppOptionsTests
         Assert.Contains($"FLEETFUNCTIONS_EngineVisibilityTimeout '{value}' must be a duration of at least 2s", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void From_RolloutRetention_GoesToTheTaskHubAndZeroKeepsFinishedRollouts()
+    {
+        var options = AppOptions.From(Configuration(("FLEETFUNCTIONS_RolloutRetention", "168h")));
+        using var provider = new ServiceCollection().AddLogging().AddFleetFunctions(options).BuildServiceProvider();
+
+        Assert.Equal(TimeSpan.FromDays(7), provider.GetRequiredService<DurableTaskHub>().Options.FinishedInstanceRetention);
+        Assert.Equal(TimeSpan.FromDays(30), AppOptions.From(Configuration()).RolloutRetention);
+        Assert.Null(AppOptions.From(Configuration(("FLEETFUNCTIONS_RolloutRetention", "0"))).RolloutRetention);
+    }
+
+    [Theory]
+    [InlineData("30m")]
+    [InlineData("a month")]
+    public void From_RolloutRetentionTooShortOrNotADuration_ErrorNamesTheSetting(string value)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => AppOptions.From(Configuration(("FLEETFUNCTIONS_RolloutRetention", value))));
+
+        Assert.Contains($"FLEETFUNCTIONS_RolloutRetention '{value}' must be a duration of at least 1h", error.Message, StringComparison.Ordinal);
+    }
+
     private static IConfiguration Configuration(params (string Key, string Value)[] settings)
     {
         var values = new Dictionary<string, string?>(s_required);

@@ -1,6 +1,7 @@
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.History;
 using FleetFunctions.Orchestrations.Engine.Storage;
+using FleetFunctions.Orchestrations.Engine.Worker;
 using FleetFunctions.TestSupport;
 using Xunit;
 
@@ -61,5 +62,47 @@ public sealed class MessageHandlerMaintenanceTests(AzuriteFixture azurite) : ICl
         var done = await h.WaitAsync("orphan");
         EngineHarness.AssertCompleted(done);
         Assert.Equal(42, done.ReadOutputAs<int>());
+    }
+
+    [Fact]
+    public async Task RunMaintenanceAsync_FinishedLongerAgoThanTheRetention_PurgedAndOthersKept()
+    {
+        static void Register(DurableTaskRegistry r) => r
+            .AddOrchestrator<int, int>("Double", (_, x) => Task.FromResult(2 * x))
+            .AddOrchestrator<int, int>("Waits", async (ctx, _) => await ctx.WaitForExternalEvent<int>("go"));
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString, Register, o => o with { FinishedInstanceRetention = TimeSpan.FromSeconds(3) },
+            new DurableWorkerOptions { OutboxSweepInterval = TimeSpan.FromHours(1) }); // the worker's own upkeep stays out of it
+        var registry = new DurableTaskRegistry { Version = "1.0" };
+        Register(registry);
+
+        var old = await h.RunAsync("Double", 1);
+        var running = await h.Client.ScheduleNewOrchestrationInstanceAsync("Waits", 0);
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        var recent = await h.RunAsync("Double", 2);
+
+        // The upkeep as the Functions host runs it (a fresh process's first pass looks at once).
+        var upkeep = await new DurableMessageHandler(h.Hub, registry).RunMaintenanceAsync();
+
+        Assert.Equal(1, upkeep.InstancesPurged);
+        Assert.Null(await h.Client.GetInstanceAsync(old.InstanceId));
+        Assert.Equal(OrchestrationRuntimeStatus.Running, (await h.Client.GetInstanceAsync(running))?.RuntimeStatus);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, (await h.Client.GetInstanceAsync(recent.InstanceId))?.RuntimeStatus);
+    }
+
+    [Fact]
+    public async Task RunMaintenanceAsync_NoRetention_KeepsFinishedInstances()
+    {
+        static void Register(DurableTaskRegistry r) => r.AddOrchestrator<int, int>("Double", (_, x) => Task.FromResult(2 * x));
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, Register, o => o with { FinishedInstanceRetention = null });
+        var registry = new DurableTaskRegistry { Version = "1.0" };
+        Register(registry);
+        var done = await h.RunAsync("Double", 1);
+        await Task.Delay(TimeSpan.FromMilliseconds(100));
+
+        var upkeep = await new DurableMessageHandler(h.Hub, registry).RunMaintenanceAsync();
+
+        Assert.Equal(0, upkeep.InstancesPurged);
+        Assert.NotNull(await h.Client.GetInstanceAsync(done.InstanceId));
     }
 }

@@ -69,6 +69,35 @@ public sealed partial class DurableClient
         return new PurgeResult(deleted ? 1 : 0);
     }
 
+    /// <summary>Purges the finished instances last updated before <paramref name="cutoff"/> (UTC): the upkeep's retention.</summary>
+    public async Task<PurgeResult> PurgeFinishedBeforeAsync(DateTime cutoff, CancellationToken cancellationToken = default)
+    {
+        var count = 0;
+        string? token = null;
+        do
+        {
+            // Finished before the cutoff implies created before it: the query narrows by creation, the loop by last update.
+            var page = await QueryInstancesAsync(
+                new OrchestrationQuery { Statuses = s_terminal, CreatedTo = cutoff, PageSize = 500, ContinuationToken = token }, cancellationToken);
+            foreach (var instance in page.Instances.Where(i => i.LastUpdatedAt < cutoff))
+            {
+                try
+                {
+                    count += (await PurgeInstanceAsync(instance.InstanceId, cancellationToken)).PurgedInstanceCount;
+                }
+                catch (InvalidOperationException)
+                {
+                    // Started again under the same id since the query: not finished any more.
+                }
+            }
+
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+
+        return new PurgeResult(count);
+    }
+
     /// <summary>Purges every finished instance matching the filter (only Completed, Failed and Terminated are ever purged).</summary>
     public async Task<PurgeResult> PurgeInstancesAsync(PurgeInstancesFilter filter, CancellationToken cancellationToken = default)
     {

@@ -159,7 +159,8 @@ public sealed partial class DurableWorker : IAsyncDisposable
     /// Every <see cref="DurableWorkerOptions.OutboxSweepInterval"/>: resends outbox rows orphaned by a crash, visiting
     /// at most <see cref="DurableWorkerOptions.MaxInstancesPerSweep"/> instances listed in the outbox index (the next
     /// sweep continues from there); every half <see cref="DurableTaskHubOptions.RedriveStalledAfter"/>, redrives
-    /// instances that made no progress for that long.
+    /// instances that made no progress for that long; at most once an hour, purges finished instances past
+    /// <see cref="DurableTaskHubOptions.FinishedInstanceRetention"/>.
     /// </summary>
     private async Task SweepAsync(CancellationToken stop)
     {
@@ -185,6 +186,8 @@ public sealed partial class DurableWorker : IAsyncDisposable
                         Log.InstanceRedriven(_logger, instanceId, sent, stalledAfter);
                     }
                 }
+
+                await _processor.PurgeExpiredAsync(stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
