@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -30,7 +31,8 @@ public sealed record ReconcileHistoryEntry(
 
 /// <summary>
 /// Reconcile history in Azure Tables: one partition per (cluster, fleet), row keys in reverse time order
-/// so the newest comes first. Lists of errors and changes are truncated to fit a table property.
+/// so the newest comes first. Lists of errors and changes are truncated to fit a table property. Entries older than
+/// <see cref="Retention"/> are deleted as the partition is written, at most once a day per partition and process.
 /// </summary>
 public sealed class ReconcileHistoryStore
 {
@@ -38,8 +40,11 @@ public sealed class ReconcileHistoryStore
     private const string LatestRow = "~latest";
 
     private const int MaxPropertyChars = 30_000;
+    private const int RememberedCapacity = 20_000;
+    private static readonly TimeSpan s_purgeInterval = TimeSpan.FromDays(1);
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _nextPurge = new(StringComparer.Ordinal);
 
     public ReconcileHistoryStore(TableServiceClient service, string tableName = "fleetreconciles")
     {
@@ -58,12 +63,15 @@ public sealed class ReconcileHistoryStore
     {
     }
 
-    /// <summary>Records a result.</summary>
+    /// <summary>Entries older than this are deleted (default 30 days; null keeps every entry).</summary>
+    public TimeSpan? Retention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Records a result; the first record of a partition in a day (per process) also deletes its entries past <see cref="Retention"/>.</summary>
     public async Task RecordAsync(ReconcileResult result, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
         await _created.Value;
-        var row = (DateTimeOffset.MaxValue.UtcTicks - result.StartedAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        var row = InvertedTicks(result.StartedAt) + "-" + Guid.NewGuid().ToString("N")[..8];
         var changes = result.Changes.Changes.Concat(result.Pruned.Changes).Where(c => c.Action != ChangeAction.Unchanged).Select(c => c.ToString());
         var entity = new TableEntity(TableKey.Join(result.Cluster, result.Fleet), row)
         {
@@ -88,6 +96,48 @@ public sealed class ReconcileHistoryStore
         await _table.SubmitTransactionAsync(
             [new TableTransactionAction(TableTransactionActionType.Add, entity), new TableTransactionAction(TableTransactionActionType.UpsertReplace, latest)],
             cancellationToken);
+        await PurgeExpiredAsync(entity.PartitionKey, cancellationToken);
+    }
+
+    private static string InvertedTicks(DateTimeOffset at) => (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <summary>Deletes the partition's entries older than <see cref="Retention"/>, unless this process did so within a day.</summary>
+    private async Task PurgeExpiredAsync(string partition, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (Retention is not { } retention || (_nextPurge.TryGetValue(partition, out var next) && now < next))
+        {
+            return;
+        }
+
+        if (_nextPurge.Count >= RememberedCapacity)
+        {
+            _nextPurge.Clear();
+        }
+
+        _nextPurge[partition] = now + s_purgeInterval;
+
+        try
+        {
+            // Older entries have larger inverted-tick keys; the "latest" row sorts after every entry and is kept.
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {InvertedTicks(now - retention)} and RowKey lt {"~"}");
+            var expired = new List<TableTransactionAction>();
+            await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            {
+                expired.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, e.RowKey), Azure.ETag.All));
+            }
+
+            foreach (var chunk in expired.Chunk(100))
+            {
+                await _table.SubmitTransactionAsync(chunk, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+        {
+            // The entry is recorded; old entries only wait for the next record of this partition (another process may
+            // have deleted some of them meanwhile, which fails a batch).
+            _nextPurge.TryRemove(partition, out _);
+        }
     }
 
     /// <summary>

@@ -68,6 +68,12 @@ public sealed record AppOptions
     /// </summary>
     public TimeSpan? RolloutRetention { get; init; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Reconcile history entries are deleted this long after the reconcile (default 30 days, <c>720h</c>); null keeps
+    /// them (<c>FLEETFUNCTIONS_ReconcileHistoryRetention=0</c>).
+    /// </summary>
+    public TimeSpan? ReconcileHistoryRetention { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>Prometheus for canary analysis; without it canary analysis is inconclusive and canaries roll back.</summary>
     public Uri? PrometheusUrl { get; init; }
 
@@ -153,22 +159,8 @@ public sealed record AppOptions
             errors.Add($"FLEETFUNCTIONS_EngineVisibilityTimeout '{visibilityText}' must be a duration of at least 2s, such as 30s or 2m");
         }
 
-        TimeSpan? retention = TimeSpan.FromDays(30);
-        if (Get(configuration, "RolloutRetention") is { } retentionText)
-        {
-            if (retentionText.Trim() == "0")
-            {
-                retention = null;
-            }
-            else if (Core.GoDuration.TryParseTimeSpan(retentionText, out var parsed) && parsed >= TimeSpan.FromHours(1))
-            {
-                retention = parsed;
-            }
-            else
-            {
-                errors.Add($"FLEETFUNCTIONS_RolloutRetention '{retentionText}' must be a duration of at least 1h, such as 720h (30 days), or 0 to keep finished rollouts until purged through the API");
-            }
-        }
+        var retention = Retention(configuration, "RolloutRetention", "0 to keep finished rollouts until purged through the API", errors);
+        var historyRetention = Retention(configuration, "ReconcileHistoryRetention", "0 to keep every entry", errors);
 
         Uri? prometheus = null;
         if (Get(configuration, "PrometheusUrl") is { } prometheusText && !Uri.TryCreate(prometheusText.TrimEnd('/') + "/", UriKind.Absolute, out prometheus))
@@ -210,6 +202,7 @@ public sealed record AppOptions
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
             EngineVisibilityTimeout = visibility,
             RolloutRetention = retention,
+            ReconcileHistoryRetention = historyRetention,
             PrometheusUrl = prometheus,
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
             DriftWatch = driftWatch,
@@ -218,6 +211,28 @@ public sealed record AppOptions
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    /// <summary>A retention setting: a duration of at least an hour (default 30 days), or 0 for none.</summary>
+    private static TimeSpan? Retention(IConfiguration configuration, string name, string zeroMeans, List<string> errors)
+    {
+        if (Get(configuration, name) is not { } text)
+        {
+            return TimeSpan.FromDays(30);
+        }
+
+        if (text.Trim() == "0")
+        {
+            return null;
+        }
+
+        if (Core.GoDuration.TryParseTimeSpan(text, out var parsed) && parsed >= TimeSpan.FromHours(1))
+        {
+            return parsed;
+        }
+
+        errors.Add($"FLEETFUNCTIONS_{name} '{text}' must be a duration of at least 1h, such as 720h (30 days), or {zeroMeans}");
+        return null;
+    }
 
     private static string? Get(IConfiguration configuration, string key) =>
         configuration["FLEETFUNCTIONS_" + key] is { Length: > 0 } prefixed ? prefixed

@@ -41,7 +41,7 @@ public static class FleetServiceCollection
         services.TryAddSingleton<IClusterCredentialsProvider>(sp => new PlatformClusterCredentials(sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<ISecretStore>()));
         services.TryAddSingleton(sp => new ClusterClientFactory(sp.GetRequiredService<IClusterCredentialsProvider>()));
         services.TryAddSingleton(_ => new InventoryStore(storage));
-        services.TryAddSingleton(_ => new ReconcileHistoryStore(storage));
+        services.TryAddSingleton(_ => new ReconcileHistoryStore(storage) { Retention = options.ReconcileHistoryRetention });
         services.TryAddSingleton(sp => new Reconciler(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<ManifestRenderer>(), sp.GetRequiredService<ClusterClientFactory>(),
             sp.GetRequiredService<InventoryStore>(), sp.GetRequiredService<ReconcileHistoryStore>(), loggerFactory: sp.GetRequiredService<ILoggerFactory>()));

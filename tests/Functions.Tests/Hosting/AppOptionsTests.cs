@@ -1,3 +1,4 @@
+using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Functions.Hosting;
 using FleetFunctions.Orchestrations.Engine;
 using Microsoft.Extensions.Configuration;
@@ -99,6 +100,18 @@ public sealed class AppOptionsTests
         Assert.Equal(TimeSpan.FromDays(7), provider.GetRequiredService<DurableTaskHub>().Options.FinishedInstanceRetention);
         Assert.Equal(TimeSpan.FromDays(30), AppOptions.From(Configuration()).RolloutRetention);
         Assert.Null(AppOptions.From(Configuration(("FLEETFUNCTIONS_RolloutRetention", "0"))).RolloutRetention);
+    }
+
+    [Fact]
+    public void From_ReconcileHistoryRetention_GoesToTheHistoryStore()
+    {
+        var options = AppOptions.From(Configuration(("FLEETFUNCTIONS_ReconcileHistoryRetention", "48h")));
+        using var provider = new ServiceCollection().AddLogging().AddFleetFunctions(options).BuildServiceProvider();
+
+        Assert.Equal(TimeSpan.FromDays(2), provider.GetRequiredService<ReconcileHistoryStore>().Retention);
+        Assert.Null(AppOptions.From(Configuration(("FLEETFUNCTIONS_ReconcileHistoryRetention", "0"))).ReconcileHistoryRetention);
+        var error = Assert.Throws<InvalidOperationException>(() => AppOptions.From(Configuration(("FLEETFUNCTIONS_ReconcileHistoryRetention", "10m"))));
+        Assert.Contains("FLEETFUNCTIONS_ReconcileHistoryRetention '10m' must be a duration of at least 1h", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

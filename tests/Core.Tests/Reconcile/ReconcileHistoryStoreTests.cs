@@ -1,0 +1,40 @@
+using FleetFunctions.Core.Reconcile;
+using FleetFunctions.TestSupport;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Reconcile;
+
+/// <summary>The reconcile history on Azurite: newest first, and entries past the retention deleted as the partition is written.</summary>
+public sealed class ReconcileHistoryStoreTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task RecordAsync_EntriesOlderThanTheRetention_DeletedTheRestAndTheLatestKept()
+    {
+        var table = AzuriteFixture.NewName("hist");
+        var keepsAll = new ReconcileHistoryStore(azurite.ConnectionString, table) { Retention = null };
+        var now = DateTimeOffset.UtcNow;
+        await keepsAll.RecordAsync(Result("old", now - TimeSpan.FromDays(40)));
+        await keepsAll.RecordAsync(Result("recent", now - TimeSpan.FromDays(10)));
+        Assert.Equal(["recent", "old"], (await keepsAll.ListAsync("c1", "web")).Select(e => e.Commit));
+
+        // Another process, with the default 30 days, records the next reconcile of the same cluster and fleet.
+        await new ReconcileHistoryStore(azurite.ConnectionString, table).RecordAsync(Result("new", now));
+
+        Assert.Equal(["new", "recent"], (await keepsAll.ListAsync("c1", "web")).Select(e => e.Commit));
+        Assert.Equal("new", await keepsAll.LastCommitAsync("c1", "web"));
+    }
+
+    [Fact]
+    public async Task RecordAsync_NoRetention_KeepsEveryEntry()
+    {
+        var store = new ReconcileHistoryStore(azurite.ConnectionString, AzuriteFixture.NewName("hist")) { Retention = null };
+        var now = DateTimeOffset.UtcNow;
+        await store.RecordAsync(Result("ancient", now - TimeSpan.FromDays(400)));
+        await store.RecordAsync(Result("new", now));
+
+        Assert.Equal(["new", "ancient"], (await store.ListAsync("c1", "web")).Select(e => e.Commit));
+    }
+
+    private static ReconcileResult Result(string commit, DateTimeOffset startedAt) =>
+        new() { Cluster = "c1", Fleet = "web", Commit = commit, Path = "apps/web", StartedAt = startedAt, Phase = ReconcilePhase.Done };
+}
