@@ -66,7 +66,10 @@ public sealed class ReconcileHistoryStore
     /// <summary>Entries older than this are deleted (default 30 days; null keeps every entry).</summary>
     public TimeSpan? Retention { get; init; } = TimeSpan.FromDays(30);
 
-    /// <summary>Records a result; the first record of a partition in a day (per process) also deletes its entries past <see cref="Retention"/>.</summary>
+    /// <summary>
+    /// Records a result; the first record of a partition in a day (per process) also starts deleting its entries past
+    /// <see cref="Retention"/>, without waiting for that.
+    /// </summary>
     public async Task RecordAsync(ReconcileResult result, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -96,13 +99,15 @@ public sealed class ReconcileHistoryStore
         await _table.SubmitTransactionAsync(
             [new TableTransactionAction(TableTransactionActionType.Add, entity), new TableTransactionAction(TableTransactionActionType.UpsertReplace, latest)],
             cancellationToken);
-        await PurgeExpiredAsync(entity.PartitionKey, cancellationToken);
+
+        // Off the reconcile's path: the record is what the caller waits for.
+        _ = PurgeExpiredAsync(entity.PartitionKey);
     }
 
     private static string InvertedTicks(DateTimeOffset at) => (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
 
     /// <summary>Deletes the partition's entries older than <see cref="Retention"/>, unless this process did so within a day.</summary>
-    private async Task PurgeExpiredAsync(string partition, CancellationToken cancellationToken)
+    private async Task PurgeExpiredAsync(string partition)
     {
         var now = DateTimeOffset.UtcNow;
         if (Retention is not { } retention || (_nextPurge.TryGetValue(partition, out var next) && now < next))
@@ -122,14 +127,14 @@ public sealed class ReconcileHistoryStore
             // Older entries have larger inverted-tick keys; the "latest" row sorts after every entry and is kept.
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {InvertedTicks(now - retention)} and RowKey lt {"~"}");
             var expired = new List<TableTransactionAction>();
-            await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"]))
             {
                 expired.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, e.RowKey), Azure.ETag.All));
             }
 
             foreach (var chunk in expired.Chunk(100))
             {
-                await _table.SubmitTransactionAsync(chunk, cancellationToken);
+                await _table.SubmitTransactionAsync(chunk);
             }
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
