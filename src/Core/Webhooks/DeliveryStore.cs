@@ -47,7 +47,11 @@ public sealed record DeliveryMessage(WebhookProvider Provider, string DeliveryId
 /// <summary>Options for <see cref="DeliveryStore"/>.</summary>
 /// <param name="TableName">Azure Table for delivery records (default <c>webhookdeliveries</c>).</param>
 /// <param name="QueueName">Queue processed off the request path (default <c>webhook-deliveries</c>).</param>
-public sealed record DeliveryStoreOptions(string TableName = "webhookdeliveries", string QueueName = "webhook-deliveries");
+public sealed record DeliveryStoreOptions(string TableName = "webhookdeliveries", string QueueName = "webhook-deliveries")
+{
+    /// <summary>Finished deliveries (processed, ignored, failed) received longer ago than this are deleted (null: kept).</summary>
+    public TimeSpan? Retention { get; init; } = TimeSpan.FromDays(30);
+}
 
 /// <summary>
 /// Records each delivery once (partition = provider, row = delivery id) and queues it for processing: record
@@ -65,9 +69,12 @@ public sealed class DeliveryStore
     private const int MaxPropertyChars = 30_000;
     private const int MaxMessageChars = 100_000;
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan s_purgeInterval = TimeSpan.FromHours(1);
     private readonly TableClient _table;
     private readonly QueueClient _queue;
+    private readonly TimeSpan? _retention;
     private int _created;
+    private long _nextPurgeTicks;
 
     public DeliveryStore(string connectionString, DeliveryStoreOptions? options = null)
         : this(StorageAccount.FromConnectionString(connectionString), options)
@@ -80,6 +87,7 @@ public sealed class DeliveryStore
         options ??= new DeliveryStoreOptions();
         _table = storage.CreateTableClient(options.TableName);
         _queue = storage.CreateQueueClient(options.QueueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        _retention = options.Retention;
     }
 
     public string QueueName => _queue.Name;
@@ -161,6 +169,44 @@ public sealed class DeliveryStore
             if (FromEntity(entity).ReceivedAt <= cutoff && await RequeueAsync(entity, cancellationToken))
             {
                 count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Deletes the finished deliveries (processed, ignored, failed) received more than the retention before
+    /// <paramref name="now"/>, at most once an hour per store (one query over the table); returns how many. Deliveries
+    /// still waiting to be processed are kept, however old. A provider redelivering a purged delivery gets it processed
+    /// again, which starts nothing new: rollout ids derive from fleet and commit, and older commits are refused.
+    /// </summary>
+    public async Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        if (_retention is not { } retention || now.UtcTicks < Interlocked.Read(ref _nextPurgeTicks))
+        {
+            return 0;
+        }
+
+        Interlocked.Exchange(ref _nextPurgeTicks, (now + s_purgeInterval).UtcTicks);
+        await EnsureCreatedAsync(cancellationToken);
+        var count = 0;
+        var filter = TableClient.CreateQueryFilter($"ReceivedAt lt {now - retention}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "Status"], cancellationToken: cancellationToken))
+        {
+            if (entity.GetString("Status") is nameof(DeliveryStatus.Received) or nameof(DeliveryStatus.Queued))
+            {
+                continue;
+            }
+
+            try
+            {
+                await _table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, entity.ETag, cancellationToken);
+                count++;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+            {
+                // Gone already, or changed since the query (a redelivery): left for the next pass.
             }
         }
 

@@ -74,6 +74,12 @@ public sealed record AppOptions
     /// </summary>
     public TimeSpan? ReconcileHistoryRetention { get; init; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Finished webhook delivery records are deleted this long after they were received (default 30 days, <c>720h</c>);
+    /// null keeps them (<c>FLEETFUNCTIONS_WebhookDeliveryRetention=0</c>).
+    /// </summary>
+    public TimeSpan? WebhookDeliveryRetention { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>Prometheus for canary analysis; without it canary analysis is inconclusive and canaries roll back.</summary>
     public Uri? PrometheusUrl { get; init; }
 
@@ -161,6 +167,7 @@ public sealed record AppOptions
 
         var retention = Retention(configuration, "RolloutRetention", "0 to keep finished rollouts until purged through the API", errors);
         var historyRetention = Retention(configuration, "ReconcileHistoryRetention", "0 to keep every entry", errors);
+        var deliveryRetention = Retention(configuration, "WebhookDeliveryRetention", "0 to keep every delivery record", errors);
 
         Uri? prometheus = null;
         if (Get(configuration, "PrometheusUrl") is { } prometheusText && !Uri.TryCreate(prometheusText.TrimEnd('/') + "/", UriKind.Absolute, out prometheus))
@@ -203,6 +210,7 @@ public sealed record AppOptions
             EngineVisibilityTimeout = visibility,
             RolloutRetention = retention,
             ReconcileHistoryRetention = historyRetention,
+            WebhookDeliveryRetention = deliveryRetention,
             PrometheusUrl = prometheus,
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
             DriftWatch = driftWatch,

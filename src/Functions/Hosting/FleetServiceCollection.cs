@@ -52,7 +52,7 @@ public static class FleetServiceCollection
         services.TryAddSingleton(_ => new FleetStateStore(storage));
         services.TryAddSingleton(sp => new RolloutAncestry(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutAncestry>()));
-        services.TryAddSingleton(_ => new DeliveryStore(storage));
+        services.TryAddSingleton(_ => new DeliveryStore(storage, new DeliveryStoreOptions { Retention = options.WebhookDeliveryRetention }));
         services.TryAddSingleton<WebhookReceiver>();
 
         services.TryAddSingleton(_ => new DurableTaskHub(new DurableTaskHubOptions(storage, options.TaskHub)

@@ -90,6 +90,11 @@ public sealed partial class FunctionHandlers(
         {
             LogRequeued(logger, requeued);
         }
+
+        if (await deliveryStore.PurgeExpiredAsync(time.GetUtcNow(), cancellationToken) is var purged and > 0)
+        {
+            LogDeliveriesPurged(logger, purged);
+        }
     }
 
     private async Task<MessageHandlingResult> ProcessDeliveryAsync(string message, long dequeueCount, CancellationToken cancellationToken)
@@ -137,6 +142,9 @@ public sealed partial class FunctionHandlers(
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "engine maintenance resent {Messages} message(s) of {Rows} orphaned outbox row(s), redrove {Instances} stalled instance(s) and purged {Purged} finished one(s) past the retention")]
     private static partial void LogEngineMaintenance(ILogger logger, int messages, int rows, int instances, int purged);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "deleted {Count} finished webhook delivery record(s) past the retention")]
+    private static partial void LogDeliveriesPurged(ILogger logger, int count);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "timer function {Function} failed: {Error}")]
     private static partial void LogTimerFailed(ILogger logger, string function, string error);

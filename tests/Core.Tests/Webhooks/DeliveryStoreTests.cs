@@ -82,6 +82,44 @@ public sealed class DeliveryStoreTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.True((await store.TryAddAsync(record)).Record.Rollouts.Count == 3, "a redelivery reads the stored record back");
     }
 
+    [Fact]
+    public async Task PurgeExpiredAsync_FinishedDeliveriesPastTheRetention_DeletedOthersKeptOncePerHour()
+    {
+        var (store, _) = await CreateAsync();
+        var now = DateTimeOffset.UtcNow;
+        var old = now - TimeSpan.FromDays(31);
+        await store.TryAddAsync(Record("old-processed", old) with { Status = DeliveryStatus.Processed });
+        await store.TryAddAsync(Record("old-ignored", old) with { Status = DeliveryStatus.Ignored });
+        await store.TryAddAsync(Record("old-failed", old) with { Status = DeliveryStatus.Failed });
+        await store.TryAddAsync(Record("old-waiting", old));
+        await store.TryAddAsync(Record("recent-processed", now - TimeSpan.FromDays(29)) with { Status = DeliveryStatus.Processed });
+
+        var purged = await store.PurgeExpiredAsync(now);
+        await store.TryAddAsync(Record("old-processed-2", old) with { Status = DeliveryStatus.Processed });
+        var withinTheHour = await store.PurgeExpiredAsync(now + TimeSpan.FromMinutes(30));
+        var nextHour = await store.PurgeExpiredAsync(now + TimeSpan.FromMinutes(61));
+
+        Assert.Equal(3, purged);
+        Assert.Equal(0, withinTheHour);
+        Assert.Equal(1, nextHour);
+        Assert.Null(await store.GetAsync(WebhookProvider.GitHub, "old-processed"));
+        Assert.Null(await store.GetAsync(WebhookProvider.GitHub, "old-failed"));
+        Assert.Equal(DeliveryStatus.Received, (await store.GetAsync(WebhookProvider.GitHub, "old-waiting"))!.Status);
+        Assert.NotNull(await store.GetAsync(WebhookProvider.GitHub, "recent-processed"));
+    }
+
+    [Fact]
+    public async Task PurgeExpiredAsync_NoRetention_KeepsEveryRecord()
+    {
+        var options = new DeliveryStoreOptions(AzuriteFixture.NewName("deliveries"), AzuriteFixture.NewName("deliveries")) { Retention = null };
+        var store = new DeliveryStore(azurite.ConnectionString, options);
+        await store.EnsureCreatedAsync();
+        await store.TryAddAsync(Record("ancient", DateTimeOffset.UtcNow - TimeSpan.FromDays(400)) with { Status = DeliveryStatus.Processed });
+
+        Assert.Equal(0, await store.PurgeExpiredAsync(DateTimeOffset.UtcNow));
+        Assert.NotNull(await store.GetAsync(WebhookProvider.GitHub, "ancient"));
+    }
+
     private static DeliveryRecord Record(string id, DateTimeOffset receivedAt) => new(
         WebhookProvider.GitHub, id, receivedAt, DeliveryStatus.Received, "received", ["apps"],
         [new RefUpdate("refs/heads/main", null, After)], [new CandidateRollout("web", After, "web-" + After)]);

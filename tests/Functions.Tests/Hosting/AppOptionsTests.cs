@@ -114,6 +114,14 @@ public sealed class AppOptionsTests
         Assert.Contains("FLEETFUNCTIONS_ReconcileHistoryRetention '10m' must be a duration of at least 1h", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void From_WebhookDeliveryRetention_ParsedAndZeroKeepsThem()
+    {
+        Assert.Equal(TimeSpan.FromDays(3), AppOptions.From(Configuration(("FLEETFUNCTIONS_WebhookDeliveryRetention", "72h"))).WebhookDeliveryRetention);
+        Assert.Equal(TimeSpan.FromDays(30), AppOptions.From(Configuration()).WebhookDeliveryRetention);
+        Assert.Null(AppOptions.From(Configuration(("FLEETFUNCTIONS_WebhookDeliveryRetention", "0"))).WebhookDeliveryRetention);
+    }
+
     [Theory]
     [InlineData("30m")]
     [InlineData("a month")]
