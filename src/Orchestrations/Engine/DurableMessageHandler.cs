@@ -28,8 +28,7 @@ public sealed class DurableMessageHandler
     private readonly MessageIntake _intake;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _maintenance = new(1, 1);
-    private string? _sweepContinuation;
-    private DateTime _lastStallCheck = DateTime.MinValue;
+    private readonly EngineUpkeep _upkeep;
 
     public DurableMessageHandler(DurableTaskHub hub, DurableTaskRegistry registry, ILoggerFactory? loggerFactory = null, int instanceCacheSize = 500)
     {
@@ -40,6 +39,7 @@ public sealed class DurableMessageHandler
         _processor = new OrchestrationProcessor(hub, registry, new InstanceCache(instanceCacheSize), logger);
         _activities = new ActivityRunner(hub, registry);
         _intake = new MessageIntake(hub, _processor, logger);
+        _upkeep = new EngineUpkeep(hub, _processor, logger, stallCheckAtOnce: true);
     }
 
     /// <summary>Handles one message of <paramref name="queueName"/> (the hub's control or work-item queue).</summary>
@@ -96,12 +96,10 @@ public sealed class DurableMessageHandler
     }
 
     /// <summary>
-    /// One pass of the upkeep a standalone <see cref="Worker.DurableWorker"/> does on its own timer, for hosts that only
-    /// deliver messages (a custom handler's queue triggers): resends outbox rows orphaned by a crash between a checkpoint
-    /// and its sends (at most <paramref name="maxInstances"/> instances of the outbox index, continuing where the previous
-    /// pass stopped), and, at most every half <see cref="DurableTaskHubOptions.RedriveStalledAfter"/>, redrives instances
-    /// that made no progress for that long, and at most once an hour purges finished instances past
-    /// <see cref="DurableTaskHubOptions.FinishedInstanceRetention"/>. A pass that finds another one running returns at once.
+    /// One pass of the upkeep a standalone <see cref="Worker.DurableWorker"/> does on its own timer (<see cref="EngineUpkeep"/>:
+    /// orphaned outbox rows over at most <paramref name="maxInstances"/> instances of the outbox index, stalled instances,
+    /// finished instances past the retention), for hosts that only deliver messages (a custom handler's queue triggers).
+    /// A pass that finds another one running returns at once.
     /// </summary>
     public async Task<MaintenanceResult> RunMaintenanceAsync(int maxInstances = 200, CancellationToken cancellationToken = default)
     {
@@ -113,25 +111,7 @@ public sealed class DurableMessageHandler
 
         try
         {
-            (var messages, var rows, _sweepContinuation) = await _processor.SweepOutboxesAsync(maxInstances, _sweepContinuation, cancellationToken);
-            if (rows > 0)
-            {
-                Log.OutboxSwept(_logger, messages, rows);
-            }
-
-            var redriven = 0;
-            if (_hub.Options.RedriveStalledAfter is { } stalledAfter && DateTime.UtcNow - _lastStallCheck >= stalledAfter / 2)
-            {
-                _lastStallCheck = DateTime.UtcNow;
-                foreach (var instanceId in await _hub.Store.FindStalledAsync(DateTime.UtcNow - stalledAfter, cancellationToken))
-                {
-                    var sent = await _processor.RedriveAsync(instanceId, cancellationToken);
-                    Log.InstanceRedriven(_logger, instanceId, sent, stalledAfter);
-                    redriven++;
-                }
-            }
-
-            return new MaintenanceResult(messages, rows, redriven, await _processor.PurgeExpiredAsync(cancellationToken));
+            return await _upkeep.RunAsync(maxInstances, cancellationToken);
         }
         finally
         {

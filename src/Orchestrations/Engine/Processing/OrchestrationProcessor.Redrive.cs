@@ -8,33 +8,6 @@ internal sealed partial class OrchestrationProcessor
     /// <summary>How long an execution whose state row never appeared stays listed (its first commit may still be in flight).</summary>
     private static readonly TimeSpan s_unlistUnknownAfter = TimeSpan.FromMinutes(5);
 
-    /// <summary>How often the upkeep looks for finished instances past <see cref="DurableTaskHubOptions.FinishedInstanceRetention"/>.</summary>
-    private static readonly TimeSpan s_purgeInterval = TimeSpan.FromHours(1);
-
-    private DateTime _nextPurge = DateTime.MinValue;
-
-    /// <summary>
-    /// Purges finished instances last updated longer ago than <see cref="DurableTaskHubOptions.FinishedInstanceRetention"/>,
-    /// at most once per <see cref="s_purgeInterval"/> (the first call of a process looks at once); returns how many.
-    /// </summary>
-    public async Task<int> PurgeExpiredAsync(CancellationToken cancellationToken)
-    {
-        var now = DateTime.UtcNow;
-        if (hub.Options.FinishedInstanceRetention is not { } retention || now < _nextPurge)
-        {
-            return 0;
-        }
-
-        _nextPurge = now + s_purgeInterval;
-        var purged = (await new Client.DurableClient(hub).PurgeFinishedBeforeAsync(now - retention, cancellationToken)).PurgedInstanceCount;
-        if (purged > 0)
-        {
-            Log.FinishedInstancesPurged(logger, purged, retention);
-        }
-
-        return purged;
-    }
-
     /// <summary>
     /// Looks at the outbox rows of up to <paramref name="maxInstances"/> instances listed in the outbox index,
     /// continuing where <paramref name="continuationToken"/> left off (null: from the start): rows older than

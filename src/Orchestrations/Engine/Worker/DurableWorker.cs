@@ -156,38 +156,18 @@ public sealed partial class DurableWorker : IAsyncDisposable
     }
 
     /// <summary>
-    /// Every <see cref="DurableWorkerOptions.OutboxSweepInterval"/>: resends outbox rows orphaned by a crash, visiting
-    /// at most <see cref="DurableWorkerOptions.MaxInstancesPerSweep"/> instances listed in the outbox index (the next
-    /// sweep continues from there); every half <see cref="DurableTaskHubOptions.RedriveStalledAfter"/>, redrives
-    /// instances that made no progress for that long; at most once an hour, purges finished instances past
-    /// <see cref="DurableTaskHubOptions.FinishedInstanceRetention"/>.
+    /// Every <see cref="DurableWorkerOptions.OutboxSweepInterval"/>, a pass of the hub's upkeep (<see cref="EngineUpkeep"/>)
+    /// over at most <see cref="DurableWorkerOptions.MaxInstancesPerSweep"/> instances of the outbox index.
     /// </summary>
     private async Task SweepAsync(CancellationToken stop)
     {
-        string? continuation = null;
-        var lastStallCheck = DateTime.UtcNow;
+        var upkeep = new EngineUpkeep(_hub, _processor, _logger, stallCheckAtOnce: false);
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(_options.OutboxSweepInterval, stop);
-                (var messages, var rows, continuation) = await _processor.SweepOutboxesAsync(_options.MaxInstancesPerSweep, continuation, stop);
-                if (rows > 0)
-                {
-                    Log.OutboxSwept(_logger, messages, rows);
-                }
-
-                if (_hub.Options.RedriveStalledAfter is { } stalledAfter && DateTime.UtcNow - lastStallCheck >= stalledAfter / 2)
-                {
-                    lastStallCheck = DateTime.UtcNow;
-                    foreach (var instanceId in await _hub.Store.FindStalledAsync(DateTime.UtcNow - stalledAfter, stop))
-                    {
-                        var sent = await _processor.RedriveAsync(instanceId, stop);
-                        Log.InstanceRedriven(_logger, instanceId, sent, stalledAfter);
-                    }
-                }
-
-                await _processor.PurgeExpiredAsync(stop);
+                await upkeep.RunAsync(_options.MaxInstancesPerSweep, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
