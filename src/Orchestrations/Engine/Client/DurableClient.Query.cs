@@ -70,16 +70,32 @@ public sealed partial class DurableClient
     }
 
     /// <summary>Purges the finished instances last updated before <paramref name="cutoff"/> (UTC): the upkeep's retention.</summary>
-    public async Task<PurgeResult> PurgeFinishedBeforeAsync(DateTime cutoff, CancellationToken cancellationToken = default)
+    public Task<PurgeResult> PurgeFinishedBeforeAsync(DateTime cutoff, CancellationToken cancellationToken = default) =>
+        // Finished before the cutoff implies created before it: the query narrows by creation, the predicate by last update.
+        PurgeMatchingAsync(new OrchestrationQuery { Statuses = s_terminal, CreatedTo = cutoff }, i => i.LastUpdatedAt < cutoff, cancellationToken);
+
+    /// <summary>Purges every finished instance matching the filter (only Completed, Failed and Terminated are ever purged).</summary>
+    public async Task<PurgeResult> PurgeInstancesAsync(PurgeInstancesFilter filter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var statuses = (filter.Statuses is { Count: > 0 } ? filter.Statuses : s_terminal).Where(s => s.IsTerminal()).ToList();
+        return statuses.Count == 0
+            ? new PurgeResult(0)
+            : await PurgeMatchingAsync(new OrchestrationQuery { Statuses = statuses, CreatedFrom = filter.CreatedFrom, CreatedTo = filter.CreatedTo }, _ => true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Purges the instances <paramref name="query"/> finds (a page of 500 at a time) that <paramref name="purge"/> accepts;
+    /// one started again under the same id since the query (no longer finished) is skipped.
+    /// </summary>
+    private async Task<PurgeResult> PurgeMatchingAsync(OrchestrationQuery query, Func<OrchestrationMetadata, bool> purge, CancellationToken cancellationToken)
     {
         var count = 0;
         string? token = null;
         do
         {
-            // Finished before the cutoff implies created before it: the query narrows by creation, the loop by last update.
-            var page = await QueryInstancesAsync(
-                new OrchestrationQuery { Statuses = s_terminal, CreatedTo = cutoff, PageSize = 500, ContinuationToken = token }, cancellationToken);
-            foreach (var instance in page.Instances.Where(i => i.LastUpdatedAt < cutoff))
+            var page = await QueryInstancesAsync(query with { PageSize = 500, ContinuationToken = token }, cancellationToken);
+            foreach (var instance in page.Instances.Where(purge))
             {
                 try
                 {
@@ -87,37 +103,8 @@ public sealed partial class DurableClient
                 }
                 catch (InvalidOperationException)
                 {
-                    // Started again under the same id since the query: not finished any more.
+                    // Started again since the query: not finished any more.
                 }
-            }
-
-            token = page.ContinuationToken;
-        }
-        while (token is not null);
-
-        return new PurgeResult(count);
-    }
-
-    /// <summary>Purges every finished instance matching the filter (only Completed, Failed and Terminated are ever purged).</summary>
-    public async Task<PurgeResult> PurgeInstancesAsync(PurgeInstancesFilter filter, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(filter);
-        var statuses = (filter.Statuses is { Count: > 0 } ? filter.Statuses : s_terminal).Where(s => s.IsTerminal()).ToList();
-        if (statuses.Count == 0)
-        {
-            return new PurgeResult(0);
-        }
-
-        var count = 0;
-        string? token = null;
-        do
-        {
-            var page = await QueryInstancesAsync(
-                new OrchestrationQuery { Statuses = statuses, CreatedFrom = filter.CreatedFrom, CreatedTo = filter.CreatedTo, PageSize = 500, ContinuationToken = token },
-                cancellationToken);
-            foreach (var instance in page.Instances)
-            {
-                count += (await PurgeInstanceAsync(instance.InstanceId, cancellationToken)).PurgedInstanceCount;
             }
 
             token = page.ContinuationToken;
