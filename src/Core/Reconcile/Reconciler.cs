@@ -199,8 +199,8 @@ public sealed partial class Reconciler
         }
 
         // The inventory write overlaps the health wait; it is awaited before the reconcile returns, whatever happens.
-        // It starts on another thread: building, compressing and signing it (a few milliseconds of CPU for hundreds of
-        // objects) does not hold back the first health read.
+        // It starts on another thread: building and compressing it (a few milliseconds of CPU for hundreds of objects)
+        // does not hold back the first health read.
         var appliedCommit = result.Commit;
         var inventorySaved = Task.Run(
             () => SaveInventoryAsync(request, appliedCommit, previous, changes, pruned, succeeded: !pruned.HasFailures, cancellationToken),

@@ -200,9 +200,8 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
     public async Task ReconcileAsync_BrokenImage_FailsHealthWithProgressingMessage()
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
-        h.Repo.Replace("apps/hello/app.yaml", "image: nginx:1.27", "image: nginx:1.27-broken").Commit("broken image");
 
-        var result = await h.ReconcileAsync(App, PipelineHarness.FastOptions with { Health = new FleetFunctions.Core.Health.HealthOptions { Timeout = TimeSpan.FromSeconds(20), PollInterval = TimeSpan.FromMilliseconds(100) } }, fleet: "hello");
+        var result = await ReconcileBrokenImageAsync(h);
 
         Assert.Equal(ReconcilePhase.Health, result.Phase);
         var error = Assert.Single(result.Errors);
@@ -213,9 +212,8 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
     public async Task ReconcileAsync_HealthFails_InventoryOfTheAppliedCommitSavedBeforeReturning()
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
-        h.Repo.Replace("apps/hello/app.yaml", "image: nginx:1.27", "image: nginx:1.27-broken").Commit("broken image");
 
-        var result = await h.ReconcileAsync(App, PipelineHarness.FastOptions with { Health = new FleetFunctions.Core.Health.HealthOptions { Timeout = TimeSpan.FromSeconds(20), PollInterval = TimeSpan.FromMilliseconds(100) } }, fleet: "hello");
+        var result = await ReconcileBrokenImageAsync(h);
 
         // The inventory write ran beside the failing health wait and was awaited before the reconcile returned.
         Assert.Equal(ReconcilePhase.Health, result.Phase);
@@ -246,6 +244,13 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
         Assert.NotNull(inventory);
         Assert.Equal(result.Commit, inventory.Commit);
         Assert.Equal("|ConfigMap|default|settings", Assert.Single(inventory.Entries).Reference.Key);
+    }
+
+    /// <summary>Commits the hello app with an image whose Deployment never becomes available and reconciles it (health timeout 20 s).</summary>
+    private static Task<ReconcileResult> ReconcileBrokenImageAsync(PipelineHarness h)
+    {
+        h.Repo.Replace("apps/hello/app.yaml", "image: nginx:1.27", "image: nginx:1.27-broken").Commit("broken image");
+        return h.ReconcileAsync(App, PipelineHarness.FastOptions with { Health = new FleetFunctions.Core.Health.HealthOptions { Timeout = TimeSpan.FromSeconds(20), PollInterval = TimeSpan.FromMilliseconds(100) } }, fleet: "hello");
     }
 
     /// <summary>Holds back every PUT (the inventory's upsert) before it is sent.</summary>

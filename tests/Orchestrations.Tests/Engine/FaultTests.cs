@@ -251,12 +251,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         // A and B run together, then C. The commit recording A is held until C has started, which only happens if B's
         // result, arriving during that commit, is planned on top of it. With a conflict that commit then fails: C's
         // first run is cancelled, A and B are planned again together, and C runs again and is recorded once.
-        var commitHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var cStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var cRuns = 0;
-        var cCancelled = 0;
-        var held = 0;
-        var startedDuringHold = false;
+        var hold = new HeldResultCommit(commitConflicts, TimeSpan.FromSeconds(15));
         EngineHarness? h = null;
         await using var harness = h = await EngineHarness.StartAsync(
             azurite.ConnectionString,
@@ -264,63 +259,27 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
                 .AddActivity<string, string>("A", x => x)
                 .AddActivity<string, string>("B", async (_, x, cancellationToken) =>
                 {
-                    await commitHeld.Task.WaitAsync(cancellationToken);
+                    await hold.Held.WaitAsync(cancellationToken);
                     return x;
                 })
-                .AddActivity<string, string>("C", async (_, x, cancellationToken) =>
-                {
-                    if (Interlocked.Increment(ref cRuns) == 1 && commitConflicts)
-                    {
-                        cStarted.TrySetResult();
-                        try
-                        {
-                            await Task.Delay(TimeSpan.FromMinutes(2), cancellationToken);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            Interlocked.Increment(ref cCancelled);
-                            throw;
-                        }
-                    }
-
-                    cStarted.TrySetResult();
-                    return x;
-                })
+                .AddActivity<string, string>("C", (_, x, cancellationToken) => hold.RunLastAsync(x, cancellationToken))
                 .AddOrchestrator<string, string>("Then", async (ctx, _) =>
                 {
                     var both = await Task.WhenAll(ctx.CallActivityAsync<string>("A", "a"), ctx.CallActivityAsync<string>("B", "b"));
                     return string.Concat(both) + await ctx.CallActivityAsync<string>("C", "c");
                 }),
-            o => o with
-            {
-                FaultInjection = new EngineFaultInjection
-                {
-                    BeforeCommit = async (instanceId, workItems) =>
-                    {
-                        if (workItems == 0 && Interlocked.Exchange(ref held, 1) == 0)
-                        {
-                            commitHeld.TrySetResult();
-                            startedDuringHold = await Task.WhenAny(cStarted.Task, Task.Delay(TimeSpan.FromSeconds(15))) == cStarted.Task;
-                            if (commitConflicts)
-                            {
-                                var row = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), InstanceState.RowKey) { ["RacedAt"] = DateTimeOffset.UtcNow };
-                                await h!.Hub.InstancesTable.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
-                            }
-                        }
-                    },
-                },
-            });
+            o => o with { FaultInjection = hold.Injection(() => h!) });
 
         var result = await h.RunAsync("Then", timeout: s_completion);
 
         EngineHarness.AssertCompleted(result);
         Assert.Equal("abc", result.ReadOutputAs<string>());
-        Assert.True(startedDuringHold, "C did not start while the commit recording A was in flight");
+        Assert.True(hold.LastStartedDuringHold, "C did not start while the commit recording A was in flight");
         var history = (await h.Client.GetInstanceAsync(result.InstanceId, includeHistory: true))!.History!;
         Assert.Equal(3, history.Count(e => e.EventType == HistoryEventType.TaskCompleted));
         Assert.Equal(3, history.Count(e => e.EventType == HistoryEventType.TaskScheduled));
-        Assert.Equal(commitConflicts ? 2 : 1, Volatile.Read(ref cRuns));
-        Assert.Equal(commitConflicts ? 1 : 0, Volatile.Read(ref cCancelled));
+        Assert.Equal(commitConflicts ? 2 : 1, hold.LastRuns);
+        Assert.Equal(commitConflicts ? 1 : 0, hold.LastCancelled);
     }
 
     [Theory]
@@ -333,13 +292,8 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         // orchestrator has seen B, arrives later, during the same commit. D starts during the hold only if C's result
         // is planned then too, together with B's, instead of waiting for the held commit. With a conflict that commit
         // then fails: D's first run is cancelled, A, B and C are planned again together, and D runs again, recorded once.
-        var commitHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hold = new HeldResultCommit(commitConflicts, TimeSpan.FromSeconds(10));
         var bSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var dStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var dRuns = 0;
-        var dCancelled = 0;
-        var held = 0;
-        var startedDuringHold = false;
         EngineHarness? h = null;
         await using var harness = h = await EngineHarness.StartAsync(
             azurite.ConnectionString,
@@ -347,7 +301,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
                 .AddActivity<string, string>("A", x => x)
                 .AddActivity<string, string>("B", async (_, x, cancellationToken) =>
                 {
-                    await commitHeld.Task.WaitAsync(cancellationToken);
+                    await hold.Held.WaitAsync(cancellationToken);
                     return x;
                 })
                 .AddActivity<string, string>("C", async (_, x, cancellationToken) =>
@@ -355,25 +309,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
                     await bSeen.Task.WaitAsync(cancellationToken);
                     return x;
                 })
-                .AddActivity<string, string>("D", async (_, x, cancellationToken) =>
-                {
-                    if (Interlocked.Increment(ref dRuns) == 1 && commitConflicts)
-                    {
-                        dStarted.TrySetResult();
-                        try
-                        {
-                            await Task.Delay(TimeSpan.FromMinutes(2), cancellationToken);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            Interlocked.Increment(ref dCancelled);
-                            throw;
-                        }
-                    }
-
-                    dStarted.TrySetResult();
-                    return x;
-                })
+                .AddActivity<string, string>("D", (_, x, cancellationToken) => hold.RunLastAsync(x, cancellationToken))
                 .AddOrchestrator<string, string>("Then", async (ctx, _) =>
                 {
                     var a = ctx.CallActivityAsync<string>("A", "a");
@@ -384,36 +320,18 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
                     var all = await Task.WhenAll(a, b, c);
                     return string.Concat(all) + await ctx.CallActivityAsync<string>("D", "d");
                 }),
-            o => o with
-            {
-                FaultInjection = new EngineFaultInjection
-                {
-                    BeforeCommit = async (instanceId, workItems) =>
-                    {
-                        if (workItems == 0 && Interlocked.Exchange(ref held, 1) == 0)
-                        {
-                            commitHeld.TrySetResult();
-                            startedDuringHold = await Task.WhenAny(dStarted.Task, Task.Delay(TimeSpan.FromSeconds(10))) == dStarted.Task;
-                            if (commitConflicts)
-                            {
-                                var row = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), InstanceState.RowKey) { ["RacedAt"] = DateTimeOffset.UtcNow };
-                                await h!.Hub.InstancesTable.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
-                            }
-                        }
-                    },
-                },
-            });
+            o => o with { FaultInjection = hold.Injection(() => h!) });
 
         var result = await h.RunAsync("Then", timeout: s_completion);
 
         EngineHarness.AssertCompleted(result);
         Assert.Equal("abcd", result.ReadOutputAs<string>());
-        Assert.True(startedDuringHold, "D did not start while the commit recording A was in flight");
+        Assert.True(hold.LastStartedDuringHold, "D did not start while the commit recording A was in flight");
         var history = (await h.Client.GetInstanceAsync(result.InstanceId, includeHistory: true))!.History!;
         Assert.Equal(4, history.Count(e => e.EventType == HistoryEventType.TaskCompleted));
         Assert.Equal(4, history.Count(e => e.EventType == HistoryEventType.TaskScheduled));
-        Assert.Equal(commitConflicts ? 2 : 1, Volatile.Read(ref dRuns));
-        Assert.Equal(commitConflicts ? 1 : 0, Volatile.Read(ref dCancelled));
+        Assert.Equal(commitConflicts ? 2 : 1, hold.LastRuns);
+        Assert.Equal(commitConflicts ? 1 : 0, hold.LastCancelled);
     }
 
     [Fact]
@@ -538,5 +456,67 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
         }
 
         output.WriteLine($"{ids.Count} instances completed with the right outputs");
+    }
+
+    /// <summary>
+    /// Holds the first commit that schedules no work (the one recording the first result) until the last activity has
+    /// started (<see cref="RunLastAsync"/>), at most <paramref name="wait"/>; with <paramref name="conflict"/> that
+    /// commit then loses a race with another write, and the last activity's first run hangs until it is cancelled.
+    /// </summary>
+    private sealed class HeldResultCommit(bool conflict, TimeSpan wait)
+    {
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _lastStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _holds;
+        private int _runs;
+        private int _cancelled;
+
+        /// <summary>Completes once the commit is being held.</summary>
+        public Task Held => _held.Task;
+
+        public bool LastStartedDuringHold { get; private set; }
+
+        public int LastRuns => Volatile.Read(ref _runs);
+
+        public int LastCancelled => Volatile.Read(ref _cancelled);
+
+        public async Task<string> RunLastAsync(string input, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _runs) == 1 && conflict)
+            {
+                _lastStarted.TrySetResult();
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMinutes(2), cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref _cancelled);
+                    throw;
+                }
+            }
+
+            _lastStarted.TrySetResult();
+            return input;
+        }
+
+        public EngineFaultInjection Injection(Func<EngineHarness> harness) => new()
+        {
+            BeforeCommit = async (instanceId, workItems) =>
+            {
+                if (workItems != 0 || Interlocked.Exchange(ref _holds, 1) != 0)
+                {
+                    return;
+                }
+
+                _held.TrySetResult();
+                LastStartedDuringHold = await Task.WhenAny(_lastStarted.Task, Task.Delay(wait)) == _lastStarted.Task;
+                if (conflict)
+                {
+                    var row = new TableEntity(KeyEncoding.ToPartitionKey(instanceId), InstanceState.RowKey) { ["RacedAt"] = DateTimeOffset.UtcNow };
+                    await harness().Hub.InstancesTable.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge);
+                }
+            },
+        };
     }
 }
