@@ -1,10 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure.Core;
-using Azure.Core.Pipeline;
-using Azure.Data.Tables;
 using FleetFunctions.Core.Inventory;
 using FleetFunctions.Core.Sources;
-using FleetFunctions.Core.Storage;
 using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Tests.Support;
@@ -228,10 +225,9 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
         h.Repo.Write("apps/settings/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  level: info\n").Commit("settings");
-        var options = new TableClientOptions();
-        options.AddPolicy(new SlowWritesPolicy(TimeSpan.FromMilliseconds(500)), HttpPipelinePosition.PerCall);
         var table = AzuriteFixture.NewName("inv");
-        var slowInventory = new InventoryStore(StorageAccount.FromConnectionString(azurite.ConnectionString).CreateTableServiceClient(options), new InventoryOptions { TableName = table });
+        var slowInventory = BeforeSendPolicy.InventoryStore(azurite.ConnectionString, table, message =>
+            message.Request.Method == RequestMethod.Put ? Task.Delay(TimeSpan.FromMilliseconds(500), message.CancellationToken) : Task.CompletedTask);
         var reconciler = new Reconciler(h.Source, h.Renderer, h.Clusters, slowInventory, h.History);
 
         // A ConfigMap is Current in the apply response: the health phase reads nothing, so only the awaited inventory
@@ -251,29 +247,5 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
     {
         h.Repo.Replace("apps/hello/app.yaml", "image: nginx:1.27", "image: nginx:1.27-broken").Commit("broken image");
         return h.ReconcileAsync(App, PipelineHarness.FastOptions with { Health = new FleetFunctions.Core.Health.HealthOptions { Timeout = TimeSpan.FromSeconds(20), PollInterval = TimeSpan.FromMilliseconds(100) } }, fleet: "hello");
-    }
-
-    /// <summary>Holds back every PUT (the inventory's upsert) before it is sent.</summary>
-    private sealed class SlowWritesPolicy(TimeSpan delay) : HttpPipelinePolicy
-    {
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            if (message.Request.Method == RequestMethod.Put)
-            {
-                await Task.Delay(delay, message.CancellationToken);
-            }
-
-            await ProcessNextAsync(message, pipeline);
-        }
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            if (message.Request.Method == RequestMethod.Put)
-            {
-                Thread.Sleep(delay);
-            }
-
-            ProcessNext(message, pipeline);
-        }
     }
 }

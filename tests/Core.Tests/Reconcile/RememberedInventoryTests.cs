@@ -1,13 +1,9 @@
 using Azure.Core;
-using Azure.Core.Pipeline;
-using Azure.Data.Tables;
 using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Inventory;
 using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Sources;
-using FleetFunctions.Core.Storage;
 using FleetFunctions.Core.Tests.Support;
-using FleetFunctions.Simulator;
 using FleetFunctions.TestSupport;
 using Xunit;
 
@@ -27,21 +23,32 @@ public sealed class RememberedInventoryTests(SimulatorFixture simulator, Azurite
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
         WriteConfigMaps(h.Repo, ("a", "1"), ("b", "1"));
         h.Repo.Commit("a and b");
-        var held = new HeldReadsPolicy(h.Cluster);
-        var options = new TableClientOptions();
-        options.AddPolicy(held, HttpPipelinePosition.PerCall);
-        var store = new InventoryStore(StorageAccount.FromConnectionString(azurite.ConnectionString).CreateTableServiceClient(options), new InventoryOptions { TableName = AzuriteFixture.NewName("inv") });
+        // Once armed, each GET (the inventory read) is held until the cluster has seen a write, for at most 10 s.
+        var armed = false;
+        var writeSeenWhileHeld = false;
+        var store = BeforeSendPolicy.InventoryStore(azurite.ConnectionString, AzuriteFixture.NewName("inv"), async message =>
+        {
+            if (Volatile.Read(ref armed) && message.Request.Method == RequestMethod.Get)
+            {
+                for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); h.Cluster.WriteCount == 0 && DateTime.UtcNow < deadline;)
+                {
+                    await Task.Delay(10, message.CancellationToken);
+                }
+
+                Volatile.Write(ref writeSeenWhileHeld, writeSeenWhileHeld || h.Cluster.WriteCount > 0);
+            }
+        });
         var reconciler = new Reconciler(h.Source, h.Renderer, h.Clusters, store, h.History);
         Assert.True((await reconciler.ReconcileAsync(Request(h))).Succeeded);
 
         WriteConfigMaps(h.Repo, ("a", "2"), ("b", "1"));
         h.Repo.Commit("a changed");
         h.Cluster.ResetCounters();
-        held.Armed = true;
+        Volatile.Write(ref armed, true);
         var result = await reconciler.ReconcileAsync(Request(h));
 
         // The inventory read was held until the cluster saw the changed object's write (or 10 s): the apply did not wait for it.
-        Assert.True(held.WriteSeenWhileHeld, "the apply waited for the inventory read");
+        Assert.True(Volatile.Read(ref writeSeenWhileHeld), "the apply waited for the inventory read");
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         Assert.Equal(ChangeAction.Configured, result.Changes.Changes.Single(c => c.Reference.Name == "a").Action);
         Assert.Equal(ChangeAction.Unchanged, result.Changes.Changes.Single(c => c.Reference.Name == "b").Action);
@@ -87,36 +94,5 @@ public sealed class RememberedInventoryTests(SimulatorFixture simulator, Azurite
         {
             repo.Write($"{Path}/{name}.yaml", $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n  value: \"{value}\"\n");
         }
-    }
-
-    /// <summary>Once armed, holds each GET (the inventory read) until the cluster has seen a write, for at most 10 s.</summary>
-    private sealed class HeldReadsPolicy(SimulatedCluster cluster) : HttpPipelinePolicy
-    {
-        public volatile bool Armed;
-        private int _seen;
-
-        public bool WriteSeenWhileHeld => Volatile.Read(ref _seen) == 1;
-
-        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-        {
-            if (Armed && message.Request.Method == RequestMethod.Get)
-            {
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-                while (cluster.WriteCount == 0 && DateTime.UtcNow < deadline)
-                {
-                    await Task.Delay(10, message.CancellationToken);
-                }
-
-                if (cluster.WriteCount > 0)
-                {
-                    Interlocked.Exchange(ref _seen, 1);
-                }
-            }
-
-            await ProcessNextAsync(message, pipeline);
-        }
-
-        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
     }
 }
