@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -19,10 +18,9 @@ public sealed class InventoryStore
 {
     private const int ChunkBytes = 60 * 1024;
     private const int MaxChunks = 15;
-    private const int RememberedCapacity = 10_000;
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
-    private readonly ConcurrentDictionary<(string Cluster, string Fleet), FleetInventory> _remembered = new();
+    private readonly ForgetfulMap<(string Cluster, string Fleet), FleetInventory> _remembered = new(10_000);
 
     public InventoryStore(TableServiceClient service, InventoryOptions? options = null)
     {
@@ -49,7 +47,7 @@ public sealed class InventoryStore
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(cluster), RowKey(fleet), cancellationToken: cancellationToken);
         if (!response.HasValue || response.Value is not { } entity)
         {
-            _remembered.TryRemove((cluster, fleet), out _);
+            _remembered.Remove((cluster, fleet));
             return null;
         }
 
@@ -85,7 +83,7 @@ public sealed class InventoryStore
     /// null when it has not seen one. Another process may have changed it since: good for a head start (an apply that
     /// would be the same with any inventory), never for a decision such as what to prune.
     /// </summary>
-    public FleetInventory? Remembered(string cluster, string fleet) => _remembered.GetValueOrDefault((cluster, fleet));
+    public FleetInventory? Remembered(string cluster, string fleet) => _remembered.TryGetValue((cluster, fleet), out var inventory) ? inventory : null;
 
     /// <summary>
     /// Replaces the stored inventory with <paramref name="inventory"/>. Writes nothing when it equals
@@ -130,18 +128,13 @@ public sealed class InventoryStore
     public async Task DeleteAsync(string cluster, string fleet, CancellationToken cancellationToken = default)
     {
         await _created.Value;
-        _remembered.TryRemove((cluster, fleet), out _);
+        _remembered.Remove((cluster, fleet));
         await _table.DeleteEntityAsync(PartitionKey(cluster), RowKey(fleet), ETag.All, cancellationToken);
     }
 
     private FleetInventory Remember(FleetInventory inventory)
     {
-        if (_remembered.Count >= RememberedCapacity)
-        {
-            _remembered.Clear();
-        }
-
-        _remembered[(inventory.Cluster, inventory.Fleet)] = inventory;
+        _remembered.Set((inventory.Cluster, inventory.Fleet), inventory);
         return inventory;
     }
 

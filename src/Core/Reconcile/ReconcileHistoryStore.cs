@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -40,11 +39,10 @@ public sealed class ReconcileHistoryStore
     private const string LatestRow = "~latest";
 
     private const int MaxPropertyChars = 30_000;
-    private const int RememberedCapacity = 20_000;
     private static readonly TimeSpan s_purgeInterval = TimeSpan.FromDays(1);
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _nextPurge = new(StringComparer.Ordinal);
+    private readonly ForgetfulMap<string, DateTimeOffset> _nextPurge = new(20_000, StringComparer.Ordinal);
 
     public ReconcileHistoryStore(TableServiceClient service, string tableName = "fleetreconciles")
     {
@@ -115,12 +113,7 @@ public sealed class ReconcileHistoryStore
             return;
         }
 
-        if (_nextPurge.Count >= RememberedCapacity)
-        {
-            _nextPurge.Clear();
-        }
-
-        _nextPurge[partition] = now + s_purgeInterval;
+        _nextPurge.Set(partition, now + s_purgeInterval);
 
         try
         {
@@ -141,7 +134,7 @@ public sealed class ReconcileHistoryStore
         {
             // The entry is recorded; old entries only wait for the next record of this partition (another process may
             // have deleted some of them meanwhile, which fails a batch).
-            _nextPurge.TryRemove(partition, out _);
+            _nextPurge.Remove(partition);
         }
     }
 

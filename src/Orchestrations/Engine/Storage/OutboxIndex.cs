@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
+using FleetFunctions.Core.Storage;
 
 namespace FleetFunctions.Orchestrations.Engine.Storage;
 
@@ -16,9 +16,7 @@ internal sealed record OutboxIndexEntry(string InstanceId, string ExecutionId, D
 internal sealed class OutboxIndex(TableClient table)
 {
     private const string Partition = "pending";
-    private const int RememberedCapacity = 20_000;
-
-    private readonly ConcurrentDictionary<string, string> _listed = new(StringComparer.Ordinal);
+    private readonly ForgetfulMap<string, string> _listed = new(20_000, StringComparer.Ordinal);
 
     public TableClient Table => table;
 
@@ -32,12 +30,7 @@ internal sealed class OutboxIndex(TableClient table)
 
         var entity = new TableEntity(Partition, KeyEncoding.ToPartitionKey(instanceId)) { ["InstanceId"] = instanceId, ["ExecutionId"] = executionId };
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
-        if (_listed.Count >= RememberedCapacity)
-        {
-            _listed.Clear();
-        }
-
-        _listed[instanceId] = executionId;
+        _listed.Set(instanceId, executionId);
     }
 
     /// <summary>One page of listed executions, oldest key first; pass the returned token to continue.</summary>
