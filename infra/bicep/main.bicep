@@ -26,6 +26,12 @@ param platformBranch string = 'main'
 @description('Folder of the platform repository with the resources.')
 param platformPath string = '.'
 
+@description('Name of the secret (one of secretNames) holding the platform repository\'s credentials: a token, or user:password. Empty: fetched without credentials.')
+param platformRepositoryCredentialsRef string = ''
+
+@description('PEM text of CA certificates trusted for HTTPS Git remotes besides the system\'s (a self-hosted Git server with a private CA). Empty: the system\'s only.')
+param gitCaCertificates string = ''
+
 @description('Durable task hub name: prefixes the engine\'s tables and queues. The queue names in function.json use fleethub.')
 param taskHub string = 'fleethub'
 
@@ -162,6 +168,9 @@ var baseSettings = [
   { name: 'FLEETFUNCTIONS_CacheDirectory', value: '/tmp/fleetfunctions' }
 ]
 var prometheusSettings = empty(prometheusUrl) ? [] : [{ name: 'FLEETFUNCTIONS_PrometheusUrl', value: prometheusUrl }]
+var gitSettings = concat(
+  empty(platformRepositoryCredentialsRef) ? [] : [{ name: 'FLEETFUNCTIONS_PlatformRepositorySecret', value: platformRepositoryCredentialsRef }],
+  empty(gitCaCertificates) ? [] : [{ name: 'FLEETFUNCTIONS_GitCaCertificates', value: gitCaCertificates }])
 var secretSettings = [for secret in secretNames: {
   name: 'FLEETFUNCTIONS_SECRET_${toUpper(replace(replace(secret, '-', '_'), '.', '_'))}'
   value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${secret})'
@@ -200,7 +209,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      appSettings: concat(baseSettings, prometheusSettings, secretSettings)
+      appSettings: concat(baseSettings, prometheusSettings, gitSettings, secretSettings)
     }
   }
   dependsOn: [

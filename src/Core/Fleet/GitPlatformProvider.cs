@@ -13,21 +13,19 @@ namespace FleetFunctions.Core.Fleet;
 public sealed class GitPlatformProvider : IPlatformProvider
 {
     private readonly GitRepositories _git;
-    private readonly GitSourceSpec _spec;
+    private readonly PlatformRepository _repository;
     private readonly string _path;
     private readonly ConcurrentDictionary<string, Lazy<Task<PlatformSnapshot>>> _byCommit = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile PlatformSnapshot? _current;
 
     /// <param name="path">Folder of the repository holding the platform resources ("." for the root).</param>
-    public GitPlatformProvider(GitRepositories git, GitSourceSpec spec, string path = ".")
+    public GitPlatformProvider(GitRepositories git, PlatformRepository repository, string path = ".")
     {
         _git = git;
-        _spec = spec;
+        _repository = repository;
         _path = path;
     }
-
-    public GitSourceSpec Source => _spec;
 
     public async ValueTask<PlatformSnapshot> GetCurrentAsync(CancellationToken cancellationToken = default) =>
         _current ?? await RefreshAsync(cancellationToken);
@@ -54,7 +52,7 @@ public sealed class GitPlatformProvider : IPlatformProvider
         await _refresh.WaitAsync(cancellationToken);
         try
         {
-            var revision = await _git.ResolveAsync(_spec, cancellationToken);
+            var revision = await _git.ResolveAsync(await _repository.SpecAsync(cancellationToken), cancellationToken);
             var snapshot = await GetAtCommitAsync(revision.Commit, cancellationToken);
             _current = snapshot;
             return snapshot;
@@ -67,11 +65,11 @@ public sealed class GitPlatformProvider : IPlatformProvider
 
     private async Task<PlatformSnapshot> LoadAsync(string commit, CancellationToken cancellationToken)
     {
-        var tree = await _git.GetTreeAsync(_spec, commit, cancellationToken);
+        var tree = await _git.GetTreeAsync(await _repository.SpecAsync(cancellationToken), commit, cancellationToken);
         var directory = Path.GetFullPath(Path.Combine(tree.Directory, _path));
         if (!directory.StartsWith(Path.GetFullPath(tree.Directory), StringComparison.Ordinal) || !Directory.Exists(directory))
         {
-            throw new SourceException($"{_spec.DisplayUrl}@{commit[..Math.Min(12, commit.Length)]}: the platform folder '{_path}' does not exist; check FLEETFUNCTIONS_PlatformPath");
+            throw new SourceException($"{_repository.DisplayUrl}@{commit[..Math.Min(12, commit.Length)]}: the platform folder '{_path}' does not exist; check FLEETFUNCTIONS_PlatformPath");
         }
 
         return new PlatformSnapshot(PlatformLoader.LoadDirectory(directory), commit);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace FleetFunctions.Core.Sources;
 
 /// <summary>Options of <see cref="GitRepositories"/>.</summary>
@@ -8,6 +10,31 @@ public sealed record GitCacheOptions
 
     /// <summary>A branch is fetched again only when its last fetch is older than this (zero: always fetch).</summary>
     public TimeSpan MinimumFetchInterval { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Certificate authorities trusted for HTTPS remotes in addition to the system's (a self-hosted Git server with a
+    /// private CA). Empty: only the system's trust store.
+    /// </summary>
+    public X509Certificate2Collection TrustedCertificateAuthorities { get; init; } = [];
+
+    /// <summary>Reads PEM text with one or more CA certificates into a collection for <see cref="TrustedCertificateAuthorities"/>.</summary>
+    /// <exception cref="ArgumentException">The text holds no certificate, or one that cannot be read.</exception>
+    public static X509Certificate2Collection ReadCertificateAuthorities(string pem, string origin)
+    {
+        var certificates = new X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPem(pem);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new ArgumentException($"{origin}: the PEM text holds a certificate that cannot be read ({e.Message}); give one or more '-----BEGIN CERTIFICATE-----' blocks.", e);
+        }
+
+        return certificates.Count > 0
+            ? certificates
+            : throw new ArgumentException($"{origin}: no '-----BEGIN CERTIFICATE-----' block found; give the PEM text of the CA certificates (or a file holding it).");
+    }
 
     /// <summary>Throws when the options are unusable.</summary>
     public GitCacheOptions Validate()

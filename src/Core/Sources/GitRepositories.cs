@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.RegularExpressions;
 using LibGit2Sharp;
@@ -15,6 +16,12 @@ namespace FleetFunctions.Core.Sources;
 /// </summary>
 public sealed partial class GitRepositories
 {
+    /// <summary>The app setting with extra CA certificates for HTTPS remotes, named in certificate errors.</summary>
+    public const string CaSetting = "FLEETFUNCTIONS_GitCaCertificates";
+
+    /// <summary>The app setting naming the platform repository's secret, named in authentication errors.</summary>
+    public const string PlatformSecretSetting = "FLEETFUNCTIONS_PlatformRepositorySecret";
+
     /// <summary>Age after which a Git lock file in the cache is taken as left behind by a killed process.</summary>
     private static readonly TimeSpan s_staleLockAge = TimeSpan.FromSeconds(10);
 
@@ -309,6 +316,11 @@ public sealed partial class GitRepositories
             options.CredentialsProvider = (_, _, _) => new UsernamePasswordCredentials { Username = credentials.Username, Password = credentials.Password };
         }
 
+        if (_options.TrustedCertificateAuthorities.Count > 0)
+        {
+            options.CertificateCheck = (certificate, valid, host) => valid || IssuedByTrustedAuthority(certificate, host);
+        }
+
         try
         {
             Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], options, logMessage: null);
@@ -318,6 +330,25 @@ public sealed partial class GitRepositories
         {
             throw Describe(spec, e);
         }
+    }
+
+    /// <summary>
+    /// Whether a server certificate the system does not trust chains to one of
+    /// <see cref="GitCacheOptions.TrustedCertificateAuthorities"/> and names <paramref name="host"/>.
+    /// </summary>
+    private bool IssuedByTrustedAuthority(Certificate certificate, string host)
+    {
+        if (certificate is not CertificateX509 { Certificate: { } presented })
+        {
+            return false;
+        }
+
+        using var server = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(_options.TrustedCertificateAuthorities);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(server) && server.MatchesHostname(host);
     }
 
     private static SourceException Describe(GitSourceSpec spec, LibGit2SharpException e)
@@ -335,8 +366,17 @@ public sealed partial class GitRepositories
 
         if (Contains(message, "401", "403", "authentication", "credentials", "too many redirects or authentication replays"))
         {
+            return spec.Credentials is null
+                ? new SourceException(
+                    $"{spec.DisplayUrl}: the repository requires authentication and no credentials were given ({message}); reference a secret holding a token or user:password and check that the secret store holds it (spec.secretRef of the GitSource, {PlatformSecretSetting} for the platform repository).", e)
+                : new SourceException(
+                    $"{spec.DisplayUrl}: authentication failed, the server rejected the credentials ({message}); check the token or user:password in the secret referenced by the GitSource (or by {PlatformSecretSetting}).", e);
+        }
+
+        if (e is UserCancelledException || Contains(message, "certificate", "SSL", "TLS"))
+        {
             return new SourceException(
-                $"{spec.DisplayUrl}: authentication failed ({message}); check the credentials referenced by the GitSource (token or username/password).", e);
+                $"{spec.DisplayUrl}: the server's TLS certificate is not trusted ({message}); if the Git server uses a private certificate authority, add its CA certificate to {CaSetting} (PEM).", e);
         }
 
         return new SourceException($"{spec.DisplayUrl}: fetch failed ({message}); check that the repository is reachable from the controller.", e);

@@ -1,4 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using Azure.Identity;
+using FleetFunctions.Core.Sources;
 using FleetFunctions.Core.Storage;
 using Microsoft.Extensions.Configuration;
 
@@ -52,6 +54,18 @@ public sealed record AppOptions
 
     /// <summary>Folder of the platform repository with the resources (default: the root).</summary>
     public string PlatformPath { get; init; } = ".";
+
+    /// <summary>
+    /// Name of the secret (in the secret store, like a GitSource's <c>secretRef</c>) holding the platform repository's
+    /// credentials: a token, or <c>user:password</c>. Null: the repository is fetched without credentials.
+    /// </summary>
+    public string? PlatformRepositorySecret { get; init; }
+
+    /// <summary>
+    /// CA certificates trusted for HTTPS Git remotes besides the system's (<c>FLEETFUNCTIONS_GitCaCertificates</c>: PEM
+    /// text, or the path of a PEM file), for a self-hosted Git server with a private CA.
+    /// </summary>
+    public X509Certificate2Collection GitCertificateAuthorities { get; init; } = [];
 
     /// <summary>Durable task hub name: prefixes the engine's tables and queues (default <c>fleethub</c>).</summary>
     public string TaskHub { get; init; } = "fleethub";
@@ -159,6 +173,8 @@ public sealed record AppOptions
             errors.Add("no platform repository: set FLEETFUNCTIONS_PlatformRepository to the clone URL (or local path) of the repository with the GitSource, Cluster and ClusterFleet resources");
         }
 
+        var gitAuthorities = GitCertificateAuthoritiesOf(Get(configuration, "GitCaCertificates"), errors);
+
         var visibility = TimeSpan.FromMinutes(2);
         if (Get(configuration, "EngineVisibilityTimeout") is { } visibilityText && !(Core.GoDuration.TryParseTimeSpan(visibilityText, out visibility) && visibility >= TimeSpan.FromSeconds(2)))
         {
@@ -206,6 +222,8 @@ public sealed record AppOptions
             PlatformRepository = platformRepository!,
             PlatformBranch = Get(configuration, "PlatformBranch") ?? "main",
             PlatformPath = Get(configuration, "PlatformPath") ?? ".",
+            PlatformRepositorySecret = Get(configuration, "PlatformRepositorySecret"),
+            GitCertificateAuthorities = gitAuthorities,
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
             EngineVisibilityTimeout = visibility,
             RolloutRetention = retention,
@@ -216,6 +234,38 @@ public sealed record AppOptions
             DriftWatch = driftWatch,
             DriftSweepConcurrency = driftConcurrency,
         };
+    }
+
+    /// <summary>The CA certificates of <c>FLEETFUNCTIONS_GitCaCertificates</c>: PEM text, or the path of a PEM file.</summary>
+    private static X509Certificate2Collection GitCertificateAuthoritiesOf(string? value, List<string> errors)
+    {
+        if (value is null)
+        {
+            return [];
+        }
+
+        const string Setting = GitRepositories.CaSetting;
+        var pem = value;
+        if (!value.Contains("-----BEGIN", StringComparison.Ordinal))
+        {
+            if (!File.Exists(value))
+            {
+                errors.Add($"{Setting}: '{value}' is neither PEM text nor an existing file; give the CA certificates as PEM, or the path of a PEM file");
+                return [];
+            }
+
+            pem = File.ReadAllText(value);
+        }
+
+        try
+        {
+            return GitCacheOptions.ReadCertificateAuthorities(pem, Setting);
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add(e.Message);
+            return [];
+        }
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

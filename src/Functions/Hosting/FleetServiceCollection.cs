@@ -33,10 +33,16 @@ public static class FleetServiceCollection
         services.TryAddSingleton<ISecretStore>(_ => new CompositeSecretStore(
             options.SecretsDirectory is { } dir ? [new EnvironmentSecretStore(), new DirectorySecretStore(dir)] : [new EnvironmentSecretStore()]));
         services.TryAddSingleton(sp => new GitRepositories(
-            new GitCacheOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "git") }.Validate(),
+            new GitCacheOptions
+            {
+                CacheDirectory = Path.Combine(options.CacheDirectory, "git"),
+                TrustedCertificateAuthorities = options.GitCertificateAuthorities,
+            }.Validate(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitRepositories>()));
+        services.TryAddSingleton(sp => new PlatformRepository(
+            new GitSourceSpec(options.PlatformRepository, options.PlatformBranch), sp.GetRequiredService<ISecretStore>(), options.PlatformRepositorySecret));
         services.TryAddSingleton<IPlatformProvider>(sp => new GitPlatformProvider(
-            sp.GetRequiredService<GitRepositories>(), new GitSourceSpec(options.PlatformRepository, options.PlatformBranch), options.PlatformPath));
+            sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<PlatformRepository>(), options.PlatformPath));
         services.TryAddSingleton(_ => new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "rendered") }));
         services.TryAddSingleton<IClusterCredentialsProvider>(sp => new PlatformClusterCredentials(sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<ISecretStore>()));
         services.TryAddSingleton(sp => new ClusterClientFactory(sp.GetRequiredService<IClusterCredentialsProvider>()));
@@ -46,7 +52,7 @@ public static class FleetServiceCollection
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<ManifestRenderer>(), sp.GetRequiredService<ClusterClientFactory>(),
             sp.GetRequiredService<InventoryStore>(), sp.GetRequiredService<ReconcileHistoryStore>(), loggerFactory: sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<IPolicySetSource>(sp => new GitPolicySetSource(
-            sp.GetRequiredService<GitRepositories>(), new GitSourceSpec(options.PlatformRepository, options.PlatformBranch)));
+            sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<PlatformRepository>()));
         services.TryAddSingleton<IClusterReconciler>(sp => new PipelineClusterReconciler(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<IPolicySetSource>()));
         services.TryAddSingleton(_ => new FleetStateStore(storage));

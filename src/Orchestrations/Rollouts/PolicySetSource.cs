@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Policy;
 using FleetFunctions.Core.Sources;
 
@@ -12,7 +13,7 @@ public interface IPolicySetSource
 }
 
 /// <summary>Policy sets read from the platform repository in Git, compiled once per (commit, folder).</summary>
-public sealed class GitPolicySetSource(GitRepositories git, GitSourceSpec platform) : IPolicySetSource
+public sealed class GitPolicySetSource(GitRepositories git, PlatformRepository platform) : IPolicySetSource
 {
     private readonly ConcurrentDictionary<(string Commit, string Path), Lazy<Task<PolicySet>>> _cache = new();
 
@@ -32,7 +33,7 @@ public sealed class GitPolicySetSource(GitRepositories git, GitSourceSpec platfo
 
     private async Task<PolicySet> LoadAsync(string commit, string path)
     {
-        var tree = await git.GetTreeAsync(platform, commit);
+        var tree = await git.GetTreeAsync(await platform.SpecAsync(), commit);
         var folder = Path.GetFullPath(Path.Combine(tree.Directory, path));
         if (!folder.StartsWith(Path.GetFullPath(tree.Directory), StringComparison.Ordinal) || !Directory.Exists(folder))
         {

@@ -94,6 +94,7 @@ public sealed class BicepTemplateTests
                 "FLEETFUNCTIONS_PlatformPath" => ".",
                 "FLEETFUNCTIONS_TaskHub" => "fleethub",
                 "FLEETFUNCTIONS_CacheDirectory" => "/tmp/fleetfunctions",
+                "FLEETFUNCTIONS_GitCaCertificates" => CaPem(),
                 _ => "x",
             },
             StringComparer.Ordinal);
@@ -113,6 +114,15 @@ public sealed class BicepTemplateTests
             .ToList();
         Assert.NotEmpty(referenced);
         Assert.All(referenced, setting => Assert.Contains(setting, names));
+    }
+
+    /// <summary>A self-signed CA certificate as PEM, the kind of value the gitCaCertificates parameter takes.</summary>
+    private static string CaPem()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Example CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        return certificate.ExportCertificatePem();
     }
 
     private static JsonObject Resource(JsonObject template, string type) =>

@@ -93,7 +93,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
             }
 
             platformRepo.Commit("platform");
-            var spec = new GitSourceSpec(platformRepo.Url, "main");
+            var spec = new PlatformRepository(new GitSourceSpec(platformRepo.Url, "main"));
             var provider = new GitPlatformProvider(git, spec);
             await provider.RefreshAsync();
             platform = provider;

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace FleetFunctions.TestSupport;
+
+/// <summary>
+/// Git's own smart-HTTP server (<c>git http-backend</c>, run as a CGI program per request) behind HTTPS with a
+/// certificate from a throw-away CA and Basic authentication, on loopback: what a self-hosted Git server with a
+/// private CA looks like to the controller. Serves every repository under <see cref="Root"/>.
+/// </summary>
+public sealed class GitHttpsServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _user;
+    private readonly string _password;
+
+    private GitHttpsServer(WebApplication app, string root, string user, string password, string caPem, int port)
+    {
+        _app = app;
+        Root = root;
+        _user = user;
+        _password = password;
+        CaPem = caPem;
+        BaseUrl = $"https://127.0.0.1:{port}";
+    }
+
+    /// <summary>Folder whose repositories are served: <c>{BaseUrl}/{folder name}</c>.</summary>
+    public string Root { get; }
+
+    /// <summary>The CA that signed the server's certificate, as PEM.</summary>
+    public string CaPem { get; }
+
+    public string BaseUrl { get; }
+
+    /// <summary>Requests that reached the server, with the user they authenticated as (null when they did not).</summary>
+    public List<(string Path, string? User)> Requests { get; } = [];
+
+    /// <param name="certificateHost">The one name the server's certificate is issued for; default 127.0.0.1 and localhost.</param>
+    public static async Task<GitHttpsServer> StartAsync(string root, string user, string password, string? certificateHost = null)
+    {
+        var (ca, leaf) = CreateCertificates(certificateHost);
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.UseHttps(leaf);
+        }));
+        var app = builder.Build();
+        var server = new GitHttpsServer(app, root, user, password, ca.ExportCertificatePem(), port);
+        app.Run(server.HandleAsync);
+        await app.StartAsync();
+        return server;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var user = Authenticate(context.Request.Headers.Authorization.ToString());
+        lock (Requests)
+        {
+            Requests.Add((context.Request.Path + context.Request.QueryString, user));
+        }
+
+        if (user is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"git\"";
+            return;
+        }
+
+        await RunBackendAsync(context, user);
+    }
+
+    private string? Authenticate(string header)
+    {
+        if (!header.StartsWith("Basic ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..]));
+        return pair == $"{_user}:{_password}" ? _user : null;
+    }
+
+    /// <summary>Runs <c>git http-backend</c> for one request (CGI: request in environment and stdin, response headers then body on stdout).</summary>
+    private async Task RunBackendAsync(HttpContext context, string user)
+    {
+        var request = context.Request;
+        var start = new ProcessStartInfo("git", "http-backend")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["GIT_PROJECT_ROOT"] = Root;
+        start.Environment["GIT_HTTP_EXPORT_ALL"] = "1";
+        start.Environment["REQUEST_METHOD"] = request.Method;
+        start.Environment["PATH_INFO"] = request.Path.Value ?? "/";
+        start.Environment["QUERY_STRING"] = request.QueryString.HasValue ? request.QueryString.Value![1..] : string.Empty;
+        start.Environment["CONTENT_TYPE"] = request.ContentType ?? string.Empty;
+        start.Environment["REMOTE_USER"] = user;
+        start.Environment["REMOTE_ADDR"] = "127.0.0.1";
+        if (request.Headers["Git-Protocol"].ToString() is { Length: > 0 } protocol)
+        {
+            start.Environment["GIT_PROTOCOL"] = protocol;
+        }
+
+        // The request body is buffered so the CGI program gets its exact length (libgit2 sends it chunked).
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body);
+        start.Environment["CONTENT_LENGTH"] = body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding)
+        {
+            start.Environment["HTTP_CONTENT_ENCODING"] = encoding;
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        body.Position = 0;
+        await body.CopyToAsync(process.StandardInput.BaseStream);
+        process.StandardInput.Close();
+
+        using var output = new MemoryStream();
+        await process.StandardOutput.BaseStream.CopyToAsync(output);
+        await process.WaitForExitAsync();
+        var bytes = output.ToArray();
+        var split = HeaderEnd(bytes);
+        foreach (var line in Encoding.ASCII.GetString(bytes, 0, split.HeaderLength).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var (name, value) = (line[..colon].Trim(), line[(colon + 1)..].Trim());
+            if (name.Equals("Status", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.StatusCode = int.Parse(value.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                context.Response.Headers[name] = value;
+            }
+        }
+
+        if (process.ExitCode != 0 && !context.Response.HasStarted && context.Response.StatusCode == StatusCodes.Status200OK)
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await context.Response.WriteAsync(await stderr);
+            return;
+        }
+
+        await context.Response.Body.WriteAsync(bytes.AsMemory(split.BodyStart));
+    }
+
+    private static (int HeaderLength, int BodyStart) HeaderEnd(byte[] bytes)
+    {
+        for (var i = 0; i + 1 < bytes.Length; i++)
+        {
+            if (bytes[i] == '\n' && bytes[i + 1] == '\n')
+            {
+                return (i, i + 2);
+            }
+
+            if (i + 3 < bytes.Length && bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
+            {
+                return (i, i + 4);
+            }
+        }
+
+        return (bytes.Length, bytes.Length);
+    }
+
+    /// <summary>A CA and a server certificate it signed for <paramref name="host"/>, or for 127.0.0.1 and localhost.</summary>
+    private static (X509Certificate2 Ca, X509Certificate2 Leaf) CreateCertificates(string? host)
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=FleetFunctions test CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest("CN=" + (host ?? "127.0.0.1"), leafKey, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        if (host is null)
+        {
+            names.AddIpAddress(IPAddress.Loopback);
+            names.AddDnsName("localhost");
+        }
+        else
+        {
+            names.AddDnsName(host);
+        }
+
+        leafRequest.CertificateExtensions.Add(names.Build());
+        leafRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        leafRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, false));
+        leafRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        leafRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        using var signed = leafRequest.Create(ca, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
+        using var withKey = signed.CopyWithPrivateKey(leafKey);
+
+        // Kestrel on Linux wants a key it can export: load the pair back from PKCS#12.
+        var leaf = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        return (X509CertificateLoader.LoadCertificate(ca.Export(X509ContentType.Cert)), leaf);
+    }
+}
