@@ -13,16 +13,6 @@ public sealed class PlatformRepository(GitSourceSpec spec, ISecretStore? secrets
 
     /// <summary>The repository with its current credentials.</summary>
     /// <exception cref="SourceException">The named secret is not in the secret store.</exception>
-    public async ValueTask<GitSourceSpec> SpecAsync(CancellationToken cancellationToken = default)
-    {
-        if (secretName is null || secrets is null)
-        {
-            return spec;
-        }
-
-        var secret = await secrets.GetAsync(secretName, cancellationToken)
-            ?? throw new SourceException(
-                $"{spec.DisplayUrl}: secret '{secretName}' named by {GitRepositories.PlatformSecretSetting} is not in the secret store; set {EnvironmentSecretStore.VariableFor(secretName)} (or add the file to the secrets folder)");
-        return spec with { Credentials = GitCredentials.FromSecret(secret) };
-    }
+    public ValueTask<GitSourceSpec> SpecAsync(CancellationToken cancellationToken = default) =>
+        GitSourceSpecs.WithSecretAsync(spec, secrets, secretName, GitRepositories.PlatformSecretSetting, cancellationToken);
 }

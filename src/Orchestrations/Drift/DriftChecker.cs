@@ -196,15 +196,15 @@ public sealed class DriftChecker(
 
     private async Task<GitSourceSpec?> SourceSpecAsync(GitSourceResource source, CancellationToken cancellationToken)
     {
-        if (source.SecretRef is not { } secretRef)
+        try
         {
-            return new GitSourceSpec(source.Url, source.Branch);
+            return await GitSourceSpecs.ForAsync(source, secrets, cancellationToken);
         }
-
-        // Without its credentials the commit cannot be fetched: the check then relies on the render cache.
-        return await secrets.GetAsync(secretRef.Name, cancellationToken) is { } secret
-            ? new GitSourceSpec(source.Url, source.Branch, GitCredentials.FromSecret(secret))
-            : null;
+        catch (SourceException)
+        {
+            // Without its credentials the commit cannot be fetched: the check then relies on the render cache.
+            return null;
+        }
     }
 
     private static bool SameDrift(DriftEvent recorded, DriftReport report) =>

@@ -76,7 +76,7 @@ public sealed class DeliveryProcessor(
 
             foreach (var update in record.Updates.Where(u => u.IsBranch && u.ShortName == source.Branch && u.After is not null))
             {
-                var spec = await SpecAsync(source, cancellationToken);
+                var spec = await GitSourceSpecs.ForAsync(source, secrets, cancellationToken);
                 var touched = await TouchedFleetsAsync(snapshot.Config, source, spec, update, skipped, cancellationToken);
                 foreach (var fleet in touched)
                 {
@@ -150,16 +150,5 @@ public sealed class DeliveryProcessor(
         }
 
         return new CandidateRollout(fleet.Name, commit, id);
-    }
-
-    private async Task<GitSourceSpec> SpecAsync(Core.Fleet.GitSource source, CancellationToken cancellationToken)
-    {
-        GitCredentials? credentials = null;
-        if (source.SecretRef is { } secretRef && await secrets.GetAsync(secretRef.Name, cancellationToken) is { } secret)
-        {
-            credentials = GitCredentials.FromSecret(secret);
-        }
-
-        return new GitSourceSpec(source.Url, source.Branch, credentials);
     }
 }

@@ -65,13 +65,19 @@ public sealed class RolloutAncestry(GitRepositories git, ISecretStore secrets, I
     public async Task<string?> RefusalAsync(FleetSettings settings, FleetState state, string commit, string? instanceId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        GitCredentials? credentials = null;
-        if (settings.SourceSecretRef is { } secretName && await secrets.GetAsync(secretName, cancellationToken) is { } secret)
+        GitSourceSpec source;
+        try
         {
-            credentials = GitCredentials.FromSecret(secret);
+            source = await GitSourceSpecs.ForAsync(settings, secrets, cancellationToken);
+        }
+        catch (SourceException ex)
+        {
+            // Without credentials ancestry is unknown: the reconcile fails with the same error, naming the secret.
+            Log.AncestryUnknown(_logger, state.Fleet, commit, state.ActiveCommit ?? state.LastGoodCommit ?? "-", ex.Message);
+            return null;
         }
 
-        return await RefusalAsync(new GitSourceSpec(settings.SourceUrl, settings.SourceBranch, credentials), state, commit, instanceId, cancellationToken);
+        return await RefusalAsync(source, state, commit, instanceId, cancellationToken);
     }
 
     private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;

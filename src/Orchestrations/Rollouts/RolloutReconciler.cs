@@ -1,4 +1,5 @@
 using FleetFunctions.Core.Apply;
+using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Health;
 using FleetFunctions.Core.Policy;
 using FleetFunctions.Core.Reconcile;
@@ -25,16 +26,14 @@ public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStor
     public async Task<ClusterReconcileSummary> ReconcileAsync(ClusterReconcileInput input, CancellationToken cancellationToken = default)
     {
         var settings = input.Settings;
-        GitCredentials? credentials = null;
-        if (settings.SourceSecretRef is { } secretName)
+        GitSourceSpec source;
+        try
         {
-            var secret = await secrets.GetAsync(secretName, cancellationToken);
-            if (secret is null)
-            {
-                return Failed(input, "Source", $"GitSource/{settings.SourceName}: secret '{secretName}' is not in the secret store (set {EnvironmentSecretStore.VariableFor(secretName)})", transient: false);
-            }
-
-            credentials = GitCredentials.FromSecret(secret);
+            source = await GitSourceSpecs.ForAsync(settings, secrets, cancellationToken);
+        }
+        catch (SourceException ex)
+        {
+            return Failed(input, "Source", ex.Message, transient: false);
         }
 
         IManifestValidator? validator = null;
@@ -55,7 +54,7 @@ public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStor
             }
         }
 
-        var request = new ReconcileRequest(input.Cluster.Name, input.Fleet, new GitSourceSpec(settings.SourceUrl, settings.SourceBranch, credentials), input.Cluster.Path)
+        var request = new ReconcileRequest(input.Cluster.Name, input.Fleet, source, input.Cluster.Path)
         {
             Commit = input.Commit,
             Validator = validator,

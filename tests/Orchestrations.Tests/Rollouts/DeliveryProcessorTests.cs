@@ -74,13 +74,49 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         new(WebhookProvider.GitHub, id, DateTimeOffset.UtcNow, DeliveryStatus.Queued, "queued", ["apps"],
             [new RefUpdate("refs/heads/main", before, after)], []);
 
-    private async Task<(DeliveryProcessor, DeliveryStore, DurableClient, DurableTaskHub, FleetStateStore)> CreateAsync(GitTestRepo repo)
+    [Fact]
+    public async Task ProcessAsync_SourceSecretMissingFromTheStore_FailsNamingTheSecretAndItsVariableInsteadOfFetchingAnonymously()
     {
+        using var repo = GitTestRepo.Create(RepoPaths.Examples);
+        var after = repo.Commit("first push");
+        var (processor, store, client, hub, _) = await CreateAsync(repo, secretRef: "apps-git");
+        await using var _ = new HubCleanup(hub);
+        await store.TryAddAsync(Delivery("d4", null, after));
+
+        var error = await Assert.ThrowsAsync<SourceException>(() => processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d4"), isLastAttempt: true));
+        var recorded = await store.GetAsync(WebhookProvider.GitHub, "d4");
+
+        Assert.Contains("secret 'apps-git' named by spec.secretRef of GitSource/apps is not in the secret store", error.Message, StringComparison.Ordinal);
+        Assert.Contains(EnvironmentSecretStore.VariableFor("apps-git"), error.Message, StringComparison.Ordinal);
+        Assert.Equal(DeliveryStatus.Failed, recorded?.Status);
+        Assert.Contains("apps-git", recorded!.Message, StringComparison.Ordinal);
+        Assert.Null(await client.GetInstanceAsync(RolloutInstanceId.For("hello", after)));
+    }
+
+    [Fact]
+    public async Task ProcessAsync_SourceSecretInTheStore_StartsTheRollouts()
+    {
+        using var repo = GitTestRepo.Create(RepoPaths.Examples);
+        var after = repo.Commit("first push");
+        var (processor, store, _, hub, _) = await CreateAsync(repo, secretRef: "apps-git", secrets: new Dictionary<string, string> { ["apps-git"] = "git:token" });
+        await using var _ = new HubCleanup(hub);
+        await store.TryAddAsync(Delivery("d5", null, after));
+
+        var processed = await processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d5"));
+
+        Assert.Equal(DeliveryStatus.Processed, processed?.Status);
+        Assert.Equal(["hello", "podinfo"], processed!.Rollouts.Select(r => r.Fleet).Order(StringComparer.Ordinal));
+    }
+
+    private async Task<(DeliveryProcessor, DeliveryStore, DurableClient, DurableTaskHub, FleetStateStore)> CreateAsync(
+        GitTestRepo repo, string? secretRef = null, Dictionary<string, string>? secrets = null)
+    {
+        var secretLine = secretRef is null ? string.Empty : $", secretRef: {{name: {secretRef}}}";
         var platform = new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", $$$"""
             apiVersion: fleetfunctions.io/v1alpha1
             kind: GitSource
             metadata: {name: apps}
-            spec: {url: "{{{repo.Url}}}", branch: main}
+            spec: {url: "{{{repo.Url}}}", branch: main{{{secretLine}}}}
             ---
             apiVersion: fleetfunctions.io/v1alpha1
             kind: Cluster
@@ -102,9 +138,9 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         await hub.CreateIfNotExistsAsync();
         var client = new DurableClient(hub, "test");
         var git = new Core.Sources.GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
-        var secrets = new InMemorySecretStore(new Dictionary<string, string>());
+        var secretStore = new InMemorySecretStore(secrets ?? []);
         var fleets = new FleetStateStore(azurite.ConnectionString, AzuriteFixture.NewName("fleets"));
-        var processor = new DeliveryProcessor(store, platform, git, secrets, client, fleets, new RolloutAncestry(git, secrets));
+        var processor = new DeliveryProcessor(store, platform, git, secretStore, client, fleets, new RolloutAncestry(git, secretStore));
         return (processor, store, client, hub, fleets);
     }
 

@@ -1,0 +1,45 @@
+using FleetFunctions.Core.Secrets;
+using FleetFunctions.Core.Sources;
+
+namespace FleetFunctions.Core.Fleet;
+
+/// <summary>
+/// Where a Git repository is fetched from, with the credentials its secret reference names, read from the secret
+/// store at each use (a rotated secret needs no restart). A reference to a secret the store does not hold is an
+/// error naming the secret, what names it and the variable to set; it never degrades to an anonymous fetch.
+/// </summary>
+public static class GitSourceSpecs
+{
+    /// <summary>The repository of a <c>GitSource</c>, with the credentials of its <c>spec.secretRef</c>.</summary>
+    /// <exception cref="SourceException">The secret is not in the secret store.</exception>
+    public static ValueTask<GitSourceSpec> ForAsync(GitSource source, ISecretStore secrets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return WithSecretAsync(new GitSourceSpec(source.Url, source.Branch), secrets, source.SecretRef?.Name, $"spec.secretRef of GitSource/{source.Name}", cancellationToken);
+    }
+
+    /// <summary>The repository of a rollout plan's fleet settings, with the credentials of its source's secret.</summary>
+    /// <exception cref="SourceException">The secret is not in the secret store.</exception>
+    public static ValueTask<GitSourceSpec> ForAsync(FleetSettings settings, ISecretStore secrets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return WithSecretAsync(new GitSourceSpec(settings.SourceUrl, settings.SourceBranch), secrets, settings.SourceSecretRef, $"spec.secretRef of GitSource/{settings.SourceName}", cancellationToken);
+    }
+
+    /// <summary><paramref name="spec"/> with the credentials held by <paramref name="secretName"/>, or unchanged when no secret is named.</summary>
+    /// <param name="namedBy">What names the secret, for the error (a resource field or a setting).</param>
+    /// <exception cref="SourceException">The secret is not in the secret store.</exception>
+    public static async ValueTask<GitSourceSpec> WithSecretAsync(GitSourceSpec spec, ISecretStore? secrets, string? secretName, string namedBy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (secretName is null)
+        {
+            return spec;
+        }
+
+        var secret = (secrets is null ? null : await secrets.GetAsync(secretName, cancellationToken))
+            ?? throw new SourceException(
+                $"{spec.DisplayUrl}: secret '{secretName}' named by {namedBy} is not in the secret store; set {EnvironmentSecretStore.VariableFor(secretName)} (or add the file to the secrets folder)");
+        return spec with { Credentials = GitCredentials.FromSecret(secret) };
+    }
+}
