@@ -229,8 +229,7 @@ internal sealed class RolloutBenchmark : IBenchmark
         DurableClient client, CompletionRecorder completions, string id, bool getInputsAndOutputs, CancellationToken cancellationToken)
     {
         var metadata = await client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs, cancellationToken);
-        return (metadata, completions.CompletedAt(id)
-            ?? throw new InvalidOperationException($"the worker did not log the terminal commit of '{id}'; the benchmark cannot time it"));
+        return (metadata, await completions.CompletedAtAsync(id, TimeSpan.FromSeconds(10), cancellationToken));
     }
 
     /// <summary>Where a run's time went: each orchestration episode (from its history) and each reconcile activity, in ms from the start.</summary>
