@@ -31,4 +31,16 @@ internal static partial class Log
 
     [LoggerMessage(1009, LogLevel.Warning, "Recreating {Object} on {Cluster}: immutable {Fields} changed")]
     public static partial void Recreating(ILogger logger, string cluster, string @object, string fields);
+
+    [LoggerMessage(1010, LogLevel.Information, "Removed {Count} materialised Git trees unused for {GraceMinutes} min or more (keeping the {Kept} most recently used)")]
+    public static partial void TreesRemoved(ILogger logger, int count, double graceMinutes, int kept);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Could not remove the materialised Git tree {Path}: {Error}")]
+    public static partial void TreeRemovalFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(1012, LogLevel.Information, "Removed the rendered output of {Count} commits unused for {RetentionDays} days")]
+    public static partial void RenderCacheRemoved(ILogger logger, int count, double retentionDays);
+
+    [LoggerMessage(1013, LogLevel.Warning, "Could not remove the rendered output in {Path}: {Error}")]
+    public static partial void RenderCacheRemovalFailed(ILogger logger, string path, string error);
 }

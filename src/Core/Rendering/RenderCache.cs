@@ -4,25 +4,39 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Manifests;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FleetFunctions.Core.Rendering;
 
 /// <summary>
 /// Rendered output keyed by (commit, path), in memory and on disk. A commit never changes, so entries
 /// never go stale. Drift checks read it through <see cref="TryGetAsync"/>, which never renders. Memory holds
-/// the most recently stored <see cref="MemoryEntries"/> results (oldest evicted first); disk holds all. Thread-safe.
+/// the most recently stored <see cref="MemoryEntries"/> results (oldest evicted first); disk holds one folder per
+/// commit, deleted once no read or store has used the commit for the retention (the folder's write time records the
+/// last use, refreshed at most hourly, so it survives restarts). Thread-safe.
 /// </summary>
 public sealed class RenderCache
 {
+    /// <summary>How often a commit's folder time is refreshed by reads, and how often old folders are looked for.</summary>
+    private static readonly TimeSpan s_touchInterval = TimeSpan.FromHours(1);
+
     private readonly string _directory;
+    private readonly TimeSpan _retention;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, RenderResult> _memory = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _touched = new(StringComparer.Ordinal);
+    private long _nextSweep;
 
-    public RenderCache(string directory, int memoryEntries = 64)
+    public RenderCache(string directory, int memoryEntries = 64, TimeSpan? retention = null, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(memoryEntries, 1);
+        _retention = retention ?? TimeSpan.FromDays(7);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_retention, TimeSpan.Zero);
         _directory = directory;
+        _logger = logger ?? NullLogger.Instance;
         MemoryEntries = memoryEntries;
     }
 
@@ -35,6 +49,7 @@ public sealed class RenderCache
         var key = Key(commit, path);
         if (_memory.TryGetValue(key, out var cached))
         {
+            Touch(commit);
             return cached;
         }
 
@@ -44,6 +59,7 @@ public sealed class RenderCache
             return null;
         }
 
+        Touch(commit);
         await using var stream = File.OpenRead(file);
         var document = await JsonNode.ParseAsync(stream, cancellationToken: cancellationToken) as JsonObject
             ?? throw new InvalidDataException($"{file}: not a rendered-output file; delete it to render again.");
@@ -79,6 +95,71 @@ public sealed class RenderCache
         var temp = file + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
         await File.WriteAllTextAsync(temp, document.ToJsonString(), cancellationToken);
         File.Move(temp, file, overwrite: true);
+        Touch(result.Commit);
+        RemoveExpired();
+    }
+
+    /// <summary>Records a use of <paramref name="commit"/> on its folder, at most once per <see cref="s_touchInterval"/>.</summary>
+    private void Touch(string commit)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (_touched.TryGetValue(commit, out var last) && now - last < s_touchInterval)
+        {
+            return;
+        }
+
+        _touched[commit] = now;
+        try
+        {
+            Directory.SetLastWriteTimeUtc(Path.Combine(_directory, commit), now.UtcDateTime);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Removed meanwhile: the next store creates it again.
+        }
+    }
+
+    /// <summary>Deletes the folders of commits unused for the retention; looks at most once per <see cref="s_touchInterval"/>.</summary>
+    private void RemoveExpired()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var next = Interlocked.Read(ref _nextSweep);
+        if (now.UtcTicks < next || Interlocked.CompareExchange(ref _nextSweep, (now + s_touchInterval).UtcTicks, next) != next)
+        {
+            return;
+        }
+
+        var removed = 0;
+        foreach (var folder in Directory.EnumerateDirectories(_directory))
+        {
+            var commit = Path.GetFileName(folder);
+            var used = new DateTimeOffset(Directory.GetLastWriteTimeUtc(folder), TimeSpan.Zero);
+            if (_touched.TryGetValue(commit, out var touched) && touched > used)
+            {
+                used = touched;
+            }
+
+            if (now - used < _retention)
+            {
+                continue;
+            }
+
+            _touched.TryRemove(commit, out _);
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.RenderCacheRemovalFailed(_logger, folder, e.Message);
+            }
+        }
+
+        if (removed > 0)
+        {
+            Log.RenderCacheRemoved(_logger, removed, _retention.TotalDays);
+        }
     }
 
     private void Remember(string key, RenderResult result)

@@ -16,6 +16,13 @@ public sealed record RenderOptions
     /// <summary>Folder for rendered output, keyed by commit and path (survives restarts; drift checks read it).</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "fleetfunctions", "rendered");
 
+    /// <summary>
+    /// How long the rendered output of a commit stays on disk after its last use (a render, a reconcile or drift check
+    /// reading it). Drift checks of a fleet's current commit keep it in use; a commit nothing has read for this long is
+    /// deleted and, if ever needed again, rendered again from Git.
+    /// </summary>
+    public TimeSpan CacheRetention { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>Rendered (commit, path) results kept in memory; older ones are read back from disk.</summary>
     public int MemoryCacheEntries { get; init; } = 64;
 
@@ -33,6 +40,11 @@ public sealed record RenderOptions
         if (string.IsNullOrWhiteSpace(CacheDirectory))
         {
             throw new ArgumentException("RenderOptions.CacheDirectory must name a folder.");
+        }
+
+        if (CacheRetention <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("RenderOptions.CacheRetention must be positive.");
         }
 
         if (MemoryCacheEntries < 1)

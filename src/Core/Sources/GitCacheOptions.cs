@@ -8,6 +8,19 @@ public sealed record GitCacheOptions
     /// <summary>Folder holding the bare repositories (one per URL) and the materialised trees (one per commit).</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "fleetfunctions", "git");
 
+    /// <summary>
+    /// Materialised commit trees kept on disk however long ago they were used: the most recently used ones (a fleet's
+    /// current commit, the commits of running rollouts). Older trees are deleted when a new one is written, once unused
+    /// for <see cref="TreeGracePeriod"/>; a later need writes them again from the bare repository.
+    /// </summary>
+    public int KeepTrees { get; init; } = 32;
+
+    /// <summary>
+    /// How long a tree beyond <see cref="KeepTrees"/> stays after its last use. It must exceed the longest read of a
+    /// tree (a kustomize build: <c>RenderOptions.Timeout</c>, 2 minutes by default).
+    /// </summary>
+    public TimeSpan TreeGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>A branch is fetched again only when its last fetch is older than this (zero: always fetch).</summary>
     public TimeSpan MinimumFetchInterval { get; init; } = TimeSpan.Zero;
 
@@ -42,6 +55,11 @@ public sealed record GitCacheOptions
         if (string.IsNullOrWhiteSpace(CacheDirectory))
         {
             throw new ArgumentException("GitCacheOptions.CacheDirectory must name a folder.");
+        }
+
+        if (KeepTrees < 1 || TreeGracePeriod < TimeSpan.Zero)
+        {
+            throw new ArgumentException("GitCacheOptions.KeepTrees must be at least 1 and TreeGracePeriod must not be negative.");
         }
 
         if (MinimumFetchInterval < TimeSpan.Zero)

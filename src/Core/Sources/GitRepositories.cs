@@ -12,7 +12,8 @@ namespace FleetFunctions.Core.Sources;
 /// <summary>
 /// The Git repositories sources come from, through LibGit2Sharp. Each URL is fetched into its own bare repository under the cache
 /// folder; a commit's tree is written to its own folder once and then shared, so concurrent reconciles
-/// of different commits never touch a common working tree. Thread-safe.
+/// of different commits never touch a common working tree. Trees are a cache, bounded by
+/// <see cref="GitCacheOptions.KeepTrees"/> and <see cref="GitCacheOptions.TreeGracePeriod"/>. Thread-safe.
 /// </summary>
 public sealed partial class GitRepositories
 {
@@ -30,6 +31,8 @@ public sealed partial class GitRepositories
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _repoLocks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastFetch = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<SourceTree>>> _trees = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _treeUsed = new(StringComparer.Ordinal);
+    private int _trimming;
 
     public GitRepositories(GitCacheOptions? options = null, ILogger<GitRepositories>? logger = null)
     {
@@ -63,8 +66,10 @@ public sealed partial class GitRepositories
     }
 
     /// <summary>
-    /// Writes the whole tree of <paramref name="commit"/> to disk once (later calls return the same folder).
-    /// Kustomize overlays may reference any folder (<c>../base</c>), so the whole tree is materialised.
+    /// Writes the whole tree of <paramref name="commit"/> to disk once (later calls return the same folder, and count as
+    /// a use that keeps it). Kustomize overlays may reference any folder (<c>../base</c>), so the whole tree is
+    /// materialised. Read the folder right away: a tree unused for <see cref="GitCacheOptions.TreeGracePeriod"/>
+    /// may be deleted (and is written again by the next call).
     /// </summary>
     public Task<SourceTree> GetTreeAsync(GitSourceSpec spec, string commit, CancellationToken cancellationToken = default)
     {
@@ -74,8 +79,9 @@ public sealed partial class GitRepositories
             throw new ArgumentException($"'{commit}' is not a full commit SHA; resolve the ref first.", nameof(commit));
         }
 
+        _treeUsed[commit] = DateTimeOffset.UtcNow;
         var lazy = _trees.GetOrAdd(commit, _ => new Lazy<Task<SourceTree>>(() => MaterialiseAsync(spec, commit, cancellationToken)));
-        return AwaitTreeAsync(commit, lazy);
+        return AwaitTreeAsync(spec, commit, lazy, cancellationToken);
     }
 
     /// <summary>Paths added, modified, deleted or renamed (old and new path) between two commits.</summary>
@@ -138,11 +144,19 @@ public sealed partial class GitRepositories
     /// <summary>Removes user information (credentials) from a URL so it can be printed.</summary>
     public static string RedactUrl(string url) => UserInfoPattern().Replace(url, "$1***@");
 
-    private async Task<SourceTree> AwaitTreeAsync(string commit, Lazy<Task<SourceTree>> lazy)
+    private async Task<SourceTree> AwaitTreeAsync(GitSourceSpec spec, string commit, Lazy<Task<SourceTree>> lazy, CancellationToken cancellationToken)
     {
         try
         {
-            return await lazy.Value;
+            var tree = await lazy.Value;
+            if (Directory.Exists(tree.Directory))
+            {
+                return tree;
+            }
+
+            // Removed from the disk cache between this call's lookup and now (or by hand): write it again.
+            _trees.TryRemove(new KeyValuePair<string, Lazy<Task<SourceTree>>>(commit, lazy));
+            return await _trees.GetOrAdd(commit, _ => new Lazy<Task<SourceTree>>(() => MaterialiseAsync(spec, commit, cancellationToken))).Value;
         }
         catch
         {
@@ -159,7 +173,7 @@ public sealed partial class GitRepositories
             return new SourceTree(spec.Url, sha, target);
         }
 
-        return await WithRepositoryAsync(spec, repo =>
+        var tree = await WithRepositoryAsync(spec, repo =>
         {
             var commit = LookupOrFetch(repo, spec, sha);
             var staging = target + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
@@ -188,6 +202,88 @@ public sealed partial class GitRepositories
 
             return new SourceTree(spec.Url, sha, target);
         }, cancellationToken);
+
+        // Outside the repository's lock: deleting large trees must not hold up fetches.
+        TrimTrees(keep: sha);
+        return tree;
+    }
+
+    /// <summary>
+    /// Deletes the trees beyond the <see cref="GitCacheOptions.KeepTrees"/> most recently used that have been unused
+    /// for <see cref="GitCacheOptions.TreeGracePeriod"/> (a tree written by an earlier process counts as used when it
+    /// was written). A tree is first renamed away, so a concurrent lookup never sees half of it. One trim at a time.
+    /// </summary>
+    private void TrimTrees(string keep)
+    {
+        if (Interlocked.Exchange(ref _trimming, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var root = Path.Combine(_options.CacheDirectory, "trees");
+            var now = DateTimeOffset.UtcNow;
+            RemoveLeftovers(root, now);
+            var trees = Directory.EnumerateDirectories(root)
+                .Select(path => (Path: path, Sha: Path.GetFileName(path)))
+                .Where(t => IsSha(t.Sha) && t.Sha != keep)
+                .Select(t => (t.Path, t.Sha, Used: _treeUsed.TryGetValue(t.Sha, out var used) ? used : new DateTimeOffset(Directory.GetLastWriteTimeUtc(t.Path), TimeSpan.Zero)))
+                .OrderByDescending(t => t.Used)
+                .Skip(_options.KeepTrees - 1)
+                .Where(t => now - t.Used >= _options.TreeGracePeriod)
+                .ToList();
+            var removed = 0;
+            foreach (var (path, sha, _) in trees)
+            {
+                _trees.TryRemove(sha, out _);
+                _treeUsed.TryRemove(sha, out _);
+                var doomed = path + ".removing-" + Guid.NewGuid().ToString("N")[..8];
+                try
+                {
+                    Directory.Move(path, doomed);
+                    Directory.Delete(doomed, recursive: true);
+                    removed++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Log.TreeRemovalFailed(_logger, path, e.Message);
+                }
+            }
+
+            if (removed > 0)
+            {
+                Log.TreesRemoved(_logger, removed, _options.TreeGracePeriod.TotalMinutes, _options.KeepTrees);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _trimming, 0);
+        }
+    }
+
+    /// <summary>Folders a killed process left: a tree being removed, or one being written long ago.</summary>
+    private void RemoveLeftovers(string root, DateTimeOffset now)
+    {
+        foreach (var path in Directory.EnumerateDirectories(root))
+        {
+            var name = Path.GetFileName(path);
+            var abandoned = name.Contains(".removing-", StringComparison.Ordinal)
+                || (name.Contains(".tmp-", StringComparison.Ordinal) && now - new DateTimeOffset(Directory.GetLastWriteTimeUtc(path), TimeSpan.Zero) >= _options.TreeGracePeriod + TimeSpan.FromMinutes(1));
+            if (!abandoned)
+            {
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.TreeRemovalFailed(_logger, path, e.Message);
+            }
+        }
     }
 
     private static void WriteTree(Tree tree, string directory)

@@ -59,6 +59,51 @@ public sealed class ManifestRendererTests : IDisposable
     }
 
     [Fact]
+    public async Task Cache_CommitUnusedForTheRetention_RemovedWhenTheNextRenderIsStoredAndRenderedAgainWhenNeeded()
+    {
+        var (tree, renderer) = await PrepareAsync();
+        var old = _repo.Write("examples/apps/hello/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n").Commit("extra");
+        var source = new GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "git") });
+        var oldTree = await source.GetTreeAsync(new GitSourceSpec(_repo.Url), old);
+        await renderer.RenderAsync(oldTree, "examples/apps/hello");
+        var rendered = Path.Combine(_repo.CacheDir, "rendered");
+        Directory.SetLastWriteTimeUtc(Path.Combine(rendered, old), DateTime.UtcNow.AddDays(-8));
+        var recent = Path.Combine(rendered, "0123456789abcdef0123456789abcdef01234567");
+        Directory.CreateDirectory(recent);
+        Directory.SetLastWriteTimeUtc(recent, DateTime.UtcNow.AddDays(-6));
+
+        // A new process (nothing in memory) stores a render: the commit unused for 8 days goes, the one used 6 days ago stays.
+        var restarted = new ManifestRenderer(new RenderOptions { CacheDirectory = rendered });
+        await restarted.RenderAsync(tree, "examples/apps/hello");
+
+        Assert.False(Directory.Exists(Path.Combine(rendered, old)));
+        Assert.True(Directory.Exists(recent));
+        Assert.Null(await restarted.Cache.TryGetAsync(old, "examples/apps/hello"));
+        var again = await restarted.RenderAsync(oldTree, "examples/apps/hello");
+        Assert.False(again.FromCache);
+        Assert.Equal(7, again.Manifests.Count);
+    }
+
+    [Fact]
+    public async Task Cache_ReadOfAnOldCommit_KeepsItOnDisk()
+    {
+        var (tree, renderer) = await PrepareAsync();
+        await renderer.RenderAsync(tree, "examples/apps/hello");
+        var rendered = Path.Combine(_repo.CacheDir, "rendered");
+        Directory.SetLastWriteTimeUtc(Path.Combine(rendered, tree.Commit), DateTime.UtcNow.AddDays(-8));
+        var other = _repo.Write("examples/apps/hello/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n").Commit("extra");
+        var otherTree = await new GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "git") }).GetTreeAsync(new GitSourceSpec(_repo.Url), other);
+
+        // A drift check in a new process reads the old commit's render, then a render of another commit is stored.
+        var restarted = new ManifestRenderer(new RenderOptions { CacheDirectory = rendered });
+        var read = await restarted.Cache.TryGetAsync(tree.Commit, "examples/apps/hello");
+        await restarted.RenderAsync(otherTree, "examples/apps/hello");
+
+        Assert.NotNull(read);
+        Assert.NotNull(await new RenderCache(rendered).TryGetAsync(tree.Commit, "examples/apps/hello"));
+    }
+
+    [Fact]
     public async Task RenderAsync_MalformedYaml_ThrowsWithFileAndLine()
     {
         CopyTestData("malformed");

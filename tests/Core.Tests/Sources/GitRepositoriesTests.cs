@@ -218,5 +218,79 @@ public sealed class GitRepositoriesTests : IDisposable
         Assert.False(await source.IsAncestorAsync(spec, pushed, held));
     }
 
+    [Fact]
+    public async Task GetTreeAsync_MoreTreesThanKept_LeastRecentlyUsedRemovedFromDiskAndWrittenAgainWhenNeeded()
+    {
+        var commits = Enumerable.Range(1, 4).Select(i => _repo.Write("examples/counter.txt", $"{i}\n").Commit($"commit {i}")).ToList();
+        var source = new GitRepositories(new GitCacheOptions { CacheDirectory = _repo.CacheDir, KeepTrees = 2, TreeGracePeriod = TimeSpan.Zero });
+        var spec = new GitSourceSpec(_repo.Url);
+
+        var first = await source.GetTreeAsync(spec, commits[0]);
+        await source.GetTreeAsync(spec, commits[1]);
+        await source.GetTreeAsync(spec, commits[0]); // used again: now more recent than commits[1]
+        await source.GetTreeAsync(spec, commits[2]);
+        var afterThird = TreesOnDisk().Order(StringComparer.Ordinal).ToList();
+        await source.GetTreeAsync(spec, commits[3]);
+        var afterFourth = TreesOnDisk().Order(StringComparer.Ordinal).ToList();
+        var again = await source.GetTreeAsync(spec, commits[0]);
+
+        Assert.Equal(new[] { commits[0], commits[2] }.Order(StringComparer.Ordinal), afterThird);
+        Assert.Equal(new[] { commits[2], commits[3] }.Order(StringComparer.Ordinal), afterFourth);
+        Assert.Equal(first.Directory, again.Directory);
+        Assert.Equal("1\n", await File.ReadAllTextAsync(Path.Combine(again.Directory, "examples", "counter.txt")));
+        Assert.Equal(2, TreesOnDisk().Count);
+    }
+
+    [Fact]
+    public async Task GetTreeAsync_TreesUsedWithinTheGracePeriod_KeptBeyondTheLimit()
+    {
+        var commits = Enumerable.Range(1, 3).Select(i => _repo.Write("examples/counter.txt", $"{i}\n").Commit($"commit {i}")).ToList();
+        var source = new GitRepositories(new GitCacheOptions { CacheDirectory = _repo.CacheDir, KeepTrees = 1, TreeGracePeriod = TimeSpan.FromHours(1) });
+
+        foreach (var commit in commits)
+        {
+            await source.GetTreeAsync(new GitSourceSpec(_repo.Url), commit);
+        }
+
+        Assert.Equal(commits.Order(StringComparer.Ordinal), TreesOnDisk().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task GetTreeAsync_FoldersAKilledProcessLeft_RemovedWhenTheNextTreeIsWritten()
+    {
+        var commit = _repo.Commit("one");
+        var trees = Path.Combine(_repo.CacheDir, "trees");
+        var removing = Directory.CreateDirectory(Path.Combine(trees, commit + ".removing-0badf00d")).FullName;
+        File.WriteAllText(Path.Combine(removing, "left.yaml"), "a: b\n");
+        var oldStaging = Directory.CreateDirectory(Path.Combine(trees, commit + ".tmp-0badf00d")).FullName;
+        Directory.SetLastWriteTimeUtc(oldStaging, DateTime.UtcNow.AddHours(-2));
+        var freshStaging = Directory.CreateDirectory(Path.Combine(trees, commit + ".tmp-beefcafe")).FullName;
+        var source = new GitRepositories(new GitCacheOptions { CacheDirectory = _repo.CacheDir, TreeGracePeriod = TimeSpan.FromMinutes(10) });
+
+        await source.GetTreeAsync(new GitSourceSpec(_repo.Url), commit);
+
+        Assert.False(Directory.Exists(removing));
+        Assert.False(Directory.Exists(oldStaging));
+        Assert.True(Directory.Exists(freshStaging)); // another process may be writing it
+        Assert.Equal([commit], TreesOnDisk());
+    }
+
+    [Fact]
+    public async Task GetTreeAsync_TreeDeletedBehindTheCachesBack_WrittenAgain()
+    {
+        var commit = _repo.Commit("one");
+        var source = NewSource();
+        var tree = await source.GetTreeAsync(new GitSourceSpec(_repo.Url), commit);
+        Directory.Delete(tree.Directory, recursive: true);
+
+        var again = await source.GetTreeAsync(new GitSourceSpec(_repo.Url), commit);
+
+        Assert.Equal(tree.Directory, again.Directory);
+        Assert.NotEmpty(Directory.EnumerateFiles(again.Directory, "*.yaml", SearchOption.AllDirectories));
+    }
+
+    private List<string> TreesOnDisk() =>
+        [.. Directory.EnumerateDirectories(Path.Combine(_repo.CacheDir, "trees")).Select(Path.GetFileName).Where(n => n!.Length == 40).Select(n => n!)];
+
     private GitRepositories NewSource() => new(new GitCacheOptions { CacheDirectory = _repo.CacheDir });
 }
