@@ -43,4 +43,10 @@ internal static partial class Log
 
     [LoggerMessage(1013, LogLevel.Warning, "Could not remove the rendered output in {Path}: {Error}")]
     public static partial void RenderCacheRemovalFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(1014, LogLevel.Information, "Merged {Count} packs of the cached repository {Url} into one")]
+    public static partial void PacksConsolidated(ILogger logger, string url, int count);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Could not merge the packs of the cached repository {Url}: {Error}")]
+    public static partial void PackConsolidationFailed(ILogger logger, string url, string error);
 }

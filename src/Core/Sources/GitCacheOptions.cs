@@ -21,6 +21,13 @@ public sealed record GitCacheOptions
     /// </summary>
     public TimeSpan TreeGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Packs a cached repository may hold before a fetch merges the recent ones (every pack but the largest) into one.
+    /// Each fetch that brings new objects adds a pack, and lookups slow down with their number (git's own
+    /// <c>gc.autoPackLimit</c> is 50 too).
+    /// </summary>
+    public int MaxPacks { get; init; } = 50;
+
     /// <summary>A branch is fetched again only when its last fetch is older than this (zero: always fetch).</summary>
     public TimeSpan MinimumFetchInterval { get; init; } = TimeSpan.Zero;
 
@@ -57,9 +64,9 @@ public sealed record GitCacheOptions
             throw new ArgumentException("GitCacheOptions.CacheDirectory must name a folder.");
         }
 
-        if (KeepTrees < 1 || TreeGracePeriod < TimeSpan.Zero)
+        if (KeepTrees < 1 || TreeGracePeriod < TimeSpan.Zero || MaxPacks < 2)
         {
-            throw new ArgumentException("GitCacheOptions.KeepTrees must be at least 1 and TreeGracePeriod must not be negative.");
+            throw new ArgumentException("GitCacheOptions.KeepTrees must be at least 1, MaxPacks at least 2, and TreeGracePeriod must not be negative.");
         }
 
         if (MinimumFetchInterval < TimeSpan.Zero)

@@ -426,6 +426,19 @@ public sealed partial class GitRepositories
         {
             throw Describe(spec, e);
         }
+
+        try
+        {
+            if (PackConsolidation.Consolidate(repo, _options.MaxPacks) is > 0 and var merged)
+            {
+                Log.PacksConsolidated(_logger, spec.DisplayUrl, merged);
+            }
+        }
+        catch (Exception e) when (e is LibGit2SharpException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            // The fetch succeeded; a repository with many packs is only slower. Tried again after the next fetch.
+            Log.PackConsolidationFailed(_logger, spec.DisplayUrl, e.Message);
+        }
     }
 
     /// <summary>

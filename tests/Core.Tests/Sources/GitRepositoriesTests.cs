@@ -289,6 +289,37 @@ public sealed class GitRepositoriesTests : IDisposable
         Assert.NotEmpty(Directory.EnumerateFiles(again.Directory, "*.yaml", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task ResolveAsync_FetchAfterEachOfManyPushes_PacksMergedAndEveryCommitStillReadable()
+    {
+        var source = new GitRepositories(new GitCacheOptions { CacheDirectory = _repo.CacheDir, MaxPacks = 4 });
+        var spec = new GitSourceSpec(_repo.Url);
+        var commits = new List<string> { (await source.ResolveAsync(spec)).Commit };
+        var packCounts = new List<int>();
+        for (var i = 1; i <= 12; i++)
+        {
+            commits.Add(_repo.Write($"examples/pushes/push-{i}.yaml", $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: push-{i}}}\n").Commit($"push {i}"));
+            Assert.Equal(commits[^1], (await source.ResolveAsync(spec)).Commit);
+            packCounts.Add(Directory.EnumerateFiles(PackDirectory(), "*.pack").Count());
+        }
+
+        Assert.True(packCounts.Max() <= 4, $"packs after each fetch: {string.Join(", ", packCounts)}");
+        Assert.Contains(2, packCounts); // merged at least once: the largest pack and the merged one
+        Assert.Equal(Directory.EnumerateFiles(PackDirectory(), "*.pack").Count(), Directory.EnumerateFiles(PackDirectory(), "*.idx").Count());
+        foreach (var (commit, i) in commits.Select((c, i) => (c, i)).Skip(1))
+        {
+            var tree = await source.GetTreeAsync(spec, commit);
+            Assert.Equal($"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: push-{i}}}\n", await File.ReadAllTextAsync(Path.Combine(tree.Directory, "examples", "pushes", $"push-{i}.yaml")));
+        }
+
+        Assert.Equal(["examples/pushes/push-12.yaml"], await source.GetChangedPathsAsync(spec, commits[11], commits[12]));
+        Assert.True(await source.IsAncestorAsync(spec, commits[0], commits[12]));
+        var fsck = await Core.Rendering.ProcessRunner.RunAsync("git", ["--git-dir", Path.GetDirectoryName(Path.GetDirectoryName(PackDirectory()))!, "fsck", "--full", "--strict"], TimeSpan.FromMinutes(1));
+        Assert.True(fsck.ExitCode == 0, $"git fsck: {fsck.StandardError}{fsck.StandardOutput}");
+    }
+
+    private string PackDirectory() => Path.Combine(Directory.EnumerateDirectories(Path.Combine(_repo.CacheDir, "repos")).Single(), "objects", "pack");
+
     private List<string> TreesOnDisk() =>
         [.. Directory.EnumerateDirectories(Path.Combine(_repo.CacheDir, "trees")).Select(Path.GetFileName).Where(n => n!.Length == 40).Select(n => n!)];
 
