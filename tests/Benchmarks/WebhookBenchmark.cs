@@ -6,7 +6,6 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using FleetFunctions.Core.Secrets;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Core.Webhooks;
 using FleetFunctions.Functions.Hosting;
 using FleetFunctions.Orchestrations.Rollouts;

@@ -9,7 +9,6 @@ using FleetFunctions.Orchestrations.Engine.Client;
 using FleetFunctions.Orchestrations.Rollouts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using GitSourceResource = FleetFunctions.Core.Fleet.GitSource;
 
 namespace FleetFunctions.Orchestrations.Drift;
 
@@ -194,7 +193,7 @@ public sealed class DriftChecker(
         return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Healed, report.Commit, report.Objects.Count, healed, []);
     }
 
-    private async Task<GitSourceSpec?> SourceSpecAsync(GitSourceResource source, CancellationToken cancellationToken)
+    private async Task<GitSourceSpec?> SourceSpecAsync(GitSource source, CancellationToken cancellationToken)
     {
         try
         {

@@ -97,7 +97,7 @@ public sealed class DeliveryProcessor(
     }
 
     private async Task<List<ClusterFleet>> TouchedFleetsAsync(
-        PlatformConfig config, Core.Fleet.GitSource source, GitSourceSpec spec, RefUpdate update, List<string> skipped, CancellationToken cancellationToken)
+        PlatformConfig config, GitSource source, GitSourceSpec spec, RefUpdate update, List<string> skipped, CancellationToken cancellationToken)
     {
         var following = config.FleetsFollowing(source).ToList();
         var changed = update.Before is null ? null : await git.GetChangedPathsAsync(spec, update.Before, update.After!, cancellationToken);

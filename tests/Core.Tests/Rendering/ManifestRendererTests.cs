@@ -1,7 +1,6 @@
 using FleetFunctions.Core.Manifests;
 using FleetFunctions.Core.Rendering;
 using FleetFunctions.Core.Sources;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.TestSupport;
 using Xunit;
 

@@ -1,5 +1,4 @@
 using FleetFunctions.Core.Sources;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.TestSupport;
 using Xunit;
 

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using FleetFunctions.Core.Inventory;
 using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Secrets;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Core.Webhooks;
 using FleetFunctions.Functions.Hosting;
 using FleetFunctions.Orchestrations.Rollouts;

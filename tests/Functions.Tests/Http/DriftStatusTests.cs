@@ -9,7 +9,6 @@ using FleetFunctions.Core.Inventory;
 using FleetFunctions.Core.Manifests;
 using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Sources;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Functions.Hosting;
 using FleetFunctions.Orchestrations.Drift;
 using FleetFunctions.Orchestrations.Engine.Client;

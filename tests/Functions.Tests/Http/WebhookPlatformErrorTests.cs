@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Secrets;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Core.Webhooks;
 using FleetFunctions.Functions.Hosting;
 using FleetFunctions.Functions.Tests.EndToEnd;

@@ -9,7 +9,6 @@ using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Rendering;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Orchestrations.Drift;
 using FleetFunctions.Orchestrations.Rollouts;
 using FleetFunctions.Simulator;

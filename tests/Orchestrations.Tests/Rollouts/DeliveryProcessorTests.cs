@@ -1,7 +1,6 @@
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Core.Webhooks;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Client;

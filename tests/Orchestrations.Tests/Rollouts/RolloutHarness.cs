@@ -8,7 +8,6 @@ using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Core.Rendering;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Client;
 using FleetFunctions.Orchestrations.Engine.Worker;

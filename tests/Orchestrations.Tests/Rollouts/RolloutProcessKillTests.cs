@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Fleet;
-using FleetFunctions.Core.Tests.Support;
 using FleetFunctions.Orchestrations.Engine;
 using FleetFunctions.Orchestrations.Engine.Client;
 using FleetFunctions.Orchestrations.Engine.History;

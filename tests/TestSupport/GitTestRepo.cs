@@ -1,9 +1,9 @@
 using LibGit2Sharp;
 
-namespace FleetFunctions.Core.Tests.Support;
+namespace FleetFunctions.TestSupport;
 
 /// <summary>A throw-away Git repository on local disk, seeded from a folder, with helpers to commit changes.</summary>
-internal sealed class GitTestRepo : IDisposable
+public sealed class GitTestRepo : IDisposable
 {
     private static readonly Signature s_author = new("Fleet Tester", "tester@example.com", DateTimeOffset.UnixEpoch);
 
