@@ -19,15 +19,13 @@ namespace FleetFunctions.TestSupport;
 public sealed class GitHttpsServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly string _user;
-    private readonly string _password;
+    private readonly Func<string, string, bool> _accepts;
 
-    private GitHttpsServer(WebApplication app, string root, string user, string password, string caPem, int port)
+    private GitHttpsServer(WebApplication app, string root, Func<string, string, bool> accepts, string caPem, int port)
     {
         _app = app;
         Root = root;
-        _user = user;
-        _password = password;
+        _accepts = accepts;
         CaPem = caPem;
         BaseUrl = $"https://127.0.0.1:{port}";
     }
@@ -44,7 +42,11 @@ public sealed class GitHttpsServer : IAsyncDisposable
     public List<(string Path, string? User)> Requests { get; } = [];
 
     /// <param name="certificateHost">The one name the server's certificate is issued for; default 127.0.0.1 and localhost.</param>
-    public static async Task<GitHttpsServer> StartAsync(string root, string user, string password, string? certificateHost = null)
+    public static Task<GitHttpsServer> StartAsync(string root, string user, string password, string? certificateHost = null) =>
+        StartAsync(root, (u, p) => u == user && p == password, certificateHost);
+
+    /// <param name="accepts">Whether a Basic user and password may fetch (for credentials that change, like installation tokens).</param>
+    public static async Task<GitHttpsServer> StartAsync(string root, Func<string, string, bool> accepts, string? certificateHost = null)
     {
         var (ca, leaf) = CreateCertificates(certificateHost);
         var port = FreePort.Next();
@@ -56,7 +58,7 @@ public sealed class GitHttpsServer : IAsyncDisposable
             listen.UseHttps(leaf);
         }));
         var app = builder.Build();
-        var server = new GitHttpsServer(app, root, user, password, ca.ExportCertificatePem(), port);
+        var server = new GitHttpsServer(app, root, accepts, ca.ExportCertificatePem(), port);
         app.Run(server.HandleAsync);
         await app.StartAsync();
         return server;
@@ -90,7 +92,8 @@ public sealed class GitHttpsServer : IAsyncDisposable
         }
 
         var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..]));
-        return pair == $"{_user}:{_password}" ? _user : null;
+        var colon = pair.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && _accepts(pair[..colon], pair[(colon + 1)..]) ? pair[..colon] : null;
     }
 
     /// <summary>Runs <c>git http-backend</c> for one request (CGI: request in environment and stdin, response headers then body on stdout).</summary>
@@ -180,7 +183,7 @@ public sealed class GitHttpsServer : IAsyncDisposable
     }
 
     /// <summary>A CA and a server certificate it signed for <paramref name="host"/>, or for 127.0.0.1 and localhost.</summary>
-    private static (X509Certificate2 Ca, X509Certificate2 Leaf) CreateCertificates(string? host)
+    internal static (X509Certificate2 Ca, X509Certificate2 Leaf) CreateCertificates(string? host)
     {
         var now = DateTimeOffset.UtcNow;
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -4,8 +4,9 @@ using FleetFunctions.Core.Sources;
 namespace FleetFunctions.Core.Fleet;
 
 /// <summary>
-/// Where a Git repository is fetched from, with the credentials its secret reference names, read from the secret
-/// store at each use (a rotated secret needs no restart). A reference to a secret the store does not hold is an
+/// Where a Git repository is fetched from, with the credentials its secret reference names (a token or
+/// <c>user:password</c>; with <c>githubApp</c>, the App's private key), read from the secret store at each use (a
+/// rotated secret needs no restart). A reference to a secret the store does not hold is an
 /// error naming the secret, what names it and the variable to set; it never degrades to an anonymous fetch.
 /// </summary>
 public static class GitSourceSpecs
@@ -15,7 +16,7 @@ public static class GitSourceSpecs
     public static ValueTask<GitSourceSpec> ForAsync(GitSource source, ISecretStore secrets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return WithSecretAsync(new GitSourceSpec(source.Url, source.Branch), secrets, source.SecretRef?.Name, $"spec.secretRef of GitSource/{source.Name}", cancellationToken);
+        return ForAsync(new GitSourceSpec(source.Url, source.Branch), secrets, source.SecretRef?.Name, source.GitHubApp, source.Name, cancellationToken);
     }
 
     /// <summary>The repository of a rollout plan's fleet settings, with the credentials of its source's secret.</summary>
@@ -23,7 +24,24 @@ public static class GitSourceSpecs
     public static ValueTask<GitSourceSpec> ForAsync(FleetSettings settings, ISecretStore secrets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return WithSecretAsync(new GitSourceSpec(settings.SourceUrl, settings.SourceBranch), secrets, settings.SourceSecretRef, $"spec.secretRef of GitSource/{settings.SourceName}", cancellationToken);
+        return ForAsync(new GitSourceSpec(settings.SourceUrl, settings.SourceBranch), secrets, settings.SourceSecretRef, settings.SourceGitHubApp, settings.SourceName, cancellationToken);
+    }
+
+    private static async ValueTask<GitSourceSpec> ForAsync(
+        GitSourceSpec spec, ISecretStore secrets, string? secretName, GitHubAppSpec? app, string sourceName, CancellationToken cancellationToken)
+    {
+        var namedBy = $"spec.secretRef of GitSource/{sourceName}";
+        if (app is null)
+        {
+            return await WithSecretAsync(spec, secrets, secretName, namedBy, cancellationToken);
+        }
+
+        // The secret is the App's private key: it signs the JWT exchanged for an installation token at each fetch.
+        var key = await ReadAsync(spec, secrets, secretName ?? throw new SourceException($"{spec.DisplayUrl}: GitSource/{sourceName} has githubApp but no spec.secretRef naming the App's private key"), namedBy, cancellationToken);
+        return spec with
+        {
+            GitHubApp = new GitHubAppAuth(app.AppId, app.InstallationId, key, app.BaseUrl is { } baseUrl ? new Uri(baseUrl.TrimEnd('/') + "/") : GitHubAppAuth.DefaultApiBase),
+        };
     }
 
     /// <summary><paramref name="spec"/> with the credentials held by <paramref name="secretName"/>, or unchanged when no secret is named.</summary>
@@ -37,9 +55,11 @@ public static class GitSourceSpecs
             return spec;
         }
 
-        var secret = (secrets is null ? null : await secrets.GetAsync(secretName, cancellationToken))
+        return spec with { Credentials = GitCredentials.FromSecret(await ReadAsync(spec, secrets, secretName, namedBy, cancellationToken)) };
+    }
+
+    private static async ValueTask<string> ReadAsync(GitSourceSpec spec, ISecretStore? secrets, string secretName, string namedBy, CancellationToken cancellationToken) =>
+        (secrets is null ? null : await secrets.GetAsync(secretName, cancellationToken))
             ?? throw new SourceException(
                 $"{spec.DisplayUrl}: secret '{secretName}' named by {namedBy} is not in the secret store; set {EnvironmentSecretStore.VariableFor(secretName)} (or add the file to the secrets folder)");
-        return spec with { Credentials = GitCredentials.FromSecret(secret) };
-    }
 }

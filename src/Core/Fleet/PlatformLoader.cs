@@ -140,8 +140,55 @@ public static partial class PlatformLoader
         var branch = spec?.String("branch") ?? "main";
         var secretRef = ReadSecretRef(spec, "secretRef");
         var webhookSecretRef = ReadSecretRef(spec, "webhookSecretRef");
+        var gitHubApp = ReadGitHubApp(spec, url, secretRef);
         spec?.RejectUnknownFields();
-        return new GitSource(name, url, branch, secretRef, webhookSecretRef, origin);
+        return new GitSource(name, url, branch, secretRef, webhookSecretRef, origin, gitHubApp);
+    }
+
+    private static GitHubAppSpec? ReadGitHubApp(StrictYamlReader? spec, string url, SecretReference? secretRef)
+    {
+        if (spec?.Map("githubApp") is not { } app)
+        {
+            return null;
+        }
+
+        var appId = NumericId(app, "appID");
+        var installationId = NumericId(app, "installationID");
+        var baseUrl = app.String("baseURL");
+        if (baseUrl is not null && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var api) && api.Scheme is "https" or "http"))
+        {
+            app.Error("baseURL", $"'{baseUrl}' is not an http(s) URL; give GitHub Enterprise Server's REST API, e.g. https://github.example.com/api/v3");
+        }
+
+        app.RejectUnknownFields();
+        if (secretRef is null)
+        {
+            spec.Error("secretRef", "is required with githubApp: it names the secret holding the App's private key (PEM)");
+        }
+
+        if (url.Length > 0 && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) && !url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            spec.Error("url", "must be an https:// URL with githubApp (the installation token is sent over HTTPS)");
+        }
+
+        return appId is null || installationId is null ? null : new GitHubAppSpec(appId.Value, installationId.Value, baseUrl);
+    }
+
+    private static long? NumericId(StrictYamlReader map, string key)
+    {
+        var text = map.String(key, required: true);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0)
+        {
+            return id;
+        }
+
+        map.Error(key, $"'{text}' must be a positive number (shown on the App's settings page, or in the installation's URL)");
+        return null;
     }
 
     private static Cluster ReadCluster(StrictYamlReader root)

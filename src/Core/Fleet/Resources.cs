@@ -15,13 +15,19 @@ public sealed record SecretReference(string Name);
 /// <param name="Branch">Branch to follow (default <c>main</c>).</param>
 /// <param name="SecretRef">Credentials for fetching (token or basic auth), if the repository is private.</param>
 /// <param name="WebhookSecretRef">Shared secret that signs webhook deliveries for this repository.</param>
+/// <param name="GitHubApp">Fetch as a GitHub App installation; <paramref name="SecretRef"/> then holds the App's private key.</param>
 public sealed record GitSource(
     string Name,
     string Url,
     string Branch,
     SecretReference? SecretRef,
     SecretReference? WebhookSecretRef,
-    ResourceOrigin Origin);
+    ResourceOrigin Origin,
+    GitHubAppSpec? GitHubApp = null);
+
+/// <summary><c>GitSource.spec.githubApp</c>: the GitHub App installation a private repository is fetched as.</summary>
+/// <param name="BaseUrl">GitHub's REST API (GitHub Enterprise Server: <c>https://HOST/api/v3</c>); null for github.com.</param>
+public sealed record GitHubAppSpec(long AppId, long InstallationId, string? BaseUrl);
 
 /// <summary>Where a cluster's kubeconfig lives, for clusters addressed through a kubeconfig context.</summary>
 public sealed record KubeconfigReference(string Path, string? Context);

@@ -32,12 +32,14 @@ public sealed partial class GitRepositories
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastFetch = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<SourceTree>>> _trees = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _treeUsed = new(StringComparer.Ordinal);
+    private readonly Lazy<GitHubAppTokens> _gitHubTokens;
     private int _trimming;
 
     public GitRepositories(GitCacheOptions? options = null, ILogger<GitRepositories>? logger = null)
     {
         _options = (options ?? new GitCacheOptions()).Validate();
         _logger = logger ?? NullLogger<GitRepositories>.Instance;
+        _gitHubTokens = new Lazy<GitHubAppTokens>(() => new GitHubAppTokens(_options.TrustedCertificateAuthorities));
     }
 
     /// <summary>
@@ -407,7 +409,10 @@ public sealed partial class GitRepositories
     private void Fetch(Repository repo, GitSourceSpec spec)
     {
         var options = new FetchOptions { Prune = true, TagFetchMode = TagFetchMode.All };
-        if (spec.Credentials is { } credentials)
+        var credentials = spec.GitHubApp is { } app
+            ? new GitCredentials("x-access-token", _gitHubTokens.Value.TokenAsync(app, spec.DisplayUrl).GetAwaiter().GetResult())
+            : spec.Credentials;
+        if (credentials is not null)
         {
             options.CredentialsProvider = (_, _, _) => new UsernamePasswordCredentials { Username = credentials.Username, Password = credentials.Password };
         }
@@ -475,6 +480,12 @@ public sealed partial class GitRepositories
 
         if (Contains(message, "401", "403", "authentication", "credentials", "too many redirects or authentication replays"))
         {
+            if (spec.GitHubApp is { } app)
+            {
+                return new SourceException(
+                    $"{spec.DisplayUrl}: the server rejected the installation token of GitHub App {app.AppId} (installation {app.InstallationId}) ({message}); check that the installation has access to this repository with Contents: read.", e);
+            }
+
             return spec.Credentials is null
                 ? new SourceException(
                     $"{spec.DisplayUrl}: the repository requires authentication and no credentials were given ({message}); reference a secret holding a token or user:password and check that the secret store holds it (spec.secretRef of the GitSource, {PlatformSecretSetting} for the platform repository).", e)

@@ -2,10 +2,13 @@ namespace FleetFunctions.Core.Sources;
 
 /// <summary>
 /// Where configuration lives: a repository URL (HTTPS, <c>file://</c> or a local path) and a reference
-/// (branch, tag or full commit SHA).
+/// (branch, tag or full commit SHA), with the credentials to fetch it: a token or user and password, or a GitHub App.
 /// </summary>
 public sealed record GitSourceSpec(string Url, string Ref = "main", GitCredentials? Credentials = null)
 {
+    /// <summary>Fetch as this GitHub App installation (an installation token is obtained per fetch, cached for its life).</summary>
+    public GitHubAppAuth? GitHubApp { get; init; }
+
     /// <summary>The URL without any user information, safe to print.</summary>
     public string DisplayUrl => GitRepositories.RedactUrl(Url);
 }

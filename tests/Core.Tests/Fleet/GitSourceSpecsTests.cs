@@ -46,6 +46,20 @@ public sealed class GitSourceSpecsTests
         Assert.Equal(new GitSourceSpec("/srv/git/apps", "release"), spec);
     }
 
+    [Fact]
+    public async Task ForAsync_FleetSettingsWithAGitHubApp_TheSecretIsTheAppsKeyNotBasicCredentials()
+    {
+        const string Key = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nMIIB\n-----END RSA PRIVATE KEY-----\n";
+        var settings = new FleetSettings("apps", "https://github.com/org/apps.git", "main", "apps-git", Prune: true, AllowEmpty: false, Force: false, Recreate: false,
+            PolicySet: null, PlatformCommit: null, SourceGitHubApp: new GitHubAppSpec(1, 2, "https://github.example.com/api/v3"));
+
+        var spec = await GitSourceSpecs.ForAsync(settings, new SwappableSecrets(Key));
+
+        Assert.Null(spec.Credentials);
+        Assert.Equal(new GitHubAppAuth(1, 2, Key, new Uri("https://github.example.com/api/v3/")), spec.GitHubApp);
+        Assert.DoesNotContain("Proc-Type", spec.ToString(), StringComparison.Ordinal);
+    }
+
     private sealed class SwappableSecrets(string? value) : ISecretStore
     {
         public string? Value { get; set; } = value;

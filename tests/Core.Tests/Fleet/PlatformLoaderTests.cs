@@ -106,6 +106,47 @@ public sealed class PlatformLoaderTests
         Assert.Contains(ex.Errors, e => e.Message.StartsWith("dependency cycle: a -> b -> c -> a", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Load_GitHubApp_ParsedWithItsKeyInTheSecretRef()
+    {
+        var config = PlatformLoader.Load([("sources.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec:
+              url: https://github.com/org/apps.git
+              secretRef: {name: apps-github-app}
+              githubApp: {appID: 123456, installationID: "98765432"}
+            """)]);
+
+        Assert.Equal(new GitHubAppSpec(123456, 98765432, null), config.Sources["apps"].GitHubApp);
+        Assert.Equal(new SecretReference("apps-github-app"), config.Sources["apps"].SecretRef);
+    }
+
+    [Fact]
+    public void Load_GitHubAppMisconfigured_EachMistakeNamedWithItsLineAndField()
+    {
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load([("sources.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec:
+              url: git@github.com:org/apps.git
+              githubApp:
+                appID: my-app
+                installationID: 0
+                baseURL: github.example.com/api/v3
+                privateKey: inline
+            """)]));
+
+        AssertError(ex, 7, "spec.githubApp.appID", "'my-app' must be a positive number");
+        AssertError(ex, 8, "spec.githubApp.installationID", "'0' must be a positive number");
+        AssertError(ex, 9, "spec.githubApp.baseURL", "is not an http(s) URL");
+        AssertError(ex, 10, "spec.githubApp.privateKey", "unknown field");
+        Assert.Contains(ex.Errors, e => e.Field == "spec.secretRef" && e.Message.Contains("is required with githubApp", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Field == "spec.url" && e.Message.Contains("must be an https:// URL with githubApp", StringComparison.Ordinal));
+    }
+
     private static void AssertError(ResourceValidationException ex, int line, string field, string fragment) =>
         Assert.True(
             ex.Errors.Any(e => e.Line == line && e.Field == field && e.Message.Contains(fragment, StringComparison.Ordinal)),

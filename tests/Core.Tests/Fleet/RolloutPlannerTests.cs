@@ -46,6 +46,19 @@ public sealed class RolloutPlannerTests
     }
 
     [Fact]
+    public void Plan_SourceFetchedAsAGitHubApp_SettingsCarryTheAppAndItsKeysSecret()
+    {
+        var podinfo = s_platform.Fleets["podinfo"];
+        var source = s_platform.Sources[podinfo.Source.GitSource] with { SecretRef = new SecretReference("app-key"), GitHubApp = new GitHubAppSpec(7, 8, null) };
+        var platform = new PlatformConfig(s_platform.Sources.Values.Select(s => s.Name == source.Name ? source : s), s_platform.Clusters, s_platform.Fleets.Values);
+
+        var settings = RolloutPlanner.Plan(platform, podinfo, "c1").Settings;
+
+        Assert.Equal(new GitHubAppSpec(7, 8, null), settings.SourceGitHubApp);
+        Assert.Equal("app-key", settings.SourceSecretRef);
+    }
+
+    [Fact]
     public void Plan_RegionAndCapabilityFilters_NarrowTheFleet()
     {
         var fleet = s_platform.Fleets["podinfo"] with
