@@ -29,6 +29,15 @@ param platformPath string = '.'
 @description('Name of the secret (one of secretNames) holding the platform repository\'s credentials: a token, or user:password. Empty: fetched without credentials.')
 param platformRepositoryCredentialsRef string = ''
 
+@description('GitHub App the platform repository is fetched as: its ID (with platformGitHubAppInstallationId; platformRepositoryCredentialsRef then names the App\'s private key). Empty: no App.')
+param platformGitHubAppId string = ''
+
+@description('Installation ID of the GitHub App of platformGitHubAppId.')
+param platformGitHubAppInstallationId string = ''
+
+@description('GitHub Enterprise Server\'s REST API for the GitHub App (https://HOST/api/v3). Empty: api.github.com.')
+param platformGitHubAppBaseUrl string = ''
+
 @description('PEM text of CA certificates trusted for HTTPS Git remotes besides the system\'s (a self-hosted Git server with a private CA). Empty: the system\'s only.')
 param gitCaCertificates string = ''
 
@@ -170,7 +179,12 @@ var baseSettings = [
 var prometheusSettings = empty(prometheusUrl) ? [] : [{ name: 'FLEETFUNCTIONS_PrometheusUrl', value: prometheusUrl }]
 var gitSettings = concat(
   empty(platformRepositoryCredentialsRef) ? [] : [{ name: 'FLEETFUNCTIONS_PlatformRepositorySecret', value: platformRepositoryCredentialsRef }],
-  empty(gitCaCertificates) ? [] : [{ name: 'FLEETFUNCTIONS_GitCaCertificates', value: gitCaCertificates }])
+  empty(gitCaCertificates) ? [] : [{ name: 'FLEETFUNCTIONS_GitCaCertificates', value: gitCaCertificates }],
+  empty(platformGitHubAppId) ? [] : [
+    { name: 'FLEETFUNCTIONS_PlatformGitHubAppId', value: platformGitHubAppId }
+    { name: 'FLEETFUNCTIONS_PlatformGitHubAppInstallationId', value: platformGitHubAppInstallationId }
+  ],
+  empty(platformGitHubAppBaseUrl) ? [] : [{ name: 'FLEETFUNCTIONS_PlatformGitHubAppBaseUrl', value: platformGitHubAppBaseUrl }])
 var secretSettings = [for secret in secretNames: {
   name: 'FLEETFUNCTIONS_SECRET_${toUpper(replace(replace(secret, '-', '_'), '.', '_'))}'
   value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${secret})'

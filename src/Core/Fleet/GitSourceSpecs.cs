@@ -16,7 +16,7 @@ public static class GitSourceSpecs
     public static ValueTask<GitSourceSpec> ForAsync(GitSource source, ISecretStore secrets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return ForAsync(new GitSourceSpec(source.Url, source.Branch), secrets, source.SecretRef?.Name, source.GitHubApp, source.Name, cancellationToken);
+        return ForAsync(new GitSourceSpec(source.Url, source.Branch), secrets, source.SecretRef?.Name, source.GitHubApp, $"spec.secretRef of GitSource/{source.Name}", cancellationToken);
     }
 
     /// <summary>The repository of a rollout plan's fleet settings, with the credentials of its source's secret.</summary>
@@ -24,20 +24,26 @@ public static class GitSourceSpecs
     public static ValueTask<GitSourceSpec> ForAsync(FleetSettings settings, ISecretStore secrets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return ForAsync(new GitSourceSpec(settings.SourceUrl, settings.SourceBranch), secrets, settings.SourceSecretRef, settings.SourceGitHubApp, settings.SourceName, cancellationToken);
+        return ForAsync(new GitSourceSpec(settings.SourceUrl, settings.SourceBranch), secrets, settings.SourceSecretRef, settings.SourceGitHubApp, $"spec.secretRef of GitSource/{settings.SourceName}", cancellationToken);
     }
 
-    private static async ValueTask<GitSourceSpec> ForAsync(
-        GitSourceSpec spec, ISecretStore secrets, string? secretName, GitHubAppSpec? app, string sourceName, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="spec"/> with the credentials <paramref name="secretName"/> holds: a token or <c>user:password</c>,
+    /// or with <paramref name="app"/> the App's private key.
+    /// </summary>
+    /// <param name="namedBy">What names the secret, for errors (a resource field or a setting).</param>
+    /// <exception cref="SourceException">The secret is not in the secret store, or an App has no secret named.</exception>
+    public static async ValueTask<GitSourceSpec> ForAsync(
+        GitSourceSpec spec, ISecretStore? secrets, string? secretName, GitHubAppSpec? app, string namedBy, CancellationToken cancellationToken = default)
     {
-        var namedBy = $"spec.secretRef of GitSource/{sourceName}";
+        ArgumentNullException.ThrowIfNull(spec);
         if (app is null)
         {
             return await WithSecretAsync(spec, secrets, secretName, namedBy, cancellationToken);
         }
 
         // The secret is the App's private key: it signs the JWT exchanged for an installation token at each fetch.
-        var key = await ReadAsync(spec, secrets, secretName ?? throw new SourceException($"{spec.DisplayUrl}: GitSource/{sourceName} has githubApp but no spec.secretRef naming the App's private key"), namedBy, cancellationToken);
+        var key = await ReadAsync(spec, secrets, secretName ?? throw new SourceException($"{spec.DisplayUrl}: a GitHub App is configured but no secret holds its private key; set {namedBy}"), namedBy, cancellationToken);
         return spec with
         {
             GitHubApp = new GitHubAppAuth(app.AppId, app.InstallationId, key, app.BaseUrl is { } baseUrl ? new Uri(baseUrl.TrimEnd('/') + "/") : GitHubAppAuth.DefaultApiBase),

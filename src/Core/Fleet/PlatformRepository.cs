@@ -5,14 +5,15 @@ namespace FleetFunctions.Core.Fleet;
 
 /// <summary>
 /// The platform repository: where it is fetched from and, when it is private, the secret (a token, or
-/// <c>user:password</c>) it is fetched with. The secret is read at each use, so a rotated one needs no restart.
+/// <c>user:password</c>; with a GitHub App, the App's private key) it is fetched with. The secret is read at each
+/// use, so a rotated one needs no restart.
 /// </summary>
-public sealed class PlatformRepository(GitSourceSpec spec, ISecretStore? secrets = null, string? secretName = null)
+public sealed class PlatformRepository(GitSourceSpec spec, ISecretStore? secrets = null, string? secretName = null, GitHubAppSpec? gitHubApp = null)
 {
     public string DisplayUrl => spec.DisplayUrl;
 
     /// <summary>The repository with its current credentials.</summary>
     /// <exception cref="SourceException">The named secret is not in the secret store.</exception>
     public ValueTask<GitSourceSpec> SpecAsync(CancellationToken cancellationToken = default) =>
-        GitSourceSpecs.WithSecretAsync(spec, secrets, secretName, GitRepositories.PlatformSecretSetting, cancellationToken);
+        GitSourceSpecs.ForAsync(spec, secrets, secretName, gitHubApp, GitRepositories.PlatformSecretSetting, cancellationToken);
 }

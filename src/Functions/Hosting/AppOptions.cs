@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Azure.Identity;
+using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Sources;
 using FleetFunctions.Core.Storage;
 using Microsoft.Extensions.Configuration;
@@ -60,6 +61,13 @@ public sealed record AppOptions
     /// credentials: a token, or <c>user:password</c>. Null: the repository is fetched without credentials.
     /// </summary>
     public string? PlatformRepositorySecret { get; init; }
+
+    /// <summary>
+    /// The GitHub App installation the platform repository is fetched as (<c>FLEETFUNCTIONS_PlatformGitHubAppId</c>,
+    /// <c>FLEETFUNCTIONS_PlatformGitHubAppInstallationId</c>, optional <c>FLEETFUNCTIONS_PlatformGitHubAppBaseUrl</c>);
+    /// <see cref="PlatformRepositorySecret"/> then names the App's private key.
+    /// </summary>
+    public GitHubAppSpec? PlatformGitHubApp { get; init; }
 
     /// <summary>
     /// CA certificates trusted for HTTPS Git remotes besides the system's (<c>FLEETFUNCTIONS_GitCaCertificates</c>: PEM
@@ -174,6 +182,7 @@ public sealed record AppOptions
         }
 
         var gitAuthorities = GitCertificateAuthoritiesOf(Get(configuration, "GitCaCertificates"), errors);
+        var platformApp = PlatformGitHubAppOf(configuration, errors);
 
         var visibility = TimeSpan.FromMinutes(2);
         if (Get(configuration, "EngineVisibilityTimeout") is { } visibilityText && !(Core.GoDuration.TryParseTimeSpan(visibilityText, out visibility) && visibility >= TimeSpan.FromSeconds(2)))
@@ -223,6 +232,7 @@ public sealed record AppOptions
             PlatformBranch = Get(configuration, "PlatformBranch") ?? "main",
             PlatformPath = Get(configuration, "PlatformPath") ?? ".",
             PlatformRepositorySecret = Get(configuration, "PlatformRepositorySecret"),
+            PlatformGitHubApp = platformApp,
             GitCertificateAuthorities = gitAuthorities,
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
             EngineVisibilityTimeout = visibility,
@@ -234,6 +244,58 @@ public sealed record AppOptions
             DriftWatch = driftWatch,
             DriftSweepConcurrency = driftConcurrency,
         };
+    }
+
+    /// <summary>The GitHub App of the platform repository: both IDs or neither, and its key's secret.</summary>
+    private static GitHubAppSpec? PlatformGitHubAppOf(IConfiguration configuration, List<string> errors)
+    {
+        var appText = Get(configuration, "PlatformGitHubAppId");
+        var installationText = Get(configuration, "PlatformGitHubAppInstallationId");
+        var baseUrl = Get(configuration, "PlatformGitHubAppBaseUrl");
+        if (appText is null && installationText is null)
+        {
+            if (baseUrl is not null)
+            {
+                errors.Add("FLEETFUNCTIONS_PlatformGitHubAppBaseUrl is set without FLEETFUNCTIONS_PlatformGitHubAppId and FLEETFUNCTIONS_PlatformGitHubAppInstallationId");
+            }
+
+            return null;
+        }
+
+        var ok = true;
+        long appId = 0, installationId = 0;
+        foreach (var (setting, text, assign) in new (string, string?, Action<long>)[]
+        {
+            ("FLEETFUNCTIONS_PlatformGitHubAppId", appText, v => appId = v),
+            ("FLEETFUNCTIONS_PlatformGitHubAppInstallationId", installationText, v => installationId = v),
+        })
+        {
+            if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0)
+            {
+                assign(value);
+            }
+            else
+            {
+                errors.Add(text is null
+                    ? $"{setting} is required with the other FLEETFUNCTIONS_PlatformGitHubApp* settings"
+                    : $"{setting} '{text}' must be a positive number (from the App's settings page, or the installation's URL)");
+                ok = false;
+            }
+        }
+
+        if (baseUrl is not null && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var api) && api.Scheme is "https" or "http"))
+        {
+            errors.Add($"FLEETFUNCTIONS_PlatformGitHubAppBaseUrl '{baseUrl}' is not an http(s) URL; give GitHub Enterprise Server's REST API, e.g. https://github.example.com/api/v3");
+            ok = false;
+        }
+
+        if (Get(configuration, "PlatformRepositorySecret") is null)
+        {
+            errors.Add($"{GitRepositories.PlatformSecretSetting} must name the secret holding the GitHub App's private key (PEM) when FLEETFUNCTIONS_PlatformGitHubAppId is set");
+            ok = false;
+        }
+
+        return ok ? new GitHubAppSpec(appId, installationId, baseUrl) : null;
     }
 
     /// <summary>The CA certificates of <c>FLEETFUNCTIONS_GitCaCertificates</c>: PEM text, or the path of a PEM file.</summary>

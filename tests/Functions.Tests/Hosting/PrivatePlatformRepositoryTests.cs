@@ -61,6 +61,47 @@ public sealed class PrivatePlatformRepositoryTests : IDisposable
         Assert.Contains("FLEETFUNCTIONS_PlatformRepositorySecret", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task App_PlatformRepositoryAsAGitHubAppInstallation_LoadsTheResources()
+    {
+        var commit = CreatePlatformRepository();
+        using var appKey = System.Security.Cryptography.RSA.Create(2048);
+        await using var api = await FakeGitHubApi.StartAsync(4242, 777, appKey);
+        await using var server = await GitHttpsServer.StartAsync(_dir.FullName, (user, password) => user == "x-access-token" && password == api.LastToken);
+        var secrets = Directory.CreateDirectory(Path.Combine(_dir.FullName, "secrets")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(secrets, "platform-app-key"), appKey.ExportRSAPrivateKeyPem());
+        var options = From(
+            ("FLEETFUNCTIONS_PlatformRepository", server.BaseUrl + "/platform"),
+            ("FLEETFUNCTIONS_PlatformRepositorySecret", "platform-app-key"),
+            ("FLEETFUNCTIONS_PlatformGitHubAppId", "4242"),
+            ("FLEETFUNCTIONS_PlatformGitHubAppInstallationId", "777"),
+            ("FLEETFUNCTIONS_PlatformGitHubAppBaseUrl", api.BaseUrl),
+            ("FLEETFUNCTIONS_SecretsDirectory", secrets),
+            ("FLEETFUNCTIONS_GitCaCertificates", server.CaPem + "\n" + api.CaPem),
+            ("FLEETFUNCTIONS_CacheDirectory", Path.Combine(_dir.FullName, "cache")));
+        using var provider = new ServiceCollection().AddLogging().AddFleetFunctions(options).BuildServiceProvider();
+
+        var snapshot = await provider.GetRequiredService<IPlatformProvider>().GetCurrentAsync();
+
+        Assert.Equal(commit, snapshot.Commit);
+        Assert.Equal(1, api.Issued);
+        Assert.Contains(server.Requests, r => r.User == "x-access-token");
+    }
+
+    [Theory]
+    [InlineData("FLEETFUNCTIONS_PlatformGitHubAppId=4242", "FLEETFUNCTIONS_PlatformGitHubAppInstallationId is required")]
+    [InlineData("FLEETFUNCTIONS_PlatformGitHubAppId=app;FLEETFUNCTIONS_PlatformGitHubAppInstallationId=7;FLEETFUNCTIONS_PlatformRepositorySecret=k", "FLEETFUNCTIONS_PlatformGitHubAppId 'app' must be a positive number")]
+    [InlineData("FLEETFUNCTIONS_PlatformGitHubAppId=1;FLEETFUNCTIONS_PlatformGitHubAppInstallationId=7", "FLEETFUNCTIONS_PlatformRepositorySecret must name the secret holding the GitHub App's private key")]
+    [InlineData("FLEETFUNCTIONS_PlatformGitHubAppBaseUrl=https://ghe.example.com/api/v3", "FLEETFUNCTIONS_PlatformGitHubAppBaseUrl is set without")]
+    public void From_PlatformGitHubAppIncomplete_ErrorNamesTheSetting(string settings, string says)
+    {
+        var pairs = settings.Split(';').Select(p => p.Split('=', 2)).Select(p => (p[0], p[1])).ToArray();
+
+        var error = Assert.Throws<InvalidOperationException>(() => From(pairs));
+
+        Assert.Contains(says, error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/no/such/ca.pem", "is neither PEM text nor an existing file")]
     [InlineData("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n", "cannot be read")]

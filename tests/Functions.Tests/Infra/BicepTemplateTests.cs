@@ -95,6 +95,9 @@ public sealed class BicepTemplateTests
                 "FLEETFUNCTIONS_TaskHub" => "fleethub",
                 "FLEETFUNCTIONS_CacheDirectory" => "/tmp/fleetfunctions",
                 "FLEETFUNCTIONS_GitCaCertificates" => CaPem(),
+                "FLEETFUNCTIONS_PlatformGitHubAppId" => "123456",
+                "FLEETFUNCTIONS_PlatformGitHubAppInstallationId" => "98765432",
+                "FLEETFUNCTIONS_PlatformGitHubAppBaseUrl" => "https://github.example.com/api/v3",
                 _ => "x",
             },
             StringComparer.Ordinal);
