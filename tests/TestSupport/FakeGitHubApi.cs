@@ -1,12 +1,8 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Logging;
 
 namespace FleetFunctions.TestSupport;
 
@@ -50,21 +46,11 @@ public sealed class FakeGitHubApi : IAsyncDisposable
     /// <summary>Starts the API for one App (its public key verifies the JWTs) installed once.</summary>
     public static async Task<FakeGitHubApi> StartAsync(long appId, long installationId, RSA appKey)
     {
-        var (ca, leaf) = GitHttpsServer.CreateCertificates(null);
-        var port = FreePort.Next();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http1;
-            listen.UseHttps(leaf);
-        }));
-        var app = builder.Build();
         var publicKey = RSA.Create();
         publicKey.ImportRSAPublicKey(appKey.ExportRSAPublicKey(), out _);
-        var api = new FakeGitHubApi(app, appId, installationId, publicKey, ca.ExportCertificatePem(), port);
-        app.MapPost("/api/v3/app/installations/{id}/access_tokens", api.IssueAsync);
-        await app.StartAsync();
+        FakeGitHubApi? api = null;
+        var (app, port, caPem) = await GitHttpsServer.StartHttpsAsync(null, web => web.MapPost("/api/v3/app/installations/{id}/access_tokens", (HttpContext context, long id) => api!.IssueAsync(context, id)));
+        api = new FakeGitHubApi(app, appId, installationId, publicKey, caPem, port);
         return api;
     }
 

@@ -48,6 +48,18 @@ public sealed class GitHttpsServer : IAsyncDisposable
     /// <param name="accepts">Whether a Basic user and password may fetch (for credentials that change, like installation tokens).</param>
     public static async Task<GitHttpsServer> StartAsync(string root, Func<string, string, bool> accepts, string? certificateHost = null)
     {
+        GitHttpsServer? server = null;
+        var (app, port, caPem) = await StartHttpsAsync(certificateHost, web => web.Run(context => server!.HandleAsync(context)));
+        server = new GitHttpsServer(app, root, accepts, caPem, port);
+        return server;
+    }
+
+    /// <summary>
+    /// A Kestrel app on a free loopback port, HTTPS with a certificate from a throw-away CA (returned as PEM) for
+    /// <paramref name="certificateHost"/> (default 127.0.0.1 and localhost), routes added by <paramref name="configure"/>.
+    /// </summary>
+    internal static async Task<(WebApplication App, int Port, string CaPem)> StartHttpsAsync(string? certificateHost, Action<WebApplication> configure)
+    {
         var (ca, leaf) = CreateCertificates(certificateHost);
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
@@ -58,10 +70,9 @@ public sealed class GitHttpsServer : IAsyncDisposable
             listen.UseHttps(leaf);
         }));
         var app = builder.Build();
-        var server = new GitHttpsServer(app, root, accepts, ca.ExportCertificatePem(), port);
-        app.Run(server.HandleAsync);
+        configure(app);
         await app.StartAsync();
-        return server;
+        return (app, port, ca.ExportCertificatePem());
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
@@ -183,7 +194,7 @@ public sealed class GitHttpsServer : IAsyncDisposable
     }
 
     /// <summary>A CA and a server certificate it signed for <paramref name="host"/>, or for 127.0.0.1 and localhost.</summary>
-    internal static (X509Certificate2 Ca, X509Certificate2 Leaf) CreateCertificates(string? host)
+    private static (X509Certificate2 Ca, X509Certificate2 Leaf) CreateCertificates(string? host)
     {
         var now = DateTimeOffset.UtcNow;
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
