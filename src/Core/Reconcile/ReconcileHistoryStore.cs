@@ -39,16 +39,16 @@ public sealed class ReconcileHistoryStore
     private const string LatestRow = "~latest";
 
     private const int MaxPropertyChars = 30_000;
-    private static readonly TimeSpan s_purgeInterval = TimeSpan.FromDays(1);
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
-    private readonly ForgetfulMap<string, DateTimeOffset> _nextPurge = new(20_000, StringComparer.Ordinal);
+    private readonly TablePurge _purge;
 
     public ReconcileHistoryStore(TableServiceClient service, string tableName = "fleetreconciles")
     {
         ArgumentNullException.ThrowIfNull(service);
         _table = service.GetTableClient(tableName);
         _created = new Lazy<Task>(() => _table.CreateIfNotExistsAsync());
+        _purge = new TablePurge(_table);
     }
 
     public ReconcileHistoryStore(string connectionString, string tableName = "fleetreconciles")
@@ -102,40 +102,14 @@ public sealed class ReconcileHistoryStore
         _ = PurgeExpiredAsync(entity.PartitionKey);
     }
 
-    private static string InvertedTicks(DateTimeOffset at) => (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+    private static string InvertedTicks(DateTimeOffset at) => TablePurge.InvertedTicks(at);
 
     /// <summary>Deletes the partition's entries older than <see cref="Retention"/>, unless this process did so within a day.</summary>
-    private async Task PurgeExpiredAsync(string partition)
+    private Task PurgeExpiredAsync(string partition)
     {
         var now = DateTimeOffset.UtcNow;
-        if (Retention is not { } retention || (_nextPurge.TryGetValue(partition, out var next) && now < next))
-        {
-            return;
-        }
-
-        _nextPurge.Set(partition, now + s_purgeInterval);
-
-        try
-        {
-            // Older entries have larger inverted-tick keys; the "latest" row sorts after every entry and is kept.
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {InvertedTicks(now - retention)} and RowKey lt {"~"}");
-            var expired = new List<TableTransactionAction>();
-            await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"]))
-            {
-                expired.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, e.RowKey), Azure.ETag.All));
-            }
-
-            foreach (var chunk in expired.Chunk(100))
-            {
-                await _table.SubmitTransactionAsync(chunk);
-            }
-        }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
-        {
-            // The entry is recorded; old entries only wait for the next record of this partition (another process may
-            // have deleted some of them meanwhile, which fails a batch).
-            _nextPurge.Remove(partition);
-        }
+        // Older entries have larger inverted-tick keys; the "latest" row sorts after every entry and is kept.
+        return Retention is { } retention ? _purge.PurgeAsync(partition, now, partition, InvertedTicks(now - retention), "~") : Task.CompletedTask;
     }
 
     /// <summary>

@@ -97,6 +97,12 @@ public sealed record AppOptions
     public TimeSpan? ReconcileHistoryRetention { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary>
+    /// Drift events are deleted this long after they were detected (default 30 days, <c>720h</c>); null keeps them
+    /// (<c>FLEETFUNCTIONS_DriftEventRetention=0</c>). Each cluster's latest drift state is always kept.
+    /// </summary>
+    public TimeSpan? DriftEventRetention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>
     /// Finished webhook delivery records are deleted this long after they were received (default 30 days, <c>720h</c>);
     /// null keeps them (<c>FLEETFUNCTIONS_WebhookDeliveryRetention=0</c>).
     /// </summary>
@@ -193,6 +199,7 @@ public sealed record AppOptions
         var retention = Retention(configuration, "RolloutRetention", "0 to keep finished rollouts until purged through the API", errors);
         var historyRetention = Retention(configuration, "ReconcileHistoryRetention", "0 to keep every entry", errors);
         var deliveryRetention = Retention(configuration, "WebhookDeliveryRetention", "0 to keep every delivery record", errors);
+        var driftRetention = Retention(configuration, "DriftEventRetention", "0 to keep every drift event", errors);
 
         Uri? prometheus = null;
         if (Get(configuration, "PrometheusUrl") is { } prometheusText && !Uri.TryCreate(prometheusText.TrimEnd('/') + "/", UriKind.Absolute, out prometheus))
@@ -239,6 +246,7 @@ public sealed record AppOptions
             RolloutRetention = retention,
             ReconcileHistoryRetention = historyRetention,
             WebhookDeliveryRetention = deliveryRetention,
+            DriftEventRetention = driftRetention,
             PrometheusUrl = prometheus,
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
             DriftWatch = driftWatch,

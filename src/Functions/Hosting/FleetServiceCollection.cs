@@ -88,7 +88,7 @@ public static class FleetServiceCollection
         services.TryAddSingleton(sp => new DeliveryProcessor(
             sp.GetRequiredService<DeliveryStore>(), sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<GitRepositories>(),
             sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<DurableClient>(), sp.GetRequiredService<FleetStateStore>(), sp.GetRequiredService<RolloutAncestry>()));
-        services.TryAddSingleton(_ => new DriftEventStore(storage));
+        services.TryAddSingleton(_ => new DriftEventStore(storage) { Retention = options.DriftEventRetention });
         services.TryAddSingleton(sp => new DriftChecker(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<DriftEventStore>(), sp.GetRequiredService<FleetStateStore>(),
             sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftChecker>>(),

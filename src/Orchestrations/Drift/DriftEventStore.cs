@@ -38,13 +38,15 @@ public sealed record DriftStatus(string Cluster, string Fleet, DateTimeOffset? C
 /// Drift events in an Azure Table (default <c>fleetdrift</c>), one partition per fleet: a <c>latest~cluster</c> row per
 /// cluster (last check, last error, latest drift) and <c>event~cluster~time~id</c> rows, newest first. A drift is
 /// recorded (event row and latest row in one transaction) before anything is healed; the heal outcome is written after.
-/// Object lists are truncated to fit a table property. Thread-safe.
+/// Object lists are truncated to fit a table property. Events older than <see cref="Retention"/> are deleted as new ones
+/// of the same cluster and fleet are recorded, at most once a day per pair and process. Thread-safe.
 /// </summary>
 public sealed class DriftEventStore
 {
     private const int MaxObjectsChars = 30_000;
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
+    private readonly TablePurge _purge;
 
     public DriftEventStore(string connectionString, string tableName = "fleetdrift")
         : this(StorageAccount.FromConnectionString(connectionString), tableName)
@@ -55,14 +57,18 @@ public sealed class DriftEventStore
     {
         _table = (storage ?? throw new ArgumentNullException(nameof(storage))).CreateTableClient(tableName);
         _created = new Lazy<Task>(() => _table.CreateIfNotExistsAsync());
+        _purge = new TablePurge(_table);
     }
+
+    /// <summary>Drift events older than this are deleted (default 30 days; null keeps every event). The latest state of each cluster is always kept.</summary>
+    public TimeSpan? Retention { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary>Records a drift before it is healed; returns the event id for <see cref="RecordHealAsync"/>.</summary>
     public async Task<string> RecordDetectedAsync(DriftReport report, bool selfHeal, string trigger, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(report);
         await _created.Value;
-        var id = TableKey.Join("event", report.Cluster, (DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks).ToString("D19", CultureInfo.InvariantCulture), Guid.NewGuid().ToString("N")[..8]);
+        var id = TableKey.Join("event", report.Cluster, TablePurge.InvertedTicks(now), Guid.NewGuid().ToString("N")[..8]);
         var fields = new Dictionary<string, object?>
         {
             ["Cluster"] = report.Cluster,
@@ -86,6 +92,13 @@ public sealed class DriftEventStore
                 new TableTransactionAction(TableTransactionActionType.UpsertReplace, latest),
             ],
             cancellationToken);
+        if (Retention is { } retention)
+        {
+            // Off the check's path: older events of this cluster have larger inverted-tick keys.
+            var prefix = TableKey.Join("event", report.Cluster) + "~";
+            _ = _purge.PurgeAsync(Key(report.Fleet) + "|" + prefix, now, Key(report.Fleet), prefix + TablePurge.InvertedTicks(now - retention), prefix + "~");
+        }
+
         return id;
     }
 

@@ -1,0 +1,52 @@
+using Azure.Data.Tables;
+
+namespace FleetFunctions.Core.Storage;
+
+/// <summary>
+/// Deletes expired rows of a table partition at most once per <see cref="Interval"/> per key and process: the
+/// retention of stores whose rows are keyed newest first (inverted ticks), so "older than" is a row key range.
+/// Thread-safe; a failed purge is tried again at the next call.
+/// </summary>
+public sealed class TablePurge(TableClient table)
+{
+    /// <summary>How often one key is purged.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromDays(1);
+
+    private readonly ForgetfulMap<string, DateTimeOffset> _next = new(20_000, StringComparer.Ordinal);
+
+    /// <summary>The inverted-tick row key part of <paramref name="at"/>: later times sort first.</summary>
+    public static string InvertedTicks(DateTimeOffset at) => (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Deletes the rows of <paramref name="partition"/> whose keys lie strictly between <paramref name="fromRow"/> and
+    /// <paramref name="toRow"/>, unless <paramref name="key"/> was purged within <see cref="Interval"/> of <paramref name="now"/>.
+    /// Storage failures are swallowed (the rows wait for the next purge; another process may have deleted some).
+    /// </summary>
+    public async Task PurgeAsync(string key, DateTimeOffset now, string partition, string fromRow, string toRow)
+    {
+        if (_next.TryGetValue(key, out var next) && now < next)
+        {
+            return;
+        }
+
+        _next.Set(key, now + Interval);
+        try
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {fromRow} and RowKey lt {toRow}");
+            var expired = new List<TableTransactionAction>();
+            await foreach (var e in table.QueryAsync<TableEntity>(filter, select: ["RowKey"]))
+            {
+                expired.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, e.RowKey), Azure.ETag.All));
+            }
+
+            foreach (var chunk in expired.Chunk(100))
+            {
+                await table.SubmitTransactionAsync(chunk);
+            }
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+        {
+            _next.Remove(key);
+        }
+    }
+}
