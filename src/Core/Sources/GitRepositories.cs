@@ -32,6 +32,7 @@ public sealed partial class GitRepositories
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastFetch = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<SourceTree>>> _trees = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _treeUsed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _treeTouched = new(StringComparer.Ordinal);
     private readonly Lazy<GitHubAppTokens> _gitHubTokens;
     private int _trimming;
 
@@ -153,6 +154,7 @@ public sealed partial class GitRepositories
             var tree = await lazy.Value;
             if (Directory.Exists(tree.Directory))
             {
+                TouchTree(commit, tree.Directory);
                 return tree;
             }
 
@@ -212,8 +214,8 @@ public sealed partial class GitRepositories
 
     /// <summary>
     /// Deletes the trees beyond the <see cref="GitCacheOptions.KeepTrees"/> most recently used that have been unused
-    /// for <see cref="GitCacheOptions.TreeGracePeriod"/> (a tree written by an earlier process counts as used when it
-    /// was written). A tree is first renamed away, so a concurrent lookup never sees half of it. One trim at a time.
+    /// for <see cref="GitCacheOptions.TreeGracePeriod"/> (uses by other processes sharing the folder show in its write
+    /// time). A tree is first renamed away, so a concurrent lookup never sees half of it. One trim at a time.
     /// </summary>
     private void TrimTrees(string keep)
     {
@@ -230,7 +232,7 @@ public sealed partial class GitRepositories
             var trees = Directory.EnumerateDirectories(root)
                 .Select(path => (Path: path, Sha: Path.GetFileName(path)))
                 .Where(t => IsSha(t.Sha) && t.Sha != keep)
-                .Select(t => (t.Path, t.Sha, Used: _treeUsed.TryGetValue(t.Sha, out var used) ? used : new DateTimeOffset(Directory.GetLastWriteTimeUtc(t.Path), TimeSpan.Zero)))
+                .Select(t => (t.Path, t.Sha, Used: LastUse(t.Sha, t.Path)))
                 .OrderByDescending(t => t.Used)
                 .Skip(_options.KeepTrees - 1)
                 .Where(t => now - t.Used >= _options.TreeGracePeriod)
@@ -240,6 +242,7 @@ public sealed partial class GitRepositories
             {
                 _trees.TryRemove(sha, out _);
                 _treeUsed.TryRemove(sha, out _);
+                _treeTouched.TryRemove(sha, out _);
                 var doomed = path + ".removing-" + Guid.NewGuid().ToString("N")[..8];
                 try
                 {
@@ -261,6 +264,36 @@ public sealed partial class GitRepositories
         finally
         {
             Volatile.Write(ref _trimming, 0);
+        }
+    }
+
+    /// <summary>The later of this process's last use of a tree and its folder's write time (another process's use).</summary>
+    private DateTimeOffset LastUse(string sha, string path)
+    {
+        var written = new DateTimeOffset(Directory.GetLastWriteTimeUtc(path), TimeSpan.Zero);
+        return _treeUsed.TryGetValue(sha, out var used) && used > written ? used : written;
+    }
+
+    /// <summary>
+    /// Records a use on the tree's folder (its write time, at most once a minute), so that another process sharing the
+    /// cache folder sees the tree as in use when it trims.
+    /// </summary>
+    private void TouchTree(string commit, string directory)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (_treeTouched.TryGetValue(commit, out var touched) && now - touched < TimeSpan.FromMinutes(1))
+        {
+            return;
+        }
+
+        _treeTouched[commit] = now;
+        try
+        {
+            Directory.SetLastWriteTimeUtc(directory, now.UtcDateTime);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Removed meanwhile: the next lookup writes it again.
         }
     }
 

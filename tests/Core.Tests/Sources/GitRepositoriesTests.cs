@@ -255,6 +255,24 @@ public sealed class GitRepositoriesTests : IDisposable
     }
 
     [Fact]
+    public async Task GetTreeAsync_AnotherProcessSharingTheCacheUsesATree_ItsUseKeepsTheTree()
+    {
+        var (used, unused, next) = (_repo.Commit("used"), _repo.Write("examples/b.txt", "b\n").Commit("unused"), _repo.Write("examples/c.txt", "c\n").Commit("next"));
+        var spec = new GitSourceSpec(_repo.Url);
+        GitCacheOptions options = new() { CacheDirectory = _repo.CacheDir, KeepTrees = 1, TreeGracePeriod = TimeSpan.FromMinutes(10) };
+        var writer = new GitRepositories(options);
+        var usedTree = await writer.GetTreeAsync(spec, used);
+        var unusedTree = await writer.GetTreeAsync(spec, unused);
+        Directory.SetLastWriteTimeUtc(usedTree.Directory, DateTime.UtcNow.AddHours(-2));
+        Directory.SetLastWriteTimeUtc(unusedTree.Directory, DateTime.UtcNow.AddHours(-2));
+
+        await new GitRepositories(options).GetTreeAsync(spec, used);   // another process reads one of them
+        await new GitRepositories(options).GetTreeAsync(spec, next);   // a third writes a new tree and trims
+
+        Assert.Equal(new[] { used, next }.Order(StringComparer.Ordinal), TreesOnDisk().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task GetTreeAsync_FoldersAKilledProcessLeft_RemovedWhenTheNextTreeIsWritten()
     {
         var commit = _repo.Commit("one");
