@@ -49,7 +49,7 @@ public sealed class FakeGitHubApi : IAsyncDisposable
         var publicKey = RSA.Create();
         publicKey.ImportRSAPublicKey(appKey.ExportRSAPublicKey(), out _);
         FakeGitHubApi? api = null;
-        var (app, port, caPem) = await GitHttpsServer.StartHttpsAsync(null, web => web.MapPost("/api/v3/app/installations/{id}/access_tokens", (HttpContext context, long id) => api!.IssueAsync(context, id)));
+        var (app, port, caPem) = await LoopbackHttps.StartAsync(web => web.MapPost("/api/v3/app/installations/{id}/access_tokens", (HttpContext context, long id) => api!.IssueAsync(context, id)));
         api = new FakeGitHubApi(app, appId, installationId, publicKey, caPem, port);
         return api;
     }

@@ -1,13 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Logging;
 
 namespace FleetFunctions.TestSupport;
 
@@ -49,30 +43,9 @@ public sealed class GitHttpsServer : IAsyncDisposable
     public static async Task<GitHttpsServer> StartAsync(string root, Func<string, string, bool> accepts, string? certificateHost = null)
     {
         GitHttpsServer? server = null;
-        var (app, port, caPem) = await StartHttpsAsync(certificateHost, web => web.Run(context => server!.HandleAsync(context)));
+        var (app, port, caPem) = await LoopbackHttps.StartAsync(web => web.Run(context => server!.HandleAsync(context)), certificateHost);
         server = new GitHttpsServer(app, root, accepts, caPem, port);
         return server;
-    }
-
-    /// <summary>
-    /// A Kestrel app on a free loopback port, HTTPS with a certificate from a throw-away CA (returned as PEM) for
-    /// <paramref name="certificateHost"/> (default 127.0.0.1 and localhost), routes added by <paramref name="configure"/>.
-    /// </summary>
-    internal static async Task<(WebApplication App, int Port, string CaPem)> StartHttpsAsync(string? certificateHost, Action<WebApplication> configure)
-    {
-        var (ca, leaf) = CreateCertificates(certificateHost);
-        var port = FreePort.Next();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http1;
-            listen.UseHttps(leaf);
-        }));
-        var app = builder.Build();
-        configure(app);
-        await app.StartAsync();
-        return (app, port, ca.ExportCertificatePem());
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
@@ -191,42 +164,5 @@ public sealed class GitHttpsServer : IAsyncDisposable
         }
 
         return (bytes.Length, bytes.Length);
-    }
-
-    /// <summary>A CA and a server certificate it signed for <paramref name="host"/>, or for 127.0.0.1 and localhost.</summary>
-    private static (X509Certificate2 Ca, X509Certificate2 Leaf) CreateCertificates(string? host)
-    {
-        var now = DateTimeOffset.UtcNow;
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=FleetFunctions test CA", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-
-        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var leafRequest = new CertificateRequest("CN=" + (host ?? "127.0.0.1"), leafKey, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        if (host is null)
-        {
-            names.AddIpAddress(IPAddress.Loopback);
-            names.AddDnsName("localhost");
-        }
-        else
-        {
-            names.AddDnsName(host);
-        }
-
-        leafRequest.CertificateExtensions.Add(names.Build());
-        leafRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        leafRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, false));
-        leafRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        leafRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-        using var signed = leafRequest.Create(ca, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
-        using var withKey = signed.CopyWithPrivateKey(leafKey);
-
-        // Kestrel on Linux wants a key it can export: load the pair back from PKCS#12.
-        var leaf = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-        return (X509CertificateLoader.LoadCertificate(ca.Export(X509ContentType.Cert)), leaf);
     }
 }

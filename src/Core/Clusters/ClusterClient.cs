@@ -190,6 +190,13 @@ public sealed partial class ClusterClient : IDisposable
 
     private ClusterUnreachableException Unreachable(ObjectReference? reference, Exception e)
     {
+        if (e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls })
+        {
+            return new ClusterUnreachableException(Name,
+                $"{(reference is { } at ? at.On(Name) : Name)}: the API server at {Server} presented a certificate the controller does not trust ({tls.Message}); " +
+                "give the cluster's CA as spec.caData on the Cluster (a kubeconfig's certificate-authority-data), or use a kubeconfig.", e);
+        }
+
         var what = e switch
         {
             OperationCanceledException => $"no answer within {_options.RequestTimeout.TotalSeconds:0}s",

@@ -27,6 +27,13 @@ public sealed class PlatformClusterCredentials(IPlatformProvider platform, ISecr
                 ?? throw new KeyNotFoundException($"cluster {cluster}: secret '{secretRef.Name}' named by its credentialsRef is not in the secret store (set {EnvironmentSecretStore.VariableFor(secretRef.Name)})");
         }
 
-        return new ClusterConnection { Name = cluster, Server = new Uri(resource.Server!), Token = token };
+        return new ClusterConnection
+        {
+            Name = cluster,
+            Server = new Uri(resource.Server!),
+            Token = token,
+            CertificateAuthorityData = resource.CaData,
+            SkipTlsVerify = resource.InsecureSkipTlsVerify,
+        };
     }
 }

@@ -227,8 +227,49 @@ public static partial class PlatformLoader
             spec!.Error("sealingCertificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
         }
 
+        var caData = spec?.String("caData");
+        var insecure = spec?.Bool("insecureSkipTLSVerify", false) ?? false;
+        if (spec is not null)
+        {
+            ValidateServerTls(spec, server, caData, insecure);
+        }
+
         spec?.RejectUnknownFields();
-        return new Cluster(name, labels, server, credentialsRef, kubeconfig, region, capabilities, certificate, origin);
+        return new Cluster(name, labels, server, credentialsRef, kubeconfig, region, capabilities, certificate, origin, caData, insecure);
+    }
+
+    /// <summary><c>caData</c> (base64 PEM certificates) or <c>insecureSkipTLSVerify</c>, for an https <c>server</c> only.</summary>
+    private static void ValidateServerTls(StrictYamlReader spec, string? server, string? caData, bool insecure)
+    {
+        if ((caData is not null || insecure) && server is null)
+        {
+            spec.Error(caData is not null ? "caData" : "insecureSkipTLSVerify", "applies to server only; a kubeconfig carries its own certificate-authority-data");
+            return;
+        }
+
+        if (caData is not null && insecure)
+        {
+            spec.Error("insecureSkipTLSVerify", "give either caData or insecureSkipTLSVerify, not both");
+        }
+
+        if (caData is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            certificates.ImportFromPem(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(caData)));
+            if (certificates.Count == 0)
+            {
+                spec.Error("caData", "decodes to no '-----BEGIN CERTIFICATE-----' block; give the base64 of the CA's PEM (a kubeconfig's certificate-authority-data)");
+            }
+        }
+        catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException)
+        {
+            spec.Error("caData", $"is not base64 of PEM CA certificates ({e.Message}); give a kubeconfig's certificate-authority-data, e.g. the output of 'base64 -w0 ca.pem'");
+        }
     }
 
     private static SecretReference? ReadSecretRef(StrictYamlReader? spec, string key)

@@ -38,6 +38,8 @@ public sealed record KubeconfigReference(string Path, string? Context);
 /// <param name="Region">Region label used by fleet filters, wave planning and path templates.</param>
 /// <param name="Capabilities">Features the cluster offers (e.g. gpu, arm64); fleets may require some.</param>
 /// <param name="SealingCertificate">PEM certificate that sealed secrets are re-sealed with for this cluster.</param>
+/// <param name="CaData">Base64 PEM of the CA that signed <paramref name="Server"/>'s certificate (a kubeconfig's certificate-authority-data).</param>
+/// <param name="InsecureSkipTlsVerify">Do not verify <paramref name="Server"/>'s certificate (test clusters only).</param>
 public sealed record Cluster(
     string Name,
     IReadOnlyDictionary<string, string> Labels,
@@ -47,7 +49,9 @@ public sealed record Cluster(
     string Region,
     IReadOnlyList<string> Capabilities,
     string? SealingCertificate,
-    ResourceOrigin Origin);
+    ResourceOrigin Origin,
+    string? CaData = null,
+    bool InsecureSkipTlsVerify = false);
 
 /// <summary>The manifests a fleet deploys: a path in a <see cref="GitSource"/>.</summary>
 /// <param name="Path">
