@@ -229,13 +229,28 @@ public static partial class PlatformLoader
 
         var caData = spec?.String("caData");
         var insecure = spec?.Bool("insecureSkipTLSVerify", false) ?? false;
+        AzureIdentitySpec? azure = null;
+        if (spec?.Map("azureIdentity") is { } identity)
+        {
+            azure = new AzureIdentitySpec(identity.String("clientID"), identity.String("scope") ?? AzureIdentitySpec.AksScope);
+            identity.RejectUnknownFields();
+            if (server is null)
+            {
+                spec.Error("azureIdentity", "applies to server only; a kubeconfig carries its own credentials");
+            }
+            else if (credentialsRef is not null)
+            {
+                spec.Error("azureIdentity", "give either credentialsRef (a stored token) or azureIdentity, not both");
+            }
+        }
+
         if (spec is not null)
         {
             ValidateServerTls(spec, server, caData, insecure);
         }
 
         spec?.RejectUnknownFields();
-        return new Cluster(name, labels, server, credentialsRef, kubeconfig, region, capabilities, certificate, origin, caData, insecure);
+        return new Cluster(name, labels, server, credentialsRef, kubeconfig, region, capabilities, certificate, origin, caData, insecure, azure);
     }
 
     /// <summary><c>caData</c> (base64 PEM certificates) or <c>insecureSkipTLSVerify</c>, for an https <c>server</c> only.</summary>

@@ -40,6 +40,7 @@ public sealed record KubeconfigReference(string Path, string? Context);
 /// <param name="SealingCertificate">PEM certificate that sealed secrets are re-sealed with for this cluster.</param>
 /// <param name="CaData">Base64 PEM of the CA that signed <paramref name="Server"/>'s certificate (a kubeconfig's certificate-authority-data).</param>
 /// <param name="InsecureSkipTlsVerify">Do not verify <paramref name="Server"/>'s certificate (test clusters only).</param>
+/// <param name="AzureIdentity">Authenticate with an Entra ID token of the app's managed identity instead of <paramref name="CredentialsRef"/>.</param>
 public sealed record Cluster(
     string Name,
     IReadOnlyDictionary<string, string> Labels,
@@ -51,7 +52,20 @@ public sealed record Cluster(
     string? SealingCertificate,
     ResourceOrigin Origin,
     string? CaData = null,
-    bool InsecureSkipTlsVerify = false);
+    bool InsecureSkipTlsVerify = false,
+    AzureIdentitySpec? AzureIdentity = null);
+
+/// <summary>
+/// <c>Cluster.spec.azureIdentity</c>: authenticate to the API server with a Microsoft Entra ID token of the app's
+/// managed identity (an AKS cluster with Entra ID integration and Azure RBAC), instead of a stored token.
+/// </summary>
+/// <param name="ClientId">A user-assigned identity's client ID; null: the app's default identity.</param>
+/// <param name="Scope">The token's scope; default the AKS Entra ID server application's.</param>
+public sealed record AzureIdentitySpec(string? ClientId, string Scope)
+{
+    /// <summary>The scope of tokens for AKS API servers (the well-known AKS Entra ID server application).</summary>
+    public const string AksScope = "6dae42f8-4368-4678-94ff-3960e28e3630/.default";
+}
 
 /// <summary>The manifests a fleet deploys: a path in a <see cref="GitSource"/>.</summary>
 /// <param name="Path">

@@ -306,6 +306,16 @@ public sealed record AppOptions
         return ok ? new GitHubAppSpec(appId, installationId, baseUrl) : null;
     }
 
+    /// <summary>
+    /// The app's Azure credential for clusters with <c>azureIdentity</c>: the user-assigned identity
+    /// <paramref name="clientId"/>, or else the default chain (managed identity, preferring the storage identity's client
+    /// ID when one is set; workload identity; environment; Azure CLI for local runs).
+    /// </summary>
+    public Azure.Core.TokenCredential AzureCredential(string? clientId) =>
+        clientId is not null
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = StorageClientId, ExcludeInteractiveBrowserCredential = true });
+
     /// <summary>The CA certificates of <c>FLEETFUNCTIONS_GitCaCertificates</c>: PEM text, or the path of a PEM file.</summary>
     private static X509Certificate2Collection GitCertificateAuthoritiesOf(string? value, List<string> errors)
     {

@@ -44,7 +44,8 @@ public static class FleetServiceCollection
         services.TryAddSingleton<IPlatformProvider>(sp => new GitPlatformProvider(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<PlatformRepository>(), options.PlatformPath));
         services.TryAddSingleton(_ => new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "rendered") }));
-        services.TryAddSingleton<IClusterCredentialsProvider>(sp => new PlatformClusterCredentials(sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<ISecretStore>()));
+        services.TryAddSingleton<IClusterCredentialsProvider>(sp => new PlatformClusterCredentials(
+            sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<ISecretStore>(), options.AzureCredential));
         services.TryAddSingleton(sp => new ClusterClientFactory(sp.GetRequiredService<IClusterCredentialsProvider>()));
         services.TryAddSingleton(_ => new InventoryStore(storage));
         services.TryAddSingleton(_ => new ReconcileHistoryStore(storage) { Retention = options.ReconcileHistoryRetention });

@@ -147,6 +147,33 @@ public sealed class PlatformLoaderTests
         Assert.Contains(ex.Errors, e => e.Field == "spec.url" && e.Message.Contains("must be an https:// URL with githubApp", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Load_AzureIdentity_DefaultsToTheAksScopeAndExcludesStoredTokensAndKubeconfigs()
+    {
+        var config = PlatformLoader.Load([("clusters.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata: {name: aks-eu}
+            spec: {server: "https://aks-eu.hcp.westeurope.azmk8s.io:443", region: eu, azureIdentity: {}}
+            """)]);
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load([("clusters.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata: {name: both}
+            spec: {server: "https://x:443", region: eu, credentialsRef: {name: t}, azureIdentity: {clientID: abc}}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata: {name: kube}
+            spec: {kubeconfig: {path: /k}, region: eu, azureIdentity: {tenant: x}}
+            """)]));
+
+        Assert.Equal(new AzureIdentitySpec(null, "6dae42f8-4368-4678-94ff-3960e28e3630/.default"), config.Clusters.Single().AzureIdentity);
+        AssertError(ex, 4, "spec.azureIdentity", "not both");
+        AssertError(ex, 9, "spec.azureIdentity", "applies to server only");
+        Assert.Contains(ex.Errors, e => e.Field == "spec.azureIdentity.tenant");
+    }
+
     private static void AssertError(ResourceValidationException ex, int line, string field, string fragment) =>
         Assert.True(
             ex.Errors.Any(e => e.Line == line && e.Field == field && e.Message.Contains(fragment, StringComparison.Ordinal)),
