@@ -35,10 +35,11 @@ public static partial class PlatformLoader
         var recreate = spec.Bool("recreate", false);
         var policySet = spec.String("policySet") is { } p ? NormalizePath(p) : null;
         var dependsOn = spec.StringList("dependsOn");
+        var suspend = spec.Bool("suspend", false);
         spec.RejectUnknownFields();
 
         return new ClusterFleet(name, source, selector, regions, capabilities, rollout, healthTimeout, prune, allowEmpty,
-            selfHeal, force, recreate, policySet, dependsOn, origin);
+            selfHeal, force, recreate, policySet, dependsOn, origin, suspend);
     }
 
     private static string NormalizePath(string path)

@@ -159,6 +159,7 @@ public sealed record RolloutSpec(RolloutStrategy Strategy, ProgressiveSpec? Prog
 /// <param name="Recreate">Delete and recreate objects whose immutable fields changed (default false).</param>
 /// <param name="PolicySet">Directory of Kyverno policies in the platform repository, checked before anything is applied.</param>
 /// <param name="DependsOn">Fleets that must have rolled out the same commit successfully first.</param>
+/// <param name="Suspend">Pause: pushes start no rollouts (they are refused), drift is recorded but not healed, and fleets that depend on this one fail fast.</param>
 public sealed record ClusterFleet(
     string Name,
     FleetSource Source,
@@ -174,7 +175,8 @@ public sealed record ClusterFleet(
     bool Recreate,
     string? PolicySet,
     IReadOnlyList<string> DependsOn,
-    ResourceOrigin Origin)
+    ResourceOrigin Origin,
+    bool Suspend = false)
 {
     /// <summary>True when <paramref name="cluster"/> belongs to this fleet.</summary>
     public bool Selects(Cluster cluster) =>

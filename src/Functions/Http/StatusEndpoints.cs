@@ -45,6 +45,7 @@ internal static partial class StatusEndpoints
             {
                 name = fleet.Name,
                 strategy = fleet.Rollout.Strategy.ToString(),
+                suspended = fleet.Suspend,
                 clusters = snapshot.Config.ClustersOf(fleet).Count,
                 syncedCommit = state.LastGoodCommit,
                 activeRollout = active[i],
@@ -92,6 +93,7 @@ internal static partial class StatusEndpoints
             name,
             source = new { gitSource = fleet.Source.GitSource, path = fleet.Source.Path },
             strategy = fleet.Rollout.Strategy.ToString(),
+            suspended = fleet.Suspend,
             syncedCommit = state.LastGoodCommit,
             syncedAt = state.LastGoodAt,
             activeRollout = await RunningRolloutAsync(client, state, cancellationToken),

@@ -160,8 +160,11 @@ public sealed class DriftChecker(
             return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.InSync, report.Commit, 0, 0, []);
         }
 
+        // A suspended fleet is watched, not touched: its drift is recorded, never healed.
+        var heals = fleet.SelfHeal && !fleet.Suspend;
+
         // The same unhealed drift as last time (a fleet without selfHeal): one event, not one per check.
-        if (!fleet.SelfHeal && await events.GetAsync(cluster.Name, fleet.Name, cancellationToken) is { LastDrift: { Healed: false } last } && SameDrift(last, report))
+        if (!heals && await events.GetAsync(cluster.Name, fleet.Name, cancellationToken) is { LastDrift: { Healed: false } last } && SameDrift(last, report))
         {
             await events.RecordStillDriftedAsync(cluster.Name, fleet.Name, _time.GetUtcNow(), cancellationToken);
             return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Reported, report.Commit, report.Objects.Count, 0, report.Errors);
@@ -170,8 +173,8 @@ public sealed class DriftChecker(
         // Record, before anything is healed.
         var described = report.Describe();
         Log.DriftDetected(_logger, cluster.Name, fleet.Name, Short(report.Commit), trigger, report.Objects.Count, Summarise(described));
-        var eventId = await events.RecordDetectedAsync(report, fleet.SelfHeal, trigger, _time.GetUtcNow(), cancellationToken);
-        if (!fleet.SelfHeal)
+        var eventId = await events.RecordDetectedAsync(report, heals, trigger, _time.GetUtcNow(), cancellationToken);
+        if (!heals)
         {
             return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Reported, report.Commit, report.Objects.Count, 0, report.Errors);
         }

@@ -80,6 +80,12 @@ public sealed class DeliveryProcessor(
                 var touched = await TouchedFleetsAsync(snapshot.Config, source, spec, update, skipped, cancellationToken);
                 foreach (var fleet in touched)
                 {
+                    if (fleet.Suspend)
+                    {
+                        refusals.Add($"ClusterFleet/{fleet.Name} is suspended (spec.suspend), so commit {update.After![..Math.Min(12, update.After!.Length)]} was not rolled out to it");
+                        continue;
+                    }
+
                     if (await StartAsync(fleet, spec, update.After!, snapshot.Commit, refusals, cancellationToken) is { } rollout)
                     {
                         started.Add(rollout);

@@ -33,7 +33,10 @@ public sealed class RolloutActivities(
         .AddActivity<AnalysisInput, AnalysisIteration>(RolloutNames.AnalyzeActivity, AnalyzeAsync)
         .AddActivity<RecordInput, bool>(RolloutNames.RecordActivity, RecordAsync);
 
-    private async Task<RolloutPlan> PlanAsync(TaskActivityContext context, RolloutRequest request, CancellationToken cancellationToken)
+    private async Task<RolloutPlan> PlanAsync(TaskActivityContext context, RolloutRequest request, CancellationToken cancellationToken) =>
+        (await PlanFleetAsync(request, cancellationToken)).Plan;
+
+    private async Task<(RolloutPlan Plan, ClusterFleet Fleet)> PlanFleetAsync(RolloutRequest request, CancellationToken cancellationToken)
     {
         var snapshot = request.PlatformCommit is { } commit
             ? await platform.GetAtCommitAsync(commit, cancellationToken)
@@ -43,7 +46,7 @@ public sealed class RolloutActivities(
             throw new RolloutPlanningException($"ClusterFleet/{request.Fleet} is not defined in the platform repository{(snapshot.Commit is { } c ? $" at {c}" : string.Empty)}");
         }
 
-        return RolloutPlanner.Plan(snapshot.Config, fleet, request.Commit, snapshot.Commit);
+        return (RolloutPlanner.Plan(snapshot.Config, fleet, request.Commit, snapshot.Commit), fleet);
     }
 
     /// <summary>
@@ -52,7 +55,14 @@ public sealed class RolloutActivities(
     /// </summary>
     private async Task<PlannedRollout> PlanAndClaimAsync(TaskActivityContext context, RolloutRequest request, CancellationToken cancellationToken)
     {
-        var plan = await PlanAsync(context, request, cancellationToken);
+        var (plan, fleet) = await PlanFleetAsync(request, cancellationToken);
+        if (fleet.Suspend)
+        {
+            // Refused without claiming: the fleet's running rollout (if any) and its last good commit stay as they are.
+            return new PlannedRollout(plan, new FleetClaim(null, null,
+                $"ClusterFleet/{fleet.Name} is suspended (spec.suspend at {fleet.Origin}); nothing was applied. Set suspend: false and push again to roll out."));
+        }
+
         var claim = await ClaimAsync(context, new ClaimInput(plan.Fleet, context.InstanceId, plan.Commit, plan.Settings), cancellationToken);
         return new PlannedRollout(plan, claim);
     }
@@ -82,7 +92,9 @@ public sealed class RolloutActivities(
     {
         var pending = new List<string>();
         var failed = new List<string>();
-        foreach (var fleet in input.Fleets)
+        var config = (await platform.GetCurrentAsync(cancellationToken)).Config;
+        var suspended = input.Fleets.Where(f => config.Fleets.TryGetValue(f, out var dependency) && dependency.Suspend).ToList();
+        foreach (var fleet in input.Fleets.Except(suspended))
         {
             switch (await fleets.GetCommitPhaseAsync(fleet, input.Commit, cancellationToken))
             {
@@ -97,7 +109,7 @@ public sealed class RolloutActivities(
             }
         }
 
-        return new DependencyState(pending, failed);
+        return new DependencyState(pending, failed) { Suspended = suspended };
     }
 
     private async Task<AnalysisIteration> AnalyzeAsync(TaskActivityContext context, AnalysisInput input, CancellationToken cancellationToken)

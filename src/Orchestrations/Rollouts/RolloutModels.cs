@@ -92,7 +92,11 @@ public sealed record AnalysisInput(string Fleet, AnalysisSpec Spec, IReadOnlyLis
 public sealed record DependencyInput(IReadOnlyList<string> Fleets, string Commit);
 
 /// <summary>What a dependency check found: fleets not done yet, and fleets whose rollout of the commit failed.</summary>
-public sealed record DependencyState(IReadOnlyList<string> Pending, IReadOnlyList<string> Failed);
+public sealed record DependencyState(IReadOnlyList<string> Pending, IReadOnlyList<string> Failed)
+{
+    /// <summary>Dependencies whose fleet is suspended: they will not roll out the commit (empty in histories of earlier builds).</summary>
+    public IReadOnlyList<string> Suspended { get; init; } = [];
+}
 
 /// <summary>Output of the plan-and-claim activity: the plan, and the fleet claimed for it (or the refusal).</summary>
 public sealed record PlannedRollout(RolloutPlan Plan, FleetClaim Claim);

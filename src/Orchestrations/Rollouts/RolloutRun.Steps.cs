@@ -14,6 +14,12 @@ internal sealed partial class RolloutRun
         while (true)
         {
             var state = await context.CallActivityAsync<DependencyState>(RolloutNames.DependenciesActivity, new DependencyInput(_plan.DependsOn, _plan.Commit));
+            if (state.Suspended.Count > 0)
+            {
+                return await FinishAsync(RolloutPhase.Failed,
+                    $"dependencies are suspended and will not roll out commit {Short(_plan.Commit)}: {string.Join(", ", state.Suspended.Select(f => "ClusterFleet/" + f))} (spec.suspend); nothing was applied");
+            }
+
             if (state.Failed.Count > 0)
             {
                 return await FinishAsync(RolloutPhase.Failed,

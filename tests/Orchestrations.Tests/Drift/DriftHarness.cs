@@ -41,6 +41,14 @@ internal sealed class DriftHarness : IAsyncDisposable
         spec: {source: {gitSource: apps, path: app}, clusterSelector: {matchLabels: {name: c2}}, selfHeal: false}
         """;
 
+    /// <summary>A fleet with selfHeal on c1 that is suspended.</summary>
+    public const string Suspended = """
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: ClusterFleet
+        metadata: {name: paused}
+        spec: {source: {gitSource: apps, path: app}, clusterSelector: {matchLabels: {name: c1}}, selfHeal: true, suspend: true}
+        """;
+
     private readonly FleetSimulator _simulator;
     private readonly string _storage;
 

@@ -15,6 +15,22 @@ namespace FleetFunctions.Orchestrations.Tests.Drift;
 public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     [Fact]
+    public async Task SweepAsync_SuspendedFleetWithSelfHeal_DriftRecordedButNotHealed()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.Suspended);
+        await h.ApplyAsync("c1", "paused");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+
+        var result = await h.NewSweeper().SweepAsync();
+
+        Assert.Equal(DriftOutcome.Reported, Assert.Single(result.Checks).Outcome);
+        Assert.Equal(7, h.Replicas("c1"));
+        var recorded = Assert.Single(await h.Events.ListEventsAsync("c1", "paused"));
+        Assert.False(recorded.SelfHeal);
+        Assert.False(recorded.Healed);
+    }
+
+    [Fact]
     public async Task SweepAsync_ManualEdit_RecordedThenHealedWithSelfHealAndOnlyReportedWithout()
     {
         await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, DriftHarness.HealingAndReporting);

@@ -74,6 +74,22 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
             [new RefUpdate("refs/heads/main", before, after)], []);
 
     [Fact]
+    public async Task ProcessAsync_SuspendedFleet_NotStartedAndTheDeliverySaysWhy()
+    {
+        using var repo = GitTestRepo.Create(RepoPaths.Examples);
+        var after = repo.Commit("first push");
+        var (processor, store, client, hub, _) = await CreateAsync(repo, suspendHello: true);
+        await using var _ = new HubCleanup(hub);
+        await store.TryAddAsync(Delivery("d6", null, after));
+
+        var processed = await processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d6"));
+
+        Assert.Equal(["podinfo"], processed!.Rollouts.Select(r => r.Fleet));
+        Assert.Contains($"ClusterFleet/hello is suspended (spec.suspend), so commit {after[..12]} was not rolled out to it", processed.Message, StringComparison.Ordinal);
+        Assert.Null(await client.GetInstanceAsync(RolloutInstanceId.For("hello", after)));
+    }
+
+    [Fact]
     public async Task ProcessAsync_SourceSecretMissingFromTheStore_FailsNamingTheSecretAndItsVariableInsteadOfFetchingAnonymously()
     {
         using var repo = GitTestRepo.Create(RepoPaths.Examples);
@@ -108,7 +124,7 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     private async Task<(DeliveryProcessor, DeliveryStore, DurableClient, DurableTaskHub, FleetStateStore)> CreateAsync(
-        GitTestRepo repo, string? secretRef = null, Dictionary<string, string>? secrets = null)
+        GitTestRepo repo, string? secretRef = null, Dictionary<string, string>? secrets = null, bool suspendHello = false)
     {
         var secretLine = secretRef is null ? string.Empty : $", secretRef: {{name: {secretRef}}}";
         var platform = new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", $$$"""
@@ -130,7 +146,7 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
             apiVersion: fleetfunctions.io/v1alpha1
             kind: ClusterFleet
             metadata: {name: hello}
-            spec: {source: {gitSource: apps, path: apps/hello}}
+            spec: {source: {gitSource: apps, path: apps/hello}, suspend: {{{(suspendHello ? "true" : "false")}}}}
             """)]));
         var store = new DeliveryStore(azurite.ConnectionString, new DeliveryStoreOptions(AzuriteFixture.NewName("deliveries"), AzuriteFixture.NewName("deliveries")));
         var hub = new DurableTaskHub(new DurableTaskHubOptions(azurite.ConnectionString, AzuriteFixture.NewName("h")));

@@ -272,6 +272,25 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal(RolloutPhase.Succeeded, webOutcome.Phase);
     }
 
+    [Fact]
+    public async Task Suspend_RolloutOfTheFleetRefusedAndItsDependentsFailAtOnceNothingApplied()
+    {
+        var fleets = Fleet("base", "rollout: {strategy: AllAtOnce}", "suspend: true") + "---\n" + Fleet("web", "rollout: {strategy: AllAtOnce}", "dependsOn: [base]");
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good], fleets);
+        var commit = h.CommitApp("example/web:1.0", "example/web:1.0");
+
+        var (baseOutcome, _) = await h.RunAsync("base", commit);
+        var (webOutcome, _) = await h.RunAsync("web", commit);
+
+        Assert.Equal(RolloutPhase.Refused, baseOutcome.Phase);
+        Assert.Contains("ClusterFleet/base is suspended", baseOutcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(RolloutPhase.Failed, webOutcome.Phase);
+        Assert.Contains("dependencies are suspended", webOutcome.Reason, StringComparison.Ordinal);
+        Assert.Contains("ClusterFleet/base", webOutcome.Reason, StringComparison.Ordinal);
+        Assert.Null(h.ImageOn("c1"));
+        Assert.Null((await h.Fleets.GetAsync("base")).LastGoodCommit);
+    }
+
     [Theory]
     [InlineData("Enforce")]
     [InlineData("Audit")]
