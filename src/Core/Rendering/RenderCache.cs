@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Manifests;
+using FleetFunctions.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,7 +15,7 @@ namespace FleetFunctions.Core.Rendering;
 /// never go stale. Drift checks read it through <see cref="TryGetAsync"/>, which never renders. Memory holds
 /// the most recently stored <see cref="MemoryEntries"/> results (oldest evicted first); disk holds one folder per
 /// commit, deleted once no read or store has used the commit for the retention (the folder's write time records the
-/// last use, refreshed at most hourly, so it survives restarts). Thread-safe.
+/// last use, refreshed at most hourly, so it survives restarts: <see cref="CacheFolder"/>). Thread-safe.
 /// </summary>
 public sealed class RenderCache
 {
@@ -109,14 +110,7 @@ public sealed class RenderCache
         }
 
         _touched[commit] = now;
-        try
-        {
-            Directory.SetLastWriteTimeUtc(Path.Combine(_directory, commit), now.UtcDateTime);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Removed meanwhile: the next store creates it again.
-        }
+        CacheFolder.Touch(Path.Combine(_directory, commit), now);
     }
 
     /// <summary>Deletes the folders of commits unused for the retention; looks at most once per <see cref="s_touchInterval"/>.</summary>
@@ -132,19 +126,12 @@ public sealed class RenderCache
         var removed = 0;
         foreach (var folder in Directory.EnumerateDirectories(_directory))
         {
-            var commit = Path.GetFileName(folder);
-            var used = new DateTimeOffset(Directory.GetLastWriteTimeUtc(folder), TimeSpan.Zero);
-            if (_touched.TryGetValue(commit, out var touched) && touched > used)
-            {
-                used = touched;
-            }
-
-            if (now - used < _retention)
+            if (now - CacheFolder.LastUse(folder) < _retention)
             {
                 continue;
             }
 
-            _touched.TryRemove(commit, out _);
+            _touched.TryRemove(Path.GetFileName(folder), out _);
             try
             {
                 Directory.Delete(folder, recursive: true);

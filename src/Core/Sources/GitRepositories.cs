@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.RegularExpressions;
+using FleetFunctions.Core.Storage;
 using LibGit2Sharp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -31,8 +32,6 @@ public sealed partial class GitRepositories
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _repoLocks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastFetch = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<SourceTree>>> _trees = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _treeUsed = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _treeTouched = new(StringComparer.Ordinal);
     private readonly Lazy<GitHubAppTokens> _gitHubTokens;
     private int _trimming;
 
@@ -82,7 +81,8 @@ public sealed partial class GitRepositories
             throw new ArgumentException($"'{commit}' is not a full commit SHA; resolve the ref first.", nameof(commit));
         }
 
-        _treeUsed[commit] = DateTimeOffset.UtcNow;
+        // Recorded before the lookup, so that a trim running meanwhile sees the tree as in use.
+        CacheFolder.Touch(TreePath(commit), DateTimeOffset.UtcNow);
         var lazy = _trees.GetOrAdd(commit, _ => new Lazy<Task<SourceTree>>(() => MaterialiseAsync(spec, commit, cancellationToken)));
         return AwaitTreeAsync(spec, commit, lazy, cancellationToken);
     }
@@ -154,7 +154,6 @@ public sealed partial class GitRepositories
             var tree = await lazy.Value;
             if (Directory.Exists(tree.Directory))
             {
-                TouchTree(commit, tree.Directory);
                 return tree;
             }
 
@@ -171,7 +170,7 @@ public sealed partial class GitRepositories
 
     private async Task<SourceTree> MaterialiseAsync(GitSourceSpec spec, string sha, CancellationToken cancellationToken)
     {
-        var target = Path.Combine(_options.CacheDirectory, "trees", sha);
+        var target = TreePath(sha);
         if (Directory.Exists(target))
         {
             return new SourceTree(spec.Url, sha, target);
@@ -214,8 +213,8 @@ public sealed partial class GitRepositories
 
     /// <summary>
     /// Deletes the trees beyond the <see cref="GitCacheOptions.KeepTrees"/> most recently used that have been unused
-    /// for <see cref="GitCacheOptions.TreeGracePeriod"/> (uses by other processes sharing the folder show in its write
-    /// time). A tree is first renamed away, so a concurrent lookup never sees half of it. One trim at a time.
+    /// for <see cref="GitCacheOptions.TreeGracePeriod"/> (each use is recorded in the tree folder's write time, so uses
+    /// by other processes sharing the folder count too). A tree is first renamed away, so a concurrent lookup never sees half of it. One trim at a time.
     /// </summary>
     private void TrimTrees(string keep)
     {
@@ -232,7 +231,7 @@ public sealed partial class GitRepositories
             var trees = Directory.EnumerateDirectories(root)
                 .Select(path => (Path: path, Sha: Path.GetFileName(path)))
                 .Where(t => IsSha(t.Sha) && t.Sha != keep)
-                .Select(t => (t.Path, t.Sha, Used: LastUse(t.Sha, t.Path)))
+                .Select(t => (t.Path, t.Sha, Used: CacheFolder.LastUse(t.Path)))
                 .OrderByDescending(t => t.Used)
                 .Skip(_options.KeepTrees - 1)
                 .Where(t => now - t.Used >= _options.TreeGracePeriod)
@@ -241,8 +240,6 @@ public sealed partial class GitRepositories
             foreach (var (path, sha, _) in trees)
             {
                 _trees.TryRemove(sha, out _);
-                _treeUsed.TryRemove(sha, out _);
-                _treeTouched.TryRemove(sha, out _);
                 var doomed = path + ".removing-" + Guid.NewGuid().ToString("N")[..8];
                 try
                 {
@@ -267,35 +264,7 @@ public sealed partial class GitRepositories
         }
     }
 
-    /// <summary>The later of this process's last use of a tree and its folder's write time (another process's use).</summary>
-    private DateTimeOffset LastUse(string sha, string path)
-    {
-        var written = new DateTimeOffset(Directory.GetLastWriteTimeUtc(path), TimeSpan.Zero);
-        return _treeUsed.TryGetValue(sha, out var used) && used > written ? used : written;
-    }
-
-    /// <summary>
-    /// Records a use on the tree's folder (its write time, at most once a minute), so that another process sharing the
-    /// cache folder sees the tree as in use when it trims.
-    /// </summary>
-    private void TouchTree(string commit, string directory)
-    {
-        var now = DateTimeOffset.UtcNow;
-        if (_treeTouched.TryGetValue(commit, out var touched) && now - touched < TimeSpan.FromMinutes(1))
-        {
-            return;
-        }
-
-        _treeTouched[commit] = now;
-        try
-        {
-            Directory.SetLastWriteTimeUtc(directory, now.UtcDateTime);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Removed meanwhile: the next lookup writes it again.
-        }
-    }
+    private string TreePath(string sha) => Path.Combine(_options.CacheDirectory, "trees", sha);
 
     /// <summary>Folders a killed process left: a tree being removed, or one being written long ago.</summary>
     private void RemoveLeftovers(string root, DateTimeOffset now)
@@ -304,7 +273,7 @@ public sealed partial class GitRepositories
         {
             var name = Path.GetFileName(path);
             var abandoned = name.Contains(".removing-", StringComparison.Ordinal)
-                || (name.Contains(".tmp-", StringComparison.Ordinal) && now - new DateTimeOffset(Directory.GetLastWriteTimeUtc(path), TimeSpan.Zero) >= _options.TreeGracePeriod + TimeSpan.FromMinutes(1));
+                || (name.Contains(".tmp-", StringComparison.Ordinal) && now - CacheFolder.LastUse(path) >= _options.TreeGracePeriod + TimeSpan.FromMinutes(1));
             if (!abandoned)
             {
                 continue;
