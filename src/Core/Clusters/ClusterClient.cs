@@ -37,7 +37,7 @@ public sealed partial class ClusterClient : IDisposable
                 Host = connection.Server!.ToString(),
                 AccessToken = connection.Token,
                 SkipTlsVerify = connection.SkipTlsVerify,
-                SslCaCerts = connection.CertificateAuthorityData is { } ca ? CertificateAuthority(ca) : null,
+                SslCaCerts = connection.CertificateAuthorityData is { } ca ? ClusterConnection.ReadCertificateAuthorityData(ca) : null,
             };
         config.HttpClientTimeout = options.RequestTimeout;
         // KubernetesClient builds the TLS/authentication pipeline; a pass-through handler placed in it gives
@@ -228,11 +228,4 @@ public sealed partial class ClusterClient : IDisposable
 
     /// <summary>Pass-through handler: its inner handler is KubernetesClient's configured transport.</summary>
     private sealed class PipelineEntryHandler : DelegatingHandler;
-
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection CertificateAuthority(string base64Pem)
-    {
-        var collection = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-        collection.ImportFromPem(Encoding.UTF8.GetString(Convert.FromBase64String(base64Pem)));
-        return collection;
-    }
 }

@@ -18,6 +18,16 @@ public sealed record ClusterConnection
     /// <summary>Base64 PEM of the API server's CA (HTTPS servers with a private CA).</summary>
     public string? CertificateAuthorityData { get; init; }
 
+    /// <summary>The certificates of <see cref="CertificateAuthorityData"/>-style base64 PEM (empty when it holds none).</summary>
+    /// <exception cref="FormatException">Not base64.</exception>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">A certificate block cannot be read.</exception>
+    public static System.Security.Cryptography.X509Certificates.X509Certificate2Collection ReadCertificateAuthorityData(string base64Pem)
+    {
+        var collection = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        collection.ImportFromPem(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(base64Pem)));
+        return collection;
+    }
+
     /// <summary>Accept any server certificate (test clusters only).</summary>
     public bool SkipTlsVerify { get; init; }
 

@@ -1,3 +1,4 @@
+using FleetFunctions.Core.Clusters;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -274,9 +275,7 @@ public static partial class PlatformLoader
 
         try
         {
-            var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            certificates.ImportFromPem(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(caData)));
-            if (certificates.Count == 0)
+            if (ClusterConnection.ReadCertificateAuthorityData(caData).Count == 0)
             {
                 spec.Error("caData", "decodes to no '-----BEGIN CERTIFICATE-----' block; give the base64 of the CA's PEM (a kubeconfig's certificate-authority-data)");
             }

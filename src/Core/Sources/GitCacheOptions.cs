@@ -56,6 +56,17 @@ public sealed record GitCacheOptions
             : throw new ArgumentException($"{origin}: no '-----BEGIN CERTIFICATE-----' block found; give the PEM text of the CA certificates (or a file holding it).");
     }
 
+    /// <summary>Whether <paramref name="certificate"/> chains to one of <paramref name="authorities"/> (no revocation check: private CAs rarely publish one).</summary>
+    internal static bool ChainsTo(X509Certificate certificate, X509Certificate2Collection authorities)
+    {
+        using var server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(server);
+    }
+
     /// <summary>Throws when the options are unusable.</summary>
     public GitCacheOptions Validate()
     {

@@ -41,7 +41,7 @@ internal sealed class GitHubAppTokens : IDisposable
         if (trustedAuthorities.Count > 0)
         {
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                errors == SslPolicyErrors.None || (certificate is not null && ChainsTo(certificate, trustedAuthorities) && errors == SslPolicyErrors.RemoteCertificateChainErrors);
+                errors == SslPolicyErrors.None || (certificate is not null && errors == SslPolicyErrors.RemoteCertificateChainErrors && GitCacheOptions.ChainsTo(certificate, trustedAuthorities));
         }
 
         _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
@@ -163,15 +163,5 @@ internal sealed class GitHubAppTokens : IDisposable
         {
             return body.Length > 200 ? body[..200] : body;
         }
-    }
-
-    private static bool ChainsTo(X509Certificate certificate, X509Certificate2Collection authorities)
-    {
-        using var server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(server);
     }
 }

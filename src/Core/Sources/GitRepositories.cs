@@ -460,11 +460,7 @@ public sealed partial class GitRepositories
         }
 
         using var server = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(_options.TrustedCertificateAuthorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(server) && server.MatchesHostname(host);
+        return GitCacheOptions.ChainsTo(server, _options.TrustedCertificateAuthorities) && server.MatchesHostname(host);
     }
 
     private static SourceException Describe(GitSourceSpec spec, LibGit2SharpException e)
