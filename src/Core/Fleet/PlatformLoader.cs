@@ -156,7 +156,7 @@ public static partial class PlatformLoader
         var appId = NumericId(app, "appID");
         var installationId = NumericId(app, "installationID");
         var baseUrl = app.String("baseURL");
-        if (baseUrl is not null && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var api) && api.Scheme is "https" or "http"))
+        if (baseUrl is not null && !GitHubAppSpec.IsApiUrl(baseUrl))
         {
             app.Error("baseURL", $"'{baseUrl}' is not an http(s) URL; give GitHub Enterprise Server's REST API, e.g. https://github.example.com/api/v3");
         }
@@ -183,7 +183,7 @@ public static partial class PlatformLoader
             return null;
         }
 
-        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0)
+        if (GitHubAppSpec.TryParseId(text, out var id))
         {
             return id;
         }

@@ -27,7 +27,15 @@ public sealed record GitSource(
 
 /// <summary><c>GitSource.spec.githubApp</c>: the GitHub App installation a private repository is fetched as.</summary>
 /// <param name="BaseUrl">GitHub's REST API (GitHub Enterprise Server: <c>https://HOST/api/v3</c>); null for github.com.</param>
-public sealed record GitHubAppSpec(long AppId, long InstallationId, string? BaseUrl);
+public sealed record GitHubAppSpec(long AppId, long InstallationId, string? BaseUrl)
+{
+    /// <summary>An App or installation ID: a positive number, as GitHub shows it.</summary>
+    public static bool TryParseId(string? text, out long id) =>
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && id > 0;
+
+    /// <summary>A usable <see cref="BaseUrl"/>: an absolute http(s) URL.</summary>
+    public static bool IsApiUrl(string text) => Uri.TryCreate(text, UriKind.Absolute, out var api) && api.Scheme is "https" or "http";
+}
 
 /// <summary>Where a cluster's kubeconfig lives, for clusters addressed through a kubeconfig context.</summary>
 public sealed record KubeconfigReference(string Path, string? Context);

@@ -278,7 +278,7 @@ public sealed record AppOptions
             ("FLEETFUNCTIONS_PlatformGitHubAppInstallationId", installationText, v => installationId = v),
         })
         {
-            if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0)
+            if (GitHubAppSpec.TryParseId(text, out var value))
             {
                 assign(value);
             }
@@ -291,7 +291,7 @@ public sealed record AppOptions
             }
         }
 
-        if (baseUrl is not null && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var api) && api.Scheme is "https" or "http"))
+        if (baseUrl is not null && !GitHubAppSpec.IsApiUrl(baseUrl))
         {
             errors.Add($"FLEETFUNCTIONS_PlatformGitHubAppBaseUrl '{baseUrl}' is not an http(s) URL; give GitHub Enterprise Server's REST API, e.g. https://github.example.com/api/v3");
             ok = false;
