@@ -44,14 +44,14 @@ public sealed partial class Reconciler
             catch (Exception e) when (e is SourceException or RenderException or ManifestException)
             {
                 return new DriftReport(cluster, fleet, inventory.Commit, [], [
-                    $"{cluster}: cannot render {inventory.Path}@{Short(inventory.Commit)} for the drift check: {e.Message}"]);
+                    $"{cluster}: cannot render {inventory.Path}@{CommitSha.Short(inventory.Commit)} for the drift check: {e.Message}"]);
             }
         }
 
         if (rendered is null)
         {
             return new DriftReport(cluster, fleet, inventory.Commit, [], [
-                $"{cluster}: no rendered output of {inventory.Path}@{Short(inventory.Commit)} in the render cache; reconcile the fleet to fill it (drift checks never render)."]);
+                $"{cluster}: no rendered output of {inventory.Path}@{CommitSha.Short(inventory.Commit)} in the render cache; reconcile the fleet to fill it (drift checks never render)."]);
         }
 
         try
@@ -88,7 +88,7 @@ public sealed partial class Reconciler
         if (rendered is null)
         {
             return new ChangeSet([.. drift.Objects.Select(o => new ObjectChange(o.Reference, o.ApiVersion, ChangeAction.Failed,
-                $"{o.Reference.On(drift.Cluster)}: cannot heal: the rendered output of commit {Short(drift.Commit)} is not cached; reconcile the fleet."))]);
+                $"{o.Reference.On(drift.Cluster)}: cannot heal: the rendered output of commit {CommitSha.Short(drift.Commit)} is not cached; reconcile the fleet."))]);
         }
 
         var drifted = drift.Objects.Select(o => o.Reference).ToHashSet();

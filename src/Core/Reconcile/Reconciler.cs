@@ -161,7 +161,7 @@ public sealed partial class Reconciler
                 if (desired.Count == 0 && assumed is { Entries.Count: > 0 } && !request.Options.AllowEmpty)
                 {
                     return Fail(result, ReconcilePhase.Render, [
-                        $"{request.Path}@{Short(result.Commit)}: rendered zero objects; refusing to prune the {assumed.Entries.Count} objects fleet {request.Fleet} applied to {request.Cluster}. " +
+                        $"{request.Path}@{CommitSha.Short(result.Commit)}: rendered zero objects; refusing to prune the {assumed.Entries.Count} objects fleet {request.Fleet} applied to {request.Cluster}. " +
                         "Fix the path in Git, or set allowEmpty on the fleet if removing everything is intended."]);
                 }
             }
@@ -305,5 +305,4 @@ public sealed partial class Reconciler
     private static ReconcileResult Fail(ReconcileResult result, ReconcilePhase phase, IReadOnlyList<string> errors, bool transient = false) =>
         result with { Phase = phase, Errors = errors, IsTransient = transient };
 
-    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

@@ -128,7 +128,7 @@ public sealed class WebhookReceiver
 
         await _deliveries.EnqueueAsync(record, cancellationToken);
         return new WebhookResult(202, WebhookOutcome.Accepted,
-            $"accepted {string.Join(", ", record.Updates.Select(u => $"{u.Ref}@{Short(u.After!)}"))}: rollouts start for the fleets whose paths the push touches",
+            $"accepted {string.Join(", ", record.Updates.Select(u => $"{u.Ref}@{CommitSha.Short(u.After!)}"))}: rollouts start for the fleets whose paths the push touches",
             parsed.DeliveryId, rollouts);
     }
 
@@ -179,7 +179,6 @@ public sealed class WebhookReceiver
             : WebhookResult.Rejected(401, $"{parsed.Provider} webhook: the request carries no {SignatureHeader(parsed.Provider)}; configure a secret for this webhook at the provider", parsed.DeliveryId));
     }
 
-    private static string Short(string sha) => sha.Length > 12 ? sha[..12] : sha;
 
     private static string SignatureHeader(WebhookProvider provider) => provider switch
     {

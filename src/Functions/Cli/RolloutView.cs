@@ -1,4 +1,5 @@
 using System.Globalization;
+using FleetFunctions.Core;
 using FleetFunctions.Core.Analysis;
 using FleetFunctions.Orchestrations.Rollouts;
 using Spectre.Console;
@@ -121,7 +122,7 @@ internal static partial class RolloutView
     }
 
     public static string Title(RolloutSnapshot snapshot) =>
-        snapshot.Status is { Fleet.Length: > 0 } s ? $"{s.Fleet} @ {Short(s.Commit)}" : snapshot.InstanceId;
+        snapshot.Status is { Fleet.Length: > 0 } s ? $"{s.Fleet} @ {CommitSha.Short(s.Commit)}" : snapshot.InstanceId;
 
     private static string Measurement(MetricMeasurement m) =>
         $"{m.Metric}{(m.Cluster is null ? string.Empty : " " + m.Cluster)} = {(m.Value is { } v ? v.ToString("0.###", CultureInfo.InvariantCulture) : "no data")} ({m.Outcome}{(m.Outcome == MeasurementOutcome.Passed ? string.Empty : ": " + m.Message)})";
@@ -184,7 +185,6 @@ internal static partial class RolloutView
     private static string FormatElapsed(TimeSpan elapsed) =>
         elapsed.ToString(elapsed.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture);
 
-    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 
     private static string Esc(string text) => Markup.Escape(text);
 

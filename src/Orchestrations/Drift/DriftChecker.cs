@@ -1,3 +1,4 @@
+using FleetFunctions.Core;
 using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Drift;
 using FleetFunctions.Core.Fleet;
@@ -172,7 +173,7 @@ public sealed class DriftChecker(
 
         // Record, before anything is healed.
         var described = report.Describe();
-        Log.DriftDetected(_logger, cluster.Name, fleet.Name, Short(report.Commit), trigger, report.Objects.Count, Summarise(described));
+        Log.DriftDetected(_logger, cluster.Name, fleet.Name, CommitSha.Short(report.Commit), trigger, report.Objects.Count, Summarise(described));
         var eventId = await events.RecordDetectedAsync(report, heals, trigger, _time.GetUtcNow(), cancellationToken);
         if (!heals)
         {
@@ -218,5 +219,4 @@ public sealed class DriftChecker(
     private static string Summarise(IReadOnlyList<string> lines) =>
         lines.Count <= 3 ? string.Join("; ", lines) : $"{string.Join("; ", lines.Take(3))}; and {lines.Count - 3} more";
 
-    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

@@ -1,3 +1,4 @@
+using FleetFunctions.Core;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Rendering;
 using FleetFunctions.Core.Secrets;
@@ -74,18 +75,13 @@ public sealed class DeliveryProcessor(
                 continue;
             }
 
+            GitSourceSpec? spec = null;
             foreach (var update in record.Updates.Where(u => u.IsBranch && u.ShortName == source.Branch && u.After is not null))
             {
-                var spec = await GitSourceSpecs.ForAsync(source, secrets, cancellationToken);
+                spec ??= await GitSourceSpecs.ForAsync(source, secrets, cancellationToken);
                 var touched = await TouchedFleetsAsync(snapshot.Config, source, spec, update, skipped, cancellationToken);
                 foreach (var fleet in touched)
                 {
-                    if (fleet.Suspend)
-                    {
-                        refusals.Add($"ClusterFleet/{fleet.Name} is suspended (spec.suspend), so commit {update.After![..Math.Min(12, update.After!.Length)]} was not rolled out to it");
-                        continue;
-                    }
-
                     if (await StartAsync(fleet, spec, update.After!, snapshot.Commit, refusals, cancellationToken) is { } rollout)
                     {
                         started.Add(rollout);
@@ -140,12 +136,21 @@ public sealed class DeliveryProcessor(
         return touched;
     }
 
-    /// <summary>Starts the fleet's rollout of the commit (once); returns null, adding why to <paramref name="refusals"/>, when the commit is older than the fleet's.</summary>
+    /// <summary>
+    /// Starts the fleet's rollout of the commit (once); returns null, adding why to <paramref name="refusals"/>, when the
+    /// fleet is suspended or the commit is older than the fleet's.
+    /// </summary>
     private async Task<CandidateRollout?> StartAsync(ClusterFleet fleet, GitSourceSpec spec, string commit, string? platformCommit, List<string> refusals, CancellationToken cancellationToken)
     {
         var id = RolloutInstanceId.For(fleet.Name, commit);
         if (await client.GetInstanceAsync(id, cancellationToken: cancellationToken) is null)
         {
+            if (fleet.Suspend)
+            {
+                refusals.Add($"ClusterFleet/{fleet.Name} is suspended (spec.suspend), so commit {CommitSha.Short(commit)} was not rolled out to it");
+                return null;
+            }
+
             if (await ancestry.RefusalAsync(spec, await fleets.GetAsync(fleet.Name, cancellationToken), commit, cancellationToken: cancellationToken) is { } refusal)
             {
                 refusals.Add(refusal);

@@ -1,3 +1,4 @@
+using FleetFunctions.Core;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
@@ -51,7 +52,7 @@ public sealed class RolloutAncestry(GitRepositories git, ISecretStore secrets, I
 
             if (older)
             {
-                var reason = $"ClusterFleet/{state.Fleet}: commit {Short(commit)} is an ancestor of {Short(other)}, {what}, so it was not rolled out: "
+                var reason = $"ClusterFleet/{state.Fleet}: commit {CommitSha.Short(commit)} is an ancestor of {CommitSha.Short(other)}, {what}, so it was not rolled out: "
                     + "an older commit (a delayed or redelivered push) never supersedes or rolls back a newer one; to go back, push a commit that reverts the change";
                 Log.OlderCommitRefused(_logger, state.Fleet, commit, other);
                 return reason;
@@ -80,5 +81,4 @@ public sealed class RolloutAncestry(GitRepositories git, ISecretStore secrets, I
         return await RefusalAsync(source, state, commit, instanceId, cancellationToken);
     }
 
-    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

@@ -168,7 +168,7 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             }
         }
 
-        return await FinishAsync(RolloutPhase.Succeeded, $"commit {Short(_plan.Commit)} is healthy on all {_plan.Clusters.Count()} cluster(s)");
+        return await FinishAsync(RolloutPhase.Succeeded, $"commit {CommitSha.Short(_plan.Commit)} is healthy on all {_plan.Clusters.Count()} cluster(s)");
     }
 
     private RolloutStatus InitialStatus() => new(
@@ -197,5 +197,4 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
         }
     }
 
-    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

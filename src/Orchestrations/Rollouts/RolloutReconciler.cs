@@ -1,3 +1,4 @@
+using FleetFunctions.Core;
 using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Health;
@@ -68,7 +69,7 @@ public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStor
         };
         var result = await reconciler.ReconcileAsync(request, cancellationToken);
         var message = result.Succeeded
-            ? $"{(input.IsRollback ? "rolled back to" : "applied")} {Short(result.Commit)}: {result.Changes}"
+            ? $"{(input.IsRollback ? "rolled back to" : "applied")} {CommitSha.Short(result.Commit)}: {result.Changes}"
             : string.Join("; ", result.Errors.DefaultIfEmpty($"failed in {result.Phase}"));
         if (result.PolicyWarnings.Count > 0)
         {
@@ -89,5 +90,4 @@ public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStor
     private static ClusterReconcileSummary Failed(ClusterReconcileInput input, string phase, string message, bool transient) =>
         new(input.Cluster.Name, false, transient, phase, message, 0, 0, 0, 0);
 
-    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

@@ -17,13 +17,13 @@ internal sealed partial class RolloutRun
             if (state.Suspended.Count > 0)
             {
                 return await FinishAsync(RolloutPhase.Failed,
-                    $"dependencies are suspended and will not roll out commit {Short(_plan.Commit)}: {string.Join(", ", state.Suspended.Select(f => "ClusterFleet/" + f))} (spec.suspend); nothing was applied");
+                    $"dependencies are suspended and will not roll out commit {CommitSha.Short(_plan.Commit)}: {string.Join(", ", state.Suspended.Select(f => "ClusterFleet/" + f))} (spec.suspend); nothing was applied");
             }
 
             if (state.Failed.Count > 0)
             {
                 return await FinishAsync(RolloutPhase.Failed,
-                    $"dependencies failed to roll out commit {Short(_plan.Commit)}: {string.Join(", ", state.Failed.Select(f => "ClusterFleet/" + f))}; nothing was applied");
+                    $"dependencies failed to roll out commit {CommitSha.Short(_plan.Commit)}: {string.Join(", ", state.Failed.Select(f => "ClusterFleet/" + f))}; nothing was applied");
             }
 
             if (state.Pending.Count == 0)
@@ -34,10 +34,10 @@ internal sealed partial class RolloutRun
             if (context.CurrentUtcDateTime >= deadline)
             {
                 return await FinishAsync(RolloutPhase.Failed,
-                    $"dependencies did not roll out commit {Short(_plan.Commit)} within {GoDuration.Format(RolloutOrchestrator.DependencyTimeout)}: {string.Join(", ", state.Pending)}; nothing was applied");
+                    $"dependencies did not roll out commit {CommitSha.Short(_plan.Commit)} within {GoDuration.Format(RolloutOrchestrator.DependencyTimeout)}: {string.Join(", ", state.Pending)}; nothing was applied");
             }
 
-            MoveTo(RolloutPhase.WaitingForDependencies, $"waiting for {string.Join(", ", state.Pending.Select(f => "ClusterFleet/" + f))} to roll out commit {Short(_plan.Commit)}");
+            MoveTo(RolloutPhase.WaitingForDependencies, $"waiting for {string.Join(", ", state.Pending.Select(f => "ClusterFleet/" + f))} to roll out commit {CommitSha.Short(_plan.Commit)}");
             Publish();
             if (await WaitAsync(RolloutOrchestrator.PollInterval) is var interrupt && interrupt != Interrupt.None)
             {
@@ -84,7 +84,7 @@ internal sealed partial class RolloutRun
                     _touched.Add(cluster);
                 }
 
-                _status = _status.WithCluster(cluster.Name, ClusterRolloutState.Applying, rollback ? $"rolling back to {Short(commit)}" : $"applying {Short(commit)}");
+                _status = _status.WithCluster(cluster.Name, ClusterRolloutState.Applying, rollback ? $"rolling back to {CommitSha.Short(commit)}" : $"applying {CommitSha.Short(commit)}");
                 running.Add((ReconcileWithRetryAsync(cluster, commit, rollback), next));
                 next++;
             }
@@ -234,17 +234,17 @@ internal sealed partial class RolloutRun
         {
             MoveTo(RolloutPhase.RollingBack, reason);
             return await FinishAsync(RolloutPhase.Failed,
-                $"{reason}; no earlier successful rollout of ClusterFleet/{_plan.Fleet} to roll back to, so {_touched.Count} cluster(s) keep commit {Short(_plan.Commit)}: fix forward with a new commit");
+                $"{reason}; no earlier successful rollout of ClusterFleet/{_plan.Fleet} to roll back to, so {_touched.Count} cluster(s) keep commit {CommitSha.Short(_plan.Commit)}: fix forward with a new commit");
         }
 
-        MoveTo(RolloutPhase.RollingBack, $"{reason}; rolling {_touched.Count} cluster(s) back to {Short(lastGood)}");
+        MoveTo(RolloutPhase.RollingBack, $"{reason}; rolling {_touched.Count} cluster(s) back to {CommitSha.Short(lastGood)}");
         Publish();
         var results = await ReconcileAllAsync(_touched.ToList(), lastGood, rollback: true);
         var failed = results.Where(r => !r.Succeeded).ToList();
         return failed.Count == 0
-            ? await FinishAsync(RolloutPhase.RolledBack, $"{reason}; rolled back to {Short(lastGood)} on {results.Length} cluster(s)")
+            ? await FinishAsync(RolloutPhase.RolledBack, $"{reason}; rolled back to {CommitSha.Short(lastGood)} on {results.Length} cluster(s)")
             : await FinishAsync(RolloutPhase.Failed,
-                $"{reason}; rollback to {Short(lastGood)} failed on {string.Join("; ", failed.Select(f => $"{f.Cluster}: {f.Message}"))}: those clusters need an operator");
+                $"{reason}; rollback to {CommitSha.Short(lastGood)} failed on {string.Join("; ", failed.Select(f => $"{f.Cluster}: {f.Message}"))}: those clusters need an operator");
     }
 
     /// <summary>Waits on a durable timer unless an abort or a newer rollout comes first.</summary>
