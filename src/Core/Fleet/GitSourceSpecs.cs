@@ -53,7 +53,7 @@ public static class GitSourceSpecs
     /// <summary><paramref name="spec"/> with the credentials held by <paramref name="secretName"/>, or unchanged when no secret is named.</summary>
     /// <param name="namedBy">What names the secret, for the error (a resource field or a setting).</param>
     /// <exception cref="SourceException">The secret is not in the secret store.</exception>
-    public static async ValueTask<GitSourceSpec> WithSecretAsync(GitSourceSpec spec, ISecretStore? secrets, string? secretName, string namedBy, CancellationToken cancellationToken = default)
+    private static async ValueTask<GitSourceSpec> WithSecretAsync(GitSourceSpec spec, ISecretStore? secrets, string? secretName, string namedBy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (secretName is null)

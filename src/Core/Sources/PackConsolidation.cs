@@ -24,7 +24,8 @@ internal static class PackConsolidation
             return 0;
         }
 
-        var packs = Directory.EnumerateFiles(directory, "pack-*.pack")
+        var all = Directory.GetFiles(directory, "pack-*.pack");
+        var packs = all
             .Select(pack => (Pack: pack, Index: Path.ChangeExtension(pack, ".idx"), Size: new FileInfo(pack).Length))
             .Where(p => File.Exists(p.Index) && !File.Exists(Path.ChangeExtension(p.Pack, ".keep")))
             .OrderByDescending(p => p.Size)
@@ -36,7 +37,6 @@ internal static class PackConsolidation
 
         var merged = packs.Skip(1).ToList();
         var ids = merged.SelectMany(p => ReadObjectIds(p.Index)).Distinct().ToList();
-        var before = Directory.EnumerateFiles(directory, "pack-*.pack").ToHashSet(StringComparer.Ordinal);
         repo.ObjectDatabase.Pack(new PackBuilderOptions(directory) { MaximumNumberOfThreads = 1 }, builder =>
         {
             foreach (var id in ids)
@@ -44,14 +44,14 @@ internal static class PackConsolidation
                 builder.Add(id);
             }
         });
-        if (!Directory.EnumerateFiles(directory, "pack-*.pack").Any(p => !before.Contains(p)))
+        if (Directory.GetFiles(directory, "pack-*.pack").All(all.Contains))
         {
             // The new pack has the name of an existing one (the same objects): deleting would lose it.
             return 0;
         }
 
         // The new pack holds every object of the merged ones: they can go (an open handle keeps reading a deleted file).
-        foreach (var (pack, index, _) in merged)
+        foreach (var pack in merged.Select(p => p.Pack))
         {
             foreach (var file in Directory.EnumerateFiles(directory, Path.GetFileNameWithoutExtension(pack) + ".*"))
             {

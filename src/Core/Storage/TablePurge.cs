@@ -3,14 +3,14 @@ using Azure.Data.Tables;
 namespace FleetFunctions.Core.Storage;
 
 /// <summary>
-/// Deletes expired rows of a table partition at most once per <see cref="Interval"/> per key and process: the
+/// Deletes expired rows of a table partition at most once a day per key and process: the
 /// retention of stores whose rows are keyed newest first (inverted ticks), so "older than" is a row key range.
 /// Thread-safe; a failed purge is tried again at the next call.
 /// </summary>
 public sealed class TablePurge(TableClient table)
 {
     /// <summary>How often one key is purged.</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromDays(1);
+    private static readonly TimeSpan s_interval = TimeSpan.FromDays(1);
 
     private readonly ForgetfulMap<string, DateTimeOffset> _next = new(20_000, StringComparer.Ordinal);
 
@@ -19,7 +19,7 @@ public sealed class TablePurge(TableClient table)
 
     /// <summary>
     /// Deletes the rows of <paramref name="partition"/> whose keys lie strictly between <paramref name="fromRow"/> and
-    /// <paramref name="toRow"/>, unless <paramref name="key"/> was purged within <see cref="Interval"/> of <paramref name="now"/>.
+    /// <paramref name="toRow"/>, unless <paramref name="key"/> was purged within a day of <paramref name="now"/>.
     /// Storage failures are swallowed (the rows wait for the next purge; another process may have deleted some).
     /// </summary>
     public async Task PurgeAsync(string key, DateTimeOffset now, string partition, string fromRow, string toRow)
@@ -29,7 +29,7 @@ public sealed class TablePurge(TableClient table)
             return;
         }
 
-        _next.Set(key, now + Interval);
+        _next.Set(key, now + s_interval);
         try
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {fromRow} and RowKey lt {toRow}");
