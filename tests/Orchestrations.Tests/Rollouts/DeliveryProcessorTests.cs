@@ -109,11 +109,12 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     [Fact]
-    public async Task ProcessAsync_SourceSecretInTheStore_StartsTheRollouts()
+    public async Task ProcessAsync_SourceSecretInTheStore_FetchesWithItsCredentialsAndStartsTheRollouts()
     {
         using var repo = GitTestRepo.Create(RepoPaths.Examples);
         var after = repo.Commit("first push");
-        var (processor, store, _, hub, _) = await CreateAsync(repo, secretRef: "apps-git", secrets: new Dictionary<string, string> { ["apps-git"] = "git:token" });
+        await using var server = await GitHttpsServer.StartAsync(repo.Root, "git", "token");
+        var (processor, store, _, hub, _) = await CreateAsync(repo, secretRef: "apps-git", secrets: new Dictionary<string, string> { ["apps-git"] = "git:token" }, https: server);
         await using var _ = new HubCleanup(hub);
         await store.TryAddAsync(Delivery("d5", null, after));
 
@@ -121,17 +122,20 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
 
         Assert.Equal(DeliveryStatus.Processed, processed?.Status);
         Assert.Equal(["hello", "podinfo"], processed!.Rollouts.Select(r => r.Fleet).Order(StringComparer.Ordinal));
+        Assert.Contains(server.Requests, r => r.Path.EndsWith("/git-upload-pack", StringComparison.Ordinal) && r.User == "git");
     }
 
     private async Task<(DeliveryProcessor, DeliveryStore, DurableClient, DurableTaskHub, FleetStateStore)> CreateAsync(
-        GitTestRepo repo, string? secretRef = null, Dictionary<string, string>? secrets = null, bool suspendHello = false)
+        GitTestRepo repo, string? secretRef = null, Dictionary<string, string>? secrets = null, bool suspendHello = false, GitHttpsServer? https = null)
     {
+        // Served over HTTPS with Basic authentication when given (the repository is the server root's "work" folder).
+        var url = https is null ? repo.Url : https.BaseUrl + "/work";
         var secretLine = secretRef is null ? string.Empty : $", secretRef: {{name: {secretRef}}}";
         var platform = new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", $$$"""
             apiVersion: fleetfunctions.io/v1alpha1
             kind: GitSource
             metadata: {name: apps}
-            spec: {url: "{{{repo.Url}}}", branch: main{{{secretLine}}}}
+            spec: {url: "{{{url}}}", branch: main{{{secretLine}}}}
             ---
             apiVersion: fleetfunctions.io/v1alpha1
             kind: Cluster
@@ -152,7 +156,11 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         var hub = new DurableTaskHub(new DurableTaskHubOptions(azurite.ConnectionString, AzuriteFixture.NewName("h")));
         await hub.CreateIfNotExistsAsync();
         var client = new DurableClient(hub, "test");
-        var git = new Core.Sources.GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
+        var git = new Core.Sources.GitRepositories(new GitCacheOptions
+        {
+            CacheDirectory = Path.Combine(repo.CacheDir, "git"),
+            TrustedCertificateAuthorities = https is null ? [] : GitCacheOptions.ReadCertificateAuthorities(https.CaPem, "test"),
+        });
         var secretStore = new InMemorySecretStore(secrets ?? []);
         var fleets = new FleetStateStore(azurite.ConnectionString, AzuriteFixture.NewName("fleets"));
         var processor = new DeliveryProcessor(store, platform, git, secretStore, client, fleets, new RolloutAncestry(git, secretStore));
