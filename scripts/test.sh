@@ -32,6 +32,19 @@ for trx in "$results"/*.trx; do
   t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
   x=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters"); skipped=$((skipped + ${t:-0} - ${x:-0}))
 done
+# Name every failed test with the head of its message last, where a CI log's tail shows it.
+if [ "$failed" -ne 0 ]; then
+  node -e '
+    const fs = require("fs");
+    for (const file of process.argv.slice(1)) {
+      const trx = fs.readFileSync(file, "utf8");
+      for (const m of trx.matchAll(/<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="(?:Failed|Error)"[^>]*>([\s\S]*?)<\/UnitTestResult>/g)) {
+        const message = (/<Message>([\s\S]*?)<\/Message>/.exec(m[2]) || [, ""])[1].split("\n").slice(0, 6).join("\n      ");
+        const text = s => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e) => ({lt: "<", gt: ">", quot: "\"", apos: "'\''", amp: "&"})[e]);
+        console.log(text(`FAILED ${m[1]}\n      ${message}`));
+      }
+    }' "$results"/*.trx || true
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then exit 1; fi
 [ "$passed" -gt 0 ] || die "no test ran"
