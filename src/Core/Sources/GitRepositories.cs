@@ -184,6 +184,10 @@ public sealed partial class GitRepositories
             try
             {
                 WriteTree(commit.Tree, staging);
+
+                // Its use, on the clock every other use is recorded with: the write time the file system gave the
+                // folder lags that clock by up to a scheduler tick, which made this tree look older than one used before.
+                CacheFolder.Touch(staging, DateTimeOffset.UtcNow);
                 try
                 {
                     Directory.Move(staging, target);
