@@ -61,7 +61,7 @@ internal static partial class StatusEndpoints
     /// recording its end, is not shown as active (the next drift check releases it).
     /// </summary>
     private static async Task<string?> RunningRolloutAsync(DurableClient client, FleetState state, CancellationToken cancellationToken) =>
-        state.ActiveInstance is { } instanceId && await client.GetInstanceAsync(instanceId, cancellationToken: cancellationToken) is { IsRunning: true } ? instanceId : null;
+        (await client.WithoutStaleClaimAsync(state, cancellationToken: cancellationToken)).ActiveInstance;
 
     private static async Task<IResult> GetFleetAsync(
         string name, IPlatformProvider platform, FleetStateStore fleets, ReconcileHistoryStore history, DriftEventStore drift, DurableClient client, CancellationToken cancellationToken)

@@ -67,10 +67,13 @@ public sealed class RolloutActivities(
         return new PlannedRollout(plan, claim);
     }
 
-    /// <summary>Claims the fleet unless the commit is an ancestor of the one the fleet runs or is rolling out.</summary>
+    /// <summary>
+    /// Claims the fleet unless the commit is an ancestor of the one the fleet runs or is rolling out (a claim left by a
+    /// rollout that is no longer running does not count).
+    /// </summary>
     private Task<FleetClaim> ClaimAsync(TaskActivityContext context, ClaimInput input, CancellationToken cancellationToken) =>
         fleets.ClaimAsync(input.Fleet, input.InstanceId, input.Commit,
-            input.Settings is not { } settings ? null : (state, ct) => ancestry.RefusalAsync(settings, state, input.Commit, input.InstanceId, ct),
+            input.Settings is not { } settings ? null : async (state, ct) => await ancestry.RefusalAsync(settings, await client.WithoutStaleClaimAsync(state, input.InstanceId, ct), input.Commit, input.InstanceId, ct),
             cancellationToken);
 
     private async Task<bool> SupersedeAsync(TaskActivityContext context, SupersedeInput input, CancellationToken cancellationToken)

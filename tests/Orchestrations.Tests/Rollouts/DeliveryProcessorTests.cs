@@ -69,6 +69,26 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         Assert.Equal(newer, (await fleets.GetAsync("podinfo")).LastGoodCommit);
     }
 
+    [Fact]
+    public async Task ProcessAsync_AncestorOfAClaimWhoseRolloutIsNoLongerRunning_Started()
+    {
+        using var repo = GitTestRepo.Create(RepoPaths.Examples);
+        var baseline = repo.Commit("baseline");
+        var older = repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("older change");
+        var newer = repo.Replace("apps/podinfo/base/configmap.yaml", "hello again", "hello once more").Commit("newer change");
+        var (processor, store, client, hub, fleets) = await CreateAsync(repo);
+        await using var _ = new HubCleanup(hub);
+        // The claim of a rollout that ended without recording its end (terminated, then purged: no such instance).
+        await fleets.ClaimAsync("podinfo", RolloutInstanceId.For("podinfo", newer), newer);
+        await store.TryAddAsync(Delivery("d7", baseline, older));
+
+        var processed = await processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d7"));
+
+        Assert.Equal([RolloutInstanceId.For("podinfo", older)], processed!.Rollouts.Select(r => r.InstanceId));
+        Assert.DoesNotContain("refused", processed.Message, StringComparison.Ordinal);
+        Assert.NotNull(await client.GetInstanceAsync(RolloutInstanceId.For("podinfo", older)));
+    }
+
     private static DeliveryRecord Delivery(string id, string? before, string after) =>
         new(WebhookProvider.GitHub, id, DateTimeOffset.UtcNow, DeliveryStatus.Queued, "queued", ["apps"],
             [new RefUpdate("refs/heads/main", before, after)], []);

@@ -231,6 +231,34 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     }
 
     [Fact]
+    public async Task OlderCommit_AfterTheNewerRolloutWasTerminated_RollsOutAndTakesTheFleet()
+    {
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good],
+            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}], soak: 10m}}"));
+        var older = h.CommitApp("example/web:1.0", "example/web:1.0");
+        var newer = h.CommitApp("example/web:1.1", "example/web:1.1");
+        var newerId = await h.StartAsync("web", newer);
+        await h.WaitForStatusAsync(newerId, s => s.Phase == RolloutPhase.Soaking);
+        await h.Client.TerminateAsync(newerId, "bad change, going back");
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await h.Client.WaitForInstanceCompletionAsync(newerId, cancellationToken: timeout.Token);
+        }
+
+        Assert.Equal("example/web:1.1", h.ImageOn("c1"));
+        Assert.Equal(newerId, (await h.Fleets.GetAsync("web")).ActiveInstance);   // terminated: its end was never recorded
+
+        var olderId = await h.StartAsync("web", older);
+        var status = await h.WaitForStatusAsync(olderId, s => s.Phase is RolloutPhase.Soaking or RolloutPhase.Refused);
+
+        Assert.True(status.Phase == RolloutPhase.Soaking, status.Message);
+        Assert.Equal(ClusterRolloutState.Healthy, status.Clusters.Single(c => c.Name == "c1").State);
+        Assert.Equal("example/web:1.0", h.ImageOn("c1"));
+        Assert.Equal(olderId, (await h.Fleets.GetAsync("web")).ActiveInstance);
+        await h.Client.TerminateAsync(olderId, "test done");
+    }
+
+    [Fact]
     public async Task OlderCommit_AfterANewerSucceeded_RefusedAndNothingRolledBack()
     {
         await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good], Fleet("web", "rollout: {strategy: AllAtOnce}"));
