@@ -19,6 +19,13 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "list")
 
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+// SIGTERM (kill, timeout) stops like Ctrl-C: the benchmarks dispose their child processes (simulator, raw client,
+// Azurite) on the way out instead of leaving them running.
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cts.Cancel();
+});
 
 var selected = args[0] == "all" ? benchmarks : benchmarks.Where(b => b.Name == args[0]).ToList();
 if (selected.Count == 0)
