@@ -151,7 +151,7 @@ public sealed class DeliveryProcessor(
                 return null;
             }
 
-            if (await ancestry.RefusalAsync(spec, await fleets.GetAsync(fleet.Name, cancellationToken), commit, cancellationToken: cancellationToken) is { } refusal)
+            if (await ancestry.RefusalAsync(spec, await client.WithoutStaleClaimAsync(await fleets.GetAsync(fleet.Name, cancellationToken), cancellationToken: cancellationToken), commit, cancellationToken: cancellationToken) is { } refusal)
             {
                 refusals.Add(refusal);
                 return null;
