@@ -23,7 +23,7 @@ public sealed class ManifestRenderer
     {
         _options = (options ?? new RenderOptions()).Validate();
         _logger = logger ?? NullLogger<ManifestRenderer>.Instance;
-        Cache = new RenderCache(_options.CacheDirectory, _options.MemoryCacheEntries, _options.CacheRetention, _logger);
+        Cache = new RenderCache(_options.CacheDirectory, _options.MemoryCacheEntries, _options.CacheRetention, _logger, _options.MemoryCacheBytes);
     }
 
     /// <summary>The cache this renderer fills; drift checks read from it.</summary>

@@ -13,7 +13,8 @@ namespace FleetFunctions.Core.Rendering;
 /// <summary>
 /// Rendered output keyed by (commit, path), in memory and on disk. A commit never changes, so entries
 /// never go stale. Drift checks read it through <see cref="TryGetAsync"/>, which never renders. Memory holds
-/// the most recently stored <see cref="MemoryEntries"/> results (oldest evicted first); disk holds one folder per
+/// the most recently stored results, at most <see cref="MemoryEntries"/> of them and at most <see cref="MemoryBytes"/>
+/// by estimate (oldest evicted first; the newest stays whatever its size); disk holds one folder per
 /// commit, deleted once no read or store has used the commit for the retention (the folder's write time records the
 /// last use, refreshed at most hourly, so it survives restarts: <see cref="CacheFolder"/>). Thread-safe.
 /// </summary>
@@ -25,24 +26,39 @@ public sealed class RenderCache
     private readonly string _directory;
     private readonly TimeSpan _retention;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, RenderResult> _memory = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Bytes a parsed result holds per byte of its objects' JSON: measured 12.5 (711 KiB for the 56 KB of 200 typical
+    /// Deployments, Services and ConfigMaps: the JSON DOM, the serialised body, checksums and names).
+    /// </summary>
+    private const int BytesPerJsonByte = 13;
+
+    private readonly ConcurrentDictionary<string, (RenderResult Result, long Bytes)> _memory = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _touched = new(StringComparer.Ordinal);
     private long _nextSweep;
+    private long _memoryInUse;
 
-    public RenderCache(string directory, int memoryEntries = 64, TimeSpan? retention = null, ILogger? logger = null)
+    public RenderCache(string directory, int memoryEntries = 64, TimeSpan? retention = null, ILogger? logger = null, long memoryBytes = RenderOptions.DefaultMemoryCacheBytes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(memoryEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(memoryBytes, 1);
         _retention = retention ?? TimeSpan.FromDays(7);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_retention, TimeSpan.Zero);
         _directory = directory;
         _logger = logger ?? NullLogger.Instance;
         MemoryEntries = memoryEntries;
+        MemoryBytes = memoryBytes;
     }
 
     /// <summary>How many rendered results stay in memory.</summary>
     public int MemoryEntries { get; }
+
+    /// <summary>Estimated bytes of rendered results kept in memory.</summary>
+    public long MemoryBytes { get; }
+
+    /// <summary>Estimated bytes the results in memory hold now.</summary>
+    public long MemoryInUse => Interlocked.Read(ref _memoryInUse);
 
     /// <summary>The cached output of (commit, path), or null when it was never rendered here.</summary>
     public async Task<RenderResult?> TryGetAsync(string commit, string path, CancellationToken cancellationToken = default)
@@ -51,7 +67,7 @@ public sealed class RenderCache
         if (_memory.TryGetValue(key, out var cached))
         {
             Touch(commit);
-            return cached;
+            return cached.Result;
         }
 
         var file = FilePath(commit, path);
@@ -151,14 +167,19 @@ public sealed class RenderCache
 
     private void Remember(string key, RenderResult result)
     {
-        if (_memory.TryAdd(key, result))
+        var bytes = result.Manifests.Objects.Sum(o => (long)o.Utf8Json.Length) * BytesPerJsonByte;
+        if (_memory.TryAdd(key, (result, bytes)))
         {
             _order.Enqueue(key);
+            Interlocked.Add(ref _memoryInUse, bytes);
         }
 
-        while (_memory.Count > MemoryEntries && _order.TryDequeue(out var oldest))
+        while ((_memory.Count > MemoryEntries || MemoryInUse > MemoryBytes) && _memory.Count > 1 && _order.TryDequeue(out var oldest))
         {
-            _memory.TryRemove(oldest, out _);
+            if (_memory.TryRemove(oldest, out var evicted))
+            {
+                Interlocked.Add(ref _memoryInUse, -evicted.Bytes);
+            }
         }
     }
 

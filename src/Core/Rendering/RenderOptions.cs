@@ -23,8 +23,18 @@ public sealed record RenderOptions
     /// </summary>
     public TimeSpan CacheRetention { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>Default of <see cref="MemoryCacheBytes"/>: 64 MiB.</summary>
+    public const long DefaultMemoryCacheBytes = 64L * 1024 * 1024;
+
     /// <summary>Rendered (commit, path) results kept in memory; older ones are read back from disk.</summary>
     public int MemoryCacheEntries { get; init; } = 64;
+
+    /// <summary>
+    /// Estimated bytes of rendered results kept in memory (a parsed object holds about 13 times its JSON; 200 typical
+    /// objects about 0.7 MiB), so a few large apps cannot fill the memory that many small ones fit in. The most recent
+    /// result stays whatever its size.
+    /// </summary>
+    public long MemoryCacheBytes { get; init; } = DefaultMemoryCacheBytes;
 
     /// <summary>How long one kustomize build may run.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
@@ -50,6 +60,11 @@ public sealed record RenderOptions
         if (MemoryCacheEntries < 1)
         {
             throw new ArgumentException("RenderOptions.MemoryCacheEntries must be at least 1.");
+        }
+
+        if (MemoryCacheBytes < 1)
+        {
+            throw new ArgumentException("RenderOptions.MemoryCacheBytes must be positive.");
         }
 
         if (Timeout <= TimeSpan.Zero)
