@@ -30,8 +30,8 @@ public sealed record RenderOptions
     public int MemoryCacheEntries { get; init; } = 64;
 
     /// <summary>
-    /// Estimated bytes of rendered results kept in memory (a parsed object holds about 13 times its JSON; 200 typical
-    /// objects about 0.7 MiB), so a few large apps cannot fill the memory that many small ones fit in. The most recent
+    /// Estimated bytes of rendered results kept in memory (a parsed object holds about 12 times its cached JSON; 200
+    /// typical objects about 0.7 MiB), so a few large apps cannot fill the memory that many small ones fit in. The most recent
     /// result stays whatever its size.
     /// </summary>
     public long MemoryCacheBytes { get; init; } = DefaultMemoryCacheBytes;

@@ -164,7 +164,8 @@ public sealed class DeliveryProcessor(
                 return null;
             }
 
-            if (await ancestry.RefusalAsync(spec, await client.WithoutStaleClaimAsync(await fleets.GetAsync(fleet.Name, cancellationToken), cancellationToken: cancellationToken), commit, cancellationToken: cancellationToken) is { } refusal)
+            var state = await client.WithoutStaleClaimAsync(await fleets.GetAsync(fleet.Name, cancellationToken), cancellationToken: cancellationToken);
+            if (await ancestry.RefusalAsync(spec, state, commit, cancellationToken: cancellationToken) is { } refusal)
             {
                 refusals.Add(refusal);
                 return null;
