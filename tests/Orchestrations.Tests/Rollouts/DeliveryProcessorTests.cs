@@ -52,9 +52,7 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
     public async Task ProcessAsync_DelayedPushOfAnAncestorOfTheLastGoodCommit_RefusedAndRecordedOnTheDelivery()
     {
         using var repo = GitTestRepo.Create(RepoPaths.Examples);
-        var baseline = repo.Commit("baseline");
-        var older = repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("older change");
-        var newer = repo.Replace("apps/podinfo/base/configmap.yaml", "hello again", "hello once more").Commit("newer change");
+        var (baseline, older, newer) = ThreeCommitsOfPodinfo(repo);
         var (processor, store, client, hub, fleets) = await CreateAsync(repo);
         await using var _ = new HubCleanup(hub);
         await fleets.RecordAsync(new RecordInput("podinfo", RolloutInstanceId.For("podinfo", newer), newer, RolloutPhase.Succeeded, "rolled out"), DateTimeOffset.UtcNow);
@@ -73,9 +71,7 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
     public async Task ProcessAsync_AncestorOfAClaimWhoseRolloutIsNoLongerRunning_Started()
     {
         using var repo = GitTestRepo.Create(RepoPaths.Examples);
-        var baseline = repo.Commit("baseline");
-        var older = repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("older change");
-        var newer = repo.Replace("apps/podinfo/base/configmap.yaml", "hello again", "hello once more").Commit("newer change");
+        var (baseline, older, newer) = ThreeCommitsOfPodinfo(repo);
         var (processor, store, client, hub, fleets) = await CreateAsync(repo);
         await using var _ = new HubCleanup(hub);
         // The claim of a rollout that ended without recording its end (terminated, then purged: no such instance).
@@ -102,6 +98,12 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         Assert.True(listed.Length < 1000, $"{listed.Length} characters");
         Assert.Equal("ClusterFleet/fleet-0001 (apps/fleet-0001); ClusterFleet/fleet-0002 (apps/fleet-0002); ClusterFleet/fleet-0003 (apps/fleet-0003)", few);
     }
+
+    /// <summary>A baseline, then two successive changes to the podinfo base, which the podinfo fleet's path uses.</summary>
+    private static (string Baseline, string Older, string Newer) ThreeCommitsOfPodinfo(GitTestRepo repo) => (
+        repo.Commit("baseline"),
+        repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("older change"),
+        repo.Replace("apps/podinfo/base/configmap.yaml", "hello again", "hello once more").Commit("newer change"));
 
     private static DeliveryRecord Delivery(string id, string? before, string after) =>
         new(WebhookProvider.GitHub, id, DateTimeOffset.UtcNow, DeliveryStatus.Queued, "queued", ["apps"],

@@ -204,13 +204,8 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task OlderCommit_WhileANewerRollsOut_RefusedAndTheNewerIsNotSuperseded()
     {
-        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good],
-            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}], soak: 10m}}"));
-        var older = h.CommitApp("example/web:1.0", "example/web:1.0");
-        var newer = h.CommitApp("example/web:1.1", "example/web:1.1");
-
-        var newerId = await h.StartAsync("web", newer);
-        await h.WaitForStatusAsync(newerId, s => s.Phase == RolloutPhase.Soaking);
+        var (h, older, newer, newerId) = await NewerSoakingAsync();
+        await using var _ = h;
         var writes = h.Cluster("c1").WriteCount + h.Cluster("c2").WriteCount;
         var (outcome, status) = await h.RunAsync("web", older);
         var newerMetadata = await h.Client.GetInstanceAsync(newerId, true);
@@ -233,12 +228,8 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task OlderCommit_AfterTheNewerRolloutWasTerminated_RollsOutAndTakesTheFleet()
     {
-        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good],
-            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}], soak: 10m}}"));
-        var older = h.CommitApp("example/web:1.0", "example/web:1.0");
-        var newer = h.CommitApp("example/web:1.1", "example/web:1.1");
-        var newerId = await h.StartAsync("web", newer);
-        await h.WaitForStatusAsync(newerId, s => s.Phase == RolloutPhase.Soaking);
+        var (h, older, _, newerId) = await NewerSoakingAsync();
+        await using var _ = h;
         await h.Client.TerminateAsync(newerId, "bad change, going back");
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
@@ -256,6 +247,29 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal("example/web:1.0", h.ImageOn("c1"));
         Assert.Equal(olderId, (await h.Fleets.GetAsync("web")).ActiveInstance);
         await h.Client.TerminateAsync(olderId, "test done");
+    }
+
+    /// <summary>
+    /// Two clusters; fleet web soaks 10 minutes after a one-cluster wave; two commits of the app, the newer one's
+    /// rollout soaking after its first wave (on c1). The caller disposes the harness.
+    /// </summary>
+    private async Task<(RolloutHarness H, string Older, string Newer, string NewerId)> NewerSoakingAsync()
+    {
+        var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good],
+            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}], soak: 10m}}"));
+        try
+        {
+            var older = h.CommitApp("example/web:1.0", "example/web:1.0");
+            var newer = h.CommitApp("example/web:1.1", "example/web:1.1");
+            var newerId = await h.StartAsync("web", newer);
+            await h.WaitForStatusAsync(newerId, s => s.Phase == RolloutPhase.Soaking);
+            return (h, older, newer, newerId);
+        }
+        catch
+        {
+            await h.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]
