@@ -69,21 +69,15 @@ public sealed class DriftChecker(
     /// </summary>
     public async Task<string?> ActiveRolloutAsync(string fleet, CancellationToken cancellationToken = default)
     {
-        var active = (await fleets.GetAsync(fleet, cancellationToken)).ActiveInstance;
-        if (active is null || rollouts is null)
+        var state = await fleets.GetAsync(fleet, cancellationToken);
+        if (rollouts is null || await rollouts.StaleClaimAsync(state, cancellationToken: cancellationToken) is not { } stale)
         {
-            return active;
+            return state.ActiveInstance;
         }
 
-        var instance = await rollouts.GetInstanceAsync(active, cancellationToken: cancellationToken);
-        if (instance is { IsRunning: true })
+        if (await fleets.ReleaseAsync(fleet, stale.InstanceId, cancellationToken))
         {
-            return active;
-        }
-
-        if (await fleets.ReleaseAsync(fleet, active, cancellationToken))
-        {
-            Log.StaleRolloutReleased(_logger, fleet, active, instance?.RuntimeStatus.ToString() ?? "gone");
+            Log.StaleRolloutReleased(_logger, fleet, stale.InstanceId, stale.Status?.ToString() ?? "gone");
         }
 
         return null;
