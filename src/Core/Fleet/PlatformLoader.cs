@@ -1,4 +1,5 @@
 using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Secrets;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -226,6 +227,17 @@ public static partial class PlatformLoader
         if (certificate is not null && !certificate.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
         {
             spec!.Error("sealingCertificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
+        }
+        else if (certificate is not null)
+        {
+            try
+            {
+                SealingKeys.PublicKeyOf(certificate, "sealingCertificate");
+            }
+            catch (SealingException)
+            {
+                spec!.Error("sealingCertificate", "is not a readable PEM certificate with an RSA key; use the certificate of the cluster's sealed-secrets controller (kubeseal --fetch-cert)");
+            }
         }
 
         var caData = spec?.String("caData");

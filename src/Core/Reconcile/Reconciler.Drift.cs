@@ -4,6 +4,7 @@ using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Drift;
 using FleetFunctions.Core.Manifests;
 using FleetFunctions.Core.Rendering;
+using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
 
 namespace FleetFunctions.Core.Reconcile;
@@ -54,10 +55,20 @@ public sealed partial class Reconciler
                 $"{cluster}: no rendered output of {inventory.Path}@{CommitSha.Short(inventory.Commit)} in the render cache; reconcile the fleet to fill it (drift checks never render)."]);
         }
 
+        ManifestSet desired;
+        try
+        {
+            desired = await ResealAsync(cluster, rendered.Manifests, cancellationToken);
+        }
+        catch (SealingException e)
+        {
+            return new DriftReport(cluster, fleet, inventory.Commit, [], [$"{cluster}: cannot re-seal the SealedSecrets of {inventory.Path}@{CommitSha.Short(inventory.Commit)} for the drift check: {e.Message}"]);
+        }
+
         try
         {
             var client = await _clusters.GetClientAsync(cluster, cancellationToken);
-            var report = await new DriftDetector(client, options.Concurrency).DetectAsync(fleet, inventory.Commit, rendered.Manifests, cancellationToken);
+            var report = await new DriftDetector(client, options.Concurrency).DetectAsync(fleet, inventory.Commit, desired, cancellationToken);
             if (report.HasDrift)
             {
                 Log.DriftFound(_logger, cluster, fleet, report.Objects.Count);
@@ -91,8 +102,18 @@ public sealed partial class Reconciler
                 $"{o.Reference.On(drift.Cluster)}: cannot heal: the rendered output of commit {CommitSha.Short(drift.Commit)} is not cached; reconcile the fleet."))]);
         }
 
+        ManifestSet desired;
+        try
+        {
+            desired = await ResealAsync(drift.Cluster, rendered.Manifests, cancellationToken);
+        }
+        catch (SealingException e)
+        {
+            return new ChangeSet([.. drift.Objects.Select(o => new ObjectChange(o.Reference, o.ApiVersion, ChangeAction.Failed, $"{o.Reference.On(drift.Cluster)}: cannot heal: {e.Message}"))]);
+        }
+
         var drifted = drift.Objects.Select(o => o.Reference).ToHashSet();
-        var objects = rendered.Manifests.Objects.Where(o => drifted.Contains(o.Reference) || drifted.Contains(o.WithNamespace("default").Reference)).ToList();
+        var objects = desired.Objects.Where(o => drifted.Contains(o.Reference) || drifted.Contains(o.WithNamespace("default").Reference)).ToList();
         var client = await _clusters.GetClientAsync(drift.Cluster, cancellationToken);
         var applyOptions = (options ?? new ReconcileOptions()).Apply with { Force = true };
         return await new Applier(client, applyOptions, _loggers.CreateLogger<Applier>()).ApplyAsync(ManifestSet.Create(objects), inventory, cancellationToken);

@@ -6,6 +6,7 @@ using FleetFunctions.Core.Health;
 using FleetFunctions.Core.Inventory;
 using FleetFunctions.Core.Manifests;
 using FleetFunctions.Core.Rendering;
+using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FleetFunctions.Core.Reconcile;
 
 /// <summary>
-/// Reconciles one fleet on one cluster at one commit, top to bottom: source → render → validate → apply →
+/// Reconciles one fleet on one cluster at one commit, top to bottom: source → render → validate → re-seal → apply →
 /// prune → health. Each failing phase records its errors and returns; a commit that fails to render or
 /// validate applies nothing. Every result is recorded in the history table. Thread-safe: reconciles of
 /// different (cluster, fleet) pairs run concurrently; callers serialise reconciles of the same pair. A no-op
@@ -27,6 +28,7 @@ public sealed partial class Reconciler
     private readonly InventoryStore _inventory;
     private readonly ReconcileHistoryStore? _history;
     private readonly IManifestValidator? _validator;
+    private readonly SealedSecretResealer? _resealer;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
 
@@ -37,7 +39,8 @@ public sealed partial class Reconciler
         InventoryStore inventory,
         ReconcileHistoryStore? history = null,
         IManifestValidator? validator = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        SealedSecretResealer? resealer = null)
     {
         _source = source ?? throw new ArgumentNullException(nameof(source));
         _renderer = renderer ?? throw new ArgumentNullException(nameof(renderer));
@@ -45,6 +48,7 @@ public sealed partial class Reconciler
         _inventory = inventory ?? throw new ArgumentNullException(nameof(inventory));
         _history = history;
         _validator = validator;
+        _resealer = resealer;
         _loggers = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger<Reconciler>();
     }
@@ -133,6 +137,16 @@ public sealed partial class Reconciler
             {
                 return Fail(result, ReconcilePhase.Validate, validation.Violations);
             }
+        }
+
+        // Re-seal: SealedSecrets are sealed in Git for FleetFunctions; each cluster gets them sealed for its own key.
+        try
+        {
+            desired = await ResealAsync(request.Cluster, desired, cancellationToken);
+        }
+        catch (SealingException e)
+        {
+            return Fail(result, ReconcilePhase.Render, [e.Message]);
         }
 
         // Apply.
@@ -245,6 +259,13 @@ public sealed partial class Reconciler
         var polled = targets.Count == 0 ? HealthReport.Empty(client.Name) : await new HealthChecker(client).WaitAsync(targets, options, cancellationToken);
         return polled with { Objects = [.. known, .. polled.Objects] };
     }
+
+    /// <summary>
+    /// <paramref name="desired"/> with its SealedSecrets re-sealed for <paramref name="cluster"/>. Without a resealer they
+    /// are applied as written (sealed for the clusters' own shared key).
+    /// </summary>
+    private Task<ManifestSet> ResealAsync(string cluster, ManifestSet desired, CancellationToken cancellationToken) =>
+        _resealer is null ? Task.FromResult(desired) : _resealer.ResealAsync(cluster, desired, cancellationToken);
 
     private async Task SaveInventoryAsync(ReconcileRequest request, string commit, FleetInventory? previous, ChangeSet changes, ChangeSet pruned, bool succeeded, CancellationToken cancellationToken)
     {

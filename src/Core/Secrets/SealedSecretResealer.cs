@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Manifests;
+using Org.BouncyCastle.Crypto.Parameters;
+
+namespace FleetFunctions.Core.Secrets;
+
+/// <summary>FleetFunctions' sealing keys, read where they are kept.</summary>
+public interface ISealingKeySource
+{
+    /// <summary>The keys.</summary>
+    /// <exception cref="SealingException">There are none, or they cannot be read; the message says what to set.</exception>
+    ValueTask<SealingKeys> GetAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Each cluster's sealing certificate: the certificate of its own sealed-secrets controller.</summary>
+public interface ISealingCertificates
+{
+    /// <summary>The cluster's PEM certificate, or null when it has none.</summary>
+    /// <exception cref="SealingException">The cluster is unknown.</exception>
+    ValueTask<string?> GetAsync(string cluster, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// The keys in the secret store under one name (PEM text, see <see cref="SealingKeys.Parse"/>), read at each use so a
+/// rotated secret needs no restart; parsed again only when the text changed.
+/// </summary>
+public sealed class SecretStoreSealingKeys(ISecretStore secrets, string secretName) : ISealingKeySource
+{
+    private (string Pem, SealingKeys Keys)? _parsed;
+
+    public string SecretName => secretName;
+
+    public async ValueTask<SealingKeys> GetAsync(CancellationToken cancellationToken = default)
+    {
+        var pem = await secrets.GetAsync(secretName, cancellationToken)
+            ?? throw new SealingException($"FleetFunctions has no sealing key: secret '{secretName}' is not in the secret store. Make one with `fleetfunctions sealing-key new` " +
+                $"and store it as '{secretName}' (locally: {EnvironmentSecretStore.VariableFor(secretName)}), or name another secret with FLEETFUNCTIONS_SealingKeySecret.");
+        if (_parsed is { } parsed && parsed.Pem == pem)
+        {
+            return parsed.Keys;
+        }
+
+        var keys = SealingKeys.Parse(pem, $"sealing key secret '{secretName}'");
+        _parsed = (pem, keys);
+        return keys;
+    }
+}
+
+/// <summary>
+/// Re-seals the SealedSecrets (bitnami.com) of a rendered manifest set for one cluster: each value in
+/// <c>spec.encryptedData</c>, sealed in Git for FleetFunctions' certificate, is unsealed with FleetFunctions' key and
+/// sealed again for the cluster's <c>sealingCertificate</c> with the same scope, so the cluster's own sealed-secrets
+/// controller can unseal it and no cluster can read another's. Re-sealing is deterministic (see
+/// <see cref="SealedSecretCrypto"/>): an unchanged value gives an unchanged object. A SealedSecret annotated
+/// <c>fleetfunctions.io/reseal: "false"</c> is applied as written (already sealed for the clusters' shared key).
+/// </summary>
+public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertificates certificates)
+{
+    public const string Group = "bitnami.com";
+    public const string Kind = "SealedSecret";
+    public const string ResealAnnotation = "fleetfunctions.io/reseal";
+    public const string ClusterWideAnnotation = "sealedsecrets.bitnami.com/cluster-wide";
+    public const string NamespaceWideAnnotation = "sealedsecrets.bitnami.com/namespace-wide";
+
+    /// <summary>Re-sealed values by (sealed value, recipient, label); bounded, so the RSA work is done once per value and cluster.</summary>
+    private const int MaxRemembered = 8192;
+
+    private readonly ConcurrentDictionary<(string Value, string Recipient, string Label), string> _remembered = new();
+
+    /// <summary>Whether <paramref name="obj"/> is a SealedSecret to re-seal.</summary>
+    public static bool NeedsResealing(ManifestObject obj) =>
+        obj.Group == Group && obj.Kind == Kind && obj.GetAnnotation(ResealAnnotation) != "false";
+
+    /// <summary>The sealing scope <paramref name="obj"/> declares (bitnami's annotations; strict by default).</summary>
+    public static SealingScope ScopeOf(ManifestObject obj) =>
+        obj.GetAnnotation(ClusterWideAnnotation) == "true" ? SealingScope.ClusterWide
+        : obj.GetAnnotation(NamespaceWideAnnotation) == "true" ? SealingScope.NamespaceWide
+        : SealingScope.Strict;
+
+    /// <summary>
+    /// <paramref name="desired"/> with every SealedSecret re-sealed for <paramref name="cluster"/>; the same set when it
+    /// has none.
+    /// </summary>
+    /// <exception cref="SealingException">A SealedSecret cannot be re-sealed; the message names each one and says what to do.</exception>
+    public async Task<ManifestSet> ResealAsync(string cluster, ManifestSet desired, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var sealedSecrets = desired.Objects.Where(NeedsResealing).ToList();
+        if (sealedSecrets.Count == 0)
+        {
+            return desired;
+        }
+
+        var first = sealedSecrets[0];
+        var pem = await certificates.GetAsync(cluster, cancellationToken)
+            ?? throw new SealingException($"Cluster/{cluster}: has no spec.sealingCertificate, so {Describe(first)}{More(sealedSecrets.Count)} cannot be re-sealed for it. " +
+                "Set spec.sealingCertificate to the certificate of the cluster's sealed-secrets controller (kubeseal --fetch-cert), " +
+                $"or annotate SealedSecrets already sealed for this cluster with {ResealAnnotation}: \"false\"; nothing was applied.");
+        var recipient = SealingKeys.PublicKeyOf(pem, $"Cluster/{cluster} spec.sealingCertificate");
+        var controller = await keys.GetAsync(cancellationToken);
+        var recipientId = Convert.ToHexString(SHA256.HashData(recipient.Modulus.ToByteArrayUnsigned()));
+
+        var errors = new List<string>();
+        var objects = desired.Objects.Select(o => NeedsResealing(o) ? Reseal(o, controller, recipient, recipientId, errors) : o).ToList();
+        if (errors.Count > 0)
+        {
+            throw new SealingException(string.Join(Environment.NewLine, errors) + Environment.NewLine + "Nothing was applied to " + cluster + ".");
+        }
+
+        return ManifestSet.Create(objects);
+    }
+
+    private ManifestObject Reseal(ManifestObject obj, SealingKeys controller, RsaKeyParameters recipient, string recipientId, List<string> errors)
+    {
+        var copy = obj.Clone();
+        var spec = copy.Object["spec"] as JsonObject;
+        if (spec?["encryptedData"] is not JsonObject encryptedData)
+        {
+            errors.Add(spec?["data"] is not null
+                ? $"{Describe(obj)}: spec.data is the sealed-secrets format before v0.7, which cannot be re-sealed; seal it again with a current kubeseal (spec.encryptedData)."
+                : $"{Describe(obj)}: has no spec.encryptedData to re-seal.");
+            return obj;
+        }
+
+        var scope = ScopeOf(obj);
+        var ns = obj.Namespace.Length > 0 ? obj.Namespace : "default";
+        var label = SealedSecretCrypto.Label(ns, obj.Name, scope);
+        var labelText = System.Text.Encoding.UTF8.GetString(label);
+        foreach (var (key, node) in encryptedData.ToList())
+        {
+            var value = node?.GetValueKind() == System.Text.Json.JsonValueKind.String ? node.GetValue<string>() : null;
+            if (value is null)
+            {
+                errors.Add($"{Describe(obj)}: spec.encryptedData.{key} is not a string; it should hold the base64 text kubeseal wrote.");
+                continue;
+            }
+
+            if (_remembered.TryGetValue((value, recipientId, labelText), out var known))
+            {
+                encryptedData[key] = known;
+                continue;
+            }
+
+            if (Unseal(controller, value, label) is not { } plaintext)
+            {
+                errors.Add($"{Describe(obj)}: spec.encryptedData.{key} cannot be unsealed with FleetFunctions' sealing key for the {ScopeName(scope)} scope (label \"{labelText}\"). " +
+                    "Seal it with kubeseal --cert <FleetFunctions' certificate, GET /api/sealing/cert.pem> for this name, namespace and scope.");
+                continue;
+            }
+
+            var resealed = Convert.ToBase64String(SealedSecretCrypto.Seal(recipient, plaintext, label, controller.DerivationKey));
+            CryptographicOperations.ZeroMemory(plaintext);
+            if (_remembered.Count >= MaxRemembered)
+            {
+                _remembered.Clear();
+            }
+
+            _remembered[(value, recipientId, labelText)] = resealed;
+            encryptedData[key] = resealed;
+        }
+
+        return copy;
+    }
+
+    private static byte[]? Unseal(SealingKeys controller, string value, byte[] label)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(value);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        foreach (var key in controller.PrivateKeys)
+        {
+            try
+            {
+                return SealedSecretCrypto.Unseal(key, bytes, label);
+            }
+            catch (CryptographicException)
+            {
+                // Sealed for another of the keys (rotation), or not at all: the next key, then an error naming the value.
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(ManifestObject obj) =>
+        $"{obj.Location}: SealedSecret/{(obj.Namespace.Length > 0 ? obj.Namespace : "default")}/{obj.Name}";
+
+    private static string More(int count) => count > 1 ? $" (and {count - 1} more SealedSecret(s))" : string.Empty;
+
+    private static string ScopeName(SealingScope scope) => scope switch
+    {
+        SealingScope.ClusterWide => "cluster-wide",
+        SealingScope.NamespaceWide => "namespace-wide",
+        _ => "strict",
+    };
+}
