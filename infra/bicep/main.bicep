@@ -41,6 +41,9 @@ param platformGitHubAppBaseUrl string = ''
 @description('PEM text of CA certificates trusted for HTTPS Git remotes besides the system\'s (a self-hosted Git server with a private CA). Empty: the system\'s only.')
 param gitCaCertificates string = ''
 
+@description('Name of the secret holding FleetFunctions\' sealing key and certificate (PEM from `fleetfunctions sealing-key new`): SealedSecrets in Git are sealed for its certificate (GET /api/sealing/cert.pem) and re-sealed for each Cluster\'s sealingCertificate. List it in secretNames too, and set its value in Key Vault.')
+param sealingKeyRef string = 'sealing-key'
+
 @description('Durable task hub name: prefixes the engine\'s tables and queues. The queue names in function.json use fleethub.')
 param taskHub string = 'fleethub'
 
@@ -171,6 +174,7 @@ var baseSettings = [
   { name: 'FLEETFUNCTIONS_PlatformBranch', value: platformBranch }
   { name: 'FLEETFUNCTIONS_PlatformPath', value: platformPath }
   { name: 'FLEETFUNCTIONS_TaskHub', value: taskHub }
+  { name: 'FLEETFUNCTIONS_SealingKeySecret', value: sealingKeyRef }
   { name: 'FLEETFUNCTIONS_DriftSweepSchedule', value: driftSweepSchedule }
   { name: 'FLEETFUNCTIONS_PlatformRefreshSchedule', value: '0 */1 * * * *' }
   { name: 'FLEETFUNCTIONS_EngineMaintenanceSchedule', value: engineMaintenanceSchedule }

@@ -15,6 +15,7 @@ internal static class CommandLineApp
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(RolloutCommand.Create());
+        root.Subcommands.Add(SealingKeyCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -50,6 +50,7 @@ public static class AppHost
         app.MapGet("/api/healthz", () => Results.Json(new { status = "ok", mode = options.IsCustomHandler ? "custom-handler" : "standalone" }));
         app.MapWebhooks();
         app.MapStatusApi();
+        app.MapSealing();
 
         // The Durable-Functions-shaped management API: its usual path standalone, and /api/durabletask behind the
         // Functions host (which reserves /runtime/webhooks for its own extensions).

@@ -70,6 +70,13 @@ public sealed record AppOptions
     public GitHubAppSpec? PlatformGitHubApp { get; init; }
 
     /// <summary>
+    /// Name of the secret (in the secret store) holding FleetFunctions' sealing key and certificate as PEM
+    /// (<c>fleetfunctions sealing-key new</c> makes one): SealedSecrets in Git are sealed for it and re-sealed for each
+    /// cluster. Read at each use, so a rotated secret needs no restart.
+    /// </summary>
+    public string SealingKeySecret { get; init; } = "sealing-key";
+
+    /// <summary>
     /// CA certificates trusted for HTTPS Git remotes besides the system's (<c>FLEETFUNCTIONS_GitCaCertificates</c>: PEM
     /// text, or the path of a PEM file), for a self-hosted Git server with a private CA.
     /// </summary>
@@ -240,6 +247,7 @@ public sealed record AppOptions
             PlatformPath = Get(configuration, "PlatformPath") ?? ".",
             PlatformRepositorySecret = Get(configuration, "PlatformRepositorySecret"),
             PlatformGitHubApp = platformApp,
+            SealingKeySecret = Get(configuration, "SealingKeySecret") ?? "sealing-key",
             GitCertificateAuthorities = gitAuthorities,
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
             EngineVisibilityTimeout = visibility,

@@ -49,9 +49,13 @@ public static class FleetServiceCollection
         services.TryAddSingleton(sp => new ClusterClientFactory(sp.GetRequiredService<IClusterCredentialsProvider>()));
         services.TryAddSingleton(_ => new InventoryStore(storage));
         services.TryAddSingleton(_ => new ReconcileHistoryStore(storage) { Retention = options.ReconcileHistoryRetention });
+        services.TryAddSingleton<ISealingKeySource>(sp => new SecretStoreSealingKeys(sp.GetRequiredService<ISecretStore>(), options.SealingKeySecret));
+        services.TryAddSingleton(sp => new SealedSecretResealer(
+            sp.GetRequiredService<ISealingKeySource>(), new PlatformSealingCertificates(sp.GetRequiredService<IPlatformProvider>())));
         services.TryAddSingleton(sp => new Reconciler(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<ManifestRenderer>(), sp.GetRequiredService<ClusterClientFactory>(),
-            sp.GetRequiredService<InventoryStore>(), sp.GetRequiredService<ReconcileHistoryStore>(), loggerFactory: sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<InventoryStore>(), sp.GetRequiredService<ReconcileHistoryStore>(), loggerFactory: sp.GetRequiredService<ILoggerFactory>(),
+            resealer: sp.GetRequiredService<SealedSecretResealer>()));
         services.TryAddSingleton<IPolicySetSource>(sp => new GitPolicySetSource(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<PlatformRepository>()));
         services.TryAddSingleton<IClusterReconciler>(sp => new PipelineClusterReconciler(

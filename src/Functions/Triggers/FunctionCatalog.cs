@@ -54,6 +54,7 @@ public static class FunctionCatalog
         new("Webhooks", TriggerKind.Http, "api/webhooks/{provider}", ["post"], "anonymous"),
         new("Deliveries", TriggerKind.Http, "api/deliveries/{provider}/{deliveryId}", ["get"], "function"),
         new("Health", TriggerKind.Http, "api/healthz", ["get"], "anonymous"),
+        new("SealingCertificate", TriggerKind.Http, "api/sealing/cert.pem", ["get"], "anonymous"),
         new("Fleets", TriggerKind.Http, "api/fleets/{name?}", ["get"], "function"),
         new("Clusters", TriggerKind.Http, "api/clusters/{name}", ["get"], "function"),
         new("Rollouts", TriggerKind.Http, "api/rollouts/{instanceId?}", ["get"], "function"),

@@ -174,6 +174,24 @@ public sealed class PlatformLoaderTests
         Assert.Contains(ex.Errors, e => e.Field == "spec.azureIdentity.tenant");
     }
 
+    [Fact]
+    public void Load_SealingCertificate_KeptWhenReadable_RejectedWhenNot()
+    {
+        var certificate = Support.SealingTestKeys.CertificateOf(Support.SealingTestKeys.NewPem("eu"));
+        var indented = string.Join("\n", certificate.TrimEnd().Split('\n').Select(l => "    " + l));
+
+        var config = PlatformLoader.Load([("clusters.yaml", $"apiVersion: fleetfunctions.io/v1alpha1\nkind: Cluster\nmetadata: {{name: eu}}\nspec:\n  server: https://eu:443\n  region: eu\n  sealingCertificate: |\n{indented}\n")]);
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load([("clusters.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata: {name: broken}
+            spec: {server: "https://x:443", region: eu, sealingCertificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}
+            """)]));
+
+        Assert.Equal(certificate.TrimEnd(), config.Clusters.Single().SealingCertificate!.TrimEnd());
+        AssertError(ex, 4, "spec.sealingCertificate", "kubeseal --fetch-cert");
+    }
+
     private static void AssertError(ResourceValidationException ex, int line, string field, string fragment) =>
         Assert.True(
             ex.Errors.Any(e => e.Line == line && e.Field == field && e.Message.Contains(fragment, StringComparison.Ordinal)),

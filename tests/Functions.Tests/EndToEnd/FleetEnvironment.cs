@@ -50,7 +50,8 @@ internal sealed class FleetEnvironment : IAsyncDisposable
     public DeliveryStore Deliveries => App.Services.GetRequiredService<DeliveryStore>();
 
     /// <param name="customHandler">True: the app runs as an Azure Functions custom handler (no pollers, no timers).</param>
-    public static async Task<FleetEnvironment> StartAsync(string storage, int clusterCount = 3, bool customHandler = false)
+    /// <param name="sealing">FleetFunctions' sealing key (PEM, stored as the secret <c>sealing-key</c>) and each cluster's sealing certificate by name.</param>
+    public static async Task<FleetEnvironment> StartAsync(string storage, int clusterCount = 3, bool customHandler = false, (string Key, Func<string, string> CertificateOf)? sealing = null)
     {
         var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
         var clusters = new List<SimulatedCluster>();
@@ -73,7 +74,7 @@ internal sealed class FleetEnvironment : IAsyncDisposable
             spec:
               server: {c.Server}
               region: eu
-
+            {SealingCertificateYaml(sealing?.CertificateOf(c.Name))}
             """)));
         platformRepo.Write("fleets.yaml", $$"""
             apiVersion: fleetfunctions.io/v1alpha1
@@ -108,7 +109,13 @@ internal sealed class FleetEnvironment : IAsyncDisposable
         };
         var app = await TestApp.StartAsync(options, platform: null, services =>
         {
-            services.AddSingleton<ISecretStore>(new InMemorySecretStore(new Dictionary<string, string> { ["apps-webhook"] = WebhookSecret }));
+            var secrets = new Dictionary<string, string> { ["apps-webhook"] = WebhookSecret };
+            if (sealing is { } s)
+            {
+                secrets["sealing-key"] = s.Key;
+            }
+
+            services.AddSingleton<ISecretStore>(new InMemorySecretStore(secrets));
             services.AddSingleton(new DeliveryStore(storage, new DeliveryStoreOptions(AzuriteFixture.NewName("deliveries"), AzuriteFixture.NewName("deliveries"))));
             services.AddSingleton(new FleetStateStore(storage, AzuriteFixture.NewName("fleets")));
             services.AddSingleton(new InventoryStore(storage, new InventoryOptions { TableName = AzuriteFixture.NewName("inv") }));
@@ -116,6 +123,10 @@ internal sealed class FleetEnvironment : IAsyncDisposable
         });
         return new FleetEnvironment(simulator, clusters, appRepo, platformRepo, app);
     }
+
+    /// <summary>A Cluster's <c>sealingCertificate</c> line and block (indented under <c>spec</c>), or nothing.</summary>
+    private static string SealingCertificateYaml(string? pem) =>
+        pem is null ? string.Empty : "  sealingCertificate: |\n" + string.Join("\n", pem.TrimEnd().Split('\n').Select(l => "    " + l)) + "\n";
 
     /// <summary>Commits the app with <paramref name="image"/>; returns the commit.</summary>
     public string CommitApp(string image)

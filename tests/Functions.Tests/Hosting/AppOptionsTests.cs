@@ -25,6 +25,13 @@ public sealed class AppOptionsTests
     }
 
     [Fact]
+    public void From_SealingKeySecret_DefaultsToSealingKey()
+    {
+        Assert.Equal("sealing-key", From(("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", "/srv/platform")).SealingKeySecret);
+        Assert.Equal("kv-sealing", From(("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", "/srv/platform"), ("FLEETFUNCTIONS_SealingKeySecret", "kv-sealing")).SealingKeySecret);
+    }
+
+    [Fact]
     public void From_IdentityBasedHostStorage_UsesTheAccountWithAToken()
     {
         // AzureWebJobsStorage__accountName as an environment variable is the configuration key AzureWebJobsStorage:accountName.

@@ -93,6 +93,7 @@ public sealed class BicepTemplateTests
                 "FLEETFUNCTIONS_PlatformBranch" => "main",
                 "FLEETFUNCTIONS_PlatformPath" => ".",
                 "FLEETFUNCTIONS_TaskHub" => "fleethub",
+                "FLEETFUNCTIONS_SealingKeySecret" => "sealing-key",
                 "FLEETFUNCTIONS_CacheDirectory" => "/tmp/fleetfunctions",
                 "FLEETFUNCTIONS_GitCaCertificates" => CaPem(),
                 "FLEETFUNCTIONS_PlatformGitHubAppId" => "123456",
@@ -109,6 +110,7 @@ public sealed class BicepTemplateTests
         Assert.Equal("fleetfnabc123", options.StorageAccountName);
         Assert.Equal("00000000-0000-0000-0000-000000000001", options.StorageClientId);
         Assert.True(options.CreateStorageAccount().UsesIdentity);
+        Assert.Equal("sealing-key", options.SealingKeySecret);
 
         // The Functions host resolves %Setting% in function.json from app settings and fails the function without one.
         var referenced = Directory.GetFiles(Path.Combine(RepoPaths.Root, "src", "Functions", "functions"), "function.json", SearchOption.AllDirectories)
