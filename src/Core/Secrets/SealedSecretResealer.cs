@@ -28,22 +28,21 @@ public interface ISealingCertificates
 /// </summary>
 public sealed class SecretStoreSealingKeys(ISecretStore secrets, string secretName) : ISealingKeySource
 {
-    private (string Pem, SealingKeys Keys)? _parsed;
-
-    public string SecretName => secretName;
+    /// <summary>The last text read and its keys, replaced as one reference (readers on other threads never see a mix).</summary>
+    private Tuple<string, SealingKeys>? _parsed;
 
     public async ValueTask<SealingKeys> GetAsync(CancellationToken cancellationToken = default)
     {
         var pem = await secrets.GetAsync(secretName, cancellationToken)
             ?? throw new SealingException($"FleetFunctions has no sealing key: secret '{secretName}' is not in the secret store. Make one with `fleetfunctions sealing-key new` " +
                 $"and store it as '{secretName}' (locally: {EnvironmentSecretStore.VariableFor(secretName)}), or name another secret with FLEETFUNCTIONS_SealingKeySecret.");
-        if (_parsed is { } parsed && parsed.Pem == pem)
+        if (Volatile.Read(ref _parsed) is { } parsed && parsed.Item1 == pem)
         {
-            return parsed.Keys;
+            return parsed.Item2;
         }
 
         var keys = SealingKeys.Parse(pem, $"sealing key secret '{secretName}'");
-        _parsed = (pem, keys);
+        Volatile.Write(ref _parsed, Tuple.Create(pem, keys));
         return keys;
     }
 }

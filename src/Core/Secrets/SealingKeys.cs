@@ -75,7 +75,7 @@ public sealed class SealingKeys
                 throw new SealingException($"{origin}: none of its private keys belongs to its (first) certificate; put the certificate's key in the same text");
             }
 
-            var ordered = keys.Skip(first).Take(1).Concat(keys.Where((_, i) => i != first)).ToList();
+            var ordered = keys.Where((_, i) => i == first).Concat(keys.Where((_, i) => i != first)).ToList();
             var privateKeys = ordered.Select(k => (RsaPrivateCrtKeyParameters)DotNetUtilities.GetRsaKeyPair(k).Private).ToList();
             var derivationKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, ordered[0].ExportPkcs8PrivateKey(), 32, info: Encoding.ASCII.GetBytes(DerivationInfo));
             return new SealingKeys(privateKeys, certificate.ExportCertificatePem() + "\n", derivationKey);
