@@ -63,10 +63,17 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
     public const string ClusterWideAnnotation = "sealedsecrets.bitnami.com/cluster-wide";
     public const string NamespaceWideAnnotation = "sealedsecrets.bitnami.com/namespace-wide";
 
-    /// <summary>Re-sealed values by (sealed value, recipient, label); bounded, so the RSA work is done once per value and cluster.</summary>
+    /// <summary>
+    /// Re-sealed values by (hash of the sealed value, FleetFunctions' key, recipient, label), so the RSA work is done once per value and
+    /// cluster: at most <see cref="MaxRemembered"/> of them and <see cref="MaxRememberedChars"/> characters, forgotten
+    /// all at once beyond that (the next uses re-seal them to the same bytes).
+    /// </summary>
     private const int MaxRemembered = 8192;
 
-    private readonly ConcurrentDictionary<(string Value, string Recipient, string Label), string> _remembered = new();
+    private const long MaxRememberedChars = 16L * 1024 * 1024;
+
+    private readonly ConcurrentDictionary<(string ValueHash, string Sealer, string Recipient, string Label), string> _remembered = new();
+    private long _rememberedChars;
 
     /// <summary>Whether <paramref name="obj"/> is a SealedSecret to re-seal.</summary>
     public static bool NeedsResealing(ManifestObject obj) =>
@@ -136,7 +143,8 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
                 continue;
             }
 
-            if (_remembered.TryGetValue((value, recipientId, labelText), out var known))
+            var remembered = (Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value))), controller.Id, recipientId, labelText);
+            if (_remembered.TryGetValue(remembered, out var known))
             {
                 encryptedData[key] = known;
                 continue;
@@ -151,16 +159,22 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
 
             var resealed = Convert.ToBase64String(SealedSecretCrypto.Seal(recipient, plaintext, label, controller.DerivationKey));
             CryptographicOperations.ZeroMemory(plaintext);
-            if (_remembered.Count >= MaxRemembered)
-            {
-                _remembered.Clear();
-            }
-
-            _remembered[(value, recipientId, labelText)] = resealed;
+            Remember(remembered, resealed);
             encryptedData[key] = resealed;
         }
 
         return copy;
+    }
+
+    private void Remember((string ValueHash, string Sealer, string Recipient, string Label) key, string resealed)
+    {
+        if (_remembered.Count >= MaxRemembered || Interlocked.Add(ref _rememberedChars, resealed.Length) > MaxRememberedChars)
+        {
+            _remembered.Clear();
+            Interlocked.Exchange(ref _rememberedChars, resealed.Length);
+        }
+
+        _remembered[key] = resealed;
     }
 
     private static byte[]? Unseal(SealingKeys controller, string value, byte[] label)

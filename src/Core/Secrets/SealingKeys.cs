@@ -21,6 +21,7 @@ public sealed class SealingKeys
         PrivateKeys = privateKeys;
         CertificatePem = certificatePem;
         DerivationKey = derivationKey;
+        Id = Convert.ToHexString(SHA256.HashData(derivationKey));
     }
 
     /// <summary>Every private key, the published certificate's first.</summary>
@@ -31,6 +32,9 @@ public sealed class SealingKeys
 
     /// <summary>The secret deterministic re-sealing derives its keys from (HKDF of the first private key).</summary>
     internal byte[] DerivationKey { get; }
+
+    /// <summary>Identifies <see cref="DerivationKey"/> (its SHA-256) without revealing it: what is re-sealed under it changes with it.</summary>
+    internal string Id { get; }
 
     /// <summary>Reads keys and certificate from <paramref name="pem"/>; <paramref name="origin"/> names it in errors.</summary>
     /// <exception cref="SealingException">The text holds no certificate, no RSA private key, or a certificate whose key is not among them.</exception>

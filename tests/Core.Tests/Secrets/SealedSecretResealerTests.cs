@@ -46,6 +46,26 @@ public sealed class SealedSecretResealerTests
     }
 
     [Fact]
+    public async Task ResealAsync_FleetFunctionsKeyRotated_OldValuesStillUnseal_ReSealedUnderTheNewKey()
+    {
+        var desired = Parse(SealingTestKeys.SealedSecretYaml(s_fleetFunctions, "apps", "db", new Dictionary<string, string> { ["password"] = "hunter2" }));
+        var next = SealingTestKeys.NewPem("fleetfunctions-next");
+        var rotated = next + s_fleetFunctions[s_fleetFunctions.IndexOf("-----BEGIN PRIVATE KEY-----", StringComparison.Ordinal)..];
+        var keys = new SwitchableKeys(SealingKeys.Parse(s_fleetFunctions, "before"));
+        var certificates = new FixedSealingCertificates(new Dictionary<string, string?> { ["eu-1"] = SealingTestKeys.CertificateOf(s_eu) });
+        var resealer = new SealedSecretResealer(keys, certificates);
+
+        var before = (await resealer.ResealAsync("eu-1", desired)).Objects[0];
+        keys.Current = SealingKeys.Parse(rotated, "after");
+        var after = (await resealer.ResealAsync("eu-1", desired)).Objects[0];
+        var elsewhere = (await new SealedSecretResealer(new SwitchableKeys(SealingKeys.Parse(rotated, "after")), certificates).ResealAsync("eu-1", desired)).Objects[0];
+
+        Assert.NotEqual(before.Checksum, after.Checksum);
+        Assert.Equal(elsewhere.Checksum, after.Checksum);
+        Assert.Equal("hunter2", SealingTestKeys.Unseal(s_eu, SealingTestKeys.EncryptedValue(after.Object, "password"), "apps", "db"));
+    }
+
+    [Fact]
     public async Task ResealAsync_NoSealedSecrets_TheSameSetWithoutReadingKeys()
     {
         var desired = Parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: apps\n");
@@ -118,6 +138,13 @@ public sealed class SealedSecretResealerTests
         new FixedSealingCertificates(new Dictionary<string, string?> { ["eu-1"] = SealingTestKeys.CertificateOf(s_eu), ["us-1"] = SealingTestKeys.CertificateOf(s_us), ["bare"] = null }));
 
     private static ManifestSet Parse(string yaml) => ManifestSet.Create(ManifestParser.Parse(yaml, "test.yaml"));
+
+    private sealed class SwitchableKeys(SealingKeys keys) : ISealingKeySource
+    {
+        public SealingKeys Current { get; set; } = keys;
+
+        public ValueTask<SealingKeys> GetAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Current);
+    }
 
     private sealed class FixedKeys(SealingKeys? keys) : ISealingKeySource
     {
