@@ -96,8 +96,10 @@ public static class SealedSecretCrypto
         {
             sessionKey = oaep.ProcessBlock(sealedValue.Slice(2, wrappedLength).ToArray(), 0, wrappedLength);
         }
-        catch (Org.BouncyCastle.Crypto.InvalidCipherTextException e)
+        catch (Org.BouncyCastle.Crypto.CryptoException e)
         {
+            // InvalidCipherTextException (another label, or key) or DataLengthException (sealed for a key whose modulus
+            // is larger than this one's): either way not sealed for this key and label.
             throw new CryptographicException("the session key does not decrypt (another key or scope)", e);
         }
 

@@ -79,4 +79,15 @@ public sealed class SealedSecretCryptoTests
         Assert.Throws<CryptographicException>(() => SealedSecretCrypto.Unseal(SealingKeys.Parse(s_pem, "test").PrivateKeys[0], value, SealedSecretCrypto.Label("apps", "other", SealingScope.Strict)));
         Assert.Throws<CryptographicException>(() => SealedSecretCrypto.Unseal(SealingKeys.Parse(s_pem, "test").PrivateKeys[0], [0, 5, 1], []));
     }
+
+    [Fact]
+    public void Unseal_SealedForALargerKey_ThrowsCryptographicException()
+    {
+        // The wrapped key, read as a number, is larger than a smaller key's modulus: BouncyCastle's "input too large"
+        // must come out as the same CryptographicException as any other key that does not fit, so the next key is tried.
+        var value = Convert.FromBase64String(SealingTestKeys.Seal(SealingTestKeys.NewPem("large", bits: 3072), "x", "apps", "db"));
+        var small = SealingKeys.Parse(SealingTestKeys.NewPem("small", bits: 1024), "small").PrivateKeys[0];
+
+        Assert.Throws<CryptographicException>(() => SealedSecretCrypto.Unseal(small, value, SealedSecretCrypto.Label("apps", "db", SealingScope.Strict)));
+    }
 }

@@ -9,10 +9,10 @@ namespace FleetFunctions.Core.Tests.Support;
 /// <summary>Key pairs as a sealed-secrets controller (or FleetFunctions) holds them, and values sealed the way kubeseal seals them.</summary>
 internal static class SealingTestKeys
 {
-    /// <summary>A self-signed certificate and its 2048-bit RSA key as one PEM text (<paramref name="pkcs1"/>: the key as RSA PRIVATE KEY).</summary>
-    public static string NewPem(string name = "test-sealing", bool pkcs1 = false)
+    /// <summary>A self-signed certificate and its RSA key (2048 bits unless <paramref name="bits"/>) as one PEM text (<paramref name="pkcs1"/>: the key as RSA PRIVATE KEY).</summary>
+    public static string NewPem(string name = "test-sealing", bool pkcs1 = false, int bits = 2048)
     {
-        using var rsa = RSA.Create(2048);
+        using var rsa = RSA.Create(bits);
         var request = new CertificateRequest($"CN={name}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(1));
         return certificate.ExportCertificatePem() + "\n" + (pkcs1 ? rsa.ExportRSAPrivateKeyPem() : rsa.ExportPkcs8PrivateKeyPem()) + "\n";
