@@ -228,16 +228,9 @@ public static partial class PlatformLoader
         {
             spec!.Error("sealingCertificate", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
         }
-        else if (certificate is not null)
+        else if (certificate is not null && SealingKeys.ProblemWith(certificate) is { } problem)
         {
-            try
-            {
-                SealingKeys.PublicKeyOf(certificate, "sealingCertificate");
-            }
-            catch (SealingException)
-            {
-                spec!.Error("sealingCertificate", "is not a readable PEM certificate with an RSA key; use the certificate of the cluster's sealed-secrets controller (kubeseal --fetch-cert)");
-            }
+            spec!.Error("sealingCertificate", problem);
         }
 
         var caData = spec?.String("caData");

@@ -16,6 +16,9 @@ public sealed class SealingKeys
 {
     private const string DerivationInfo = "fleetfunctions sealed-secret re-sealing v1";
 
+    /// <summary>The smallest RSA key sealed for (NIST's floor; OAEP with SHA-256 needs more than 784 bits anyway).</summary>
+    private const int MinimumKeyBits = 2048;
+
     private SealingKeys(IReadOnlyList<RsaPrivateCrtKeyParameters> privateKeys, string certificatePem, byte[] derivationKey)
     {
         PrivateKeys = privateKeys;
@@ -107,19 +110,34 @@ public sealed class SealingKeys
     }
 
     /// <summary>The RSA public key of a PEM certificate (a cluster's <c>sealingCertificate</c>).</summary>
-    /// <exception cref="SealingException">Not a PEM certificate with an RSA key.</exception>
+    /// <exception cref="SealingException">Not a PEM certificate with an RSA key of at least 2048 bits.</exception>
     public static RsaKeyParameters PublicKeyOf(string certificatePem, string origin)
+    {
+        var (key, problem) = Read(certificatePem);
+        return key ?? throw new SealingException($"{origin}: {problem}");
+    }
+
+    /// <summary>Why <paramref name="certificatePem"/> cannot be sealed for, or null when it can.</summary>
+    public static string? ProblemWith(string certificatePem) => Read(certificatePem).Problem;
+
+    private static (RsaKeyParameters? Key, string? Problem) Read(string certificatePem)
     {
         try
         {
             using var certificate = X509Certificate2.CreateFromPem(certificatePem);
-            using var rsa = certificate.GetRSAPublicKey()
-                ?? throw new SealingException($"{origin}: the certificate's key is not RSA; sealed secrets need an RSA key");
-            return DotNetUtilities.GetRsaPublicKey(rsa);
+            using var rsa = certificate.GetRSAPublicKey();
+            if (rsa is null)
+            {
+                return (null, "the certificate's key is not RSA; sealed secrets need an RSA key");
+            }
+
+            return rsa.KeySize < MinimumKeyBits
+                ? (null, $"the certificate's RSA key has {rsa.KeySize} bits; sealing needs at least {MinimumKeyBits} (sealed-secrets controllers make 4096)")
+                : (DotNetUtilities.GetRsaPublicKey(rsa), null);
         }
         catch (CryptographicException e)
         {
-            throw new SealingException($"{origin}: not a readable PEM certificate ({e.Message}); use the certificate of the cluster's sealed-secrets controller (kubeseal --fetch-cert)", e);
+            return (null, $"not a readable PEM certificate ({e.Message}); use the certificate of the cluster's sealed-secrets controller (kubeseal --fetch-cert)");
         }
     }
 }

@@ -54,6 +54,14 @@ public sealed class SealingKeysTests
     }
 
     [Fact]
+    public void PublicKeyOf_KeyUnder2048Bits_Refused()
+    {
+        var e = Assert.Throws<SealingException>(() => SealingKeys.PublicKeyOf(SealingTestKeys.CertificateOf(SealingTestKeys.NewPem("weak", bits: 1024)), "Cluster/old spec.sealingCertificate"));
+
+        Assert.Equal("Cluster/old spec.sealingCertificate: the certificate's RSA key has 1024 bits; sealing needs at least 2048 (sealed-secrets controllers make 4096)", e.Message);
+    }
+
+    [Fact]
     public void PublicKeyOf_NotACertificate_NamesItAndTheFix()
     {
         var e = Assert.Throws<SealingException>(() => SealingKeys.PublicKeyOf("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "Cluster/eu-1 spec.sealingCertificate"));
