@@ -75,6 +75,9 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
     private readonly ConcurrentDictionary<(string ValueHash, string Sealer, string Recipient, string Label), string> _remembered = new();
     private long _rememberedChars;
 
+    /// <summary>Clusters' public keys and their ids by certificate PEM, parsed once (a changed certificate is a new entry).</summary>
+    private readonly ConcurrentDictionary<string, (RsaKeyParameters Key, string Id)> _recipients = new(StringComparer.Ordinal);
+
     /// <summary>Whether <paramref name="obj"/> is a SealedSecret to re-seal.</summary>
     public static bool NeedsResealing(ManifestObject obj) =>
         obj.Group == Group && obj.Kind == Kind && obj.GetAnnotation(ResealAnnotation) != "false";
@@ -104,9 +107,8 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
             ?? throw new SealingException($"Cluster/{cluster}: has no spec.sealingCertificate, so {Describe(first)}{More(sealedSecrets.Count)} cannot be re-sealed for it. " +
                 "Set spec.sealingCertificate to the certificate of the cluster's sealed-secrets controller (kubeseal --fetch-cert), " +
                 $"or annotate SealedSecrets already sealed for this cluster with {ResealAnnotation}: \"false\"; nothing was applied.");
-        var recipient = SealingKeys.PublicKeyOf(pem, $"Cluster/{cluster} spec.sealingCertificate");
+        var (recipient, recipientId) = RecipientOf(cluster, pem);
         var controller = await keys.GetAsync(cancellationToken);
-        var recipientId = Convert.ToHexString(SHA256.HashData(recipient.Modulus.ToByteArrayUnsigned()));
 
         var errors = new List<string>();
         var objects = desired.Objects.Select(o => NeedsResealing(o) ? Reseal(o, controller, recipient, recipientId, errors) : o).ToList();
@@ -116,6 +118,22 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
         }
 
         return ManifestSet.Create(objects);
+    }
+
+    private (RsaKeyParameters Key, string Id) RecipientOf(string cluster, string pem)
+    {
+        if (_recipients.TryGetValue(pem, out var known))
+        {
+            return known;
+        }
+
+        var key = SealingKeys.PublicKeyOf(pem, $"Cluster/{cluster} spec.sealingCertificate");
+        if (_recipients.Count >= MaxRemembered)
+        {
+            _recipients.Clear();
+        }
+
+        return _recipients[pem] = (key, Convert.ToHexString(SHA256.HashData(key.Modulus.ToByteArrayUnsigned())));
     }
 
     private ManifestObject Reseal(ManifestObject obj, SealingKeys controller, RsaKeyParameters recipient, string recipientId, List<string> errors)
