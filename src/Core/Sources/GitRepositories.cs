@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -14,10 +15,18 @@ namespace FleetFunctions.Core.Sources;
 /// The Git repositories sources come from, through LibGit2Sharp. Each URL is fetched into its own bare repository under the cache
 /// folder; a commit's tree is written to its own folder once and then shared, so concurrent reconciles
 /// of different commits never touch a common working tree. Trees are a cache, bounded by
-/// <see cref="GitCacheOptions.KeepTrees"/> and <see cref="GitCacheOptions.TreeGracePeriod"/>. Thread-safe.
+/// <see cref="GitCacheOptions.KeepTrees"/> and <see cref="GitCacheOptions.TreeGracePeriod"/>. The most recently used
+/// bare repositories stay open between calls (<see cref="KeepOpen"/>). Thread-safe.
 /// </summary>
-public sealed partial class GitRepositories
+public sealed partial class GitRepositories : IDisposable
 {
+    /// <summary>
+    /// Bare repositories kept open between calls, most recently used first. Opening one (checking it, clearing stale
+    /// locks, reading its config) costs about as much as an ancestry check itself, and every webhook delivery and
+    /// rollout claim makes one.
+    /// </summary>
+    internal const int KeepOpen = 16;
+
     /// <summary>The app setting with extra CA certificates for HTTPS remotes, named in certificate errors.</summary>
     public const string CaSetting = "FLEETFUNCTIONS_GitCaCertificates";
 
@@ -29,11 +38,12 @@ public sealed partial class GitRepositories
 
     private readonly GitCacheOptions _options;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _repoLocks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CachedRepository> _repositories = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastFetch = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<SourceTree>>> _trees = new(StringComparer.Ordinal);
     private readonly Lazy<GitHubAppTokens> _gitHubTokens;
     private int _trimming;
+    private int _disposed;
 
     public GitRepositories(GitCacheOptions? options = null, ILogger<GitRepositories>? logger = null)
     {
@@ -339,41 +349,153 @@ public sealed partial class GitRepositories
     private async Task<T> WithRepositoryAsync<T>(GitSourceSpec spec, Func<Repository, T> action, CancellationToken cancellationToken)
     {
         var path = RepositoryPath(spec.Url);
-        var gate = _repoLocks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
+        var cached = _repositories.GetOrAdd(path, _ => new CachedRepository());
+        await cached.Gate.WaitAsync(cancellationToken);
         try
         {
-            return await Task.Run(() =>
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            var result = await Task.Run(() =>
             {
-                if (Directory.Exists(path) && !Repository.IsValid(path))
+                if (cached.Open is not null && !Directory.Exists(path))
                 {
-                    // Left half-initialised by a process killed inside Init (before inits were atomic): start again.
-                    Directory.Delete(path, recursive: true);
+                    // Removed from the cache by hand (or by a temp-folder cleaner) since the last call: start again.
+                    cached.Close();
                 }
 
-                if (!Directory.Exists(path))
+                var repo = cached.Open ??= OpenRepository(path);
+                try
                 {
-                    InitAtomically(path);
-                }
+                    var remoteUrl = NormaliseUrl(spec.Url);
+                    if (repo.Network.Remotes["origin"] is not { } remote)
+                    {
+                        repo.Network.Remotes.Add("origin", remoteUrl);
+                    }
+                    else if (remote.Url != remoteUrl)
+                    {
+                        repo.Network.Remotes.Update("origin", r => r.Url = remoteUrl);
+                    }
 
-                RemoveStaleLocks(path);
-                using var repo = new Repository(path);
-                var remoteUrl = NormaliseUrl(spec.Url);
-                if (repo.Network.Remotes["origin"] is not { } remote)
-                {
-                    repo.Network.Remotes.Add("origin", remoteUrl);
+                    return action(repo);
                 }
-                else if (remote.Url != remoteUrl)
+                catch
                 {
-                    repo.Network.Remotes.Update("origin", r => r.Url = remoteUrl);
+                    // Whatever went wrong (a missing commit, an unreachable remote, a folder removed by hand), the
+                    // next call starts from the repository as it is on disk.
+                    cached.Close();
+                    throw;
                 }
-
-                return action(repo);
+                finally
+                {
+                    if (cached.ReopenAfterUse || Volatile.Read(ref _disposed) != 0)
+                    {
+                        cached.Close();
+                    }
+                }
             }, cancellationToken);
+            cached.LastUsed = Stopwatch.GetTimestamp();
+            return result;
         }
         finally
         {
-            gate.Release();
+            cached.Gate.Release();
+            CloseLeastRecentlyUsed();
+        }
+    }
+
+    /// <summary>How many cached repositories are open between calls (at most <see cref="KeepOpen"/> once calls return).</summary>
+    internal int OpenRepositories => _repositories.Values.Count(r => r.Open is not null);
+
+    /// <summary>Opens the cached bare repository at <paramref name="path"/>, creating it (or starting it again) when needed.</summary>
+    private static Repository OpenRepository(string path)
+    {
+        if (Directory.Exists(path) && !Repository.IsValid(path))
+        {
+            // Left half-initialised by a process killed inside Init (before inits were atomic): start again.
+            Directory.Delete(path, recursive: true);
+        }
+
+        if (!Directory.Exists(path))
+        {
+            InitAtomically(path);
+        }
+
+        RemoveStaleLocks(path);
+        return new Repository(path);
+    }
+
+    /// <summary>
+    /// Closes open repositories beyond <see cref="KeepOpen"/>, least recently used first; one in use is skipped (it is
+    /// closed by a later call if still beyond the bound).
+    /// </summary>
+    private void CloseLeastRecentlyUsed()
+    {
+        var open = _repositories.Values.Where(r => r.Open is not null).ToList();
+        if (open.Count <= KeepOpen)
+        {
+            return;
+        }
+
+        foreach (var cached in open.OrderBy(r => r.LastUsed).Take(open.Count - KeepOpen))
+        {
+            if (cached.Gate.Wait(0))
+            {
+                try
+                {
+                    cached.Close();
+                }
+                finally
+                {
+                    cached.Gate.Release();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes every open repository; one in use is closed by its call when it returns. Later calls throw
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var cached in _repositories.Values)
+        {
+            if (cached.Gate.Wait(0))
+            {
+                try
+                {
+                    cached.Close();
+                }
+                finally
+                {
+                    cached.Gate.Release();
+                }
+            }
+        }
+    }
+
+    /// <summary>One cached bare repository: its gate (one call at a time) and, between calls, its open handle.</summary>
+    private sealed class CachedRepository
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        /// <summary>The open repository; read and written only by the gate's holder.</summary>
+        public Repository? Open { get; set; }
+
+        /// <summary>Set while in use when the files changed under the open handle (packs merged): close it after the call.</summary>
+        public bool ReopenAfterUse { get; set; }
+
+        public long LastUsed { get; set; }
+
+        public void Close()
+        {
+            Open?.Dispose();
+            Open = null;
+            ReopenAfterUse = false;
         }
     }
 
@@ -442,6 +564,8 @@ public sealed partial class GitRepositories
         {
             if (PackConsolidation.Consolidate(repo, _options.MaxPacks) is > 0 and var merged)
             {
+                // The open handle lists the deleted packs: it is closed after this call and the next one reopens.
+                _repositories[RepositoryPath(spec.Url)].ReopenAfterUse = true;
                 Log.PacksConsolidated(_logger, spec.DisplayUrl, merged);
             }
         }

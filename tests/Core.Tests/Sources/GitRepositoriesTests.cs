@@ -335,6 +335,63 @@ public sealed class GitRepositoriesTests : IDisposable
         Assert.True(fsck.ExitCode == 0, $"git fsck: {fsck.StandardError}{fsck.StandardOutput}");
     }
 
+    [Fact]
+    public async Task ResolveAsync_CachedRepositoryDeletedBetweenCalls_CreatedAgainAndFetched()
+    {
+        var source = NewSource();
+        var spec = new GitSourceSpec(_repo.Url);
+        var before = await source.ResolveAsync(spec);
+        Directory.Delete(Path.Combine(_repo.CacheDir, "repos"), recursive: true);
+        var pushed = _repo.Write("examples/after-delete.yaml", "a: b\n").Commit("after the cache was deleted");
+
+        var revision = await source.ResolveAsync(spec);
+
+        Assert.Equal(pushed, revision.Commit);
+        Assert.True(await source.IsAncestorAsync(spec, before.Commit, pushed));
+    }
+
+    [Fact]
+    public async Task IsAncestorAsync_MoreRepositoriesThanKeptOpen_EachAnswersAndAtMostTheBoundStayOpen()
+    {
+        var repos = Enumerable.Range(0, GitRepositories.KeepOpen + 3).Select(_ => GitTestRepo.Create()).ToList();
+        try
+        {
+            var commits = repos.Select(r => (First: r.Write("one.txt", "1\n").Commit("first"), Second: r.Write("two.txt", "2\n").Commit("second"))).ToList();
+            using var source = NewSource();
+            foreach (var round in Enumerable.Range(0, 2))
+            {
+                for (var i = 0; i < repos.Count; i++)
+                {
+                    var spec = new GitSourceSpec(repos[i].Url);
+                    Assert.Equal(commits[i].Second, (await source.ResolveAsync(spec)).Commit);
+                    Assert.True(await source.IsAncestorAsync(spec, commits[i].First, commits[i].Second), $"round {round}, repository {i}");
+                    Assert.False(await source.IsAncestorAsync(spec, commits[i].Second, commits[i].First), $"round {round}, repository {i}");
+                    Assert.InRange(source.OpenRepositories, 1, GitRepositories.KeepOpen);
+                }
+            }
+
+            Assert.Equal(GitRepositories.KeepOpen, source.OpenRepositories);
+        }
+        finally
+        {
+            repos.ForEach(r => r.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_RepositoriesOpen_ClosesThemAndLaterCallsSaySo()
+    {
+        var source = NewSource();
+        var spec = new GitSourceSpec(_repo.Url);
+        await source.ResolveAsync(spec);
+        Assert.Equal(1, source.OpenRepositories);
+
+        source.Dispose();
+
+        Assert.Equal(0, source.OpenRepositories);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => source.ResolveAsync(spec));
+    }
+
     private string PackDirectory() => Path.Combine(Directory.EnumerateDirectories(Path.Combine(_repo.CacheDir, "repos")).Single(), "objects", "pack");
 
     private List<string> TreesOnDisk() =>
