@@ -108,7 +108,7 @@ public sealed partial class PolicySet
             action);
     }
 
-    private static ValidationSpec CompileValidation(JsonObject validate, string where)
+    private static ValidationSpec CompileValidation(JsonObject validate, string where, bool inForEach = false)
     {
         var message = JsonUtil.GetString(validate, "message");
         var messageTemplate = message is null ? null : Template.Compile(message);
@@ -143,7 +143,15 @@ public sealed partial class PolicySet
             forEach = [.. foreachList.OfType<JsonObject>().Select((f, i) => CompileForEach(f, $"{where}.foreach[{i}]"))];
         }
 
-        foreach (var key in new[] { "podSecurity", "cel", "manifests", "assert" })
+        PodSecurityRule? podSecurity = null;
+        if (validate.ContainsKey("podSecurity"))
+        {
+            podSecurity = inForEach
+                ? throw new PolicyLoadException($"{where}.podSecurity: not allowed inside foreach (Kyverno checks a whole pod); put it in the rule's validate")
+                : PodSecurityRule.Compile(validate["podSecurity"], where);
+        }
+
+        foreach (var key in new[] { "cel", "manifests", "assert" })
         {
             if (validate.ContainsKey(key))
             {
@@ -151,9 +159,9 @@ public sealed partial class PolicySet
             }
         }
 
-        if (pattern is null && anyPattern is null && deny is null && forEach is null && unsupported is null)
+        if (pattern is null && anyPattern is null && deny is null && forEach is null && podSecurity is null && unsupported is null)
         {
-            throw new PolicyLoadException($"{where}: expected one of pattern, anyPattern, deny or foreach");
+            throw new PolicyLoadException($"{where}: expected one of pattern, anyPattern, deny, foreach or podSecurity");
         }
 
         if (messageTemplate?.Check() is { } error)
@@ -161,7 +169,7 @@ public sealed partial class PolicySet
             throw new PolicyLoadException($"{where}.message: {error}");
         }
 
-        return new ValidationSpec(messageTemplate, message, pattern, anyPattern, deny, forEach, unsupported);
+        return new ValidationSpec(messageTemplate, message, pattern, anyPattern, deny, forEach, podSecurity, unsupported);
     }
 
     private static ForEachSpec CompileForEach(JsonObject foreachObject, string where)
@@ -179,7 +187,7 @@ public sealed partial class PolicySet
         }
 
         bool? elementScope = JsonUtil.TryGetBool(foreachObject["elementScope"], out var scope) ? scope : null;
-        var validation = CompileValidation(foreachObject, where);
+        var validation = CompileValidation(foreachObject, where, inForEach: true);
         return new ForEachSpec(
             list,
             listTemplate,

@@ -68,6 +68,7 @@ internal sealed record ValidationSpec(
     IReadOnlyList<PatternNode>? AnyPattern,
     IReadOnlyList<ConditionBlock>? Deny,
     IReadOnlyList<ForEachSpec>? ForEach,
+    PodSecurityRule? PodSecurity,
     string? Unsupported);
 
 internal sealed record ForEachSpec(

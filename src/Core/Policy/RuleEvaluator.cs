@@ -82,6 +82,11 @@ internal static class RuleEvaluator
             return RuleOutcome.Error(validation.Unsupported);
         }
 
+        if (validation.PodSecurity is not null)
+        {
+            return validation.PodSecurity.Evaluate(ruleName, context.Resource, context.IsDelete);
+        }
+
         if (validation.Deny is not null)
         {
             bool deny;

@@ -384,6 +384,49 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         }
     }
 
+    [Fact]
+    public async Task PolicySet_PodSecurityBaselineEnforced_PrivilegedDeploymentBlockedWithTheFieldNamed()
+    {
+        const string Policy = """
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata:
+              name: pod-security
+            spec:
+              validationFailureAction: Enforce
+              rules:
+                - name: baseline
+                  match:
+                    any:
+                      - resources:
+                          kinds: [Pod]
+                  validate:
+                    podSecurity:
+                      level: baseline
+                      version: latest
+            """;
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good],
+            Fleet("web", "rollout: {strategy: AllAtOnce}", "policySet: policies"),
+            platformFiles: new Dictionary<string, string> { ["policies/pod-security.yaml"] = Policy });
+        h.Repo.Write("web/good/app.yaml", TestManifests.WebApp("example/web:1.2") + "\n          securityContext: {privileged: true}\n");
+        var privileged = h.Repo.Commit("web 1.2, privileged");
+
+        var (outcome, status) = await h.RunAsync("web", privileged);
+
+        var cluster = status.Clusters.Single();
+        Assert.NotEqual(RolloutPhase.Succeeded, outcome.Phase);
+        Assert.Equal(ClusterRolloutState.Failed, cluster.State);
+        Assert.Contains("policy pod-security/autogen-baseline", cluster.Message, StringComparison.Ordinal);
+        Assert.Contains("It violates PodSecurity \"baseline:latest\": (Forbidden reason: privileged, field error list: [spec.template.spec.containers[0].securityContext.privileged is forbidden, forbidden values found: true])", cluster.Message, StringComparison.Ordinal);
+        Assert.Null(h.ImageOn("c1"));
+        Assert.Equal(0, h.Cluster("c1").WriteCount);
+
+        // The same app without the privileged container passes the policy and is applied.
+        var compliant = h.CommitApp("example/web:1.3", "example/web:1.3");
+        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", compliant)).Outcome.Phase);
+        Assert.Equal("example/web:1.3", h.ImageOn("c1"));
+    }
+
     /// <summary>Rolls <paramref name="commit"/> out as the last good one (the analysis metric is absent from Prometheus and noData passes).</summary>
     private static async Task WithoutPrometheusAnalysisPasses(RolloutHarness h, string commit)
     {
