@@ -86,8 +86,12 @@ internal sealed class PodSecurityRule
         return new PodSecurityRule(level, levelText, versionText, minor, exclusions);
     }
 
-    /// <summary>Checks the Pod or pod template of <paramref name="resource"/>.</summary>
-    public RuleOutcome Evaluate(string ruleName, JsonObject resource, bool isDelete)
+    /// <summary>
+    /// Checks the Pod or pod template of <paramref name="resource"/>. When it fails and <paramref name="exceptions"/>
+    /// (PolicyExceptions that apply) bring Pod Security exclusions, those are added, as Kyverno does: the rule is then
+    /// skipped if nothing is left, and fails with what is left otherwise.
+    /// </summary>
+    public RuleOutcome Evaluate(string ruleName, JsonObject resource, bool isDelete, IReadOnlyList<CompiledException>? exceptions = null)
     {
         if (isDelete)
         {
@@ -108,19 +112,35 @@ internal sealed class PodSecurityRule
         }
 
         var pod = new PodView(JsonUtil.Get(resource, metadataPrefix.Split('.')) as JsonObject, JsonUtil.Get(resource, specPrefix.Split('.')) as JsonObject ?? []);
+        var failures = Failures(pod, _exclusions, specPrefix, metadataPrefix);
+        if (failures.Length > 0 && exceptions is { Count: > 0 })
+        {
+            failures = Failures(pod, [.. _exclusions, .. exceptions.SelectMany(e => e.PodSecurity)], specPrefix, metadataPrefix);
+            if (failures.Length == 0)
+            {
+                return RuleOutcome.Skip($"rule is skipped due to policy exception{(exceptions.Count == 1 ? "" : "s")} {string.Join(", ", exceptions.Select(e => e.Key))}");
+            }
+        }
+
+        return failures.Length == 0
+            ? RuleOutcome.Pass()
+            : RuleOutcome.Fail($"Validation rule '{ruleName}' failed. It violates PodSecurity \"{_levelText}:{_versionText}\": {failures}");
+    }
+
+    /// <summary>What the checks still report with <paramref name="exclusions"/>, in Kyverno's words; empty when the pod passes.</summary>
+    private string Failures(PodView pod, IReadOnlyList<PodSecurityExclusion> exclusions, string specPrefix, string metadataPrefix)
+    {
         var text = new StringBuilder();
         foreach (var check in _checks)
         {
-            var findings = check.Find(pod, Minor).Where(f => !_exclusions.Any(e => e.Exempts(check.Control, f))).ToList();
+            var findings = check.Find(pod, Minor).Where(f => !exclusions.Any(e => e.Exempts(check.Control, f))).ToList();
             if (findings.Count > 0)
             {
                 text.Append(CultureInfo.InvariantCulture, $"(Forbidden reason: {check.Reason}, field error list: [{string.Join(", ", findings.Select(f => f.Describe(specPrefix, metadataPrefix)))}])");
             }
         }
 
-        return text.Length == 0
-            ? RuleOutcome.Pass()
-            : RuleOutcome.Fail($"Validation rule '{ruleName}' failed. It violates PodSecurity \"{_levelText}:{_versionText}\": {text}");
+        return text.ToString();
     }
 
     private static int ParseVersion(string text, string where)
@@ -139,7 +159,8 @@ internal sealed class PodSecurityRule
         throw new PolicyLoadException($"{where}.version '{text}' is not known: use latest or v1.0 to v1.{PodSecurityChecks.LatestMinor} (the standards of Kubernetes v1.{PodSecurityChecks.LatestMinor} are the newest this engine has)");
     }
 
-    private static PodSecurityExclusion CompileExclusion(JsonNode? node, PodSecurityLevel level, string where)
+    /// <summary>Compiles one exclusion; <paramref name="level"/> is the rule's (null in a PolicyException, which may name any control).</summary>
+    internal static PodSecurityExclusion CompileExclusion(JsonNode? node, PodSecurityLevel? level, string where)
     {
         if (node is not JsonObject exclude)
         {

@@ -34,7 +34,9 @@ public static class PolicyEngine
                     continue;
                 }
 
-                var outcome = RuleEvaluator.Evaluate(policy, rule, eval);
+                var exceptions = policies.Exceptions.Count == 0 ? [] : policies.Exceptions
+                    .Where(e => e.Covers(policy, rule) && ResourceMatcher.MatchesBlock(e.Match, resource, context, eval.Operation)).ToList();
+                var outcome = RuleEvaluator.Evaluate(policy, rule, eval, exceptions);
                 var action = ActionFor(policy, rule, ns);
                 var status = outcome.Status;
                 if (status == RuleStatus.Fail && action == FailureAction.Audit && context.AuditAsWarn)

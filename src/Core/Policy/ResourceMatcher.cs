@@ -15,7 +15,7 @@ internal static class ResourceMatcher
         return rule.Exclude is null || !MatchesBlock(rule.Exclude, resource, context, operation);
     }
 
-    private static bool MatchesBlock(MatchBlock block, JsonObject resource, PolicyContext context, string operation)
+    public static bool MatchesBlock(MatchBlock block, JsonObject resource, PolicyContext context, string operation)
     {
         if (block.Any is { } any)
         {

@@ -7,7 +7,8 @@ namespace FleetFunctions.Core.Policy;
 /// <summary>Evaluates one validate rule (context, preconditions, deny / pattern / anyPattern / foreach) like Kyverno's validator.</summary>
 internal static class RuleEvaluator
 {
-    public static RuleOutcome Evaluate(CompiledPolicy policy, CompiledRule rule, EvalContext context)
+    /// <param name="exceptions">PolicyExceptions that name this rule and match the resource; their conditions are checked here.</param>
+    public static RuleOutcome Evaluate(CompiledPolicy policy, CompiledRule rule, EvalContext context, IReadOnlyList<CompiledException>? exceptions = null)
     {
         var checkpoint = context.Checkpoint();
         try
@@ -21,7 +22,7 @@ internal static class RuleEvaluator
                 }
             }
 
-            var outcome = Validate(rule.Name, rule.Context, rule.Preconditions, rule.Validation, context, context.Resource, 0, values);
+            var outcome = Validate(rule.Name, rule.Context, rule.Preconditions, rule.Validation, context, context.Resource, 0, values, exceptions ?? []);
             return outcome.Status == RuleStatus.Pass && outcome.Message.Length == 0 ? RuleOutcome.Pass(rule.PassMessage) : outcome;
         }
         catch (PolicyEvaluationException ex)
@@ -47,7 +48,8 @@ internal static class RuleEvaluator
         EvalContext context,
         JsonNode target,
         int nesting,
-        IReadOnlyDictionary<string, JsonNode?>? ruleValues)
+        IReadOnlyDictionary<string, JsonNode?>? ruleValues,
+        IReadOnlyList<CompiledException> exceptions)
     {
         try
         {
@@ -77,14 +79,24 @@ internal static class RuleEvaluator
             }
         }
 
+        // As Kyverno: exceptions are looked at once the rule applies (matched, preconditions met).
+        var excepted = exceptions.Where(e => ExceptionApplies(e, context)).ToList();
+        if (validation.PodSecurity is not null)
+        {
+            // Exceptions that bring Pod Security exclusions narrow the checks; one without them skips the rule.
+            return excepted.Count > 0 && excepted.Any(e => e.PodSecurity.Count == 0)
+                ? SkippedFor(excepted)
+                : validation.PodSecurity.Evaluate(ruleName, context.Resource, context.IsDelete, excepted);
+        }
+
+        if (excepted.Count > 0)
+        {
+            return SkippedFor(excepted);
+        }
+
         if (validation.Unsupported is not null)
         {
             return RuleOutcome.Error(validation.Unsupported);
-        }
-
-        if (validation.PodSecurity is not null)
-        {
-            return validation.PodSecurity.Evaluate(ruleName, context.Resource, context.IsDelete);
         }
 
         if (validation.Deny is not null)
@@ -117,6 +129,27 @@ internal static class RuleEvaluator
 
         return RuleOutcome.Error($"rule {ruleName}: nothing to validate");
     }
+
+    /// <summary>Whether <paramref name="exception"/>'s conditions hold; one whose conditions cannot be evaluated does not apply.</summary>
+    private static bool ExceptionApplies(CompiledException exception, EvalContext context)
+    {
+        if (exception.Conditions.Count == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            return ConditionBlock.EvaluateAll(exception.Conditions, context, out _);
+        }
+        catch (Exception ex) when (ex is PolicyEvaluationException or UnknownVariableException)
+        {
+            return false;
+        }
+    }
+
+    private static RuleOutcome SkippedFor(IReadOnlyList<CompiledException> exceptions) =>
+        RuleOutcome.Skip($"rule is skipped due to policy exception{(exceptions.Count == 1 ? "" : "s")} {string.Join(", ", exceptions.Select(e => e.Key))}");
 
     private static string Message(ValidationSpec validation, EvalContext context)
     {
@@ -256,7 +289,7 @@ internal static class RuleEvaluator
                 context.Set("elementIndex" + nest, (long)index);
                 var elementNode = JmesValue.ToReadOnlyNode(element);
                 var scoped = (step.ElementScope ?? true) && elementNode is JsonObject;
-                outcome = Validate(ruleName, step.Context, step.Preconditions, step.Validation, context, scoped ? elementNode! : target, nesting + 1, ruleValues);
+                outcome = Validate(ruleName, step.Context, step.Preconditions, step.Validation, context, scoped ? elementNode! : target, nesting + 1, ruleValues, []);
             }
             finally
             {

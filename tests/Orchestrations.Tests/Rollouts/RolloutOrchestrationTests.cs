@@ -427,6 +427,58 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal("example/web:1.3", h.ImageOn("c1"));
     }
 
+    [Fact]
+    public async Task PolicySet_PolicyExceptionInTheFolder_ExemptDeploymentApplied()
+    {
+        const string Policy = """
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata:
+              name: disallow-latest-tag
+            spec:
+              validationFailureAction: Enforce
+              rules:
+                - name: validate-image-tag
+                  match:
+                    any:
+                      - resources:
+                          kinds: [Pod]
+                  validate:
+                    message: "An image tag of 'latest' is not allowed."
+                    pattern:
+                      spec:
+                        containers:
+                          - image: "!*:latest"
+            """;
+        const string Exception = """
+            apiVersion: kyverno.io/v2
+            kind: PolicyException
+            metadata:
+              name: web-tracks-latest
+              namespace: platform
+            spec:
+              exceptions:
+                - policyName: disallow-latest-tag
+                  ruleNames: [validate-image-tag, autogen-validate-image-tag]
+              match:
+                any:
+                  - resources:
+                      kinds: [Deployment]
+                      namespaces: [web]
+                      names: [web]
+            """;
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good],
+            Fleet("web", "rollout: {strategy: AllAtOnce}", "policySet: policies"),
+            platformFiles: new Dictionary<string, string> { ["policies/disallow-latest-tag.yaml"] = Policy, ["policies/exceptions/web.yaml"] = Exception });
+        var commit = h.CommitApp("example/web:latest", "example/web:latest");
+
+        var (outcome, status) = await h.RunAsync("web", commit);
+
+        Assert.Equal(RolloutPhase.Succeeded, outcome.Phase);
+        Assert.Equal(ClusterRolloutState.Healthy, status.Clusters.Single().State);
+        Assert.Equal("example/web:latest", h.ImageOn("c1"));
+    }
+
     /// <summary>Rolls <paramref name="commit"/> out as the last good one (the analysis metric is absent from Prometheus and noData passes).</summary>
     private static async Task WithoutPrometheusAnalysisPasses(RolloutHarness h, string commit)
     {

@@ -7,7 +7,7 @@ public sealed record ExpectedResult(string Policy, string Rule, string Kind, str
 
 /// <summary>
 /// A Kyverno CLI test file (<c>cli.kyverno.io/v1alpha1</c> <c>Test</c>, or the older unversioned layout): policies,
-/// resources, an optional values file and the expected results. Paths are relative to the test file's folder.
+/// resources, optional PolicyException files and values file, and the expected results. Paths are relative to the test file's folder.
 /// </summary>
 public sealed record KyvernoTestCase(
     string Path,
@@ -17,6 +17,9 @@ public sealed record KyvernoTestCase(
     string? Variables,
     IReadOnlyList<ExpectedResult> Results)
 {
+    /// <summary>The <c>exceptions</c> files: PolicyExceptions considered with the policies.</summary>
+    public IReadOnlyList<string> Exceptions { get; init; } = [];
+
     /// <summary>File names <c>kyverno test</c> looks for.</summary>
     public static readonly IReadOnlyList<string> FileNames = ["kyverno-test.yaml", "kyverno-test.yml"];
 
@@ -84,7 +87,7 @@ public sealed record KyvernoTestCase(
             }
         }
 
-        return new KyvernoTestCase(path, name, policies, resources, variables, results);
+        return new KyvernoTestCase(path, name, policies, resources, variables, results) { Exceptions = [.. Strings(doc["exceptions"]).Select(Resolve)] };
     }
 
     private static List<string> Strings(JsonNode? node) =>

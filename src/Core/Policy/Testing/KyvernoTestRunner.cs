@@ -50,7 +50,7 @@ public static class KyvernoTestRunner
     /// <summary>Runs a loaded test.</summary>
     public static TestCaseResult Run(KyvernoTestCase test)
     {
-        var policies = PolicySet.LoadPaths(test.Policies);
+        var policies = PolicySet.LoadPaths([.. test.Policies, .. test.Exceptions]);
         var values = test.Variables is null ? KyvernoValues.Empty : KyvernoValues.Load(test.Variables);
         var resources = new List<JsonObject>();
         foreach (var file in test.Resources)
