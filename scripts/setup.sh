@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh machine, idempotently:
 #   - npm packages (Azurite) from package-lock.json
-#   - Debian's prometheus (canary analysis tests and the demo)
+#   - Debian's prometheus (canary analysis tests and the demo), git, and OpenSSH's server and client (Git-over-SSH tests)
 #   - checks for the .NET 10 SDK and kubectl 1.32 (with built-in kustomize)
 #   - restores NuGet packages
 # Prints `export` lines for the tools it found; other scripts source scripts/lib.sh and call it.
@@ -31,6 +31,11 @@ apt_install() {
 }
 command -v prometheus >/dev/null || apt_install prometheus
 command -v git >/dev/null || apt_install git
+{ [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; } || apt_install openssh-server openssh-client
+# sshd will not start without its privilege separation folder (the package's service creates it; the tests run their own sshd).
+if [ ! -d /run/sshd ]; then
+  if [ "$(id -u)" -eq 0 ]; then mkdir -p /run/sshd; else sudo mkdir -p /run/sshd; fi
+fi
 
 # kubectl 1.32: the machine image ships it under the Google Cloud SDK; any kubectl on PATH also works.
 if [ -z "${FLEETFUNCTIONS_KUBECTL:-}" ]; then

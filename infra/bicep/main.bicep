@@ -29,6 +29,9 @@ param platformPath string = '.'
 @description('Name of the secret (one of secretNames) holding the platform repository\'s credentials: a token, or user:password. Empty: fetched without credentials.')
 param platformRepositoryCredentialsRef string = ''
 
+@description('Host keys of an SSH platform repository (ssh://… or git@host:path): known_hosts lines, as ssh-keyscan prints them once the fingerprints are checked; platformRepositoryCredentialsRef then names the private key. Empty: not SSH.')
+param platformRepositoryKnownHosts string = ''
+
 @description('GitHub App the platform repository is fetched as: its ID (with platformGitHubAppInstallationId; platformRepositoryCredentialsRef then names the App\'s private key). Empty: no App.')
 param platformGitHubAppId string = ''
 
@@ -184,6 +187,7 @@ var prometheusSettings = empty(prometheusUrl) ? [] : [{ name: 'FLEETFUNCTIONS_Pr
 var gitSettings = concat(
   empty(platformRepositoryCredentialsRef) ? [] : [{ name: 'FLEETFUNCTIONS_PlatformRepositorySecret', value: platformRepositoryCredentialsRef }],
   empty(gitCaCertificates) ? [] : [{ name: 'FLEETFUNCTIONS_GitCaCertificates', value: gitCaCertificates }],
+  empty(platformRepositoryKnownHosts) ? [] : [{ name: 'FLEETFUNCTIONS_PlatformRepositoryKnownHosts', value: platformRepositoryKnownHosts }],
   empty(platformGitHubAppId) ? [] : [
     { name: 'FLEETFUNCTIONS_PlatformGitHubAppId', value: platformGitHubAppId }
     { name: 'FLEETFUNCTIONS_PlatformGitHubAppInstallationId', value: platformGitHubAppInstallationId }

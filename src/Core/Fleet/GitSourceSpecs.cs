@@ -16,7 +16,7 @@ public static class GitSourceSpecs
     public static ValueTask<GitSourceSpec> ForAsync(GitSource source, ISecretStore secrets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return ForAsync(new GitSourceSpec(source.Url, source.Branch), secrets, source.SecretRef?.Name, source.GitHubApp, $"spec.secretRef of GitSource/{source.Name}", cancellationToken);
+        return ForAsync(new GitSourceSpec(source.Url, source.Branch) { SshKnownHosts = source.KnownHosts }, secrets, source.SecretRef?.Name, source.GitHubApp, $"spec.secretRef of GitSource/{source.Name}", cancellationToken);
     }
 
     /// <summary>The repository of a rollout plan's fleet settings, with the credentials of its source's secret.</summary>
@@ -24,12 +24,12 @@ public static class GitSourceSpecs
     public static ValueTask<GitSourceSpec> ForAsync(FleetSettings settings, ISecretStore secrets, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return ForAsync(new GitSourceSpec(settings.SourceUrl, settings.SourceBranch), secrets, settings.SourceSecretRef, settings.SourceGitHubApp, $"spec.secretRef of GitSource/{settings.SourceName}", cancellationToken);
+        return ForAsync(new GitSourceSpec(settings.SourceUrl, settings.SourceBranch) { SshKnownHosts = settings.SourceKnownHosts }, secrets, settings.SourceSecretRef, settings.SourceGitHubApp, $"spec.secretRef of GitSource/{settings.SourceName}", cancellationToken);
     }
 
     /// <summary>
     /// <paramref name="spec"/> with the credentials <paramref name="secretName"/> holds: a token or <c>user:password</c>,
-    /// or with <paramref name="app"/> the App's private key.
+    /// an SSH private key for an SSH URL, or with <paramref name="app"/> the App's private key.
     /// </summary>
     /// <param name="namedBy">What names the secret, for errors (a resource field or a setting).</param>
     /// <exception cref="SourceException">The secret is not in the secret store, or an App has no secret named.</exception>
@@ -61,7 +61,10 @@ public static class GitSourceSpecs
             return spec;
         }
 
-        return spec with { Credentials = GitCredentials.FromSecret(await ReadAsync(spec, secrets, secretName, namedBy, cancellationToken)) };
+        var secret = await ReadAsync(spec, secrets, secretName, namedBy, cancellationToken);
+
+        // Over SSH the secret is the private key; otherwise a token or user:password.
+        return spec.IsSsh ? spec with { SshPrivateKey = secret } : spec with { Credentials = GitCredentials.FromSecret(secret) };
     }
 
     private static async ValueTask<string> ReadAsync(GitSourceSpec spec, ISecretStore? secrets, string secretName, string namedBy, CancellationToken cancellationToken) =>

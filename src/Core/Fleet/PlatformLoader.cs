@@ -1,5 +1,6 @@
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Core.Secrets;
+using FleetFunctions.Core.Sources;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -143,8 +144,44 @@ public static partial class PlatformLoader
         var secretRef = ReadSecretRef(spec, "secretRef");
         var webhookSecretRef = ReadSecretRef(spec, "webhookSecretRef");
         var gitHubApp = ReadGitHubApp(spec, url, secretRef);
+        var knownHosts = spec?.String("knownHosts");
+        if (spec is not null && SshTransport.IsSshUrl(url))
+        {
+            if (string.IsNullOrWhiteSpace(knownHosts))
+            {
+                spec.Error("knownHosts", "is required for an SSH url: the server's host keys as known_hosts lines (ssh-keyscan -p PORT HOST prints them; check the fingerprints), so that no other server can pose as it");
+            }
+            else if (KnownHostsProblem(knownHosts) is { } problem)
+            {
+                spec.Error("knownHosts", problem);
+            }
+        }
+        else if (spec is not null && knownHosts is not null)
+        {
+            spec.Error("knownHosts", $"is for SSH urls only; '{url}' is not one (ssh://… or user@host:path)");
+        }
+
         spec?.RejectUnknownFields();
-        return new GitSource(name, url, branch, secretRef, webhookSecretRef, origin, gitHubApp);
+        return new GitSource(name, url, branch, secretRef, webhookSecretRef, origin, gitHubApp, knownHosts);
+    }
+
+    /// <summary>Why <paramref name="knownHosts"/> is not known_hosts text (each line: hosts, key type, base64 key), or null.</summary>
+    private static string? KnownHostsProblem(string knownHosts)
+    {
+        var lines = knownHosts.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        foreach (var line in lines)
+        {
+            var fields = line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            var offset = fields.Length > 0 && fields[0].StartsWith('@') ? 1 : 0;
+            if (fields.Length < offset + 3 || !IsBase64(fields[offset + 2]))
+            {
+                return $"'{(line.Length > 60 ? line[..60] + "..." : line)}' is not a known_hosts line (HOST KEYTYPE BASE64KEY, as ssh-keyscan prints)";
+            }
+        }
+
+        return lines.Count == 0 ? "holds no known_hosts line (HOST KEYTYPE BASE64KEY, as ssh-keyscan prints)" : null;
+
+        static bool IsBase64(string text) => text.Length % 4 == 0 && Convert.TryFromBase64String(text, new byte[text.Length], out _);
     }
 
     private static GitHubAppSpec? ReadGitHubApp(StrictYamlReader? spec, string url, SecretReference? secretRef)

@@ -11,11 +11,12 @@ public sealed record SecretReference(string Name);
 
 /// <summary><c>GitSource</c>: a repository and the branch that fleets follow.</summary>
 /// <param name="Name">metadata.name.</param>
-/// <param name="Url">Clone URL: https://, file://, or a local path.</param>
+/// <param name="Url">Clone URL: https://, ssh:// (or scp-like <c>git@host:org/repo.git</c>), file://, or a local path.</param>
 /// <param name="Branch">Branch to follow (default <c>main</c>).</param>
-/// <param name="SecretRef">Credentials for fetching (token or basic auth), if the repository is private.</param>
+/// <param name="SecretRef">Credentials for fetching (token or basic auth; an SSH private key for an SSH URL), if the repository is private.</param>
 /// <param name="WebhookSecretRef">Shared secret that signs webhook deliveries for this repository.</param>
 /// <param name="GitHubApp">Fetch as a GitHub App installation; <paramref name="SecretRef"/> then holds the App's private key.</param>
+/// <param name="KnownHosts">The SSH server's host keys (<c>known_hosts</c> lines), required for an SSH URL.</param>
 public sealed record GitSource(
     string Name,
     string Url,
@@ -23,7 +24,8 @@ public sealed record GitSource(
     SecretReference? SecretRef,
     SecretReference? WebhookSecretRef,
     ResourceOrigin Origin,
-    GitHubAppSpec? GitHubApp = null);
+    GitHubAppSpec? GitHubApp = null,
+    string? KnownHosts = null);
 
 /// <summary><c>GitSource.spec.githubApp</c>: the GitHub App installation a private repository is fetched as.</summary>
 /// <param name="BaseUrl">GitHub's REST API (GitHub Enterprise Server: <c>https://HOST/api/v3</c>); null for github.com.</param>

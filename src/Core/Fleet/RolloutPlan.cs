@@ -12,6 +12,7 @@ public sealed record PlannedWave(int Index, string Name, bool IsCanary, IReadOnl
 /// <summary>How every cluster of a rollout is reconciled: the source and the fleet's apply settings.</summary>
 /// <param name="PolicySet">Directory of policies in the platform repository at <paramref name="PlatformCommit"/>.</param>
 /// <param name="SourceGitHubApp">The GitHub App the source is fetched as (its key in <paramref name="SourceSecretRef"/>); null for plans of earlier builds.</param>
+/// <param name="SourceKnownHosts">The host keys of an SSH source (<c>GitSource.spec.knownHosts</c>); null for other sources and plans of earlier builds.</param>
 public sealed record FleetSettings(
     string SourceName,
     string SourceUrl,
@@ -23,7 +24,8 @@ public sealed record FleetSettings(
     bool Recreate,
     string? PolicySet,
     string? PlatformCommit,
-    GitHubAppSpec? SourceGitHubApp = null);
+    GitHubAppSpec? SourceGitHubApp = null,
+    string? SourceKnownHosts = null);
 
 /// <summary>
 /// Everything a rollout orchestration needs, computed once (by an activity) and passed in as input, so

@@ -15,7 +15,7 @@ public static class RolloutPlanner
         }
 
         var settings = new FleetSettings(source.Name, source.Url, source.Branch, source.SecretRef?.Name, fleet.Prune, fleet.AllowEmpty,
-            fleet.Force, fleet.Recreate, fleet.PolicySet, platformCommit, source.GitHubApp);
+            fleet.Force, fleet.Recreate, fleet.PolicySet, platformCommit, source.GitHubApp, source.KnownHosts);
         var selected = platform.ClustersOf(fleet);
         var warnings = new List<string>();
         if (selected.Count == 0)

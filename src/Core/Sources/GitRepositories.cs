@@ -33,6 +33,9 @@ public sealed partial class GitRepositories : IDisposable
     /// <summary>The app setting naming the platform repository's secret, named in authentication errors.</summary>
     public const string PlatformSecretSetting = "FLEETFUNCTIONS_PlatformRepositorySecret";
 
+    /// <summary>The app setting with the platform repository's SSH host keys, named in errors.</summary>
+    public const string PlatformKnownHostsSetting = "FLEETFUNCTIONS_PlatformRepositoryKnownHosts";
+
     /// <summary>Age after which a Git lock file in the cache is taken as left behind by a killed process.</summary>
     private static readonly TimeSpan s_staleLockAge = TimeSpan.FromSeconds(10);
 
@@ -153,6 +156,9 @@ public sealed partial class GitRepositories : IDisposable
             return repo.ObjectDatabase.FindMergeBase(older, newer)?.Sha == older.Sha;
         }, cancellationToken);
     }
+
+    /// <summary>True for <c>ssh://</c> and scp-like <c>user@host:path</c> URLs (fetched with the system <c>ssh</c>).</summary>
+    public static bool IsSshUrl(string url) => SshTransport.IsSshUrl(url);
 
     /// <summary>Removes user information (credentials) from a URL so it can be printed.</summary>
     public static string RedactUrl(string url) => UserInfoPattern().Replace(url, "$1***@");
@@ -550,6 +556,12 @@ public sealed partial class GitRepositories : IDisposable
             options.CertificateCheck = (certificate, valid, host) => valid || IssuedByTrustedAuthority(certificate, host);
         }
 
+        var ssh = spec.IsSsh ? Path.Combine(_options.CacheDirectory, "ssh", Path.GetFileName(RepositoryPath(spec.Url))) : null;
+        if (ssh is not null)
+        {
+            SshTransport.Prepare(repo, spec, ssh);
+        }
+
         try
         {
             Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], options, logMessage: null);
@@ -557,7 +569,7 @@ public sealed partial class GitRepositories : IDisposable
         }
         catch (LibGit2SharpException e)
         {
-            throw Describe(spec, e);
+            throw (ssh is null ? null : SshTransport.Explain(spec, ssh, e)) ?? Describe(spec, e);
         }
 
         try

@@ -1,13 +1,23 @@
 namespace FleetFunctions.Core.Sources;
 
 /// <summary>
-/// Where configuration lives: a repository URL (HTTPS, <c>file://</c> or a local path) and a reference
-/// (branch, tag or full commit SHA), with the credentials to fetch it: a token or user and password, or a GitHub App.
+/// Where configuration lives: a repository URL (HTTPS, SSH, <c>file://</c> or a local path) and a reference
+/// (branch, tag or full commit SHA), with the credentials to fetch it: a token or user and password, a GitHub App,
+/// or for SSH a private key and the server's known hosts.
 /// </summary>
 public sealed record GitSourceSpec(string Url, string Ref = "main", GitCredentials? Credentials = null)
 {
     /// <summary>Fetch as this GitHub App installation (an installation token is obtained per fetch, cached for its life).</summary>
     public GitHubAppAuth? GitHubApp { get; init; }
+
+    /// <summary>SSH: the server's host keys as <c>known_hosts</c> lines (required for an SSH URL).</summary>
+    public string? SshKnownHosts { get; init; }
+
+    /// <summary>SSH: the private key (OpenSSH or PEM, unencrypted); null to connect without one.</summary>
+    public string? SshPrivateKey { get; init; }
+
+    /// <summary>True for <c>ssh://</c> and scp-like <c>user@host:path</c> URLs.</summary>
+    public bool IsSsh => SshTransport.IsSshUrl(Url);
 
     /// <summary>The URL without any user information, safe to print.</summary>
     public string DisplayUrl => GitRepositories.RedactUrl(Url);

@@ -70,6 +70,13 @@ public sealed record AppOptions
     public GitHubAppSpec? PlatformGitHubApp { get; init; }
 
     /// <summary>
+    /// The platform repository's SSH host keys (<c>FLEETFUNCTIONS_PlatformRepositoryKnownHosts</c>: known_hosts lines, or
+    /// the path of a known_hosts file); required when <see cref="PlatformRepository"/> is an SSH URL, whose private key
+    /// <see cref="PlatformRepositorySecret"/> then names.
+    /// </summary>
+    public string? PlatformKnownHosts { get; init; }
+
+    /// <summary>
     /// Name of the secret (in the secret store) holding FleetFunctions' sealing key and certificate as PEM
     /// (<c>fleetfunctions sealing-key new</c> makes one): SealedSecrets in Git are sealed for it and re-sealed for each
     /// cluster. Read at each use, so a rotated secret needs no restart.
@@ -196,6 +203,7 @@ public sealed record AppOptions
 
         var gitAuthorities = GitCertificateAuthoritiesOf(Get(configuration, "GitCaCertificates"), errors);
         var platformApp = PlatformGitHubAppOf(configuration, errors);
+        var platformKnownHosts = PlatformKnownHostsOf(Get(configuration, "PlatformRepositoryKnownHosts"), platformRepository, errors);
 
         var visibility = TimeSpan.FromMinutes(2);
         if (Get(configuration, "EngineVisibilityTimeout") is { } visibilityText && !(Core.GoDuration.TryParseTimeSpan(visibilityText, out visibility) && visibility >= TimeSpan.FromSeconds(2)))
@@ -247,6 +255,7 @@ public sealed record AppOptions
             PlatformPath = Get(configuration, "PlatformPath") ?? ".",
             PlatformRepositorySecret = Get(configuration, "PlatformRepositorySecret"),
             PlatformGitHubApp = platformApp,
+            PlatformKnownHosts = platformKnownHosts,
             SealingKeySecret = Get(configuration, "SealingKeySecret") ?? "sealing-key",
             GitCertificateAuthorities = gitAuthorities,
             TaskHub = Get(configuration, "TaskHub") ?? "fleethub",
@@ -323,6 +332,42 @@ public sealed record AppOptions
         clientId is not null
             ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
             : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = StorageClientId, ExcludeInteractiveBrowserCredential = true });
+
+    /// <summary>The known hosts of <c>FLEETFUNCTIONS_PlatformRepositoryKnownHosts</c>: known_hosts lines, or the path of a file with them.</summary>
+    private static string? PlatformKnownHostsOf(string? value, string? repository, List<string> errors)
+    {
+        const string Setting = GitRepositories.PlatformKnownHostsSetting;
+        var ssh = repository is not null && GitRepositories.IsSshUrl(repository);
+        if (value is null)
+        {
+            if (ssh)
+            {
+                errors.Add($"{Setting} is required for the SSH platform repository '{repository}': the server's host keys as known_hosts lines (or a file with them), e.g. from 'ssh-keyscan -p PORT HOST' once you have checked the fingerprints");
+            }
+
+            return null;
+        }
+
+        if (!ssh)
+        {
+            errors.Add($"{Setting} is set but FLEETFUNCTIONS_PlatformRepository '{repository}' is not an SSH URL (ssh://... or user@host:path); remove it");
+            return null;
+        }
+
+        if (File.Exists(value))
+        {
+            return File.ReadAllText(value);
+        }
+
+        // known_hosts lines always have host, key type and key, separated by spaces.
+        if (!value.Contains(' ', StringComparison.Ordinal))
+        {
+            errors.Add($"{Setting}: '{value}' is neither known_hosts lines nor an existing file");
+            return null;
+        }
+
+        return value;
+    }
 
     /// <summary>The CA certificates of <c>FLEETFUNCTIONS_GitCaCertificates</c>: PEM text, or the path of a PEM file.</summary>
     private static X509Certificate2Collection GitCertificateAuthoritiesOf(string? value, List<string> errors)

@@ -40,7 +40,7 @@ public static class FleetServiceCollection
             }.Validate(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitRepositories>()));
         services.TryAddSingleton(sp => new PlatformRepository(
-            new GitSourceSpec(options.PlatformRepository, options.PlatformBranch), sp.GetRequiredService<ISecretStore>(), options.PlatformRepositorySecret, options.PlatformGitHubApp));
+            new GitSourceSpec(options.PlatformRepository, options.PlatformBranch) { SshKnownHosts = options.PlatformKnownHosts }, sp.GetRequiredService<ISecretStore>(), options.PlatformRepositorySecret, options.PlatformGitHubApp));
         services.TryAddSingleton<IPlatformProvider>(sp => new GitPlatformProvider(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<PlatformRepository>(), options.PlatformPath));
         services.TryAddSingleton(_ => new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "rendered") }));

@@ -60,6 +60,22 @@ public sealed class GitSourceSpecsTests
         Assert.DoesNotContain("Proc-Type", spec.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ForAsync_FleetSettingsOfAnSshSource_TheSecretIsThePrivateKeyWithTheKnownHosts()
+    {
+        const string Key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+        const string Hosts = "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        var settings = new FleetSettings("apps", "git@git.example.com:org/apps.git", "main", "apps-git", Prune: true, AllowEmpty: false, Force: false, Recreate: false,
+            PolicySet: null, PlatformCommit: null, SourceKnownHosts: Hosts);
+
+        var spec = await GitSourceSpecs.ForAsync(settings, new SwappableSecrets(Key));
+
+        Assert.True(spec.IsSsh);
+        Assert.Null(spec.Credentials);
+        Assert.Equal(Key, spec.SshPrivateKey);
+        Assert.Equal(Hosts, spec.SshKnownHosts);
+    }
+
     private sealed class SwappableSecrets(string? value) : ISecretStore
     {
         public string? Value { get; set; } = value;

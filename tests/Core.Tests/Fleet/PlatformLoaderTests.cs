@@ -148,6 +148,63 @@ public sealed class PlatformLoaderTests
     }
 
     [Fact]
+    public void Load_SshSourceWithKnownHosts_ParsedAndPlannedWithThem()
+    {
+        var config = PlatformLoader.Load([("sources.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec:
+              url: git@github.com:org/apps.git
+              secretRef: {name: apps-deploy-key}
+              knownHosts: |
+                # github.com
+                github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: web}
+            spec:
+              source: {gitSource: apps, path: web}
+            """)]);
+
+        var settings = RolloutPlanner.Plan(config, config.Fleets["web"], "c1").Settings;
+
+        Assert.Contains("github.com ssh-ed25519 AAAAC3", config.Sources["apps"].KnownHosts, StringComparison.Ordinal);
+        Assert.Equal(config.Sources["apps"].KnownHosts, settings.SourceKnownHosts);
+    }
+
+    [Fact]
+    public void Load_KnownHostsMissingMalformedOrNotForSsh_EachNamedWithItsLineAndField()
+    {
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load([("sources.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: no-hosts}
+            spec:
+              url: ssh://git@git.example.com/org/apps.git
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: bad-hosts}
+            spec:
+              url: ssh://git@git.example.com/org/other.git
+              knownHosts: "git.example.com SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: https}
+            spec:
+              url: https://git.example.com/org/apps.git
+              knownHosts: "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+            """)]));
+
+        AssertError(ex, 4, "spec.knownHosts", "is required for an SSH url");
+        AssertError(ex, 12, "spec.knownHosts", "is not a known_hosts line");
+        AssertError(ex, 19, "spec.knownHosts", "is for SSH urls only");
+    }
+
+    [Fact]
     public void Load_AzureIdentity_DefaultsToTheAksScopeAndExcludesStoredTokensAndKubeconfigs()
     {
         var config = PlatformLoader.Load([("clusters.yaml", """

@@ -32,6 +32,31 @@ public sealed class AppOptionsTests
     }
 
     [Fact]
+    public void From_SshPlatformRepository_KnownHostsRequiredAsLinesOrAFile()
+    {
+        const string Repository = "git@git.example.com:org/platform.git";
+        const string Hosts = "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, Hosts + "\n");
+        try
+        {
+            var missing = Assert.Throws<InvalidOperationException>(() => From(("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", Repository)));
+            var notSsh = Assert.Throws<InvalidOperationException>(() => From(("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", "/srv/platform"), ("FLEETFUNCTIONS_PlatformRepositoryKnownHosts", Hosts)));
+            var inline = From(("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", Repository), ("FLEETFUNCTIONS_PlatformRepositoryKnownHosts", Hosts));
+            var fromFile = From(("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", Repository), ("FLEETFUNCTIONS_PlatformRepositoryKnownHosts", file));
+
+            Assert.Contains("FLEETFUNCTIONS_PlatformRepositoryKnownHosts is required for the SSH platform repository", missing.Message, StringComparison.Ordinal);
+            Assert.Contains("is not an SSH URL", notSsh.Message, StringComparison.Ordinal);
+            Assert.Equal(Hosts, inline.PlatformKnownHosts);
+            Assert.Equal(Hosts + "\n", fromFile.PlatformKnownHosts);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void From_IdentityBasedHostStorage_UsesTheAccountWithAToken()
     {
         // AzureWebJobsStorage__accountName as an environment variable is the configuration key AzureWebJobsStorage:accountName.

@@ -75,12 +75,16 @@ public sealed class BicepTemplateTests
     [Fact]
     public async Task Build_AppSettings_AreAcceptedByTheApp()
     {
-        var app = Resource(await s_compiled.Value, "Microsoft.Web/sites");
+        var template = await s_compiled.Value;
+        var app = Resource(template, "Microsoft.Web/sites");
         var settings = app["properties"]!["siteConfig"]!["appSettings"]!.GetValue<string>();
 
-        // The settings compile to one ARM expression of createObject('name', '<setting>', 'value', …) calls;
-        // give each name a plausible value and let the app validate them.
-        var names = System.Text.RegularExpressions.Regex.Matches(settings, "createObject\\('name', '([A-Za-z0-9_]+)'")
+        // The settings compile to one ARM expression of createObject('name', '<setting>', 'value', …) calls, some of
+        // them in variables it concatenates (the optional Git and Prometheus settings): give each name a plausible
+        // value and let the app validate them all.
+        var declared = settings + string.Concat(System.Text.RegularExpressions.Regex.Matches(settings, "variables\\('([A-Za-z]+)'\\)")
+            .Select(m => template["variables"]?[m.Groups[1].Value] is JsonValue value ? value.GetValue<string>() : string.Empty));
+        var names = System.Text.RegularExpressions.Regex.Matches(declared, "createObject\\('name', '([A-Za-z0-9_]+)'")
             .Select(m => m.Groups[1].Value)
             .ToList();
         var values = names.ToDictionary(
@@ -89,7 +93,9 @@ public sealed class BicepTemplateTests
             {
                 "AzureWebJobsStorage__accountName" => "fleetfnabc123",
                 "AzureWebJobsStorage__clientId" => "00000000-0000-0000-0000-000000000001",
-                "FLEETFUNCTIONS_PlatformRepository" => "https://git.example.com/org/platform.git",
+                "FLEETFUNCTIONS_PlatformRepository" => "ssh://git@git.example.com/org/platform.git",
+                "FLEETFUNCTIONS_PlatformRepositoryKnownHosts" => "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+                "FLEETFUNCTIONS_PrometheusUrl" => "http://prometheus.example.com:9090",
                 "FLEETFUNCTIONS_PlatformBranch" => "main",
                 "FLEETFUNCTIONS_PlatformPath" => ".",
                 "FLEETFUNCTIONS_TaskHub" => "fleethub",
@@ -111,6 +117,9 @@ public sealed class BicepTemplateTests
         Assert.Equal("00000000-0000-0000-0000-000000000001", options.StorageClientId);
         Assert.True(options.CreateStorageAccount().UsesIdentity);
         Assert.Equal("sealing-key", options.SealingKeySecret);
+        Assert.Contains("FLEETFUNCTIONS_PlatformRepositoryKnownHosts", names);
+        Assert.Contains("FLEETFUNCTIONS_GitCaCertificates", names);
+        Assert.NotNull(options.PlatformGitHubApp);
 
         // The Functions host resolves %Setting% in function.json from app settings and fails the function without one.
         var referenced = Directory.GetFiles(Path.Combine(RepoPaths.Root, "src", "Functions", "functions"), "function.json", SearchOption.AllDirectories)
