@@ -59,8 +59,9 @@ internal sealed class RolloutHarness : IAsyncDisposable
     /// <param name="labels">Labels of each cluster c1..cN (each needs a <c>variant</c>: good or broken).</param>
     /// <param name="fleets">ClusterFleet documents (YAML) using GitSource <c>apps</c>.</param>
     /// <param name="platformFiles">When given, the platform (with these extra files, e.g. policies) is a Git repository read by the real provider.</param>
+    /// <param name="ssh">When given, GitSource <c>apps</c> is fetched from it over SSH, with its client key as the secret <c>apps-deploy-key</c>.</param>
     public static async Task<RolloutHarness> StartAsync(string storage, IReadOnlyList<Dictionary<string, string>> labels, string fleets, bool withPrometheus = false,
-        IReadOnlyDictionary<string, string>? platformFiles = null)
+        IReadOnlyDictionary<string, string>? platformFiles = null, SshGitServer? ssh = null)
     {
         var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
         var clusters = new List<SimulatedCluster>();
@@ -73,7 +74,9 @@ internal sealed class RolloutHarness : IAsyncDisposable
         WriteApp(repo, "example/web:1.0", "example/web:1.0");
         repo.Commit("web 1.0");
 
-        var platformYaml = PlatformYaml(clusters, labels, repo.Url, fleets);
+        var platformYaml = ssh is null
+            ? PlatformYaml(clusters, labels, repo.Url, fleets)
+            : PlatformYaml(clusters, labels, ssh.UrlOf(repo.WorkDir), fleets, $"secretRef: {{name: apps-deploy-key}}, knownHosts: {JsonSerializer.Serialize(ssh.KnownHosts)}");
         var git = new Core.Sources.GitRepositories(new GitCacheOptions { CacheDirectory = Path.Combine(repo.CacheDir, "git") });
         IPlatformProvider platform;
         IPolicySetSource? policies = null;
@@ -106,7 +109,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
                 clusters.Select(c => new ScrapeTarget($"{c.MetricsUrl.Host}:{c.MetricsUrl.Port}", new Dictionary<string, string>())));
         }
 
-        var secrets = new InMemorySecretStore(new Dictionary<string, string>());
+        var secrets = new InMemorySecretStore(ssh is null ? [] : new Dictionary<string, string> { ["apps-deploy-key"] = ssh.ClientKey });
         var clients = new ClusterClientFactory(new PlatformClusterCredentials(platform, secrets));
         var reconciler = new Reconciler(
             git,
@@ -206,7 +209,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
     }
 
     /// <summary>The platform resources: one Cluster per simulated cluster (labels from the test, regions eu/us alternating), GitSource <c>apps</c>, the fleets.</summary>
-    public static string PlatformYaml(IReadOnlyList<SimulatedCluster> clusters, IReadOnlyList<Dictionary<string, string>> labels, string appRepositoryUrl, string fleets) =>
+    public static string PlatformYaml(IReadOnlyList<SimulatedCluster> clusters, IReadOnlyList<Dictionary<string, string>> labels, string appRepositoryUrl, string fleets, string? sourceFields = null) =>
         string.Join("---\n", clusters.Select((c, i) => $$"""
             apiVersion: fleetfunctions.io/v1alpha1
             kind: Cluster
@@ -222,7 +225,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
             apiVersion: fleetfunctions.io/v1alpha1
             kind: GitSource
             metadata: {name: apps}
-            spec: {url: "{{appRepositoryUrl}}", branch: main}
+            spec: {url: "{{appRepositoryUrl}}", branch: main{{(sourceFields is null ? "" : ", " + sourceFields)}}}
             ---
             {{fleets}}
             """;

@@ -479,6 +479,21 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal("example/web:latest", h.ImageOn("c1"));
     }
 
+    [Fact]
+    public async Task AllAtOnce_SourceOverSshWithADeployKey_EveryClusterRunsTheCommit()
+    {
+        using var ssh = await SshGitServer.StartAsync();
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good], Fleet("web", "rollout: {strategy: AllAtOnce}"), ssh: ssh);
+        var commit = h.CommitApp("example/web:2.0", "example/web:2.0");
+
+        var (outcome, status) = await h.RunAsync("web", commit);
+
+        Assert.True(outcome.Phase == RolloutPhase.Succeeded, outcome.Reason);
+        Assert.All(status.Clusters, c => Assert.Equal(ClusterRolloutState.Healthy, c.State));
+        Assert.Equal("example/web:2.0", h.ImageOn("c1"));
+        Assert.Equal("example/web:2.0", h.ImageOn("c2"));
+    }
+
     /// <summary>Rolls <paramref name="commit"/> out as the last good one (the analysis metric is absent from Prometheus and noData passes).</summary>
     private static async Task WithoutPrometheusAnalysisPasses(RolloutHarness h, string commit)
     {
