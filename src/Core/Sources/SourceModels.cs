@@ -21,6 +21,10 @@ public sealed record GitSourceSpec(string Url, string Ref = "main", GitCredentia
 
     /// <summary>The URL without any user information, safe to print.</summary>
     public string DisplayUrl => GitRepositories.RedactUrl(Url);
+
+    /// <summary>Never prints a secret: the URL without user information, the credentials and key redacted.</summary>
+    public override string ToString() =>
+        $"GitSourceSpec {{ Url = {DisplayUrl}, Ref = {Ref}, Credentials = {Credentials}, GitHubApp = {GitHubApp}, SshKnownHosts = {(SshKnownHosts is null ? "" : "(set)")}, SshPrivateKey = {(SshPrivateKey is null ? "" : "***")} }}";
 }
 
 /// <summary>A resolved reference: the commit a branch, tag or SHA pointed to when fetched.</summary>

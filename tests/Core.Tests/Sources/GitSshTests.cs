@@ -111,6 +111,16 @@ public sealed class GitSshTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ToString_SpecWithAKey_NeverPrintsIt()
+    {
+        var printed = Spec().ToString();
+
+        Assert.DoesNotContain("PRIVATE KEY", printed, StringComparison.Ordinal);
+        Assert.Contains("SshPrivateKey = ***", printed, StringComparison.Ordinal);
+        Assert.Contains(_server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), printed, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void IsSshUrl_SchemesAndScpLikeForms()
     {
         Assert.True(GitRepositories.IsSshUrl("ssh://git@github.com/org/app.git"));
