@@ -48,6 +48,22 @@ internal static class ImageInfo
         _ => JsonUtil.Get(resource, "spec", "template", "spec") as JsonObject,
     };
 
+    /// <summary>
+    /// Kyverno's <c>image_normalize()</c>: the fully qualified reference (<c>nginx</c> is
+    /// <c>docker.io/library/nginx:latest</c>; a digest wins over a tag).
+    /// </summary>
+    /// <exception cref="PolicyEvaluationException">The text is not an image reference.</exception>
+    public static string Normalize(string image)
+    {
+        var trimmed = image.Trim();
+        if (trimmed.Length == 0 || trimmed.Any(char.IsWhiteSpace) || trimmed.EndsWith(':') || trimmed.EndsWith('@') || trimmed.StartsWith('/'))
+        {
+            throw new PolicyEvaluationException($"function image_normalize(): '{image}' is not an image reference");
+        }
+
+        return JsonUtil.AsString(Parse(trimmed)["reference"])!;
+    }
+
     /// <summary>Splits <c>registry/path:tag@digest</c> the way Docker normalizes references.</summary>
     public static JsonObject Parse(string image)
     {
