@@ -8,7 +8,7 @@ namespace FleetFunctions.TestSupport;
 /// authorised client key, serving Git over SSH as the current user (<c>git-upload-pack</c> of any path): what a Git
 /// server with deploy keys looks like to the controller. <c>scripts/setup.sh</c> installs it.
 /// </summary>
-public sealed class SshGitServer : ChildProcess
+public sealed class SshGitServer : ChildProcess, IDisposable
 {
     private SshGitServer(Process process, string folder, int port, string knownHosts, string clientKey)
         : base(process)
@@ -28,6 +28,20 @@ public sealed class SshGitServer : ChildProcess
 
     /// <summary>The authorised client's private key (OpenSSH format).</summary>
     public string ClientKey { get; }
+
+    /// <summary>Stops sshd and deletes its keys and configuration.</summary>
+    public new void Dispose()
+    {
+        base.Dispose();
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: temp folders are cleaned by the OS.
+        }
+    }
 
     /// <summary>The SSH URL of the repository at <paramref name="path"/> on this machine.</summary>
     public string UrlOf(string path) => $"ssh://{Environment.UserName}@127.0.0.1:{Port}{Path.GetFullPath(path)}";

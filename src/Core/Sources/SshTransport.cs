@@ -77,7 +77,10 @@ internal static partial class SshTransport
         var said = File.Exists(log) ? string.Join(" ", File.ReadAllLines(log).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("Warning: Permanently added", StringComparison.Ordinal))) : string.Empty;
         if (said.Length == 0)
         {
-            return null;
+            // The wrapper itself did not run: a cache folder mounted noexec, or no ssh client on the machine.
+            return inner.Message.Contains("cannot run", StringComparison.Ordinal)
+                ? new SourceException($"{spec.DisplayUrl}: ssh could not be started ({inner.Message}); install the OpenSSH client, and keep the Git cache folder (FLEETFUNCTIONS_CacheDirectory) on a file system that allows running programs.", inner)
+                : null;
         }
 
         if (said.Contains("Host key verification failed", StringComparison.Ordinal) || said.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal))

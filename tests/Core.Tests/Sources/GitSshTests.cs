@@ -111,6 +111,25 @@ public sealed class GitSshTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResolveAsync_WrapperCannotRun_ErrorSaysToInstallSshAndAllowRunningProgramsInTheCache()
+    {
+        var source = Source();
+        await source.ResolveAsync(Spec());
+        var wrapper = Directory.EnumerateFiles(Path.Combine(_repo.CacheDir, "ssh"), "ssh", SearchOption.AllDirectories).Single();
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        _repo.Write("examples/next.txt", "n\n").Commit("next");
+
+        var error = await Assert.ThrowsAsync<SourceException>(() => source.ResolveAsync(Spec()));
+
+        Assert.Contains("ssh could not be started", error.Message, StringComparison.Ordinal);
+        Assert.Contains("FLEETFUNCTIONS_CacheDirectory", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ToString_SpecWithAKey_NeverPrintsIt()
     {
         var printed = Spec().ToString();
