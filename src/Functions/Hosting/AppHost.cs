@@ -34,6 +34,11 @@ public static class AppHost
         configureServices?.Invoke(builder.Services);
         builder.Services.AddFleetFunctions(options);
         builder.Services.AddHostedService<StorageInitializer>();
+        if (options.ExitWithParent)
+        {
+            builder.Services.AddHostedService<ParentWatch>();
+        }
+
         if (!options.IsCustomHandler)
         {
             builder.Services.AddHostedService<EngineWorkerService>();

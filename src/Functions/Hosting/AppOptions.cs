@@ -131,6 +131,12 @@ public sealed record AppOptions
     /// <summary>Watch mode (<c>FLEETFUNCTIONS_DriftWatch=true</c>, standalone only): long-lived watches catch drift within a second.</summary>
     public bool DriftWatch { get; init; }
 
+    /// <summary>
+    /// Stop when the process that started the app exits (<c>FLEETFUNCTIONS_ExitWithParent</c>; Linux). On by default
+    /// behind the Functions host, whose killed instance must not leave its custom handler running; off standalone.
+    /// </summary>
+    public bool ExitWithParent { get; init; }
+
     /// <summary>(cluster, fleet) pairs the drift sweep checks at once (<c>FLEETFUNCTIONS_DriftSweepConcurrency</c>, default 8).</summary>
     public int DriftSweepConcurrency { get; init; } = 8;
 
@@ -228,6 +234,12 @@ public sealed record AppOptions
             errors.Add($"FLEETFUNCTIONS_DriftWatch '{watchText}' must be true or false");
         }
 
+        var exitWithParent = configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is { Length: > 0 };
+        if (Get(configuration, "ExitWithParent") is { } exitText && !bool.TryParse(exitText, out exitWithParent))
+        {
+            errors.Add($"FLEETFUNCTIONS_ExitWithParent '{exitText}' must be true or false");
+        }
+
         var driftConcurrency = 8;
         if (Get(configuration, "DriftSweepConcurrency") is { } concurrencyText && !(int.TryParse(concurrencyText, out driftConcurrency) && driftConcurrency is >= 1 and <= 256))
         {
@@ -267,6 +279,7 @@ public sealed record AppOptions
             PrometheusUrl = prometheus,
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
             DriftWatch = driftWatch,
+            ExitWithParent = exitWithParent,
             DriftSweepConcurrency = driftConcurrency,
         };
     }

@@ -57,6 +57,19 @@ public sealed class AppOptionsTests
     }
 
     [Fact]
+    public void From_ExitWithParent_OnBehindTheFunctionsHostOffStandaloneAndParsed()
+    {
+        (string, string)[] base_ = [("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", "/srv/platform")];
+
+        Assert.False(From(base_).ExitWithParent);
+        Assert.True(From([.. base_, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071")]).ExitWithParent);
+        Assert.False(From([.. base_, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071"), ("FLEETFUNCTIONS_ExitWithParent", "false")]).ExitWithParent);
+        Assert.True(From([.. base_, ("FLEETFUNCTIONS_ExitWithParent", "true")]).ExitWithParent);
+        var error = Assert.Throws<InvalidOperationException>(() => From([.. base_, ("FLEETFUNCTIONS_ExitWithParent", "yes")]));
+        Assert.Contains("FLEETFUNCTIONS_ExitWithParent 'yes' must be true or false", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void From_IdentityBasedHostStorage_UsesTheAccountWithAToken()
     {
         // AzureWebJobsStorage__accountName as an environment variable is the configuration key AzureWebJobsStorage:accountName.

@@ -44,6 +44,9 @@ internal sealed class AppProcess : ChildProcess
         var url = new Uri($"http://127.0.0.1:{FreePort.Next()}/");
         var environment = settings.ToDictionary(s => "FLEETFUNCTIONS_" + s.Key, s => s.Value);
         environment["FLEETFUNCTIONS_Urls"] = url.ToString().TrimEnd('/');
+
+        // A test host that is killed (a timed-out CI job) takes the app with it instead of leaving it running.
+        environment.TryAdd("FLEETFUNCTIONS_ExitWithParent", "true");
         var info = ExternalProcess.CreateStartInfo("dotnet", [AssemblyPath, "serve"], environment);
         var output = new StringBuilder();
         var process = Process.Start(info) ?? throw new InvalidOperationException("fleetfunctions serve did not start");
