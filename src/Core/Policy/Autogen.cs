@@ -9,7 +9,7 @@ namespace FleetFunctions.Core.Policy;
 /// unless the policy's <c>pod-policies.kyverno.io/autogen-controllers</c> annotation says otherwise or a rule
 /// matches by name, selector or annotations, or mixes Pods with other kinds.
 /// </summary>
-internal static class Autogen
+internal static partial class Autogen
 {
     public const string ControllersAnnotation = "pod-policies.kyverno.io/autogen-controllers";
 
@@ -150,6 +150,13 @@ internal static class Autogen
             validate["anyPattern"] = new JsonArray([.. anyPattern.Select(p => Wrap(p ?? new JsonObject(), templatePath))]);
         }
 
+        if (validate["cel"] is JsonObject cel)
+        {
+            // CEL sees the object itself: object.spec and object.metadata move under the pod template.
+            var celTemplate = objectSpecPrefix["request.".Length..];
+            validate["cel"] = RewriteCel(cel, celTemplate);
+        }
+
         var objectMetaPrefix = objectSpecPrefix + ".metadata";
         var oldSpecPrefix = objectSpecPrefix.Replace("request.object", "request.oldObject", StringComparison.Ordinal);
         return (JsonObject)RewriteStrings(copy, s => s
@@ -158,6 +165,30 @@ internal static class Autogen
             .Replace("request.object.metadata", objectMetaPrefix, StringComparison.Ordinal)
             .Replace("request.oldObject.metadata", oldSpecPrefix + ".metadata", StringComparison.Ordinal))!;
     }
+
+    /// <summary>The CEL block with <c>object.spec</c>/<c>object.metadata</c> (and the same of <c>oldObject</c>) read from the pod template at <paramref name="template"/>.</summary>
+    private static JsonNode RewriteCel(JsonObject cel, string template)
+    {
+        var copy = (JsonObject)cel.DeepClone();
+        foreach (var list in new[] { "expressions", "variables" })
+        {
+            foreach (var item in (copy[list] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                foreach (var key in new[] { "expression", "messageExpression" })
+                {
+                    if (JsonUtil.AsString(item[key]) is { } text)
+                    {
+                        item[key] = CelObjectPath().Replace(text, m => $"{m.Groups[1].Value}{template["object".Length..]}.{m.Groups[2].Value}");
+                    }
+                }
+            }
+        }
+
+        return copy;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\w.])(object|oldObject)\.(spec|metadata)\b")]
+    private static partial System.Text.RegularExpressions.Regex CelObjectPath();
 
     private static JsonNode Wrap(JsonNode pattern, string[] templatePath)
     {

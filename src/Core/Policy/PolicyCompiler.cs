@@ -151,7 +151,15 @@ public sealed partial class PolicySet
                 : PodSecurityRule.Compile(validate["podSecurity"], where);
         }
 
-        foreach (var key in new[] { "cel", "manifests", "assert" })
+        CelRule? cel = null;
+        if (validate.ContainsKey("cel"))
+        {
+            cel = inForEach
+                ? throw new PolicyLoadException($"{where}.cel: not allowed inside foreach; put it in the rule's validate")
+                : CelRule.Compile(validate["cel"], where);
+        }
+
+        foreach (var key in new[] { "manifests", "assert" })
         {
             if (validate.ContainsKey(key))
             {
@@ -159,9 +167,9 @@ public sealed partial class PolicySet
             }
         }
 
-        if (pattern is null && anyPattern is null && deny is null && forEach is null && podSecurity is null && unsupported is null)
+        if (pattern is null && anyPattern is null && deny is null && forEach is null && podSecurity is null && cel is null && unsupported is null)
         {
-            throw new PolicyLoadException($"{where}: expected one of pattern, anyPattern, deny, foreach or podSecurity");
+            throw new PolicyLoadException($"{where}: expected one of pattern, anyPattern, deny, foreach, podSecurity or cel");
         }
 
         if (messageTemplate?.Check() is { } error)
@@ -169,7 +177,7 @@ public sealed partial class PolicySet
             throw new PolicyLoadException($"{where}.message: {error}");
         }
 
-        return new ValidationSpec(messageTemplate, message, pattern, anyPattern, deny, forEach, podSecurity, unsupported);
+        return new ValidationSpec(messageTemplate, message, pattern, anyPattern, deny, forEach, podSecurity, cel, unsupported);
     }
 
     private static ForEachSpec CompileForEach(JsonObject foreachObject, string where)

@@ -69,6 +69,7 @@ internal sealed record ValidationSpec(
     IReadOnlyList<ConditionBlock>? Deny,
     IReadOnlyList<ForEachSpec>? ForEach,
     PodSecurityRule? PodSecurity,
+    CelRule? Cel,
     string? Unsupported);
 
 internal sealed record ForEachSpec(

@@ -94,6 +94,11 @@ internal static class RuleEvaluator
             return SkippedFor(excepted);
         }
 
+        if (validation.Cel is not null)
+        {
+            return validation.Cel.Evaluate(ruleName, context);
+        }
+
         if (validation.Unsupported is not null)
         {
             return RuleOutcome.Error(validation.Unsupported);

@@ -108,7 +108,7 @@ public sealed class PolicySetTests
     {
         var yaml = string.Format(System.Globalization.CultureInfo.InvariantCulture, PodRule, "").Replace("pattern:\n        spec:\n          containers:\n          - image: \"*:*\"", "message: nothing", StringComparison.Ordinal);
         var ex = Assert.Throws<PolicyLoadException>(() => Load(yaml));
-        Assert.Contains("expected one of pattern, anyPattern, deny, foreach or podSecurity", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("expected one of pattern, anyPattern, deny, foreach, podSecurity or cel", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,230 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Cel;
+
+namespace FleetFunctions.Core.Policy;
+
+/// <summary>
+/// A Kyverno <c>validate.cel</c> rule: CEL expressions (Google's Common Expression Language, through the <c>Cel</c>
+/// package) that must all be true, as a ValidatingAdmissionPolicy has them: <c>object</c>, <c>oldObject</c>,
+/// <c>request</c>, <c>namespaceObject</c> and <c>variables</c> are in scope. Each expression is compiled when the
+/// policy loads, so a typo is a load error naming the file and line.
+/// </summary>
+internal sealed class CelRule
+{
+    private static readonly Lazy<CelEnvironment> s_environment = new(CreateEnvironment);
+    private readonly IReadOnlyList<(string Name, CelProgramDelegate Program)> _variables;
+    private readonly IReadOnlyList<CelCheck> _checks;
+
+    private CelRule(IReadOnlyList<(string, CelProgramDelegate)> variables, IReadOnlyList<CelCheck> checks)
+    {
+        _variables = variables;
+        _checks = checks;
+    }
+
+    /// <exception cref="PolicyLoadException">An expression does not compile, or the rule asks for what this engine cannot give (parameters).</exception>
+    public static CelRule Compile(JsonNode? node, string where)
+    {
+        where += ".cel";
+        if (node is not JsonObject cel)
+        {
+            throw new PolicyLoadException($"{where}: expected an object with expressions");
+        }
+
+        if (cel["paramKind"] is not null || cel["paramRef"] is not null)
+        {
+            throw new PolicyLoadException($"{where}: paramKind/paramRef need the parameter resource from the cluster; this engine makes no live lookups. Put the values in the expressions or in variables.");
+        }
+
+        var variables = new List<(string, CelProgramDelegate)>();
+        foreach (var (variable, i) in (cel["variables"] as JsonArray ?? []).Select((v, i) => (v, i)))
+        {
+            var at = $"{where}.variables[{i}]";
+            var name = JsonUtil.GetString(variable, "name") is { Length: > 0 } n ? n : throw new PolicyLoadException($"{at}.name is required");
+            variables.Add((name, CompileExpression(JsonUtil.GetString(variable, "expression"), at + ".expression")));
+        }
+
+        if (cel["expressions"] is not JsonArray { Count: > 0 } expressions)
+        {
+            throw new PolicyLoadException($"{where}.expressions is required: a list of expression (and message or messageExpression)");
+        }
+
+        var checks = new List<CelCheck>();
+        for (var i = 0; i < expressions.Count; i++)
+        {
+            var at = $"{where}.expressions[{i}]";
+            var text = JsonUtil.GetString(expressions[i], "expression");
+            var messageExpression = JsonUtil.GetString(expressions[i], "messageExpression");
+            checks.Add(new CelCheck(
+                text ?? string.Empty,
+                CompileExpression(text, at + ".expression"),
+                JsonUtil.GetString(expressions[i], "message"),
+                messageExpression is null ? null : CompileExpression(messageExpression, at + ".messageExpression")));
+        }
+
+        return new CelRule(variables, checks);
+    }
+
+    /// <summary>Runs the expressions on <paramref name="context"/>'s resource; the first false one fails the rule with its message.</summary>
+    public RuleOutcome Evaluate(string ruleName, EvalContext context)
+    {
+        var scope = Scope(context);
+        var variables = new Dictionary<string, object?>(StringComparer.Ordinal);
+        scope["variables"] = variables;
+        foreach (var (name, program) in _variables)
+        {
+            // In order: a variable may use the ones before it.
+            try
+            {
+                variables[name] = program(scope);
+            }
+            catch (CelException ex)
+            {
+                return RuleOutcome.Error($"rule {ruleName}: variable '{name}' could not be evaluated: {ex.Message}");
+            }
+        }
+
+        foreach (var check in _checks)
+        {
+            object? result;
+            try
+            {
+                result = check.Program(scope);
+            }
+            catch (CelException ex)
+            {
+                return RuleOutcome.Error($"rule {ruleName}: expression '{check.Text}' could not be evaluated: {ex.Message}");
+            }
+
+            if (result is not bool passed)
+            {
+                return RuleOutcome.Error($"rule {ruleName}: expression '{check.Text}' gave {Describe(result)}, not a bool");
+            }
+
+            if (!passed)
+            {
+                return RuleOutcome.Fail(Message(check, scope));
+            }
+        }
+
+        return RuleOutcome.Pass();
+    }
+
+    private static string Message(CelCheck check, Dictionary<string, object?> scope)
+    {
+        if (check.MessageProgram is not null)
+        {
+            try
+            {
+                if (check.MessageProgram(scope) is string { Length: > 0 } text)
+                {
+                    return text;
+                }
+            }
+            catch (CelException)
+            {
+                // As Kubernetes does: a message expression that fails falls back to the static message.
+            }
+        }
+
+        return check.Message is { Length: > 0 } message ? message : $"failed expression: {check.Text}";
+    }
+
+    /// <summary>The variables a ValidatingAdmissionPolicy expression sees, from the resource and the admission context.</summary>
+    private static Dictionary<string, object?> Scope(EvalContext context)
+    {
+        var resource = context.Resource;
+        var policyContext = context.PolicyContext;
+        var ns = JsonUtil.GetString(resource, "metadata", "namespace") ?? string.Empty;
+        var oldObject = policyContext.OldResource ?? (context.Operation is "UPDATE" ? resource : null);
+        return new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["object"] = context.IsDelete ? null : ToCel(resource),
+            ["oldObject"] = context.IsDelete ? ToCel(resource) : oldObject is null ? null : ToCel(oldObject),
+            ["request"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["operation"] = context.Operation,
+                ["namespace"] = ns,
+                ["name"] = JsonUtil.GetString(resource, "metadata", "name") ?? string.Empty,
+                ["kind"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["group"] = (JsonUtil.GetString(resource, "apiVersion") ?? string.Empty) is var apiVersion && apiVersion.Contains('/', StringComparison.Ordinal) ? apiVersion[..apiVersion.IndexOf('/', StringComparison.Ordinal)] : string.Empty,
+                    ["kind"] = JsonUtil.GetString(resource, "kind") ?? string.Empty,
+                },
+                ["userInfo"] = new Dictionary<string, object?>(StringComparer.Ordinal) { ["username"] = policyContext.UserName ?? string.Empty, ["groups"] = new List<object?>() },
+            },
+            ["namespaceObject"] = ns.Length == 0 ? null : new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["metadata"] = new Dictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["name"] = ns,
+                    ["labels"] = (policyContext.NamespaceLabels.TryGetValue(ns, out var labels) ? labels : new Dictionary<string, string>())
+                        .ToDictionary(l => l.Key, l => (object?)l.Value, StringComparer.Ordinal),
+                },
+            },
+        };
+    }
+
+    /// <summary>JSON as the CEL package takes it: maps, lists, <see cref="long"/> for whole numbers, <see cref="double"/>, strings, bools, null.</summary>
+    internal static object? ToCel(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonObject o => o.ToDictionary(p => p.Key, p => ToCel(p.Value), StringComparer.Ordinal),
+        JsonArray a => a.Select(ToCel).ToList(),
+        JsonValue v when v.TryGetValue<bool>(out var b) => b,
+        JsonValue v when v.TryGetValue<long>(out var l) => l,
+        JsonValue v when v.TryGetValue<double>(out var d) => d == Math.Floor(d) && Math.Abs(d) < 9e15 ? (long)d : d,
+        _ => node.ToString(),
+    };
+
+    private static CelProgramDelegate CompileExpression(string? text, string where)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new PolicyLoadException($"{where} is required");
+        }
+
+        try
+        {
+            return s_environment.Value.Compile(text);
+        }
+        catch (CelException ex)
+        {
+            throw new PolicyLoadException($"{where}: '{text}' is not a CEL expression this engine can run: {ex.Message}");
+        }
+    }
+
+    private static string Describe(object? value) => value switch
+    {
+        null => "null",
+        string s => $"the string \"{s}\"",
+        IEnumerable => "a list or map",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? value.GetType().Name,
+    };
+
+    /// <summary>The CEL environment with the string and list extensions Kubernetes expressions commonly use.</summary>
+    private static CelEnvironment CreateEnvironment()
+    {
+        var environment = new CelEnvironment(null, string.Empty);
+        Register(environment, "lowerAscii", [typeof(string)], a => Str(a, 0).ToLowerInvariant());
+        Register(environment, "upperAscii", [typeof(string)], a => Str(a, 0).ToUpperInvariant());
+        Register(environment, "trim", [typeof(string)], a => Str(a, 0).Trim());
+        Register(environment, "split", [typeof(string), typeof(string)], a => Str(a, 0).Split(Str(a, 1)).Cast<object?>().ToList());
+        Register(environment, "replace", [typeof(string), typeof(string), typeof(string)], a => Str(a, 0).Replace(Str(a, 1), Str(a, 2), StringComparison.Ordinal));
+        Register(environment, "indexOf", [typeof(string), typeof(string)], a => (long)Str(a, 0).IndexOf(Str(a, 1), StringComparison.Ordinal));
+        Register(environment, "lastIndexOf", [typeof(string), typeof(string)], a => (long)Str(a, 0).LastIndexOf(Str(a, 1), StringComparison.Ordinal));
+        Register(environment, "substring", [typeof(string), typeof(long)], a => Str(a, 0)[checked((int)(long)a[1]!)..]);
+        Register(environment, "substring", [typeof(string), typeof(long), typeof(long)], a => Str(a, 0)[checked((int)(long)a[1]!)..checked((int)(long)a[2]!)]);
+        Register(environment, "join", [typeof(IEnumerable)], a => string.Concat(((IEnumerable)a[0]!).Cast<object?>()));
+        Register(environment, "join", [typeof(IEnumerable), typeof(string)], a => string.Join(Str(a, 1), ((IEnumerable)a[0]!).Cast<object?>()));
+        return environment;
+    }
+
+    private static void Register(CelEnvironment environment, string name, Type[] types, Func<object?[], object?> function) =>
+        environment.RegisterFunction(name, types, args => function(args));
+
+    private static string Str(object?[] args, int index) => args[index] as string ?? throw new CelNoSuchOverloadException($"expected a string as argument {index + 1}");
+
+    private sealed record CelCheck(string Text, CelProgramDelegate Program, string? Message, CelProgramDelegate? MessageProgram);
+}

@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using FleetFunctions.Core.Policy;
+using Xunit;
+
+namespace FleetFunctions.Core.Tests.Policy;
+
+/// <summary>
+/// <c>validate.cel</c>: load errors, messages, and what the expressions see. Which resources pass is also covered by
+/// <c>testdata/policy/cel</c> (a kyverno-test.yaml, autogen included).
+/// </summary>
+public sealed class CelRuleTests
+{
+    private static PolicySet Policy(string cel, string kinds = "[ConfigMap]") => PolicySet.Load([("policies/cel.yaml", $"""
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata:
+          name: cel
+        spec:
+          validationFailureAction: Enforce
+          rules:
+          - name: check
+            match:
+              any:
+              - resources:
+                  kinds: {kinds}
+            validate:
+              cel:
+        {string.Join("\n", cel.Split('\n').Select(l => "        " + l))}
+        """)]);
+
+    private static readonly JsonObject s_configMap = JsonNode.Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings","namespace":"shop","labels":{"tier":"front"}},"data":{"size":"3"}}""")!.AsObject();
+
+    private static RuleResult Result(PolicySet set, JsonObject? resource = null, PolicyContext? context = null) =>
+        PolicyEngine.Validate(set, resource ?? s_configMap, context).Results.Single(r => r.Rule == "check");
+
+    [Fact]
+    public void Validate_FalseWithoutMessage_FailsNamingTheExpression()
+    {
+        var result = Result(Policy("expressions:\n- expression: \"object.metadata.labels.tier == 'back'\""));
+
+        Assert.Equal(RuleStatus.Fail, result.Status);
+        Assert.Equal("failed expression: object.metadata.labels.tier == 'back'", result.Message);
+    }
+
+    [Fact]
+    public void Validate_MessageExpression_WinsOverTheMessage()
+    {
+        var result = Result(Policy("""
+            expressions:
+            - expression: "int(object.data.size) <= 2"
+              message: static
+              messageExpression: "'size ' + object.data.size + ' is over 2 in ' + request.namespace"
+            """));
+
+        Assert.Equal(RuleStatus.Fail, result.Status);
+        Assert.Equal("size 3 is over 2 in shop", result.Message);
+    }
+
+    [Fact]
+    public void Validate_EveryExpressionTrue_Passes()
+    {
+        var result = Result(Policy("""
+            variables:
+            - name: tier
+              expression: "object.metadata.labels.tier"
+            expressions:
+            - expression: "variables.tier.upperAscii() == 'FRONT'"
+            - expression: "request.operation == 'CREATE' && oldObject == null"
+            - expression: "namespaceObject.metadata.name == 'shop'"
+            """));
+
+        Assert.Equal(RuleStatus.Pass, result.Status);
+    }
+
+    [Fact]
+    public void Validate_Update_OldObjectIsThePreviousObject()
+    {
+        var old = s_configMap.DeepClone().AsObject();
+        old["data"]!["size"] = "2";
+        var set = Policy("expressions:\n- expression: \"int(object.data.size) >= int(oldObject.data.size)\"\n  message: sizes only grow");
+
+        var grew = Result(set, context: new PolicyContext { Operation = AdmissionOperation.Update, OldResource = old });
+        var shrank = Result(set, old, new PolicyContext { Operation = AdmissionOperation.Update, OldResource = s_configMap });
+
+        Assert.Equal(RuleStatus.Pass, grew.Status);
+        Assert.Equal(RuleStatus.Fail, shrank.Status);
+        Assert.Equal("sizes only grow", shrank.Message);
+    }
+
+    [Theory]
+    [InlineData("object.metadata.name", "gave the string \"settings\", not a bool")]
+    [InlineData("object.spec.replicas > 1", "could not be evaluated")]
+    [InlineData("object.metadata.name.noSuchFunction()", "no function, variable or macro was found that matches identifier 'noSuchFunction'")]
+    public void Validate_NotABoolOrMissingField_RuleErrorsNamingTheExpression(string expression, string fragment)
+    {
+        var result = Result(Policy($"expressions:\n- expression: \"{expression}\""));
+
+        Assert.Equal(RuleStatus.Error, result.Status);
+        Assert.Contains($"expression '{expression}'", result.Message, StringComparison.Ordinal);
+        Assert.Contains(fragment, result.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("expressions:\n- expression: \"object.metadata.name ==\"", "validate.cel.expressions[0].expression: 'object.metadata.name ==' is not a CEL expression")]
+    [InlineData("expressions: []", "validate.cel.expressions is required")]
+    [InlineData("paramKind: {apiVersion: v1, kind: ConfigMap}\nexpressions:\n- expression: \"true\"", "paramKind/paramRef need the parameter resource from the cluster")]
+    [InlineData("variables:\n- expression: \"1\"\nexpressions:\n- expression: \"true\"", "validate.cel.variables[0].name is required")]
+    public void Load_BadCel_ErrorNamesFileRuleAndField(string cel, string fragment)
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => Policy(cel));
+
+        Assert.Contains("policies/cel.yaml", error.Message, StringComparison.Ordinal);
+        Assert.Contains("rule check", error.Message, StringComparison.Ordinal);
+        Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
+    }
+}
