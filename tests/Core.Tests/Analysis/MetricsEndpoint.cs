@@ -27,8 +27,17 @@ internal sealed class MetricsEndpoint : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            // Close alone: after Stop, the managed listener's Close looks its endpoint up again and binds the port
+            // anew, which fails with "Address already in use" when another test took the port meanwhile.
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // Closed enough: nothing listens on the port any more.
+        }
+
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));
