@@ -218,8 +218,50 @@ internal sealed class CelRule
         Register(environment, "substring", [typeof(string), typeof(long), typeof(long)], a => Str(a, 0)[checked((int)(long)a[1]!)..checked((int)(long)a[2]!)]);
         Register(environment, "join", [typeof(IEnumerable)], a => string.Concat(((IEnumerable)a[0]!).Cast<object?>()));
         Register(environment, "join", [typeof(IEnumerable), typeof(string)], a => string.Join(Str(a, 1), ((IEnumerable)a[0]!).Cast<object?>()));
+
+        // Kubernetes' regex library.
+        Register(environment, "find", [typeof(string), typeof(string)], a => Regex(a, 1).Match(Str(a, 0)) is { Success: true } m ? m.Value : string.Empty);
+        Register(environment, "findAll", [typeof(string), typeof(string)], a => Regex(a, 1).Matches(Str(a, 0)).Select(m => (object?)m.Value).ToList());
+
+        // Kubernetes' lists library, on lists of numbers or strings.
+        Register(environment, "isSorted", [typeof(IEnumerable)], a => Items(a).Zip(Items(a).Skip(1)).All(p => Compare(p.First, p.Second) <= 0));
+        Register(environment, "sum", [typeof(IEnumerable)], a => Items(a).All(i => i is long) ? Items(a).Sum(i => (long)i!) : Items(a).Sum(i => Convert.ToDouble(i, CultureInfo.InvariantCulture)));
+        Register(environment, "min", [typeof(IEnumerable)], a => Items(a).Count > 0 ? Items(a).Aggregate((x, y) => Compare(x, y) <= 0 ? x : y) : throw new CelArgumentRangeException("min() of an empty list"));
+        Register(environment, "max", [typeof(IEnumerable)], a => Items(a).Count > 0 ? Items(a).Aggregate((x, y) => Compare(x, y) >= 0 ? x : y) : throw new CelArgumentRangeException("max() of an empty list"));
+
+        // Kubernetes' quantity library: quantity('500Mi'), compared and added exactly.
+        Register(environment, "quantity", [typeof(string)], a => ParseQuantity(Str(a, 0)));
+        Register(environment, "isQuantity", [typeof(string)], a => Quantity.TryParse(Str(a, 0), out _));
+        Register(environment, "compareTo", [typeof(Quantity), typeof(Quantity)], a => (long)((Quantity)a[0]!).CompareTo((Quantity)a[1]!));
+        Register(environment, "isGreaterThan", [typeof(Quantity), typeof(Quantity)], a => ((Quantity)a[0]!).CompareTo((Quantity)a[1]!) > 0);
+        Register(environment, "isLessThan", [typeof(Quantity), typeof(Quantity)], a => ((Quantity)a[0]!).CompareTo((Quantity)a[1]!) < 0);
+        Register(environment, "add", [typeof(Quantity), typeof(Quantity)], a => (Quantity)a[0]! + (Quantity)a[1]!);
+        Register(environment, "add", [typeof(Quantity), typeof(long)], a => (Quantity)a[0]! + Quantity.FromDouble((long)a[1]!));
+        Register(environment, "sub", [typeof(Quantity), typeof(Quantity)], a => (Quantity)a[0]! - (Quantity)a[1]!);
+        Register(environment, "sub", [typeof(Quantity), typeof(long)], a => (Quantity)a[0]! - Quantity.FromDouble((long)a[1]!));
+        Register(environment, "sign", [typeof(Quantity)], a => (long)((Quantity)a[0]!).Numerator.Sign);
+        Register(environment, "isInteger", [typeof(Quantity)], a => ((Quantity)a[0]!).Numerator % ((Quantity)a[0]!).Denominator == 0);
+        Register(environment, "asInteger", [typeof(Quantity)], a => (Quantity)a[0]! is var q && q.Numerator % q.Denominator == 0
+            ? (long)(q.Numerator / q.Denominator)
+            : throw new CelArgumentRangeException($"quantity {q} is not an integer"));
+        Register(environment, "asApproximateFloat", [typeof(Quantity)], a => ((Quantity)a[0]!).ToDouble());
         return environment;
     }
+
+    private static Quantity ParseQuantity(string text) =>
+        Quantity.TryParse(text, out var quantity) ? quantity : throw new CelArgumentRangeException($"'{text}' is not a quantity");
+
+    private static System.Text.RegularExpressions.Regex Regex(object?[] args, int index) =>
+        new(Str(args, index), System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    private static List<object?> Items(object?[] args) => ((IEnumerable)args[0]!).Cast<object?>().ToList();
+
+    private static int Compare(object? x, object? y) => (x, y) switch
+    {
+        (string a, string b) => string.CompareOrdinal(a, b),
+        (long a, long b) => a.CompareTo(b),
+        _ => Convert.ToDouble(x, CultureInfo.InvariantCulture).CompareTo(Convert.ToDouble(y, CultureInfo.InvariantCulture)),
+    };
 
     private static void Register(CelEnvironment environment, string name, Type[] types, Func<object?[], object?> function) =>
         environment.RegisterFunction(name, types, args => function(args));

@@ -72,6 +72,22 @@ public sealed class CelRuleTests
         Assert.Equal(RuleStatus.Pass, result.Status);
     }
 
+    [Theory]
+    [InlineData("quantity('1Gi').isGreaterThan(quantity('500Mi')) && quantity('100m').isLessThan(quantity('1'))")]
+    [InlineData("quantity('250m').add(quantity('750m')).compareTo(quantity('1')) == 0 && quantity('2').sub(1).asInteger() == 1")]
+    [InlineData("isQuantity('1Gi') && !isQuantity('one gig') && quantity('1.5').asApproximateFloat() == 1.5 && !quantity('1.5').isInteger()")]
+    [InlineData("quantity('-1').sign() == -1 && quantity('0').sign() == 0")]
+    [InlineData("[1, 2, 3].isSorted() && ![2, 1].isSorted() && [1, 2, 3].sum() == 6 && [3, 1, 2].min() == 1 && ['b', 'a'].max() == 'b'")]
+    [InlineData("'abc123'.find('[0-9]+') == '123' && 'a1b2'.findAll('[0-9]').size() == 2 && 'abc'.find('[0-9]') == ''")]
+    [InlineData("'A-B'.lowerAscii().split('-').join('+') == 'a+b' && ' x '.trim() == 'x' && 'abc'.substring(1, 2) == 'b' && 'abc'.indexOf('c') == 2")]
+    [InlineData("object.data.size.replace('3', 'three').upperAscii() == 'THREE'")]
+    public void Validate_KubernetesLibraryFunctions_Evaluate(string expression)
+    {
+        var result = Result(Policy($"expressions:\n- expression: \"{expression}\""));
+
+        Assert.True(result.Status == RuleStatus.Pass, $"{result.Status}: {result.Message}");
+    }
+
     [Fact]
     public void Validate_Update_OldObjectIsThePreviousObject()
     {
