@@ -245,7 +245,46 @@ internal sealed class CelRule
             ? (long)(q.Numerator / q.Denominator)
             : throw new CelArgumentRangeException($"quantity {q} is not an integer"));
         Register(environment, "asApproximateFloat", [typeof(Quantity)], a => ((Quantity)a[0]!).ToDouble());
+
+        // Kubernetes' URL library: absolute URLs (or absolute paths), as Go's url.ParseRequestURI reads them.
+        Register(environment, "url", [typeof(string)], a => ParseUrl(Str(a, 0)) ?? throw new CelArgumentRangeException($"'{Str(a, 0)}' is not an absolute URL or path"));
+        Register(environment, "isURL", [typeof(string)], a => ParseUrl(Str(a, 0)) is not null);
+        Register(environment, "getScheme", [typeof(Uri)], a => ((Uri)a[0]!).IsAbsoluteUri ? ((Uri)a[0]!).Scheme : string.Empty);
+        Register(environment, "getHost", [typeof(Uri)], a => a[0] is Uri { IsAbsoluteUri: true } u ? (HasPort(u) ? $"{HostOf(u)}:{u.Port}" : HostOf(u)) : string.Empty);
+        Register(environment, "getHostname", [typeof(Uri)], a => ((Uri)a[0]!).IsAbsoluteUri ? ((Uri)a[0]!).Host : string.Empty);
+        Register(environment, "getPort", [typeof(Uri)], a => a[0] is Uri { IsAbsoluteUri: true } u && HasPort(u) ? u.Port.ToString(CultureInfo.InvariantCulture) : string.Empty);
+        Register(environment, "getEscapedPath", [typeof(Uri)], a => ((Uri)a[0]!).IsAbsoluteUri ? ((Uri)a[0]!).AbsolutePath : ((Uri)a[0]!).OriginalString.Split('?')[0]);
+        Register(environment, "getQuery", [typeof(Uri)], a => Query((Uri)a[0]!));
         return environment;
+    }
+
+    private static Uri? ParseUrl(string text) =>
+        text.StartsWith('/') ? new Uri(text, UriKind.Relative)
+        : Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme.Length > 0 && !uri.IsFile ? uri
+        : null;
+
+    /// <summary>Whether the URL names a port (Go keeps an explicit default port, .NET's Uri hides it).</summary>
+    private static bool HasPort(Uri uri) => !uri.IsDefaultPort || uri.OriginalString.Contains($"{uri.Host}:{uri.Port}", StringComparison.OrdinalIgnoreCase);
+
+    private static string HostOf(Uri uri) => uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.IdnHost.Trim('[', ']')}]" : uri.Host;
+
+    private static Dictionary<string, object?> Query(Uri uri)
+    {
+        var text = uri.IsAbsoluteUri ? uri.Query.TrimStart('?') : (uri.OriginalString.Split('?', 2) is [_, var q] ? q : string.Empty);
+        var result = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var pair in text.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (key, value) = pair.Split('=', 2) is [var k, var v] ? (k, v) : (pair, string.Empty);
+            key = Uri.UnescapeDataString(key);
+            if (result.GetValueOrDefault(key) is not List<object?> values)
+            {
+                result[key] = values = [];
+            }
+
+            values.Add(Uri.UnescapeDataString(value));
+        }
+
+        return result;
     }
 
     private static Quantity ParseQuantity(string text) =>

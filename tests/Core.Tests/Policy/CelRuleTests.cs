@@ -81,6 +81,10 @@ public sealed class CelRuleTests
     [InlineData("'abc123'.find('[0-9]+') == '123' && 'a1b2'.findAll('[0-9]').size() == 2 && 'abc'.find('[0-9]') == ''")]
     [InlineData("'A-B'.lowerAscii().split('-').join('+') == 'a+b' && ' x '.trim() == 'x' && 'abc'.substring(1, 2) == 'b' && 'abc'.indexOf('c') == 2")]
     [InlineData("object.data.size.replace('3', 'three').upperAscii() == 'THREE'")]
+    [InlineData("url('https://example.com:8443/a%20b?x=1&x=2').getHost() == 'example.com:8443' && url('https://example.com/p').getHostname() == 'example.com'")]
+    [InlineData("url('https://example.com:8443/p').getPort() == '8443' && url('https://example.com/p').getPort() == '' && url('https://example.com/p').getScheme() == 'https'")]
+    [InlineData("url('https://example.com/a%20b?x=1&x=2').getQuery()['x'] == ['1', '2'] && url('https://example.com/a%20b').getEscapedPath() == '/a%20b'")]
+    [InlineData("isURL('https://example.com') && isURL('/absolute/path') && !isURL('not a url')")]
     public void Validate_KubernetesLibraryFunctions_Evaluate(string expression)
     {
         var result = Result(Policy($"expressions:\n- expression: \"{expression}\""));
