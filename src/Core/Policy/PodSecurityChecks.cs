@@ -353,12 +353,11 @@ internal static class PodSecurityChecks
         var findings = new List<PodSecurityFinding>();
         foreach (var (volume, index) in Volumes(pod))
         {
-            var type = s_volumeTypes.FirstOrDefault(t => volume[t] is not null);
-            if (type is null)
-            {
-                findings.Add(new($"spec.volumes[{index}]", null, ["unknown"]));
-            }
-            else if (!s_restrictedVolumeTypes.Contains(type))
+            // A volume that names no source is an emptyDir once the API server has defaulted it.
+            var type = s_volumeTypes.FirstOrDefault(t => volume[t] is not null)
+                ?? volume.Select(p => p.Key).FirstOrDefault(k => k != "name")
+                ?? "emptyDir";
+            if (!s_restrictedVolumeTypes.Contains(type))
             {
                 findings.Add(new($"spec.volumes[{index}].{type}", null, [type]));
             }

@@ -178,6 +178,24 @@ public sealed class PodSecurityTests
     }
 
     [Fact]
+    public void Validate_RestrictedVolumes_SourcelessVolumeIsAnEmptyDirAnUnknownSourceIsRefused()
+    {
+        var set = Policy("level: restricted");
+        static JsonObject With(string volume) => Object("""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},
+              "volumes":[VOLUME],
+              "containers":[{"name":"a","image":"a:1","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}
+            """.Replace("VOLUME", volume, StringComparison.Ordinal));
+
+        var sourceless = Result(set, With("""{"name":"scratch"}"""));
+        var unknown = Result(set, With("""{"name":"odd","somethingNew":{}}"""));
+
+        Assert.Equal(RuleStatus.Pass, sourceless.Status);
+        Assert.Equal(RuleStatus.Fail, unknown.Status);
+        Assert.Contains("spec.volumes[0].somethingNew is forbidden, forbidden values found: somethingNew", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_KindWithoutAPodTemplate_ErrorNamingTheKinds()
     {
         var set = Policy("level: baseline", kinds: "[Service]");
