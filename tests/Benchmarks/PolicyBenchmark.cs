@@ -9,7 +9,8 @@ namespace FleetFunctions.Benchmarks;
 /// <summary>
 /// <c>policy</c>: the pod-security (baseline + restricted) and best-practices policies of the conformance corpus over
 /// generated pod controllers (Deployment, StatefulSet, DaemonSet, Job, CronJob), one object at a time.
-/// Options: <c>--count N</c> (default 10000), <c>--seed S</c>.
+/// Options: <c>--count N</c> (default 10000), <c>--seed S</c>, <c>--with-pss</c> and <c>--with-cel</c> (add our own
+/// <c>validate.podSecurity</c> test policies, 4, or <c>validate.cel</c> ones, 3).
 /// </summary>
 internal sealed class PolicyBenchmark : IBenchmark
 {
@@ -23,11 +24,14 @@ internal sealed class PolicyBenchmark : IBenchmark
         var seed = IntOption(args, "--seed", 42);
         var corpus = Path.Combine(RepoPaths.Shared, "conformance", "kyverno", "policies");
         var loadWatch = Stopwatch.StartNew();
+        var own = Path.Combine(RepoPaths.Root, "tests", "Core.Tests", "testdata", "policy");
         var policies = PolicySet.LoadPaths(
         [
             Path.Combine(corpus, "pod-security", "baseline"),
             Path.Combine(corpus, "pod-security", "restricted"),
             Path.Combine(corpus, "best-practices"),
+            .. args.Contains("--with-pss") ? [Path.Combine(own, "pod-security", "policy.yaml")] : Array.Empty<string>(),
+            .. args.Contains("--with-cel") ? [Path.Combine(own, "cel", "policy.yaml")] : Array.Empty<string>(),
         ]);
         loadWatch.Stop();
         var objects = Generate(count, seed);

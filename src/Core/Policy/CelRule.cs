@@ -140,8 +140,8 @@ internal sealed class CelRule
         var oldObject = policyContext.OldResource ?? (context.Operation is "UPDATE" ? resource : null);
         return new Dictionary<string, object?>(StringComparer.Ordinal)
         {
-            ["object"] = context.IsDelete ? null : ToCel(resource),
-            ["oldObject"] = context.IsDelete ? ToCel(resource) : oldObject is null ? null : ToCel(oldObject),
+            ["object"] = context.IsDelete ? null : context.CelResource,
+            ["oldObject"] = context.IsDelete ? context.CelResource : oldObject is null ? null : ReferenceEquals(oldObject, resource) ? context.CelResource : ToCel(oldObject),
             ["request"] = new Dictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["operation"] = context.Operation,
@@ -172,11 +172,23 @@ internal sealed class CelRule
         null => null,
         JsonObject o => o.ToDictionary(p => p.Key, p => ToCel(p.Value), StringComparer.Ordinal),
         JsonArray a => a.Select(ToCel).ToList(),
-        JsonValue v when v.TryGetValue<bool>(out var b) => b,
-        JsonValue v when v.TryGetValue<long>(out var l) => l,
-        JsonValue v when v.TryGetValue<double>(out var d) => d == Math.Floor(d) && Math.Abs(d) < 9e15 ? (long)d : d,
+        JsonValue v => v.GetValueKind() switch
+        {
+            System.Text.Json.JsonValueKind.True => true,
+            System.Text.Json.JsonValueKind.False => false,
+            System.Text.Json.JsonValueKind.Null => null,
+            System.Text.Json.JsonValueKind.Number => Number(v),
+            _ => JsonUtil.AsString(v) ?? v.ToString(),
+        },
         _ => node.ToString(),
     };
+
+    /// <summary>A JSON number as CEL has it: an int when whole (whatever .NET type holds it), otherwise a double.</summary>
+    private static object Number(JsonValue value)
+    {
+        var number = JsonUtil.GetDouble(value);
+        return number == Math.Floor(number) && Math.Abs(number) < 9e15 ? JsonUtil.GetLong(value) : number;
+    }
 
     private static CelProgramDelegate CompileExpression(string? text, string where)
     {

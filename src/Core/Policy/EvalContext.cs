@@ -52,6 +52,11 @@ internal sealed class EvalContext : IJmesScope
 
     public JsonObject Resource => _resource;
 
+    /// <summary>The resource as CEL values, converted once per validation however many CEL rules read it.</summary>
+    internal object? CelResource => _celResource ??= CelRule.ToCel(_resource);
+
+    private object? _celResource;
+
     public bool TryLookup(string name, out object? value)
     {
         if (name == "images" && !_imagesLoaded && !_vars.ContainsKey("images"))

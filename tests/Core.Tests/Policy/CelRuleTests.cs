@@ -93,6 +93,18 @@ public sealed class CelRuleTests
     }
 
     [Fact]
+    public void Validate_NumbersBuiltInCode_AreCelNumbersNotStrings()
+    {
+        // Objects built in code hold ints and doubles rather than parsed JSON elements; CEL must still see numbers.
+        var configMap = s_configMap.DeepClone().AsObject();
+        configMap["data"] = new JsonObject { ["count"] = JsonValue.Create(3), ["ratio"] = JsonValue.Create(0.5m), ["big"] = JsonValue.Create(5_000_000_000L) };
+
+        var result = Result(Policy("expressions:\n- expression: \"object.data.count <= 5 && object.data.ratio < 1.0 && object.data.big > 4000000000\""), configMap);
+
+        Assert.True(result.Status == RuleStatus.Pass, $"{result.Status}: {result.Message}");
+    }
+
+    [Fact]
     public void Validate_Update_OldObjectIsThePreviousObject()
     {
         var old = s_configMap.DeepClone().AsObject();
