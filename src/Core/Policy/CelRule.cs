@@ -137,11 +137,11 @@ internal sealed class CelRule
         var resource = context.Resource;
         var policyContext = context.PolicyContext;
         var ns = JsonUtil.GetString(resource, "metadata", "namespace") ?? string.Empty;
-        var oldObject = policyContext.OldResource ?? (context.Operation is "UPDATE" ? resource : null);
+        var oldObject = context.OldResource;
         return new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["object"] = context.IsDelete ? null : context.CelResource,
-            ["oldObject"] = context.IsDelete ? context.CelResource : oldObject is null ? null : ReferenceEquals(oldObject, resource) ? context.CelResource : ToCel(oldObject),
+            ["oldObject"] = oldObject is null ? null : ReferenceEquals(oldObject, resource) ? context.CelResource : ToCel(oldObject),
             ["request"] = new Dictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["operation"] = context.Operation,
@@ -149,7 +149,7 @@ internal sealed class CelRule
                 ["name"] = JsonUtil.GetString(resource, "metadata", "name") ?? string.Empty,
                 ["kind"] = new Dictionary<string, object?>(StringComparer.Ordinal)
                 {
-                    ["group"] = (JsonUtil.GetString(resource, "apiVersion") ?? string.Empty) is var apiVersion && apiVersion.Contains('/', StringComparison.Ordinal) ? apiVersion[..apiVersion.IndexOf('/', StringComparison.Ordinal)] : string.Empty,
+                    ["group"] = Manifests.ObjectReference.SplitApiVersion(JsonUtil.GetString(resource, "apiVersion") ?? string.Empty).Group,
                     ["kind"] = JsonUtil.GetString(resource, "kind") ?? string.Empty,
                 },
                 ["userInfo"] = new Dictionary<string, object?>(StringComparer.Ordinal) { ["username"] = policyContext.UserName ?? string.Empty, ["groups"] = new List<object?>() },
@@ -236,10 +236,10 @@ internal sealed class CelRule
         Register(environment, "findAll", [typeof(string), typeof(string)], a => Regex(a, 1).Matches(Str(a, 0)).Select(m => (object?)m.Value).ToList());
 
         // Kubernetes' lists library, on lists of numbers or strings.
-        Register(environment, "isSorted", [typeof(IEnumerable)], a => Items(a).Zip(Items(a).Skip(1)).All(p => Compare(p.First, p.Second) <= 0));
-        Register(environment, "sum", [typeof(IEnumerable)], a => Items(a).All(i => i is long) ? Items(a).Sum(i => (long)i!) : Items(a).Sum(i => Convert.ToDouble(i, CultureInfo.InvariantCulture)));
-        Register(environment, "min", [typeof(IEnumerable)], a => Items(a).Count > 0 ? Items(a).Aggregate((x, y) => Compare(x, y) <= 0 ? x : y) : throw new CelArgumentRangeException("min() of an empty list"));
-        Register(environment, "max", [typeof(IEnumerable)], a => Items(a).Count > 0 ? Items(a).Aggregate((x, y) => Compare(x, y) >= 0 ? x : y) : throw new CelArgumentRangeException("max() of an empty list"));
+        Register(environment, "isSorted", [typeof(IEnumerable)], a => Items(a) is var items && items.Zip(items.Skip(1)).All(p => Compare(p.First, p.Second) <= 0));
+        Register(environment, "sum", [typeof(IEnumerable)], a => Items(a) is var items && items.All(i => i is long) ? items.Sum(i => (long)i!) : (object)items.Sum(i => Convert.ToDouble(i, CultureInfo.InvariantCulture)));
+        Register(environment, "min", [typeof(IEnumerable)], a => Extreme(Items(a), -1, "min"));
+        Register(environment, "max", [typeof(IEnumerable)], a => Extreme(Items(a), 1, "max"));
 
         // Kubernetes' quantity library: quantity('500Mi'), compared and added exactly.
         Register(environment, "quantity", [typeof(string)], a => ParseQuantity(Str(a, 0)));
@@ -304,6 +304,10 @@ internal sealed class CelRule
 
     private static System.Text.RegularExpressions.Regex Regex(object?[] args, int index) =>
         new(Str(args, index), System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    /// <summary>The smallest (<paramref name="sign"/> -1) or largest (1) item.</summary>
+    private static object? Extreme(List<object?> items, int sign, string function) =>
+        items.Count > 0 ? items.Aggregate((x, y) => Compare(x, y) * sign >= 0 ? x : y) : throw new CelArgumentRangeException($"{function}() of an empty list");
 
     private static List<object?> Items(object?[] args) => ((IEnumerable)args[0]!).Cast<object?>().ToList();
 

@@ -25,12 +25,12 @@ internal sealed class EvalContext : IJmesScope
             Operation = text.ToUpperInvariant();
         }
 
-        object? oldObject = policyContext.OldResource ?? (Operation is "UPDATE" or "DELETE" ? resource : null);
+        OldResource = policyContext.OldResource ?? (Operation is "UPDATE" or "DELETE" ? resource : null);
         _vars["request"] = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["operation"] = Operation,
             ["object"] = IsDelete ? null : resource,
-            ["oldObject"] = oldObject,
+            ["oldObject"] = OldResource,
             ["namespace"] = JsonUtil.GetString(resource, "metadata", "namespace") ?? "",
             ["userInfo"] = new Dictionary<string, object?>(StringComparer.Ordinal) { ["username"] = policyContext.UserName ?? "", ["groups"] = new List<object?>() },
             ["roles"] = policyContext.Roles.Select(r => (object?)r).ToList(),
@@ -51,6 +51,9 @@ internal sealed class EvalContext : IJmesScope
     public PolicyContext PolicyContext => _policyContext;
 
     public JsonObject Resource => _resource;
+
+    /// <summary><c>request.oldObject</c>: the previous object of an UPDATE (the object itself unless given), the object of a DELETE.</summary>
+    public JsonObject? OldResource { get; }
 
     /// <summary>The resource as CEL values, converted once per validation however many CEL rules read it.</summary>
     internal object? CelResource => _celResource ??= CelRule.ToCel(_resource);

@@ -171,19 +171,8 @@ internal static class PodSecurityChecks
 
     private static bool IsFalse(JsonNode? node) => JsonUtil.TryGetBool(node, out var value) && !value;
 
-    private static List<PodSecurityFinding> HostProcess(PodView pod, int minor)
-    {
-        var findings = new List<PodSecurityFinding>();
-        if (IsTrue(JsonUtil.Get(pod.SecurityContext, "windowsOptions", "hostProcess")))
-        {
-            findings.Add(new("spec.securityContext.windowsOptions.hostProcess", null, ["true"]));
-        }
-
-        findings.AddRange(pod.Containers
-            .Where(c => IsTrue(JsonUtil.Get(c.SecurityContext, "windowsOptions", "hostProcess")))
-            .Select(c => new PodSecurityFinding(c.Path + ".securityContext.windowsOptions.hostProcess", c, ["true"])));
-        return findings;
-    }
+    private static List<PodSecurityFinding> HostProcess(PodView pod, int minor) =>
+        PodAndContainerField(pod, "windowsOptions.hostProcess", v => IsTrue(v) ? "true" : null);
 
     private static List<PodSecurityFinding> HostNamespaces(PodView pod, int minor) =>
         [.. new[] { "hostNetwork", "hostPID", "hostIPC" }.Where(f => IsTrue(pod.Spec[f])).Select(f => new PodSecurityFinding("spec." + f, null, ["true"]))];
@@ -234,19 +223,7 @@ internal static class PodSecurityChecks
             }
         }
 
-        if (ForbiddenAppArmorType(JsonUtil.GetString(pod.SecurityContext, "appArmorProfile", "type")) is { } podType)
-        {
-            findings.Add(new("spec.securityContext.appArmorProfile.type", null, [podType]));
-        }
-
-        foreach (var container in pod.Containers)
-        {
-            if (ForbiddenAppArmorType(JsonUtil.GetString(container.SecurityContext, "appArmorProfile", "type")) is { } type)
-            {
-                findings.Add(new(container.Path + ".securityContext.appArmorProfile.type", container, [type]));
-            }
-        }
-
+        findings.AddRange(PodAndContainerField(pod, "appArmorProfile.type", v => ForbiddenAppArmorType(JsonUtil.AsString(v))));
         return findings;
     }
 
@@ -310,15 +287,7 @@ internal static class PodSecurityChecks
             return findings;
         }
 
-        if (JsonUtil.GetString(pod.SecurityContext, "seccompProfile", "type") == "Unconfined")
-        {
-            findings.Add(new("spec.securityContext.seccompProfile.type", null, ["Unconfined"]));
-        }
-
-        findings.AddRange(pod.Containers
-            .Where(c => JsonUtil.GetString(c.SecurityContext, "seccompProfile", "type") == "Unconfined")
-            .Select(c => new PodSecurityFinding(c.Path + ".securityContext.seccompProfile.type", c, ["Unconfined"])));
-        return findings;
+        return PodAndContainerField(pod, "seccompProfile.type", v => JsonUtil.AsString(v) is "Unconfined" ? "Unconfined" : null);
     }
 
     private static List<PodSecurityFinding> Sysctls(PodView pod, int minor)
@@ -398,19 +367,8 @@ internal static class PodSecurityChecks
         return findings;
     }
 
-    private static List<PodSecurityFinding> RunAsUser(PodView pod, int minor)
-    {
-        var findings = new List<PodSecurityFinding>();
-        if (JsonUtil.Get(pod.SecurityContext, "runAsUser") is { } podUser && JsonUtil.Sprint(podUser) == "0")
-        {
-            findings.Add(new("spec.securityContext.runAsUser", null, ["0"]));
-        }
-
-        findings.AddRange(pod.Containers
-            .Where(c => JsonUtil.Get(c.SecurityContext, "runAsUser") is { } user && JsonUtil.Sprint(user) == "0")
-            .Select(c => new PodSecurityFinding(c.Path + ".securityContext.runAsUser", c, ["0"])));
-        return findings;
-    }
+    private static List<PodSecurityFinding> RunAsUser(PodView pod, int minor) =>
+        PodAndContainerField(pod, "runAsUser", v => v is not null && JsonUtil.Sprint(v) == "0" ? "0" : null);
 
     private static List<PodSecurityFinding> RestrictedSeccomp(PodView pod, int minor)
     {
@@ -463,6 +421,30 @@ internal static class PodSecurityChecks
             if (added.Count > 0)
             {
                 findings.Add(new(container.Path + ".securityContext.capabilities.add", container, added));
+            }
+        }
+
+        return findings;
+    }
+
+    /// <summary>
+    /// A securityContext field checked alike on the pod and on every container: a finding for each place where
+    /// <paramref name="forbidden"/> gives the offending value.
+    /// </summary>
+    private static List<PodSecurityFinding> PodAndContainerField(PodView pod, string field, Func<JsonNode?, string?> forbidden)
+    {
+        var path = field.Split('.');
+        var findings = new List<PodSecurityFinding>();
+        if (forbidden(JsonUtil.Get(pod.SecurityContext, path)) is { } podValue)
+        {
+            findings.Add(new($"spec.securityContext.{field}", null, [podValue]));
+        }
+
+        foreach (var container in pod.Containers)
+        {
+            if (forbidden(JsonUtil.Get(container.SecurityContext, path)) is { } value)
+            {
+                findings.Add(new($"{container.Path}.securityContext.{field}", container, [value]));
             }
         }
 

@@ -118,7 +118,7 @@ internal sealed class PodSecurityRule
             failures = Failures(pod, [.. _exclusions, .. exceptions.SelectMany(e => e.PodSecurity)], specPrefix, metadataPrefix);
             if (failures.Length == 0)
             {
-                return RuleOutcome.Skip($"rule is skipped due to policy exception{(exceptions.Count == 1 ? "" : "s")} {string.Join(", ", exceptions.Select(e => e.Key))}");
+                return CompiledException.Skipped(exceptions);
             }
         }
 

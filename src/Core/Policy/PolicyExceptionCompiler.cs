@@ -21,6 +21,10 @@ internal sealed record CompiledException(
     /// <summary><c>namespace/name</c>, as Kyverno names an exception in results.</summary>
     public string Key => Namespace is null ? Name : $"{Namespace}/{Name}";
 
+    /// <summary>The outcome of a rule <paramref name="exceptions"/> exempt, as Kyverno reports it.</summary>
+    public static RuleOutcome Skipped(IReadOnlyList<CompiledException> exceptions) =>
+        RuleOutcome.Skip($"rule is skipped due to policy exception{(exceptions.Count == 1 ? "" : "s")} {string.Join(", ", exceptions.Select(e => e.Key))}");
+
     /// <summary>Whether this exception names <paramref name="rule"/> of <paramref name="policy"/>.</summary>
     public bool Covers(CompiledPolicy policy, CompiledRule rule) =>
         Exceptions.Any(e => Wildcard.Match(e.Policy, policy.ReportName) && e.Rules.Any(r => Wildcard.Match(r, rule.Name)));

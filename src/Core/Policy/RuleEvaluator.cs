@@ -85,13 +85,13 @@ internal static class RuleEvaluator
         {
             // Exceptions that bring Pod Security exclusions narrow the checks; one without them skips the rule.
             return excepted.Count > 0 && excepted.Any(e => e.PodSecurity.Count == 0)
-                ? SkippedFor(excepted)
+                ? CompiledException.Skipped(excepted)
                 : validation.PodSecurity.Evaluate(ruleName, context.Resource, context.IsDelete, excepted);
         }
 
         if (excepted.Count > 0)
         {
-            return SkippedFor(excepted);
+            return CompiledException.Skipped(excepted);
         }
 
         if (validation.Cel is not null)
@@ -152,9 +152,6 @@ internal static class RuleEvaluator
             return false;
         }
     }
-
-    private static RuleOutcome SkippedFor(IReadOnlyList<CompiledException> exceptions) =>
-        RuleOutcome.Skip($"rule is skipped due to policy exception{(exceptions.Count == 1 ? "" : "s")} {string.Join(", ", exceptions.Select(e => e.Key))}");
 
     private static string Message(ValidationSpec validation, EvalContext context)
     {

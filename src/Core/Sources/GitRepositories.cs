@@ -435,25 +435,15 @@ public sealed partial class GitRepositories : IDisposable
     /// </summary>
     private void CloseLeastRecentlyUsed()
     {
-        var open = _repositories.Values.Where(r => r.Open is not null).ToList();
-        if (open.Count <= KeepOpen)
+        var open = OpenRepositories;
+        if (open <= KeepOpen)
         {
             return;
         }
 
-        foreach (var cached in open.OrderBy(r => r.LastUsed).Take(open.Count - KeepOpen))
+        foreach (var cached in _repositories.Values.Where(r => r.Open is not null).OrderBy(r => r.LastUsed).Take(open - KeepOpen).ToList())
         {
-            if (cached.Gate.Wait(0))
-            {
-                try
-                {
-                    cached.Close();
-                }
-                finally
-                {
-                    cached.Gate.Release();
-                }
-            }
+            cached.CloseIfIdle();
         }
     }
 
@@ -470,17 +460,7 @@ public sealed partial class GitRepositories : IDisposable
 
         foreach (var cached in _repositories.Values)
         {
-            if (cached.Gate.Wait(0))
-            {
-                try
-                {
-                    cached.Close();
-                }
-                finally
-                {
-                    cached.Gate.Release();
-                }
-            }
+            cached.CloseIfIdle();
         }
     }
 
@@ -502,6 +482,24 @@ public sealed partial class GitRepositories : IDisposable
             Open?.Dispose();
             Open = null;
             ReopenAfterUse = false;
+        }
+
+        /// <summary>Closes the repository unless a call holds it (that call closes it itself when it must).</summary>
+        public void CloseIfIdle()
+        {
+            if (!Gate.Wait(0))
+            {
+                return;
+            }
+
+            try
+            {
+                Close();
+            }
+            finally
+            {
+                Gate.Release();
+            }
         }
     }
 

@@ -102,17 +102,14 @@ public sealed class FleetStateStore
     /// </remarks>
     public async Task RecordAsync(RecordInput input, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await EnsureCreatedAsync(cancellationToken);
         var commitRow = new TableEntity(input.Fleet, "commit-" + input.Commit)
         {
             ["Phase"] = input.Phase.ToString(),
             ["InstanceId"] = input.InstanceId,
             ["Reason"] = input.Reason,
         };
-        var row = _known.TryGetValue(input.Fleet, out var known) ? known : await ReadStateAsync(input.Fleet, cancellationToken);
-        while (true)
+        await UpdateAsync<bool>(input.Fleet, state =>
         {
-            var state = row?.State ?? Empty(input.Fleet);
             var next = state with
             {
                 LastRolloutInstance = input.InstanceId,
@@ -130,32 +127,8 @@ public sealed class FleetStateStore
                 next = next with { ActiveInstance = null, ActiveCommit = null };
             }
 
-            TableTransactionAction[] actions =
-            [
-                new(TableTransactionActionType.UpsertReplace, commitRow),
-                row is { ETag: var etag } ? new(TableTransactionActionType.UpdateReplace, ToEntity(next), etag) : new(TableTransactionActionType.Add, ToEntity(next)),
-            ];
-            try
-            {
-                var responses = (await _table.SubmitTransactionAsync(actions, cancellationToken)).Value;
-                if (responses[1].Headers.ETag is { } written)
-                {
-                    _known[input.Fleet] = (next, written);
-                }
-                else
-                {
-                    _known.TryRemove(input.Fleet, out _);
-                }
-
-                return;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412)
-            {
-                // The state row changed (or appeared, or went) since this store saw it: apply the record to it as stored.
-                _known.TryRemove(input.Fleet, out _);
-                row = await ReadStateAsync(input.Fleet, cancellationToken);
-            }
-        }
+            return ValueTask.FromResult<(FleetState?, bool)>((next, true));
+        }, cancellationToken, alongside: commitRow);
     }
 
     /// <summary>
@@ -182,7 +155,8 @@ public sealed class FleetStateStore
     /// safe: a row changed elsewhere fails the write and the change is applied again to the row as stored. A decision
     /// to write nothing counts only when the stored row still has the ETag it was taken on.
     /// </summary>
-    private async Task<T> UpdateAsync<T>(string fleet, Func<FleetState, ValueTask<(FleetState? State, T Result)>> change, CancellationToken cancellationToken)
+    /// <param name="alongside">A row of the fleet's partition written in the same transaction as the state row (when it is written).</param>
+    private async Task<T> UpdateAsync<T>(string fleet, Func<FleetState, ValueTask<(FleetState? State, T Result)>> change, CancellationToken cancellationToken, TableEntity? alongside = null)
     {
         await EnsureCreatedAsync(cancellationToken);
         var fresh = !_known.TryGetValue(fleet, out var known);
@@ -205,7 +179,7 @@ public sealed class FleetStateStore
 
                 row = stored;
             }
-            else if (await TryWriteAsync(next, row?.ETag, cancellationToken))
+            else if (await TryWriteAsync(next, row?.ETag, alongside, cancellationToken))
             {
                 return result;
             }
@@ -236,17 +210,32 @@ public sealed class FleetStateStore
     }
 
     /// <summary>
-    /// Writes <paramref name="state"/> over the row with <paramref name="etag"/> (creates it when null); false when the
-    /// row is not as expected (changed, created or deleted meanwhile), and then it is forgotten.
+    /// Writes <paramref name="state"/> over the row with <paramref name="etag"/> (creates it when null), and
+    /// <paramref name="alongside"/> in the same transaction; false when the row is not as expected (changed, created or
+    /// deleted meanwhile), and then it is forgotten.
     /// </summary>
-    private async Task<bool> TryWriteAsync(FleetState state, ETag? etag, CancellationToken cancellationToken)
+    private async Task<bool> TryWriteAsync(FleetState state, ETag? etag, TableEntity? alongside, CancellationToken cancellationToken)
     {
         var entity = ToEntity(state);
         try
         {
-            var response = etag is { } match
-                ? await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Replace, cancellationToken)
-                : await _table.AddEntityAsync(entity, cancellationToken);
+            Response response;
+            if (alongside is null)
+            {
+                response = etag is { } match
+                    ? await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Replace, cancellationToken)
+                    : await _table.AddEntityAsync(entity, cancellationToken);
+            }
+            else
+            {
+                TableTransactionAction[] actions =
+                [
+                    etag is { } match ? new(TableTransactionActionType.UpdateReplace, entity, match) : new(TableTransactionActionType.Add, entity),
+                    new(TableTransactionActionType.UpsertReplace, alongside),
+                ];
+                response = (await _table.SubmitTransactionAsync(actions, cancellationToken)).Value[0];
+            }
+
             if (response.Headers.ETag is { } written)
             {
                 _known[state.Fleet] = (state, written);
@@ -260,6 +249,7 @@ public sealed class FleetStateStore
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
         {
+            // A failed transaction (TableTransactionFailedException) is one of these too: nothing of it was written.
             _known.TryRemove(state.Fleet, out _);
             return false;
         }

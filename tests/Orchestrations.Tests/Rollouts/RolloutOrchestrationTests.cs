@@ -338,29 +338,9 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [InlineData("Audit")]
     public async Task PolicySet_EnforceBlocksTheCommitOnTheClusterAuditReportsIt(string action)
     {
-        var policy = $$"""
-            apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata:
-              name: disallow-latest-tag
-            spec:
-              validationFailureAction: {{action}}
-              rules:
-                - name: validate-image-tag
-                  match:
-                    any:
-                      - resources:
-                          kinds: [Pod]
-                  validate:
-                    message: "An image tag of 'latest' is not allowed."
-                    pattern:
-                      spec:
-                        containers:
-                          - image: "!*:latest"
-            """;
         await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good],
             Fleet("web", "rollout: {strategy: AllAtOnce}", "policySet: policies"),
-            platformFiles: new Dictionary<string, string> { ["policies/disallow-latest-tag.yaml"] = policy });
+            platformFiles: new Dictionary<string, string> { ["policies/disallow-latest-tag.yaml"] = DisallowLatestTag(action) });
         var commit = h.CommitApp("example/web:latest", "example/web:latest");
 
         var (outcome, status) = await h.RunAsync("web", commit);
@@ -430,26 +410,6 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task PolicySet_PolicyExceptionInTheFolder_ExemptDeploymentApplied()
     {
-        const string Policy = """
-            apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata:
-              name: disallow-latest-tag
-            spec:
-              validationFailureAction: Enforce
-              rules:
-                - name: validate-image-tag
-                  match:
-                    any:
-                      - resources:
-                          kinds: [Pod]
-                  validate:
-                    message: "An image tag of 'latest' is not allowed."
-                    pattern:
-                      spec:
-                        containers:
-                          - image: "!*:latest"
-            """;
         const string Exception = """
             apiVersion: kyverno.io/v2
             kind: PolicyException
@@ -469,7 +429,7 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
             """;
         await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good],
             Fleet("web", "rollout: {strategy: AllAtOnce}", "policySet: policies"),
-            platformFiles: new Dictionary<string, string> { ["policies/disallow-latest-tag.yaml"] = Policy, ["policies/exceptions/web.yaml"] = Exception });
+            platformFiles: new Dictionary<string, string> { ["policies/disallow-latest-tag.yaml"] = DisallowLatestTag("Enforce"), ["policies/exceptions/web.yaml"] = Exception });
         var commit = h.CommitApp("example/web:latest", "example/web:latest");
 
         var (outcome, status) = await h.RunAsync("web", commit);
@@ -502,6 +462,28 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         await h.Client.RaiseEventAsync(id, RolloutNames.ApproveEvent, new DecisionEvent("setup"));
         Assert.Equal(RolloutPhase.Succeeded, (await h.WaitAsync(id)).Outcome.Phase);
     }
+
+    /// <summary>A Kyverno policy refusing <c>:latest</c> images, with <paramref name="action"/> (Enforce or Audit).</summary>
+    private static string DisallowLatestTag(string action) => $$"""
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata:
+          name: disallow-latest-tag
+        spec:
+          validationFailureAction: {{action}}
+          rules:
+            - name: validate-image-tag
+              match:
+                any:
+                  - resources:
+                      kinds: [Pod]
+              validate:
+                message: "An image tag of 'latest' is not allowed."
+                pattern:
+                  spec:
+                    containers:
+                      - image: "!*:latest"
+        """;
 
     private static string Fleet(string name, string rollout, string extra = "") => $"""
         apiVersion: fleetfunctions.io/v1alpha1
