@@ -83,6 +83,12 @@ public sealed class DurableTaskHub
     /// </summary>
     internal Func<LocalStart, bool>? LocalStarts { get; set; }
 
+    /// <summary>
+    /// The same worker, creating a new instance by committing its first episode (see
+    /// <see cref="Processing.OrchestrationProcessor.SeedNew"/>); null when there is none.
+    /// </summary>
+    internal Func<InstanceState, TaskMessage, CancellationToken, Task<LocalCreateOutcome>>? LocalCreates { get; set; }
+
     /// <summary>Creates the tables, queues and container if missing.</summary>
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
@@ -167,8 +173,19 @@ public sealed class DurableTaskHub
 }
 
 /// <summary>
-/// A start committed by a client of this process. <see cref="Created"/> is set when the create found nothing under
-/// the id (no earlier execution, so nothing else in the partition): the state row as written, with its ETag, which
-/// the worker may take as the loaded instance instead of reading the partition back.
+/// A start committed by a client of this process (its instance's state row and the outbox row holding the start).
 /// </summary>
-internal sealed record LocalStart(string InstanceId, OutboxRow Row, (InstanceState State, ETag ETag)? Created);
+internal sealed record LocalStart(string InstanceId, OutboxRow Row);
+
+/// <summary>How a create handed to the worker of the client's process ended.</summary>
+internal enum LocalCreateOutcome
+{
+    /// <summary>Created: the instance and its first episode are committed.</summary>
+    Created,
+
+    /// <summary>Nothing written: the id holds another execution.</summary>
+    IdTaken,
+
+    /// <summary>Not attempted (the worker is stopping, busy with the id, or has no free orchestration slot).</summary>
+    NotTaken,
+}

@@ -124,10 +124,53 @@ public sealed class BasicOrchestrationTests(AzuriteFixture azurite) : IClassFixt
     }
 
     [Fact]
-    public async Task StartedInTheWorkersProcess_PartitionChangedBeforeTheFirstCommit_LoadedAndRunAgain()
+    public async Task StartedInTheWorkersProcess_NewInstance_CreatedByTheCommitOfItsFirstEpisode()
+    {
+        var release = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var storedAtFirstCommit = new List<bool>();
+        DurableTaskHub? hub = null;
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<string, string>("Held", async (_, name) => await release.Task + name)
+                .AddOrchestrator<string, string>("Gated", async (ctx, name) => await ctx.CallActivityAsync<string>("Held", name)),
+            o => o with
+            {
+                FaultInjection = new EngineFaultInjection
+                {
+                    BeforeCommit = async (id, _) =>
+                    {
+                        if (id == "created-here")
+                        {
+                            storedAtFirstCommit.Add(await hub!.Store.ReadStateAsync(id, default) is not null);
+                        }
+                    },
+                },
+            });
+        hub = h.Hub;
+
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Gated", "Oslo", new Orchestrations.Engine.Client.StartOrchestrationOptions("created-here"));
+
+        // Nothing was stored before the first episode's commit, and once the client returns that episode is committed:
+        // the instance runs and its activity is scheduled (one transaction, not a create and then a first commit).
+        Assert.False(storedAtFirstCommit[0]);
+        var running = (await h.Client.GetInstanceAsync(id, includeHistory: true))!;
+        Assert.Equal(OrchestrationRuntimeStatus.Running, running.RuntimeStatus);
+        Assert.Contains(running.History!, e => e.EventType == Orchestrations.Engine.History.HistoryEventType.TaskScheduled && e.Name == "Held");
+
+        release.SetResult("Hello ");
+        var result = await h.WaitAsync(id);
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal("Hello Oslo", result.ReadOutputAs<string>());
+    }
+
+    [Theory]
+    [InlineData(Orchestrations.Engine.Client.OrchestrationIdReusePolicy.Reject)]
+    [InlineData(Orchestrations.Engine.Client.OrchestrationIdReusePolicy.ReturnExisting)]
+    public async Task StartedInTheWorkersProcess_IdTakenBeforeTheFirstCommit_TheOtherExecutionKeepsIt(Orchestrations.Engine.Client.OrchestrationIdReusePolicy ifRunning)
     {
         var logs = new LogCapture();
-        var touched = 0;
+        var taken = 0;
         DurableTaskHub? hub = null;
         await using var h = await EngineHarness.StartAsync(
             azurite.ConnectionString,
@@ -140,11 +183,11 @@ public sealed class BasicOrchestrationTests(AzuriteFixture azurite) : IClassFixt
                 {
                     BeforeCommit = async (id, _) =>
                     {
-                        // Another writer changes the state row between the create and the first commit.
-                        if (Interlocked.Exchange(ref touched, 1) == 0)
+                        // Another client (no worker in its process) starts the same id just before this one's create commits.
+                        if (id == "taken" && Interlocked.Exchange(ref taken, 1) == 0)
                         {
-                            var current = (await hub!.Store.ReadStateAsync(id, default))!.Value;
-                            Assert.True(await hub.Store.TryReplaceStateAsync(current.State, current.ETag, default));
+                            var other = new Orchestrations.Engine.Client.DurableClient(new DurableTaskHub(hub!.Options));
+                            await other.ScheduleNewOrchestrationInstanceAsync("Hello1", "Rome", new Orchestrations.Engine.Client.StartOrchestrationOptions("taken"));
                         }
                     },
                 },
@@ -152,12 +195,21 @@ public sealed class BasicOrchestrationTests(AzuriteFixture azurite) : IClassFixt
             loggerFactory: logs);
         hub = h.Hub;
 
-        var result = await h.RunAsync("Hello1", "Oslo", instanceId: "touched");
+        var options = new Orchestrations.Engine.Client.StartOrchestrationOptions("taken") { IfRunning = ifRunning };
+        if (ifRunning == Orchestrations.Engine.Client.OrchestrationIdReusePolicy.Reject)
+        {
+            await Assert.ThrowsAsync<OrchestrationAlreadyExistsException>(() => h.Client.ScheduleNewOrchestrationInstanceAsync("Hello1", "Oslo", options));
+        }
+        else
+        {
+            Assert.Equal("taken", await h.Client.ScheduleNewOrchestrationInstanceAsync("Hello1", "Oslo", options));
+        }
 
+        var result = await h.WaitAsync("taken");
         EngineHarness.AssertCompleted(result);
-        Assert.Equal("Hello Oslo!", result.ReadOutputAs<string>());
-        Assert.Single(logs.Messages(4001, "'touched'"));
-        Assert.Single(logs.Messages(4014, "'touched'"));
+        Assert.Equal("Hello Rome!", result.ReadOutputAs<string>());
+        Assert.Equal(1, Volatile.Read(ref taken));
+        Assert.Empty(logs.Messages(4002, "'taken'"));
     }
 
     [Theory]

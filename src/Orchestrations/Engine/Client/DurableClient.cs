@@ -55,12 +55,26 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
                 LastUpdatedTime = now,
             };
             OutboxRow row;
-            (InstanceState, Azure.ETag)? created = null;
             var start = StartMessage(state, options.StartAt);
+            if (existing is null && options.StartAt is null && hub.LocalCreates is { } createHere)
+            {
+                // A worker in this process commits the instance with its first episode (one transaction, not two).
+                var outcome = await createHere(state, start, cancellationToken);
+                if (outcome == LocalCreateOutcome.Created)
+                {
+                    return instanceId;
+                }
+
+                if (outcome == LocalCreateOutcome.IdTaken && attempt < 5)
+                {
+                    existing = await hub.Store.ReadStateAsync(instanceId, cancellationToken);
+                    continue;
+                }
+            }
+
             try
             {
-                (row, var etag) = await hub.Store.CreateOrReplaceAsync(state, existing?.ETag, start, cancellationToken);
-                created = existing is null ? (state, etag) : null;
+                row = await hub.Store.CreateOrReplaceAsync(state, existing?.ETag, start, cancellationToken);
             }
             catch (CheckpointConflictException) when (attempt < 5)
             {
@@ -75,7 +89,7 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
                 row = new OutboxRow(InstanceStore.OutboxRowKey(state.ExecutionId, 0, 0), [new OutboundMessage(TaskHubQueue.Control, start)]);
             }
 
-            if (options.StartAt is null && hub.LocalStarts is { } local && local(new LocalStart(instanceId, row, created)))
+            if (options.StartAt is null && hub.LocalStarts is { } local && local(new LocalStart(instanceId, row)))
             {
                 return instanceId;
             }

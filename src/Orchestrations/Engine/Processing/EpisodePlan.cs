@@ -80,6 +80,7 @@ internal sealed class EpisodePlan
     public void Settle(InstanceSession session, CommitResult result)
     {
         session.ETag = result.ETag;
+        session.Creating = false;
         if (!DiscardsHistory)
         {
             session.HistoryRowKeys.AddRange(result.HistoryRowKeys);

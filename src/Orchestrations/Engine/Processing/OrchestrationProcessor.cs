@@ -92,6 +92,13 @@ internal sealed partial class OrchestrationProcessor(
             }
             catch (CheckpointConflictException ex) when (attempt < MaxAttempts)
             {
+                // A create that conflicts found the id taken, unless its own commit went through and only the reply
+                // was lost (a retried request): then it is loaded and gone on with like any conflict.
+                if (session.Creating && (await hub.Store.ReadStateAsync(instanceId, cancellationToken))?.State.ExecutionId != session.State!.ExecutionId)
+                {
+                    throw new InstanceIdTakenException(instanceId, ex);
+                }
+
                 Log.CheckpointConflict(logger, instanceId, attempt, ex.Message);
                 await Task.Delay(Random.Shared.Next(1, 20 * attempt), cancellationToken);
             }
@@ -253,12 +260,11 @@ internal sealed partial class OrchestrationProcessor(
     }
 
     /// <summary>
-    /// Takes an instance just created in this process as loaded: its partition holds the state row as written and the
-    /// start's outbox row, nothing else (see <see cref="LocalStart.Created"/>), so its first episode reads nothing.
-    /// Like any cached session it counts on the commit's ETag check: if anything wrote the partition meanwhile, the
-    /// commit conflicts and the instance is loaded.
+    /// Takes an instance a client of this process is about to create (<paramref name="state"/>, pending, not stored) as
+    /// loaded: its first episode's commit creates it, state row, history and work items in one transaction, instead
+    /// of the client's create and then that commit. A conflict there throws <see cref="InstanceIdTakenException"/>.
     /// </summary>
-    public void Seed(InstanceState state, Azure.ETag etag) => cache.Put(new InstanceSession(state.InstanceId) { State = state, ETag = etag });
+    public void SeedNew(InstanceState state) => cache.Put(new InstanceSession(state.InstanceId) { State = state, Creating = true });
 
     /// <summary>Moves as many of the checkpoint's work items as this process has room for from the outbox to local work.</summary>
     private Checkpoint KeepWorkLocal(Checkpoint checkpoint)

@@ -42,6 +42,12 @@ internal sealed class InstanceSession(string instanceId)
     /// <summary>Row keys of the current execution's history rows.</summary>
     public List<string> HistoryRowKeys { get; } = [];
 
+    /// <summary>
+    /// Not stored yet: the instance a client of this process is creating. Its first commit adds the state row, so a
+    /// conflict means the id was taken meanwhile (see <see cref="Processing.OrchestrationProcessor.SeedNew"/>).
+    /// </summary>
+    public bool Creating { get; set; }
+
     /// <summary>True when the session came from the worker's cache rather than a fresh load.</summary>
     public bool FromCache { get; set; }
 

@@ -125,12 +125,11 @@ internal sealed partial class InstanceStore
         }
     }
 
-    /// <summary>Creates the state row and the outbox row of a new instance together (client start); returns the row and the state's ETag.</summary>
-    public async Task<(OutboxRow Start, ETag ETag)> CreateOrReplaceAsync(InstanceState state, ETag? replacing, TaskMessage startMessage, CancellationToken cancellationToken)
+    /// <summary>Creates the state row and the outbox row of a new instance together (client start); returns the outbox row.</summary>
+    public async Task<OutboxRow> CreateOrReplaceAsync(InstanceState state, ETag? replacing, TaskMessage startMessage, CancellationToken cancellationToken)
     {
         var checkpoint = new Checkpoint(state, replacing, state.ExecutionId, 0, [], [new OutboundMessage(TaskHubQueue.Control, startMessage)], [], []);
-        var result = await CommitAsync(checkpoint, cancellationToken);
-        return (result.Outbox[0], result.ETag);
+        return (await CommitAsync(checkpoint, cancellationToken)).Outbox[0];
     }
 
     /// <summary>Counts an instance's rows whose key starts with <paramref name="prefix"/> (diagnostics and tests).</summary>

@@ -35,6 +35,13 @@ internal sealed record CommitResult(ETag ETag, IReadOnlyList<OutboxRow> Outbox, 
 internal sealed class CheckpointConflictException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>
+/// The first commit of an instance created in the worker's process found the id holding another execution (created
+/// by another client meanwhile, or an earlier one): the client reads what is there and decides as for any existing id.
+/// </summary>
+internal sealed class InstanceIdTakenException(string instanceId, Exception inner)
+    : Exception($"orchestration '{instanceId}': the id was taken by another execution before this one was created.", inner);
+
+/// <summary>
 /// The instances table. Every row of an instance lives in its partition (partition key = instance id):
 /// <c>state</c>; history rows <c>h-{execution}-{episode}-{part}</c>; outbox rows <c>o-{execution}-{episode}-{part}</c>;
 /// inbox rows <c>i-{message id}</c>. One partition means one entity-group transaction per checkpoint.

@@ -101,10 +101,10 @@ public sealed partial class DurableWorker
     }
 
     /// <summary>
-    /// Takes the committed start of an instance created in this process straight to its mailbox. Once the first
-    /// episode has recorded it the outbox row is deleted; if that episode fails, the row is flushed to the control
-    /// queue like any outbox (and if even that fails, the sweeper finds the row orphaned and sends it). A newly
-    /// created instance is taken as loaded, so its first episode reads nothing back.
+    /// Takes the committed start of an instance created in this process straight to its mailbox (when
+    /// <see cref="CreateLocallyAsync"/> was not taken, or the id held a finished execution). Once the first episode has
+    /// recorded it the outbox row is deleted; if that episode fails, the row is flushed to the control queue like any
+    /// outbox (and if even that fails, the sweeper finds the row orphaned and sends it).
     /// </summary>
     private bool StartLocally(LocalStart start)
     {
@@ -114,11 +114,6 @@ public sealed partial class DurableWorker
         }
 
         var (instanceId, row) = (start.InstanceId, start.Row);
-        if (start.Created is { } created)
-        {
-            _processor.Seed(created.State, created.ETag);
-        }
-
         Interlocked.Increment(ref _localInFlight);
         Post(new Inbound(
             row.Messages[0].Message,
@@ -154,6 +149,59 @@ public sealed partial class DurableWorker
                 }
             }));
         return true;
+    }
+
+    /// <summary>
+    /// Creates an instance for a client of this process by running its first episode here: that episode's commit
+    /// writes the state row, its history and its work items in one transaction (whose activities start while it is in
+    /// flight), one commit less than a create followed by a first episode. Taken only when this process has nothing
+    /// for the id and a free orchestration slot, so the client never waits behind other instances.
+    /// </summary>
+    private async Task<LocalCreateOutcome> CreateLocallyAsync(InstanceState state, TaskMessage start, CancellationToken cancellationToken)
+    {
+        var instanceId = state.InstanceId;
+        var outcome = new TaskCompletionSource<LocalCreateOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inbound = new Inbound(
+            start,
+            1,
+            () =>
+            {
+                outcome.TrySetResult(LocalCreateOutcome.Created);
+                Interlocked.Decrement(ref _localInFlight);
+                return Task.CompletedTask;
+            },
+            error =>
+            {
+                if (error is InstanceIdTakenException)
+                {
+                    outcome.TrySetResult(LocalCreateOutcome.IdTaken);
+                }
+                else
+                {
+                    outcome.TrySetException(error);
+                }
+
+                Interlocked.Decrement(ref _localInFlight);
+                return Task.CompletedTask;
+            });
+
+        Mailbox mailbox;
+        lock (_mailboxLock)
+        {
+            if (_stopping.IsCancellationRequested || _orchestrationSlots.CurrentCount == 0 || _mailboxes.ContainsKey(instanceId))
+            {
+                return LocalCreateOutcome.NotTaken;
+            }
+
+            _processor.SeedNew(state);
+            mailbox = new Mailbox { Running = true };
+            mailbox.Pending.Add(inbound);
+            _mailboxes[instanceId] = mailbox;
+        }
+
+        Interlocked.Increment(ref _localInFlight);
+        _ = Task.Run(() => DrainMailboxAsync(instanceId, mailbox), CancellationToken.None);
+        return await outcome.Task.WaitAsync(cancellationToken);
     }
 
     private void Post(Inbound inbound)
@@ -208,6 +256,11 @@ public sealed partial class DurableWorker
                 try
                 {
                     await _processor.ProcessAsync(instanceId, first, feed, _stopping.Token);
+                }
+                catch (InstanceIdTakenException ex)
+                {
+                    // Not a failure of the instance: the creating client reads what holds the id and decides.
+                    await feed.FailUnrecordedAsync(ex);
                 }
                 catch (Exception ex)
                 {

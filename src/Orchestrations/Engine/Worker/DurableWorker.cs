@@ -54,6 +54,7 @@ public sealed partial class DurableWorker : IAsyncDisposable
         if (_options.StartInstancesLocally)
         {
             _hub.LocalStarts = StartLocally;
+            _hub.LocalCreates = CreateLocallyAsync;
         }
 
         var stop = _stopping.Token;
@@ -76,6 +77,11 @@ public sealed partial class DurableWorker : IAsyncDisposable
         if (_hub.LocalStarts == StartLocally)
         {
             _hub.LocalStarts = null;
+        }
+
+        if (_hub.LocalCreates == CreateLocallyAsync)
+        {
+            _hub.LocalCreates = null;
         }
 
         await _stopping.CancelAsync();

@@ -18,8 +18,10 @@ public sealed record DurableWorkerOptions
 
     /// <summary>
     /// Instances started by a <see cref="Client.DurableClient"/> of the same <see cref="DurableTaskHub"/> object run
-    /// their first episode in this worker without a trip through the control queue. The start message is committed
-    /// with the instance either way (an outbox row, deleted once the episode has recorded it), so a crash loses none.
+    /// their first episode in this worker without a trip through the control queue. A new instance is created by the
+    /// commit of that episode (one transaction instead of the client's create and then the episode's commit); a
+    /// restart under a finished instance's id is created by the client, its start message committed with it (an
+    /// outbox row, deleted once the episode has recorded it), so a crash loses none.
     /// </summary>
     public bool StartInstancesLocally { get; init; } = true;
 
