@@ -3,7 +3,8 @@
 # 3 regions (eu, us, asia; one canary each), Prometheus scraping the clusters' request metrics, and the app
 # standalone; creates the example platform and app repositories as local Git repositories under .run/;
 # then rolls out three pushes, each announced by a signed GitHub webhook and shown live:
-#   1. the initial commit (podinfo 6.7.1 everywhere),
+#   1. the initial commit (podinfo 6.7.1 everywhere, its API token a SealedSecret that each cluster receives sealed
+#      for its own sealed-secrets key),
 #   2. a new image tag (6.7.2): canaries, Prometheus analysis, then region by region,
 #   3. a bad image (6.7.3-bad, 50% errors): the canary analysis fails and the canaries are rolled back.
 # Ctrl-C stops everything.
@@ -33,8 +34,8 @@ trap 'exit 130' INT TERM
 run_dir="${DEMO_RUN_DIR:-$REPO_ROOT/.run}"
 mkdir -p "$run_dir"
 run_dir=$(cd "$run_dir" && pwd)
-rm -rf "$run_dir/git" "$run_dir/work" "$run_dir/secrets" "$run_dir/prometheus" "$run_dir/cache"
-mkdir -p "$run_dir/git" "$run_dir/work" "$run_dir/secrets" "$run_dir/prometheus"
+rm -rf "$run_dir/git" "$run_dir/work" "$run_dir/secrets" "$run_dir/prometheus" "$run_dir/cache" "$run_dir/sealing"
+mkdir -p "$run_dir/git" "$run_dir/work" "$run_dir/secrets" "$run_dir/prometheus" "$run_dir/sealing"
 
 log "building the app and the simulator (Release)"
 for project in src/Functions src/Simulator; do
@@ -78,6 +79,20 @@ kubeconfig="$run_dir/kubeconfig"
 } >"$kubeconfig"
 log "simulated fleet: ${clusters[*]} (admin $admin)"
 
+# Sealed secrets. FleetFunctions' own sealing key goes into its secrets folder (the default secret name 'sealing-key'):
+# SealedSecrets in Git are sealed for its certificate. Each cluster runs a sealed-secrets controller with a key of its
+# own: here its CRD is applied and its key pair made with openssl (a real controller makes the key; kubeseal
+# --fetch-cert reads the certificate), and FleetFunctions re-seals every SealedSecret for that cluster's certificate.
+"${fleetfunctions[@]}" sealing-key new --out "$run_dir/secrets/sealing-key" 2>/dev/null &
+sealing_key_job=$!
+for n in "${clusters[@]}"; do
+  "$FLEETFUNCTIONS_KUBECTL" --kubeconfig "$kubeconfig" --context "$n" apply --server-side -f examples/addons/sealed-secrets/crd.yaml >/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$run_dir/sealing/$n.key" -out "$run_dir/sealing/$n.crt" \
+    -subj "/CN=sealed-secrets-$n" -days 365 2>/dev/null
+done
+wait "$sealing_key_job" || die "fleetfunctions sealing-key new failed"
+"${fleetfunctions[@]}" sealing-key cert "$run_dir/secrets/sealing-key" >"$run_dir/sealing/fleetfunctions.crt"
+
 prometheus_port=$(free_port)
 {
   printf '['; sep=""
@@ -111,17 +126,27 @@ git_ clone -q "$platform_repo" "$run_dir/work/platform" 2>/dev/null
 cp -R examples/platform/. "$run_dir/work/platform/"
 sed -i "s#url: https://git.example.com/demo/apps.git#url: $apps_repo#" "$run_dir/work/platform/sources.yaml"
 for n in "${clusters[@]}"; do
-  sed -i "s#server: https://$n.k8s.example.com#server: $(server_of "$n")#" "$run_dir/work/platform/clusters.yaml"
+  # The cluster's API server, and its sealed-secrets controller's certificate as spec.sealingCertificate.
+  awk -v server="server: https://$n.k8s.example.com" -v url="server: $(server_of "$n")" -v cert="$run_dir/sealing/$n.crt" '
+    index($0, server) { sub(server, url); print; print "  sealingCertificate: |"; while ((getline line < cert) > 0) print "    " line; next }
+    { print }' "$run_dir/work/platform/clusters.yaml" >"$run_dir/work/platform/clusters.yaml.new"
+  mv "$run_dir/work/platform/clusters.yaml.new" "$run_dir/work/platform/clusters.yaml"
   printf 'demo-token-%s' "$n" >"$run_dir/secrets/$n-token"
 done
 git_ -C "$run_dir/work/platform" add -A
-git_ -C "$run_dir/work/platform" commit -q -m "Platform: 6 clusters in 3 regions, the podinfo fleet (canary, then region by region)"
+git_ -C "$run_dir/work/platform" commit -q -m "Platform: 6 clusters in 3 regions with their sealing certificates, the podinfo fleet (canary, then region by region)"
 git_ -C "$run_dir/work/platform" push -q origin main
 
 git_ clone -q "$apps_repo" "$run_dir/work/apps" 2>/dev/null
 cp -R examples/apps/. "$run_dir/work/apps/"
+# podinfo's API token: the Secret stays out of Git; what is committed is sealed for FleetFunctions' certificate.
+podinfo_token=$(openssl rand -hex 16)
+printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: podinfo-auth\n  namespace: podinfo\nstringData:\n  token: %s\n' "$podinfo_token" >"$run_dir/sealing/podinfo-auth.yaml"
+"${fleetfunctions[@]}" seal --cert "$run_dir/sealing/fleetfunctions.crt" --out "$run_dir/work/apps/podinfo/base/sealed-secret.yaml" \
+  "$run_dir/sealing/podinfo-auth.yaml" 2>/dev/null || die "fleetfunctions seal failed"
+sed -i 's#^  - widget.yaml$#  - widget.yaml\n  - sealed-secret.yaml#' "$run_dir/work/apps/podinfo/base/kustomization.yaml"
 git_ -C "$run_dir/work/apps" add -A
-git_ -C "$run_dir/work/apps" commit -q -m "podinfo 6.7.1 and hello"
+git_ -C "$run_dir/work/apps" commit -q -m "podinfo 6.7.1 (its token as a SealedSecret) and hello"
 git_ -C "$run_dir/work/apps" push -q origin main
 log "repositories: platform $platform_repo, apps $apps_repo (work trees under $run_dir/work)"
 
@@ -213,6 +238,36 @@ images() {
   echo "   podinfo image tags: ${line%  }"
 }
 
+# Prints the value of a SealedSecret sealed for the key in file $1 (namespace $2, name $3, strict scope, base64 $4),
+# unsealed with Node's crypto (OpenSSL): RSA-OAEP-SHA256 with the label "namespace/name", then AES-256-GCM.
+unseal_with() {
+  node -e 'const [key, ns, name, b64] = process.argv.slice(1), crypto = require("crypto"), v = Buffer.from(b64, "base64");
+    const n = v.readUInt16BE(0), body = v.subarray(2 + n);
+    const session = crypto.privateDecrypt({ key: require("fs").readFileSync(key), padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
+      oaepHash: "sha256", oaepLabel: Buffer.from(ns + "/" + name) }, v.subarray(2, 2 + n));
+    const d = crypto.createDecipheriv("aes-256-gcm", session, Buffer.alloc(12)); d.setAuthTag(body.subarray(body.length - 16));
+    process.stdout.write(Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]));' "$@" 2>/dev/null
+}
+
+# Each cluster holds podinfo-auth sealed for its own certificate: different bytes, opened by that cluster's key only.
+sealed_secrets() {
+  local n value previous="" line="" opened=0 distinct=1
+  for n in "${clusters[@]}"; do
+    value=$("$FLEETFUNCTIONS_KUBECTL" --context "$n" -n podinfo get sealedsecret podinfo-auth -o jsonpath='{.spec.encryptedData.token}' 2>/dev/null)
+    [ "$(unseal_with "$run_dir/sealing/$n.key" podinfo podinfo-auth "$value")" = "$podinfo_token" ] && opened=$((opened + 1))
+    [ "$value" != "$previous" ] || distinct=0
+    previous=$value
+    line+="$n=${value:0:10}…  "
+  done
+  echo "   SealedSecret podinfo/podinfo-auth (token): ${line%  }"
+  if [ "$opened" -eq "${#clusters[@]}" ] && [ "$distinct" = 1 ] && [ -z "$(unseal_with "$run_dir/sealing/${clusters[1]}.key" podinfo podinfo-auth "$value")" ]; then
+    echo "   each cluster's copy is sealed for its own controller's key and opens with it only (checked with Node's crypto)"
+  else
+    printf '\033[1;31m   the SealedSecret did not reach every cluster sealed for its own key (%s of %s opened); app log: %s\033[0m\n' "$opened" "${#clusters[@]}" "$run_dir/app.log"
+    failures=$((failures + 1))
+  fi
+}
+
 # Watches a rollout live; $2 is the phase it should end in. Returns non-zero when it ended otherwise.
 watch_rollout() {
   local url=$1 expected=$2 rc=0 phase synced
@@ -237,6 +292,8 @@ started=$SECONDS
 first=$(git -C "$run_dir/work/apps" rev-parse HEAD)
 log "1/3 initial commit ${first:0:12} (podinfo 6.7.1): a signed push webhook starts the first rollout"
 watch_rollout "$(push_webhook "$zero" "$first")" Succeeded
+sealed_secrets
+echo
 
 second=$(push_image 6.7.2)
 log "2/3 push ${second:0:12} (podinfo 6.7.2): canaries eu-1, us-1, asia-1 first, judged by Prometheus, then region by region"

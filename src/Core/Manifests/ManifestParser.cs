@@ -148,6 +148,10 @@ public static partial class ManifestParser
         return JsonValue.Create(text);
     }
 
+    /// <summary>Whether <paramref name="text"/>, written as a plain scalar, reads back as that string (not a null, boolean or number).</summary>
+    internal static bool PlainScalarIsString(string text) =>
+        ToScalar(new YamlScalarNode(text) { Style = ScalarStyle.Plain }) is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.String;
+
     private static Exception Unwrap(YamlException e) => e.InnerException is YamlException inner ? Unwrap(inner) : e;
 
     private static string Describe(YamlNode node) => node switch

@@ -16,6 +16,7 @@ internal static class CommandLineApp
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(RolloutCommand.Create());
         root.Subcommands.Add(SealingKeyCommand.Create());
+        root.Subcommands.Add(SealCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

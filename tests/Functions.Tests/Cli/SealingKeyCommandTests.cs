@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Net;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Tests.Support;
@@ -67,13 +66,5 @@ public sealed class SealingKeyCommandTests(AzuriteFixture azurite) : IClassFixtu
         Assert.Contains("fleetfunctions sealing-key new", body, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(SealingKeyCommand.Create());
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Output, string Error)> RunAsync(params string[] args) => CliRunner.RunAsync(SealingKeyCommand.Create(), args);
 }

@@ -11,7 +11,7 @@ public sealed class DemoScriptTests : IDisposable
     public void Dispose() => _runDir.Delete(recursive: true);
 
     [Fact]
-    public async Task DemoSh_NonInteractive_TwoRolloutsSucceedBadImageRolledBackNothingLeftRunning()
+    public async Task DemoSh_NonInteractive_TwoRolloutsSucceedBadImageRolledBackSecretResealedPerClusterNothingLeftRunning()
     {
         var result = await ExternalProcess.RunAsync("bash", [Path.Combine(RepoPaths.Root, "scripts", "demo.sh")],
             new Dictionary<string, string>
@@ -35,6 +35,7 @@ public sealed class DemoScriptTests : IDisposable
         Assert.Contains("canary analysis failed", output, StringComparison.Ordinal);
         Assert.Contains("6/6 clusters healthy", output, StringComparison.Ordinal);
         Assert.Contains("with 0 unexpected outcome(s)", output, StringComparison.Ordinal);
+        Assert.Contains("each cluster's copy is sealed for its own controller's key and opens with it only", output, StringComparison.Ordinal);
         var tags = result.StandardOutput.Split('\n').Where(l => l.Contains("podinfo image tags:", StringComparison.Ordinal)).Select(l => l.Split(':')[1].Trim()).ToList();
         Assert.Equal(
             [
