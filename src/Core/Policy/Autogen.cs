@@ -13,9 +13,6 @@ internal static partial class Autogen
 {
     public const string ControllersAnnotation = "pod-policies.kyverno.io/autogen-controllers";
 
-    private static readonly string[] s_defaultControllers =
-        ["DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController", "CronJob"];
-
     public static List<JsonObject> Expand(JsonObject policy, IReadOnlyList<JsonObject> rules)
     {
         var result = new List<JsonObject>(rules);
@@ -37,12 +34,12 @@ internal static partial class Autogen
             var name = JsonUtil.GetString(rule, "name") ?? "";
             if (podControllers.Count > 0)
             {
-                result.Add(Generate(rule, "autogen-" + name, podControllers, ["template"], "request.object.spec.template"));
+                result.Add(Generate(rule, "autogen-" + name, podControllers, PodTemplates.ControllerTemplate));
             }
 
             if (cronJob)
             {
-                result.Add(Generate(rule, "autogen-cronjob-" + name, ["CronJob"], ["jobTemplate", "spec", "template"], "request.object.spec.jobTemplate.spec.template"));
+                result.Add(Generate(rule, "autogen-cronjob-" + name, ["CronJob"], PodTemplates.TemplatePath("CronJob")!));
             }
         }
 
@@ -54,7 +51,7 @@ internal static partial class Autogen
         var annotation = JsonUtil.GetString(policy, "metadata", "annotations", ControllersAnnotation);
         if (annotation is null)
         {
-            return [.. s_defaultControllers];
+            return [.. PodTemplates.Controllers];
         }
 
         if (annotation.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
@@ -63,7 +60,7 @@ internal static partial class Autogen
         }
 
         return annotation.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(c => s_defaultControllers.Contains(c, StringComparer.Ordinal)).ToList();
+            .Where(PodTemplates.Controllers.Contains).ToList();
     }
 
     private static IEnumerable<JsonObject> Descriptions(JsonNode? block)
@@ -124,8 +121,10 @@ internal static partial class Autogen
 
     private static bool MatchesPod(JsonObject rule) => Descriptions(rule["match"]).Any(d => Kinds(d).Any(k => KindName(k) == "Pod"));
 
-    private static JsonObject Generate(JsonObject rule, string name, IReadOnlyList<string> kinds, string[] templatePath, string objectSpecPrefix)
+    /// <param name="template">The path of the kinds' pod template from the object's root (<see cref="PodTemplates.TemplatePath"/>).</param>
+    private static JsonObject Generate(JsonObject rule, string name, IReadOnlyList<string> kinds, string[] template)
     {
+        var objectSpecPrefix = "request.object." + string.Join('.', template);
         var copy = (JsonObject)rule.DeepClone();
         copy["name"] = name;
         foreach (var block in new[] { copy["match"], copy["exclude"] })
@@ -142,12 +141,12 @@ internal static partial class Autogen
         var validate = (JsonObject)copy["validate"]!;
         if (validate["pattern"] is { } pattern)
         {
-            validate["pattern"] = Wrap(pattern, templatePath);
+            validate["pattern"] = Wrap(pattern, template);
         }
 
         if (validate["anyPattern"] is JsonArray anyPattern)
         {
-            validate["anyPattern"] = new JsonArray([.. anyPattern.Select(p => Wrap(p ?? new JsonObject(), templatePath))]);
+            validate["anyPattern"] = new JsonArray([.. anyPattern.Select(p => Wrap(p ?? new JsonObject(), template))]);
         }
 
         if (validate["cel"] is JsonObject cel)
@@ -190,15 +189,16 @@ internal static partial class Autogen
     [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\w.])(object|oldObject)\.(spec|metadata)\b")]
     private static partial System.Text.RegularExpressions.Regex CelObjectPath();
 
-    private static JsonNode Wrap(JsonNode pattern, string[] templatePath)
+    /// <summary>A Pod's pattern placed at the pod template <paramref name="template"/> of a controller.</summary>
+    private static JsonNode Wrap(JsonNode pattern, string[] template)
     {
-        JsonNode inner = pattern.DeepClone();
-        for (var i = templatePath.Length - 1; i >= 0; i--)
+        var inner = pattern.DeepClone();
+        for (var i = template.Length - 1; i >= 0; i--)
         {
-            inner = new JsonObject { [templatePath[i]] = inner };
+            inner = new JsonObject { [template[i]] = inner };
         }
 
-        return new JsonObject { ["spec"] = inner };
+        return inner;
     }
 
     private static JsonNode? RewriteStrings(JsonNode? node, Func<string, string> rewrite)

@@ -41,12 +41,9 @@ internal static class ImageInfo
         return result;
     }
 
-    private static JsonObject? PodSpec(JsonObject resource) => JsonUtil.GetString(resource, "kind") switch
-    {
-        "Pod" => JsonUtil.Get(resource, "spec") as JsonObject,
-        "CronJob" => JsonUtil.Get(resource, "spec", "jobTemplate", "spec", "template", "spec") as JsonObject,
-        _ => JsonUtil.Get(resource, "spec", "template", "spec") as JsonObject,
-    };
+    /// <summary>The pod spec of a Pod or Pod controller; other kinds are read at <c>spec.template.spec</c> like the controllers.</summary>
+    private static JsonObject? PodSpec(JsonObject resource) =>
+        JsonUtil.Get(resource, [.. PodTemplates.TemplatePath(JsonUtil.GetString(resource, "kind") ?? "") ?? PodTemplates.ControllerTemplate, "spec"]) as JsonObject;
 
     /// <summary>
     /// Kyverno's <c>image_normalize()</c>: the fully qualified reference (<c>nginx</c> is

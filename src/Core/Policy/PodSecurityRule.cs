@@ -99,19 +99,14 @@ internal sealed class PodSecurityRule
         }
 
         var kind = JsonUtil.GetString(resource, "kind") ?? "";
-        var (metadataPrefix, specPrefix) = kind switch
-        {
-            "Pod" => ("metadata", "spec"),
-            "DaemonSet" or "Deployment" or "Job" or "StatefulSet" or "ReplicaSet" or "ReplicationController" => ("spec.template.metadata", "spec.template.spec"),
-            "CronJob" => ("spec.jobTemplate.spec.template.metadata", "spec.jobTemplate.spec.template.spec"),
-            _ => (null, null),
-        };
-        if (metadataPrefix is null || specPrefix is null)
+        if (PodTemplates.TemplatePath(kind) is not { } template)
         {
             return RuleOutcome.Error($"rule {ruleName}: podSecurity checks Pods and the pod templates of DaemonSets, Deployments, Jobs, StatefulSets, ReplicaSets, ReplicationControllers and CronJobs; {kind} has none. Match only those kinds.");
         }
 
-        var pod = new PodView(JsonUtil.Get(resource, metadataPrefix.Split('.')) as JsonObject, JsonUtil.Get(resource, specPrefix.Split('.')) as JsonObject ?? []);
+        string[] metadataPath = [.. template, "metadata"], specPath = [.. template, "spec"];
+        var pod = new PodView(JsonUtil.Get(resource, metadataPath) as JsonObject, JsonUtil.Get(resource, specPath) as JsonObject ?? []);
+        var (metadataPrefix, specPrefix) = (string.Join('.', metadataPath), string.Join('.', specPath));
         var failures = Failures(pod, _exclusions, specPrefix, metadataPrefix);
         if (failures.Length > 0 && exceptions is { Count: > 0 })
         {
