@@ -121,6 +121,9 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             return await FinishAsync(RolloutPhase.Succeeded, string.Join("; ", _plan.Warnings.DefaultIfEmpty("nothing to deploy")));
         }
 
+        // Failed clusters the rollout went on past (within a wave's maxFailures, or continued by an operator), for the
+        // final message: a rollout that succeeds with them does not claim every cluster is healthy.
+        var accepted = new List<string>();
         for (var i = 0; i < _plan.Waves.Count; i++)
         {
             var wave = _plan.Waves[i];
@@ -145,6 +148,12 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
                 {
                     return outcome;
                 }
+
+                accepted.AddRange(failed.Select(f => $"{f.Cluster} (wave {wave.Index}, continued by an operator): {f.Message}"));
+            }
+            else
+            {
+                accepted.AddRange(failed.Select(f => $"{f.Cluster} (wave {wave.Index}, within maxFailures {limit}): {f.Message}"));
             }
 
             if (wave.IsCanary && _plan.Analysis is { } analysis && await AnalyzeCanaryAsync(wave, analysis) is { } analysisOutcome)
@@ -168,7 +177,10 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             }
         }
 
-        return await FinishAsync(RolloutPhase.Succeeded, $"commit {CommitSha.Short(_plan.Commit)} is healthy on all {_plan.Clusters.Count()} cluster(s)");
+        var clusters = _plan.Clusters.Count();
+        return await FinishAsync(RolloutPhase.Succeeded, accepted.Count == 0
+            ? $"commit {CommitSha.Short(_plan.Commit)} is healthy on all {clusters} cluster(s)"
+            : $"commit {CommitSha.Short(_plan.Commit)} is healthy on {clusters - accepted.Count} of {clusters} cluster(s); {accepted.Count} failed and were accepted: {string.Join("; ", accepted)}");
     }
 
     private RolloutStatus InitialStatus() => new(

@@ -81,6 +81,25 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     }
 
     [Fact]
+    public async Task Progressive_FailureWithinMaxFailures_SucceedsNamingTheFailedCluster()
+    {
+        Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, s_good];
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
+            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 2}], maxFailures: 1}}"));
+        var good = h.CommitApp("example/web:1.0", "example/web:1.0");
+        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", good)).Outcome.Phase);
+        var next = h.CommitApp("example/web:2.0", "example/web:2.0-broken");
+
+        var (outcome, status) = await h.RunAsync("web", next);
+
+        // Tolerated by the fleet's maxFailures: the rollout succeeds, but says which cluster failed instead of "healthy on all".
+        Assert.Equal(RolloutPhase.Succeeded, outcome.Phase);
+        Assert.StartsWith($"commit {next[..12]} is healthy on 1 of 2 cluster(s); 1 failed and were accepted: c1 (wave 0, within maxFailures 1): c1/Deployment/web/web: Failed", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(ClusterRolloutState.Failed, status.Clusters.Single(c => c.Name == "c1").State);
+        Assert.Equal("example/web:2.0", h.ImageOn("c2"));
+    }
+
+    [Fact]
     public async Task Progressive_PauseOnFailure_WaitsThenAbortRollsBack()
     {
         Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, s_good];
