@@ -193,6 +193,7 @@ Try:
   curl -s -H "x-api-key: $api_key" $app_url/api/fleets/podinfo
   curl -s -H "x-api-key: $api_key" $app_url/api/rollouts
   $FLEETFUNCTIONS_KUBECTL --context us-2 -n podinfo get deployments,configmaps,widgets
+  dotnet src/Functions/bin/Release/net10.0/fleetfunctions.dll rollout list --fleet podinfo
   dotnet src/Functions/bin/Release/net10.0/fleetfunctions.dll rollout watch podinfo-<commit>
   (push_webhook in scripts/demo.sh shows how to sign and send a push webhook)
 MSG

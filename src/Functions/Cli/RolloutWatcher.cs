@@ -183,11 +183,7 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
     private async Task<Reading> ReadAsync(CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, statusUrl);
-        if (options.ApiKey is { Length: > 0 } key)
-        {
-            request.Headers.Add("x-api-key", key);
-            request.Headers.Add("x-functions-key", key);
-        }
+        AppConnection.Authorize(request, options.ApiKey);
 
         HttpResponseMessage response;
         try
@@ -211,11 +207,11 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
                 case HttpStatusCode.NotFound:
                     return new Missing();
                 case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
-                    return new Refused($"{statusUrl}: {(int)response.StatusCode} {response.ReasonPhrase}: {Detail(body)}; give the API key (function key behind the Functions host) with --api-key or ${RolloutWatchCommand.ApiKeyVariable}");
+                    return new Refused($"{statusUrl}: {(int)response.StatusCode} {response.ReasonPhrase}: {AppConnection.Detail(body)}; {AppConnection.RefusedKeyHint}");
                 case >= HttpStatusCode.InternalServerError:
                     return new Unavailable($"{statusUrl}: {(int)response.StatusCode} {response.ReasonPhrase}");
                 case var code when !response.IsSuccessStatusCode:
-                    return new Refused($"{statusUrl}: {(int)code} {response.ReasonPhrase}: {Detail(body)}");
+                    return new Refused($"{statusUrl}: {(int)code} {response.ReasonPhrase}: {AppConnection.Detail(body)}");
             }
 
             try
@@ -226,21 +222,6 @@ internal sealed class RolloutWatcher(HttpClient http, Uri statusUrl, RolloutWatc
             {
                 return new Refused($"{statusUrl}: the answer is not a rollout status ({ex.Message}); give a URL such as https://APP/api/rollouts/FLEET-COMMIT");
             }
-        }
-    }
-
-    private static string Detail(string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("detail", out var detail) ? detail.ToString()
-                : doc.RootElement.TryGetProperty("error", out var e) ? e.ToString()
-                : body;
-        }
-        catch (JsonException)
-        {
-            return body.Length > 200 ? body[..200] : body;
         }
     }
 

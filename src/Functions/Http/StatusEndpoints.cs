@@ -196,12 +196,32 @@ internal static partial class StatusEndpoints
             return Problem.Of(StatusCodes.Status409Conflict, "Conflict", $"rollout {instanceId} is {instance.RuntimeStatus}: there is nothing to {decision}");
         }
 
+        // The body is optional; a chunked one (no Content-Length, as HttpClient sends JsonContent) counts as much as any.
         string? by = null;
         string? reason = null;
-        if (request.ContentLength is > 0 && await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) is JsonObject body)
+        using (var reader = new StreamReader(request.Body))
         {
-            by = body["by"]?.ToString();
-            reason = body["reason"]?.ToString();
+            var text = await reader.ReadToEndAsync(cancellationToken);
+            if (text.Trim().Length > 0)
+            {
+                JsonNode? body;
+                try
+                {
+                    body = JsonNode.Parse(text);
+                }
+                catch (System.Text.Json.JsonException ex)
+                {
+                    return Problem.BadRequest($"the body is not JSON ({ex.Message}); send {{\"by\": \"...\", \"reason\": \"...\"}} or nothing");
+                }
+
+                if (body is not JsonObject fields)
+                {
+                    return Problem.BadRequest("the body must be a JSON object such as {\"by\": \"...\", \"reason\": \"...\"}");
+                }
+
+                by = fields["by"]?.ToString();
+                reason = fields["reason"]?.ToString();
+            }
         }
 
         await client.RaiseEventAsync(instanceId, eventName, new DecisionEvent(by, reason), cancellationToken);

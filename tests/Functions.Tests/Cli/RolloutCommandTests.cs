@@ -17,9 +17,10 @@ using Xunit;
 
 namespace FleetFunctions.Functions.Tests.Cli;
 
-public sealed class RolloutWatchCommandTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IDisposable
+public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IDisposable
 {
     private const string ApiKey = "watch-key";
+    private const string PauseOnFailure = "{strategy: Progressive, progressive: {waves: [{count: 1}], onFailure: Pause}}";
     private static readonly string s_testdata = Path.Combine(AppContext.BaseDirectory, "testdata", "rollouts");
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("rollout-watch-");
 
@@ -96,6 +97,114 @@ public sealed class RolloutWatchCommandTests(AzuriteFixture azurite) : IClassFix
         Assert.Matches(@"c1\s+RolledBack", brokenOutput);
         Assert.Contains($"rollout {fleet}-{broken}: RolledBack", brokenOutput, StringComparison.Ordinal);
         Assert.Equal("example/web:1.0", cluster.GetObject("apps/v1", "Deployment", "web", "web")!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ApproveAbortList_PausedRolloutsOnTheRealApp_DecisionsReachThemRefusalsSayWhyListShowsThem()
+    {
+        await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
+        var cluster = await simulator.AddClusterAsync("c1");
+        var repoPath = Path.Combine(_dir.FullName, "apps");
+        using var repo = new Repository(Repository.Init(repoPath));
+        repo.Refs.UpdateTarget("HEAD", "refs/heads/main");
+        var good = Commit(repo, "web 1.0", "example/web:1.0");
+        var fleet = AzuriteFixture.NewName("web");
+        var platform = PlatformLoader.Load([("platform.yaml", $$"""
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec: {url: "{{repoPath}}"}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata:
+              name: c1
+              labels: {env: test}
+            spec: {server: "{{cluster.Server}}", region: eu}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: {{fleet}}}
+            spec:
+              source: {gitSource: apps, path: web}
+              clusterSelector:
+                matchLabels: {env: test}
+              healthTimeout: 5s
+              rollout: {{PauseOnFailure}}
+            """)]);
+        await using var app = await StartAppAsync(platform);
+        var url = app.BaseAddress.ToString();
+        Assert.Equal(0, (await RunAsync("rollout", "watch", await StartRolloutAsync(app, fleet, good), "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m")).Exit);
+
+        // A broken image fails its wave and the rollout pauses; abort (by instance id) rolls it back.
+        var broken = Commit(repo, "web 2.0", "example/web:2.0-broken");
+        var brokenUrl = await StartRolloutAsync(app, fleet, broken);
+        await WaitForPhaseAsync(app, brokenUrl, RolloutPhase.Paused);
+        var (aborted, abortOutput, abortError) = await RunAsync("rollout", "abort", $"{fleet}-{broken}", "--url", url, "--api-key", ApiKey, "--by", "alice", "--reason", "broken image");
+        var (rolledBack, _, _) = await RunAsync("rollout", "watch", brokenUrl, "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m");
+
+        Assert.True(aborted == 0, abortOutput + abortError);
+        Assert.Contains($"abort sent to {fleet}-{broken} (by alice): the rollout rolls back", abortOutput, StringComparison.Ordinal);
+        Assert.Equal(1, rolledBack);
+        Assert.Contains("aborted by alice: broken image", await ReasonAsync(app, brokenUrl), StringComparison.Ordinal);
+        Assert.Equal("example/web:1.0", cluster.GetObject("apps/v1", "Deployment", "web", "web")!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+
+        // Approve (by status URL) lets the next paused rollout go on.
+        var again = Commit(repo, "web 2.1", "example/web:2.1-broken");
+        var againUrl = await StartRolloutAsync(app, fleet, again);
+        await WaitForPhaseAsync(app, againUrl, RolloutPhase.Paused);
+        using (var malformed = new HttpRequestMessage(HttpMethod.Post, againUrl + "/approve") { Content = new StringContent("{not json") })
+        {
+            malformed.Headers.Add("x-api-key", ApiKey);
+            using var answer = await app.Client.SendAsync(malformed);
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, answer.StatusCode);
+            Assert.Contains("the body is not JSON", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(RolloutPhase.Paused.ToString(), (await StatusAsync(app, againUrl))["status"]?["phase"]?.ToString());
+        var (approved, approveOutput, approveError) = await RunAsync("rollout", "approve", againUrl, "--api-key", ApiKey, "--by", "bob");
+        await RunAsync("rollout", "watch", againUrl, "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m");
+
+        Assert.True(approved == 0, approveOutput + approveError);
+        Assert.Contains("the rollout goes on", approveOutput, StringComparison.Ordinal);
+        Assert.StartsWith($"commit {again[..12]} is healthy on 0 of 1 cluster(s); 1 failed and were accepted: c1 (wave 0, continued by an operator): ", await ReasonAsync(app, againUrl), StringComparison.Ordinal);
+
+        // Refusals: a finished rollout, an unknown one (exit 1, the app's reason); a refused key (exit 2).
+        var (finished, _, finishedError) = await RunAsync("rollout", "approve", brokenUrl, "--api-key", ApiKey);
+        var (unknown, _, unknownError) = await RunAsync("rollout", "abort", $"{fleet}-0000000000000000000000000000000000000000", "--url", url, "--api-key", ApiKey);
+        var (refused, _, refusedError) = await RunAsync("rollout", "approve", brokenUrl, "--api-key", "wrong");
+        Assert.Equal(1, finished);
+        Assert.Contains("409 Conflict", finishedError, StringComparison.Ordinal);
+        Assert.Contains("is Completed: there is nothing to approve", finishedError, StringComparison.Ordinal);
+        Assert.Equal(1, unknown);
+        Assert.Contains("404", unknownError, StringComparison.Ordinal);
+        Assert.Equal(2, refused);
+        Assert.Contains("--api-key", refusedError, StringComparison.Ordinal);
+
+        // list: the fleet's rollouts, newest first, with their phases.
+        var (listed, listOutput, listError) = await RunAsync("rollout", "list", "--fleet", fleet, "--url", url, "--api-key", ApiKey);
+        Assert.True(listed == 0, listError);
+        var lines = listOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("ROLLOUT", lines[0], StringComparison.Ordinal);
+        Assert.Equal([$"{fleet}-{again}", $"{fleet}-{broken}", $"{fleet}-{good}"], lines.Skip(1).Select(l => l.Split(' ')[0]));
+        Assert.Matches(@"\sCompleted\s+RolledBack\s", lines[2]);
+        Assert.Matches(@"\sCompleted\s+Succeeded\s", lines[3]);
+        var (none, noneOutput, noneError) = await RunAsync("rollout", "list", "--fleet", fleet, "--status", "Running", "--url", url, "--api-key", ApiKey);
+        Assert.Equal(0, none);
+        Assert.Empty(noneOutput);
+        Assert.StartsWith("no rollouts matching", noneError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("approve web-1234 --url ftp://example.com", "is not an http(s) URL")]
+    [InlineData("abort not/an-id", "neither an http(s) status URL nor a rollout instance id")]
+    [InlineData("approve http://127.0.0.1:1/runtime/webhooks/durabletask/instances/web-1234", "decisions go to the status API")]
+    public async Task Decision_InvalidArguments_ExitsTwoNamingTheArgument(string arguments, string expected)
+    {
+        var (exit, _, error) = await RunAsync(["rollout", .. arguments.Split(' ')]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -271,6 +380,31 @@ public sealed class RolloutWatchCommandTests(AzuriteFixture azurite) : IClassFix
         var author = new Signature("Watch Tester", "watch@example.com", DateTimeOffset.UtcNow);
         return repo.Commit(message, author, author).Sha;
     }
+
+    private static async Task<JsonObject> StatusAsync(TestApp app, string statusUrl)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, statusUrl);
+        request.Headers.Add("x-api-key", ApiKey);
+        using var response = await app.Client.SendAsync(request);
+        return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject() : [];
+    }
+
+    private static async Task WaitForPhaseAsync(TestApp app, string statusUrl, RolloutPhase phase)
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if ((await StatusAsync(app, statusUrl))["status"]?["phase"]?.ToString() == phase.ToString())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{statusUrl} did not reach {phase}: {(await StatusAsync(app, statusUrl)).ToJsonString()}");
+    }
+
+    private static async Task<string> ReasonAsync(TestApp app, string statusUrl) => (await StatusAsync(app, statusUrl))["output"]?["reason"]?.ToString() ?? string.Empty;
 
     /// <summary>Starts the fleet's rollout of <paramref name="commit"/> as delivery processing would; returns its status URL.</summary>
     private static async Task<string> StartRolloutAsync(TestApp app, string fleet, string commit)

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace FleetFunctions.Functions.Cli;
+
+/// <summary>
+/// <c>fleetfunctions rollout list [--fleet F] [--status S]</c>: the app's rollouts (<c>GET /api/rollouts</c>, every
+/// page), newest first, one line each: instance id, runtime status, phase, created. Exit codes: 0 listed, 2 could not be
+/// listed (bad arguments, refused key, app unreachable).
+/// </summary>
+internal static class RolloutListCommand
+{
+    public static Command Create()
+    {
+        var fleet = new Option<string?>("--fleet") { Description = "Only this fleet's rollouts." };
+        var status = new Option<string?>("--status") { Description = "Only these runtime statuses, comma-separated: Running, Completed, Failed, Terminated, Pending, Suspended." };
+        var app = new AppConnection();
+        var command = new Command("list", "List the app's rollouts, newest first: instance id, runtime status, phase, created.") { fleet, status };
+        app.AddTo(command);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            var problems = new List<string>();
+            if (app.Root(parseResult, problems) is not { } root)
+            {
+                problems.ForEach(error.WriteLine);
+                return 2;
+            }
+
+            var query = string.Join('&', new[] { ("fleet", parseResult.GetValue(fleet)), ("status", parseResult.GetValue(status)) }
+                .Where(p => p.Item2 is { Length: > 0 })
+                .Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
+            var url = new Uri(root, "api/rollouts" + (query.Length > 0 ? "?" + query : string.Empty));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var rollouts = new List<JsonObject>();
+            string? continuation = null;
+            do
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                AppConnection.Authorize(request, app.Key(parseResult));
+                if (continuation is not null)
+                {
+                    request.Headers.Add("x-ms-continuation-token", continuation);
+                }
+
+                HttpResponseMessage response;
+                try
+                {
+                    response = await http.SendAsync(request, cancellationToken);
+                }
+                catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    error.WriteLine($"{url}: {(ex is TaskCanceledException ? "no answer within 30s" : ex.Message)}; is the app running there?");
+                    return 2;
+                }
+
+                using (response)
+                {
+                    var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        var refusedKey = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+                        error.WriteLine($"{url}: {(int)response.StatusCode} {response.ReasonPhrase}: {AppConnection.Detail(body)}{(refusedKey ? "; " + AppConnection.RefusedKeyHint : string.Empty)}");
+                        return 2;
+                    }
+
+                    rollouts.AddRange((JsonNode.Parse(body)?["rollouts"] as JsonArray ?? []).OfType<JsonObject>());
+                    continuation = response.Headers.TryGetValues("x-ms-continuation-token", out var tokens) ? tokens.FirstOrDefault() : null;
+                }
+            }
+            while (continuation is not null);
+
+            if (rollouts.Count == 0)
+            {
+                error.WriteLine("no rollouts" + (query.Length > 0 ? $" matching {query}" : string.Empty));
+                return 0;
+            }
+
+            var rows = rollouts
+                .Select(r => (
+                    Id: r["instanceId"]?.ToString() ?? "?",
+                    Status: r["runtimeStatus"]?.ToString() ?? "?",
+                    Phase: r["output"]?["phase"]?.ToString() ?? r["status"]?["phase"]?.ToString() ?? "-",
+                    Created: DateTimeOffset.TryParse(r["createdTime"]?.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : DateTimeOffset.MinValue))
+                .OrderByDescending(r => r.Created)
+                .ToList();
+            var width = Math.Max("ROLLOUT".Length, rows.Max(r => r.Id.Length));
+            output.WriteLine($"{"ROLLOUT".PadRight(width)}  {"STATUS",-10}  {"PHASE",-16}  CREATED");
+            foreach (var row in rows)
+            {
+                output.WriteLine($"{row.Id.PadRight(width)}  {row.Status,-10}  {row.Phase,-16}  {row.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}
