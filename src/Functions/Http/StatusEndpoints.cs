@@ -146,6 +146,7 @@ internal static partial class StatusEndpoints
         var query = new OrchestrationQuery
         {
             NamePrefix = RolloutNames.Orchestrator,
+            InstanceIdPrefix = fleet.Length > 0 ? fleet + "-" : null,
             Statuses = statuses.Count > 0 ? statuses : null,
             PageSize = 100,
             ContinuationToken = request.Headers["x-ms-continuation-token"].ToString() is { Length: > 0 } token ? token : null,

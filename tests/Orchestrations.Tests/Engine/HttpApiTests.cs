@@ -99,6 +99,8 @@ public sealed class HttpApiTests(AzuriteFixture azurite) : IClassFixture<Azurite
             .Select(i => (string)i!["instanceId"]!).Order().ToList();
         Assert.Equal(new[] { id, secondId }.Order(), ids);
         Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"{api}?runtimeStatus=Sleeping")).StatusCode);
+        var byPrefix = (await (await http.GetAsync($"{api}?instanceIdPrefix={Uri.EscapeDataString(secondId[..10])}")).Content.ReadFromJsonAsync<JsonArray>())!;
+        Assert.Equal(secondId, (string)Assert.Single(byPrefix)!["instanceId"]!);
 
         var purge = await http.DeleteAsync($"{api}/{id}");
         Assert.Equal(HttpStatusCode.OK, purge.StatusCode);

@@ -173,6 +173,23 @@ public sealed class ManagementTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
+    public async Task QueryByInstanceIdPrefix_IdsWithEscapedCharacters_OnlyThatRangeOfIds()
+    {
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, RegisterWaiter);
+        string[] ids = ["team/a-1", "team/a-2", "team/ab-1", "team/b-1", "team%a-1", "teama-1"];
+        foreach (var id in ids)
+        {
+            await h.RunAsync("Quick", 1, instanceId: id);
+        }
+
+        var teamA = await h.Client.QueryInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = "team/a-" });
+        var team = await h.Client.QueryInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = "team/", Statuses = [OrchestrationRuntimeStatus.Completed], NamePrefix = "Qu" });
+
+        Assert.Equal(["team/a-1", "team/a-2"], teamA.Instances.Select(i => i.InstanceId).Order());
+        Assert.Equal(["team/a-1", "team/a-2", "team/ab-1", "team/b-1"], team.Instances.Select(i => i.InstanceId).Order());
+    }
+
+    [Fact]
     public async Task QueryAndPurgeByFilter_SevenInstances_PagesThroughAllAndPurgesFinished()
     {
         await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, RegisterWaiter);

@@ -76,6 +76,9 @@ public sealed record OrchestrationQuery
     /// <summary>Instances whose orchestrator name starts with this.</summary>
     public string? NamePrefix { get; init; }
 
+    /// <summary>Instances whose id starts with this: a range of partition keys, so the service reads only those.</summary>
+    public string? InstanceIdPrefix { get; init; }
+
     public int PageSize { get; init; } = 100;
 
     /// <summary>Token from the previous page.</summary>

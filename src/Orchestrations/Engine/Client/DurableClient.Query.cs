@@ -42,7 +42,7 @@ public sealed partial class DurableClient
             throw new ArgumentOutOfRangeException(nameof(query), query.PageSize, "OrchestrationQuery.PageSize must be between 1 and 1000.");
         }
 
-        var filter = InstanceStore.BuildFilter(query.Statuses, query.CreatedFrom, query.CreatedTo, query.NamePrefix);
+        var filter = InstanceStore.BuildFilter(query.Statuses, query.CreatedFrom, query.CreatedTo, query.NamePrefix, query.InstanceIdPrefix);
         var (items, token) = await hub.Store.QueryAsync(filter, query.PageSize, query.ContinuationToken, cancellationToken);
         var instances = await Task.WhenAll(items.Select(s => ToMetadataAsync(s, query.FetchInputsAndOutputs, cancellationToken)));
         return new OrchestrationQueryResult(instances, string.IsNullOrEmpty(token) ? null : token);

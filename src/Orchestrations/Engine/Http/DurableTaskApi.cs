@@ -91,6 +91,7 @@ public static class DurableTaskApi
             {
                 Statuses = statuses, CreatedFrom = from, CreatedTo = to, PageSize = top,
                 NamePrefix = query["namePrefix"].FirstOrDefault(),
+                InstanceIdPrefix = query["instanceIdPrefix"].FirstOrDefault(),
                 ContinuationToken = http.Request.Headers[ContinuationHeader].FirstOrDefault(),
                 FetchInputsAndOutputs = Flag(query["showInput"], false),
             },

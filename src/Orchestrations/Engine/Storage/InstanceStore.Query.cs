@@ -25,9 +25,17 @@ internal sealed partial class InstanceStore
         IReadOnlyCollection<OrchestrationRuntimeStatus>? statuses,
         DateTime? createdFrom,
         DateTime? createdTo,
-        string? namePrefix)
+        string? namePrefix,
+        string? instanceIdPrefix = null)
     {
         var parts = new List<string> { TableClient.CreateQueryFilter($"RowKey eq {InstanceState.RowKey}") };
+        if (!string.IsNullOrEmpty(instanceIdPrefix))
+        {
+            // The encoding maps each character on its own, so the encoded prefix is a prefix of every encoded id it starts.
+            var lower = KeyEncoding.ToPartitionKey(instanceIdPrefix);
+            parts.Add(TableClient.CreateQueryFilter($"PartitionKey ge {lower} and PartitionKey lt {lower + char.MaxValue}"));
+        }
+
         if (statuses is { Count: > 0 })
         {
             parts.Add("(" + string.Join(" or ", statuses.Distinct().Select(s => TableClient.CreateQueryFilter($"RuntimeStatus eq {s.ToString()}"))) + ")");
