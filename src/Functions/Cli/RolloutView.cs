@@ -23,8 +23,13 @@ internal static partial class RolloutView
         {
             new Markup($"[bold]{Esc(Title(snapshot))}[/]  {(snapshot.Strategy is { } strategy ? Esc(strategy) + "  " : string.Empty)}{PhaseMarkup(snapshot.Phase)}  [grey]{Esc(snapshot.RuntimeStatus)}, {FormatElapsed(elapsed)}[/]"),
             new Markup(Esc(snapshot.Message)),
-            new Markup(ProgressMarkup(snapshot)),
         };
+        if (DecisionHint(snapshot) is { } hint)
+        {
+            rows.Add(new Markup($"[bold yellow]{Esc(hint)}[/]"));
+        }
+
+        rows.Add(new Markup(ProgressMarkup(snapshot)));
 
         if (snapshot.Waves.Count > 0)
         {
@@ -108,8 +113,18 @@ internal static partial class RolloutView
         {
             var phase = current.Phase?.ToString() ?? current.RuntimeStatus;
             yield return current.Message.Length > 0 ? $"{phase}: {current.Message}" : phase;
+            if (previous?.Phase != current.Phase && DecisionHint(current) is { } hint)
+            {
+                yield return "  " + hint;
+            }
         }
     }
+
+    /// <summary>For a rollout that waits for an operator (paused, or at a canary's approval gate): the commands that decide.</summary>
+    public static string? DecisionHint(RolloutSnapshot snapshot) =>
+        snapshot.Phase is RolloutPhase.Paused or RolloutPhase.AwaitingApproval && !snapshot.IsFinished
+            ? $"decide: fleetfunctions rollout approve {snapshot.InstanceId}   or   fleetfunctions rollout abort {snapshot.InstanceId}"
+            : null;
 
     /// <summary>Healthy clusters out of all, as <c>[████░░░░] 2/6 healthy</c> (plain text).</summary>
     public static string Progress(RolloutSnapshot snapshot)

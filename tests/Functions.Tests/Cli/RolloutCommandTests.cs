@@ -288,6 +288,29 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
     }
 
     [Fact]
+    public void Changes_RolloutWaitingForADecision_SaysWhichCommandsDecide()
+    {
+        var json = File.ReadAllText(Path.Combine(s_testdata, "rolledback.status-api.json"));
+        var final = RolloutSnapshot.Parse(json);
+        var root = JsonNode.Parse(json)!.AsObject();
+        root["runtimeStatus"] = "Running";
+        root.Remove("output");
+        root["status"]!["phase"] = (int)RolloutPhase.AwaitingApproval;
+        root["status"]!["message"] = "canary is healthy; raise 'approve' to promote or 'abort' to roll back";
+        var waiting = RolloutSnapshot.Parse(root.ToJsonString());
+
+        var lines = RolloutView.Changes(null, waiting).ToList();
+
+        var hint = $"decide: fleetfunctions rollout approve {waiting.InstanceId}   or   fleetfunctions rollout abort {waiting.InstanceId}";
+        Assert.Equal("  " + hint, lines[^1]);
+        Assert.StartsWith("AwaitingApproval: canary is healthy", lines[^2], StringComparison.Ordinal);
+        Assert.Empty(RolloutView.Changes(waiting, waiting));
+        Assert.Contains(hint, RenderToText(waiting), StringComparison.Ordinal);
+        Assert.Null(RolloutView.DecisionHint(final));
+        Assert.DoesNotContain("decide:", RenderToText(final), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_RecordedRollback_ShowsHeaderProgressWavesClustersAndAnalysis()
     {
         var snapshot = RolloutSnapshot.Parse(File.ReadAllText(Path.Combine(s_testdata, "rolledback.durable-api.json")));
