@@ -88,6 +88,14 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
         : obj.GetAnnotation(NamespaceWideAnnotation) == "true" ? SealingScope.NamespaceWide
         : SealingScope.Strict;
 
+    /// <summary>The annotation that gives a SealedSecret <paramref name="scope"/> (the inverse of <see cref="ScopeOf"/>); null for strict.</summary>
+    public static string? ScopeAnnotation(SealingScope scope) => scope switch
+    {
+        SealingScope.ClusterWide => ClusterWideAnnotation,
+        SealingScope.NamespaceWide => NamespaceWideAnnotation,
+        _ => null,
+    };
+
     /// <summary>
     /// <paramref name="desired"/> with every SealedSecret re-sealed for <paramref name="cluster"/>; the same set when it
     /// has none.

@@ -50,16 +50,13 @@ public static class SecretSealer
         }
 
         var metadata = secret.Object["metadata"] as JsonObject;
+        var scopeAnnotation = SealedSecretResealer.ScopeAnnotation(scope);
         var annotations = (metadata?["annotations"] as JsonObject)?.DeepClone() as JsonObject ?? [];
         annotations.Remove(SealedSecretResealer.NamespaceWideAnnotation);
         annotations.Remove(SealedSecretResealer.ClusterWideAnnotation);
-        if (scope == SealingScope.NamespaceWide)
+        if (scopeAnnotation is not null)
         {
-            annotations[SealedSecretResealer.NamespaceWideAnnotation] = "true";
-        }
-        else if (scope == SealingScope.ClusterWide)
-        {
-            annotations[SealedSecretResealer.ClusterWideAnnotation] = "true";
+            annotations[scopeAnnotation] = "true";
         }
 
         var templateMetadata = new JsonObject { ["name"] = secret.Name, ["namespace"] = ns };
@@ -85,9 +82,9 @@ public static class SecretSealer
         }
 
         var sealedMetadata = new JsonObject { ["name"] = secret.Name, ["namespace"] = ns };
-        if (scope != SealingScope.Strict)
+        if (scopeAnnotation is not null)
         {
-            sealedMetadata["annotations"] = new JsonObject { [scope == SealingScope.NamespaceWide ? SealedSecretResealer.NamespaceWideAnnotation : SealedSecretResealer.ClusterWideAnnotation] = "true" };
+            sealedMetadata["annotations"] = new JsonObject { [scopeAnnotation] = "true" };
         }
 
         return new JsonObject

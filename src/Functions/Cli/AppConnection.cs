@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using System.Text.Json;
 
 namespace FleetFunctions.Functions.Cli;
@@ -14,6 +15,9 @@ internal sealed class AppConnection
     public const string ApiKeyVariable = "FLEETFUNCTIONS_ApiKey";
     public const string RefusedKeyHint = $"give the API key (function key behind the Functions host) with --api-key or ${ApiKeyVariable}";
     private const string DefaultUrl = "http://127.0.0.1:7071";
+
+    /// <summary>One client for every request of the process (a listing's pages reuse its connection).</summary>
+    private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public Option<string?> Url { get; } = new("--url") { Description = $"Base URL of the app (default ${UrlVariable}, else {DefaultUrl})." };
 
@@ -61,6 +65,30 @@ internal sealed class AppConnection
         return Root(parseResult, problems) is { } root ? new Uri(root, "api/rollouts/" + Uri.EscapeDataString(target)) : null;
     }
 
+    /// <summary>
+    /// Sends one request with the key (30 s at most) and reads the answer. <see cref="Answer.Problem"/> says what went
+    /// wrong, naming the URL: unreachable, no answer in time, or the app's refusal with its reason (and, for a refused
+    /// key, how to give one).
+    /// </summary>
+    public async Task<Answer> SendAsync(HttpRequestMessage request, ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        Authorize(request, Key(parseResult));
+        try
+        {
+            using var response = await s_http.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            var continuation = response.Headers.TryGetValues("x-ms-continuation-token", out var tokens) ? tokens.FirstOrDefault() : null;
+            var refusedKey = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+            var problem = response.IsSuccessStatusCode ? null
+                : $"{request.RequestUri}: {(int)response.StatusCode} {response.ReasonPhrase}: {Detail(body)}{(refusedKey ? "; " + RefusedKeyHint : string.Empty)}";
+            return new Answer(response.StatusCode, body, continuation, problem);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return new Answer(null, string.Empty, null, $"{request.RequestUri}: {(ex is TaskCanceledException ? "no answer within 30s" : ex.Message)}; is the app running there?");
+        }
+    }
+
     public static void Authorize(HttpRequestMessage request, string? key)
     {
         if (key is { Length: > 0 })
@@ -86,4 +114,11 @@ internal sealed class AppConnection
             return body.Length > 200 ? body[..200] : body;
         }
     }
+}
+
+/// <summary>What the app answered (<see cref="Status"/> null: nothing, the app was not reached); <see cref="Problem"/> null when it succeeded.</summary>
+internal sealed record Answer(HttpStatusCode? Status, string Body, string? Continuation, string? Problem)
+{
+    /// <summary>Not sent, or not the app's decision: the key was refused or the app failed (worth trying again).</summary>
+    public bool NotDecided => Status is null or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or >= HttpStatusCode.InternalServerError;
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net;
 using System.Net.Http.Json;
 
 namespace FleetFunctions.Functions.Cli;
@@ -46,40 +45,16 @@ internal static class RolloutDecisionCommand
             var url = new Uri(statusUrl.AbsoluteUri.TrimEnd('/') + "/" + decision);
             var decidedBy = parseResult.GetValue(by) ?? Environment.UserName;
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(new { by = decidedBy, reason = parseResult.GetValue(reason) }) };
-            AppConnection.Authorize(request, app.Key(parseResult));
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            HttpResponseMessage response;
-            try
+            var answer = await app.SendAsync(request, parseResult, cancellationToken);
+            if (answer.Problem is null)
             {
-                response = await http.SendAsync(request, cancellationToken);
-            }
-            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                error.WriteLine($"{url}: {(ex is TaskCanceledException ? "no answer within 30s" : ex.Message)}; is the app running there?");
-                return CannotSend;
+                parseResult.InvocationConfiguration.Output.WriteLine(
+                    $"{decision} sent to {statusUrl.Segments[^1]} (by {decidedBy}): the rollout {effect} at its next step. Follow it: fleetfunctions rollout watch {statusUrl}");
+                return Accepted;
             }
 
-            using (response)
-            {
-                var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                var answer = $"{url}: {(int)response.StatusCode} {response.ReasonPhrase}: {AppConnection.Detail(body)}";
-                switch (response.StatusCode)
-                {
-                    case >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices:
-                        parseResult.InvocationConfiguration.Output.WriteLine(
-                            $"{decision} sent to {statusUrl.Segments[^1]} (by {decidedBy}): the rollout {effect} at its next step. Follow it: fleetfunctions rollout watch {statusUrl}");
-                        return Accepted;
-                    case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
-                        error.WriteLine($"{answer}; {AppConnection.RefusedKeyHint}");
-                        return CannotSend;
-                    case >= HttpStatusCode.InternalServerError:
-                        error.WriteLine(answer);
-                        return CannotSend;
-                    default:
-                        error.WriteLine(answer);
-                        return Refused;
-                }
-            }
+            error.WriteLine(answer.Problem);
+            return answer.NotDecided ? CannotSend : Refused;
         });
         return command;
     }

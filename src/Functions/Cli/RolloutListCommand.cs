@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
 using System.Text.Json.Nodes;
 
 namespace FleetFunctions.Functions.Cli;
@@ -34,42 +33,25 @@ internal static class RolloutListCommand
                 .Where(p => p.Item2 is { Length: > 0 })
                 .Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
             var url = new Uri(root, "api/rollouts" + (query.Length > 0 ? "?" + query : string.Empty));
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var rollouts = new List<JsonObject>();
             string? continuation = null;
             do
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, url);
-                AppConnection.Authorize(request, app.Key(parseResult));
                 if (continuation is not null)
                 {
                     request.Headers.Add("x-ms-continuation-token", continuation);
                 }
 
-                HttpResponseMessage response;
-                try
+                var answer = await app.SendAsync(request, parseResult, cancellationToken);
+                if (answer.Problem is not null)
                 {
-                    response = await http.SendAsync(request, cancellationToken);
-                }
-                catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-                {
-                    error.WriteLine($"{url}: {(ex is TaskCanceledException ? "no answer within 30s" : ex.Message)}; is the app running there?");
+                    error.WriteLine(answer.Problem);
                     return 2;
                 }
 
-                using (response)
-                {
-                    var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        var refusedKey = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
-                        error.WriteLine($"{url}: {(int)response.StatusCode} {response.ReasonPhrase}: {AppConnection.Detail(body)}{(refusedKey ? "; " + AppConnection.RefusedKeyHint : string.Empty)}");
-                        return 2;
-                    }
-
-                    rollouts.AddRange((JsonNode.Parse(body)?["rollouts"] as JsonArray ?? []).OfType<JsonObject>());
-                    continuation = response.Headers.TryGetValues("x-ms-continuation-token", out var tokens) ? tokens.FirstOrDefault() : null;
-                }
+                rollouts.AddRange((JsonNode.Parse(answer.Body)?["rollouts"] as JsonArray ?? []).OfType<JsonObject>());
+                continuation = answer.Continuation;
             }
             while (continuation is not null);
 

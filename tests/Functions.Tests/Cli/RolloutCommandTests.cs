@@ -32,33 +32,10 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
         await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
         var cluster = await simulator.AddClusterAsync("c1");
         var repoPath = Path.Combine(_dir.FullName, "apps");
-        using var repo = new Repository(Repository.Init(repoPath));
-        repo.Refs.UpdateTarget("HEAD", "refs/heads/main");
+        using var repo = NewAppRepository(repoPath);
         var first = Commit(repo, "web 1.0", "example/web:1.0");
         var fleet = AzuriteFixture.NewName("web");
-        var platform = PlatformLoader.Load([("platform.yaml", $$"""
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: GitSource
-            metadata: {name: apps}
-            spec: {url: "{{repoPath}}"}
-            ---
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: Cluster
-            metadata:
-              name: c1
-              labels: {env: test}
-            spec: {server: "{{cluster.Server}}", region: eu}
-            ---
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: ClusterFleet
-            metadata: {name: {{fleet}}}
-            spec:
-              source: {gitSource: apps, path: web}
-              clusterSelector:
-                matchLabels: {env: test}
-              healthTimeout: 20s
-              rollout: {strategy: AllAtOnce}
-            """)]);
+        var platform = OneClusterPlatform(repoPath, cluster.Server, fleet, "20s", "{strategy: AllAtOnce}");
         await using var app = await StartAppAsync(platform);
 
         // The watch starts before the rollout exists, as after a webhook whose delivery is not processed yet.
@@ -96,7 +73,7 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
         Assert.Contains("RolledBack: wave 0 (all): 1 cluster(s) failed, more than maxFailures 0: c1: c1/Deployment/web/web: Failed", brokenOutput, StringComparison.Ordinal);
         Assert.Matches(@"c1\s+RolledBack", brokenOutput);
         Assert.Contains($"rollout {fleet}-{broken}: RolledBack", brokenOutput, StringComparison.Ordinal);
-        Assert.Equal("example/web:1.0", cluster.GetObject("apps/v1", "Deployment", "web", "web")!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.Equal("example/web:1.0", ImageOn(cluster));
     }
 
     [Fact]
@@ -105,33 +82,10 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
         await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
         var cluster = await simulator.AddClusterAsync("c1");
         var repoPath = Path.Combine(_dir.FullName, "apps");
-        using var repo = new Repository(Repository.Init(repoPath));
-        repo.Refs.UpdateTarget("HEAD", "refs/heads/main");
+        using var repo = NewAppRepository(repoPath);
         var good = Commit(repo, "web 1.0", "example/web:1.0");
         var fleet = AzuriteFixture.NewName("web");
-        var platform = PlatformLoader.Load([("platform.yaml", $$"""
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: GitSource
-            metadata: {name: apps}
-            spec: {url: "{{repoPath}}"}
-            ---
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: Cluster
-            metadata:
-              name: c1
-              labels: {env: test}
-            spec: {server: "{{cluster.Server}}", region: eu}
-            ---
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: ClusterFleet
-            metadata: {name: {{fleet}}}
-            spec:
-              source: {gitSource: apps, path: web}
-              clusterSelector:
-                matchLabels: {env: test}
-              healthTimeout: 5s
-              rollout: {{PauseOnFailure}}
-            """)]);
+        var platform = OneClusterPlatform(repoPath, cluster.Server, fleet, "5s", PauseOnFailure);
         await using var app = await StartAppAsync(platform);
         var url = app.BaseAddress.ToString();
         Assert.Equal(0, (await RunAsync("rollout", "watch", await StartRolloutAsync(app, fleet, good), "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m")).Exit);
@@ -147,7 +101,7 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
         Assert.Contains($"abort sent to {fleet}-{broken} (by alice): the rollout rolls back", abortOutput, StringComparison.Ordinal);
         Assert.Equal(1, rolledBack);
         Assert.Contains("aborted by alice: broken image", await ReasonAsync(app, brokenUrl), StringComparison.Ordinal);
-        Assert.Equal("example/web:1.0", cluster.GetObject("apps/v1", "Deployment", "web", "web")!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.Equal("example/web:1.0", ImageOn(cluster));
 
         // Approve (by status URL) lets the next paused rollout go on.
         var again = Commit(repo, "web 2.1", "example/web:2.1-broken");
@@ -378,6 +332,42 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
             return inner.ToString();
         }
     }
+
+    /// <summary>One simulated cluster c1 (env: test) and a fleet of the app repository's <c>web</c> folder on it.</summary>
+    private static PlatformConfig OneClusterPlatform(string repoPath, Uri server, string fleet, string healthTimeout, string rollout) =>
+        PlatformLoader.Load([("platform.yaml", $$"""
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec: {url: "{{repoPath}}"}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: Cluster
+            metadata:
+              name: c1
+              labels: {env: test}
+            spec: {server: "{{server}}", region: eu}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: {{fleet}}}
+            spec:
+              source: {gitSource: apps, path: web}
+              clusterSelector:
+                matchLabels: {env: test}
+              healthTimeout: {{healthTimeout}}
+              rollout: {{rollout}}
+            """)]);
+
+    private static Repository NewAppRepository(string path)
+    {
+        var repo = new Repository(Repository.Init(path));
+        repo.Refs.UpdateTarget("HEAD", "refs/heads/main");
+        return repo;
+    }
+
+    private static string ImageOn(SimulatedCluster cluster) =>
+        cluster.GetObject("apps/v1", "Deployment", "web", "web")!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>();
 
     private static string Commit(Repository repo, string message, string image)
     {
