@@ -58,10 +58,12 @@ public static class AppHost
         app.MapSealing();
 
         // The Durable-Functions-shaped management API: its usual path standalone, and /api/durabletask behind the
-        // Functions host (which reserves /runtime/webhooks for its own extensions).
+        // Functions host (which reserves /runtime/webhooks for its own extensions). It can approve, terminate and purge
+        // rollouts, so it takes the API key like the status API.
         var client = app.Services.GetRequiredService<DurableClient>();
-        app.MapDurableTaskApi(client);
-        app.MapDurableTaskApi(client, "/api/durabletask");
+        var keyed = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>();
+        keyed.MapDurableTaskApi(client);
+        keyed.MapDurableTaskApi(client, "/api/durabletask");
         if (options.IsCustomHandler)
         {
             app.MapInvocations();
