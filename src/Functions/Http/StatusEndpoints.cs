@@ -197,6 +197,21 @@ internal static partial class StatusEndpoints
             return Problem.Of(StatusCodes.Status409Conflict, "Conflict", $"rollout {instanceId} is {instance.RuntimeStatus}: there is nothing to {decision}");
         }
 
+        // An approve is for the decision the rollout waits for now: one sent while nothing waits (or twice) would otherwise
+        // be kept by the engine and pass the next pause or gate unseen. An abort stops a running rollout at any point.
+        int? gate = null;
+        if (eventName == RolloutNames.ApproveEvent)
+        {
+            var status = ReadStatus(instance);
+            if (status is not { Phase: RolloutPhase.Paused or RolloutPhase.AwaitingApproval })
+            {
+                return Problem.Of(StatusCodes.Status409Conflict, "Conflict",
+                    $"rollout {instanceId} is {status?.Phase.ToString() ?? "starting"}, not waiting for a decision: approve continues a Paused rollout or promotes one AwaitingApproval; abort rolls back at any point");
+            }
+
+            gate = status.Gate;
+        }
+
         // The body is optional; a chunked one (no Content-Length, as HttpClient sends JsonContent) counts as much as any.
         string? by = null;
         string? reason = null;
@@ -225,7 +240,7 @@ internal static partial class StatusEndpoints
             }
         }
 
-        await client.RaiseEventAsync(instanceId, eventName, new DecisionEvent(by, reason), cancellationToken);
+        await client.RaiseEventAsync(instanceId, eventName, new DecisionEvent(by, reason, gate), cancellationToken);
         return Results.Json(new { instanceId, decision, accepted = true }, statusCode: StatusCodes.Status202Accepted);
     }
 
@@ -240,6 +255,10 @@ internal static partial class StatusEndpoints
         output = instance.ReadOutputAs<RolloutOutcome>(),
         failure = instance.FailureDetails,
     };
+
+    /// <summary>The rollout's published status; null before its first step publishes one.</summary>
+    private static RolloutStatus? ReadStatus(OrchestrationMetadata instance) =>
+        instance.SerializedCustomStatus is { } s && s.Contains("\"phase\"", StringComparison.OrdinalIgnoreCase) ? instance.ReadCustomStatusAs<RolloutStatus>() : null;
 
     private static bool IsRolloutOf(string instanceId, string fleet) =>
         instanceId.StartsWith(fleet + "-", StringComparison.Ordinal) && CommitSuffix().IsMatch(instanceId[(fleet.Length + 1)..]);

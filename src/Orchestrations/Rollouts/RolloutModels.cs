@@ -39,6 +39,7 @@ public sealed record WaveStatus(int Index, string Name, bool IsCanary, IReadOnly
 /// The custom status of a rollout: phase, current wave, every cluster's state and every analysis result.
 /// Immutable; the orchestrator replaces it at each step.
 /// </summary>
+/// <param name="Gate">While the rollout waits for a decision (Paused, AwaitingApproval): which one, counting from 1.</param>
 public sealed record RolloutStatus(
     string Fleet,
     string Commit,
@@ -50,7 +51,8 @@ public sealed record RolloutStatus(
     IReadOnlyList<AnalysisIteration> Analysis,
     string Message,
     string? LastGoodCommit = null,
-    string? SupersededBy = null)
+    string? SupersededBy = null,
+    int? Gate = null)
 {
     public RolloutStatus WithCluster(string name, ClusterRolloutState state, string message, ClusterReconcileSummary? summary = null) =>
         this with
@@ -108,8 +110,13 @@ public sealed record FleetClaim(string? Previous, string? LastGoodCommit, string
 /// <summary>Event raised to a rollout when a newer one takes over its fleet.</summary>
 public sealed record SupersededEvent(string By);
 
-/// <summary>Payload of the <c>approve</c> and <c>abort</c> events (both optional).</summary>
-public sealed record DecisionEvent(string? By = null, string? Reason = null);
+/// <summary>Payload of the <c>approve</c> and <c>abort</c> events (all optional).</summary>
+/// <param name="Gate">
+/// The decision point an <c>approve</c> was meant for (<see cref="RolloutStatus.Gate"/> when it was sent). A rollout
+/// ignores an approve meant for an earlier gate, so a repeated or late approve cannot pass a later pause or gate;
+/// one without a gate (raised through the Durable API) passes whichever gate it meets.
+/// </param>
+public sealed record DecisionEvent(string? By = null, string? Reason = null, int? Gate = null);
 
 /// <summary>Input of the claim activity: this rollout becomes the fleet's active one, unless its commit is older than the fleet's.</summary>
 /// <param name="Settings">The fleet's source, for the ancestry check (null in instances started before it existed: no check).</param>

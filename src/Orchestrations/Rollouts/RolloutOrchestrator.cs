@@ -56,6 +56,7 @@ public static class RolloutOrchestrator
 internal sealed partial class RolloutRun(TaskOrchestrationContext context, RolloutRequest request)
 {
     private readonly List<PlannedCluster> _touched = [];
+    private int _gates;
     private RolloutPlan _plan = null!;
     private RolloutStatus _status = null!;
     private Task<SupersededEvent> _superseded = null!;

@@ -182,15 +182,12 @@ internal sealed partial class RolloutRun
     {
         MoveTo(RolloutPhase.AwaitingApproval,
             $"canary is healthy; raise '{RolloutNames.ApproveEvent}' to promote or '{RolloutNames.AbortEvent}' to roll back (times out in {GoDuration.Format(approval.Timeout)})");
-        Publish();
+        var gate = OpenGate();
         using var cts = new CancellationTokenSource();
-        var approve = context.WaitForExternalEvent<DecisionEvent>(RolloutNames.ApproveEvent, cts.Token);
         var timeout = context.CreateTimer(context.CurrentUtcDateTime + approval.Timeout, cts.Token);
-        var winner = await Task.WhenAny(approve, timeout, _abort, _superseded);
-        CancelDurableWaits(cts);
-        if (winner == approve)
+        var (winner, decision) = await DecisionAsync(gate, cts, timeout);
+        if (winner is null)
         {
-            var decision = await approve;
             _status = _status with { Message = $"promotion approved{(decision?.By is { } by ? $" by {by}" : string.Empty)}" };
             return null;
         }
@@ -198,6 +195,37 @@ internal sealed partial class RolloutRun
         return winner == timeout
             ? await RollbackAsync($"no approval within {GoDuration.Format(approval.Timeout)}")
             : await InterruptedAsync(winner == _abort ? Interrupt.Aborted : Interrupt.Superseded);
+    }
+
+    /// <summary>Numbers the decision point the rollout now waits at and publishes it (the status API sends approvals for it).</summary>
+    private int OpenGate()
+    {
+        _gates++;
+        _status = _status with { Gate = _gates };
+        Publish();
+        return _gates;
+    }
+
+    /// <summary>
+    /// Waits for an approve meant for <paramref name="gate"/> (or for no gate in particular), an abort, a newer rollout or
+    /// <paramref name="timeout"/>. An approve meant for an earlier gate (sent twice, or late) is dropped. Returns null as the
+    /// winner when approved, with the decision; otherwise the task that won. Either way the gate is closed and the waits
+    /// that lost are cancelled.
+    /// </summary>
+    private async Task<(Task? Winner, DecisionEvent? Decision)> DecisionAsync(int gate, CancellationTokenSource cts, Task? timeout = null)
+    {
+        while (true)
+        {
+            var approve = context.WaitForExternalEvent<DecisionEvent>(RolloutNames.ApproveEvent, cts.Token);
+            var winner = timeout is null ? await Task.WhenAny(approve, _abort, _superseded) : await Task.WhenAny(approve, timeout, _abort, _superseded);
+            var decision = winner == approve ? await approve : null;
+            if (winner != approve || decision?.Gate is not { } meant || meant == gate)
+            {
+                CancelDurableWaits(cts);
+                _status = _status with { Gate = null };
+                return (winner == approve ? null : winner, decision);
+            }
+        }
     }
 
     /// <summary>A wave or the analysis failed: roll back, or pause until an operator decides.</summary>
@@ -209,12 +237,10 @@ internal sealed partial class RolloutRun
         }
 
         MoveTo(RolloutPhase.Paused, $"{reason}; paused: raise '{RolloutNames.ApproveEvent}' to continue or '{RolloutNames.AbortEvent}' to roll back");
-        Publish();
+        var gate = OpenGate();
         using var cts = new CancellationTokenSource();
-        var approve = context.WaitForExternalEvent<DecisionEvent>(RolloutNames.ApproveEvent, cts.Token);
-        var winner = await Task.WhenAny(approve, _abort, _superseded);
-        CancelDurableWaits(cts);
-        if (winner == approve)
+        var (winner, _) = await DecisionAsync(gate, cts);
+        if (winner is null)
         {
             MoveTo(RolloutPhase.Applying, $"continued by an operator after: {reason}");
             return null;

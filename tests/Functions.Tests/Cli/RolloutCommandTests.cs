@@ -77,6 +77,32 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
     }
 
     [Fact]
+    public async Task Approve_RolloutNotWaitingForADecision_RefusedWithItsPhase_AbortStillStopsIt()
+    {
+        await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
+        var cluster = await simulator.AddClusterAsync("c1");
+        var repoPath = Path.Combine(_dir.FullName, "apps");
+        using var repo = NewAppRepository(repoPath);
+        var commit = Commit(repo, "web 1.0", "example/web:1.0");
+        var fleet = AzuriteFixture.NewName("web");
+        await using var app = await StartAppAsync(OneClusterPlatform(repoPath, cluster.Server, fleet, "5s", """
+            {strategy: Canary, canary: {selector: {matchLabels: {env: test}}, analysis: {interval: 10m, iterations: 1, metrics: [{name: errors, query: "absent_metric_for_tests", max: 1}]}}}
+            """));
+        var url = await StartRolloutAsync(app, fleet, commit);
+        await WaitForPhaseAsync(app, url, RolloutPhase.Analyzing);
+
+        var (approved, _, approveError) = await RunAsync("rollout", "approve", url, "--api-key", ApiKey, "--by", "eve");
+        var (aborted, abortOutput, abortError) = await RunAsync("rollout", "abort", url, "--api-key", ApiKey, "--by", "eve");
+        await RunAsync("rollout", "watch", url, "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m");
+
+        Assert.Equal(1, approved);
+        Assert.Contains("409 Conflict", approveError, StringComparison.Ordinal);
+        Assert.Contains($"rollout {fleet}-{commit} is Analyzing, not waiting for a decision", approveError, StringComparison.Ordinal);
+        Assert.True(aborted == 0, abortOutput + abortError);
+        Assert.Contains("aborted by eve", await ReasonAsync(app, url), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ApproveAbortList_PausedRolloutsOnTheRealApp_DecisionsReachThemRefusalsSayWhyListShowsThem()
     {
         await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });

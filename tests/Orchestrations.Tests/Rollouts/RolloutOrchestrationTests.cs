@@ -121,6 +121,33 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal("example/web:1.0", h.ImageOn("c2"));
     }
 
+    [Fact]
+    public async Task Progressive_PauseOnFailure_ApproveSentTwice_TheSecondDoesNotPassTheNextPause()
+    {
+        Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, new() { ["variant"] = "broken" }, s_good];
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
+            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}, {count: 1}], onFailure: Pause}}"));
+        var good = h.CommitApp("example/web:1.0", "example/web:1.0");
+        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", good)).Outcome.Phase);
+        var bad = h.CommitApp("example/web:2.0", "example/web:2.0-broken");
+
+        var id = await h.StartAsync("web", bad);
+        var first = await h.WaitForStatusAsync(id, s => s.Phase == RolloutPhase.Paused);
+        await h.Client.RaiseEventAsync(id, RolloutNames.ApproveEvent, new DecisionEvent("alice", Gate: first.Gate));
+        await h.Client.RaiseEventAsync(id, RolloutNames.ApproveEvent, new DecisionEvent("alice", "double click", first.Gate));
+        var second = await h.WaitForStatusAsync(id, s => s.Phase == RolloutPhase.Paused && s.CurrentWave == 1);
+        await h.Client.RaiseEventAsync(id, RolloutNames.AbortEvent, new DecisionEvent("bob", "second wave broken too"));
+        var (outcome, status) = await h.WaitAsync(id);
+
+        Assert.Equal(1, first.Gate);
+        Assert.Equal(2, second.Gate);
+        Assert.Equal(RolloutPhase.RolledBack, outcome.Phase);
+        Assert.Contains("aborted by bob: second wave broken too", outcome.Reason, StringComparison.Ordinal);
+        Assert.Null(status.Gate);
+        Assert.Equal(ClusterRolloutState.Pending, status.Clusters.Single(c => c.Name == "c3").State);
+        Assert.All(new[] { "c1", "c2", "c3" }, c => Assert.Equal("example/web:1.0", h.ImageOn(c)));
+    }
+
     [Theory]
     [InlineData("example/web:1.1", RolloutPhase.Succeeded)]
     [InlineData("example/web:1.1-bad", RolloutPhase.RolledBack)]
