@@ -89,6 +89,19 @@ public sealed class GitTestRepo : IDisposable
         return git.Commit(message, signature, signature, new CommitOptions { AllowEmptyCommit = true }).Sha;
     }
 
+    /// <summary>
+    /// Stages everything and rewrites the last commit in its place (<c>git commit --amend</c>, as before a
+    /// <c>git push -f</c>): the old commit is no longer on any branch. Returns the new SHA.
+    /// </summary>
+    public string Amend(string message)
+    {
+        using var git = new Repository(WorkDir);
+        Commands.Stage(git, "*");
+        var when = s_author.When.AddMinutes(git.Commits.Count()).AddSeconds(1);
+        var signature = new Signature(s_author.Name, s_author.Email, when);
+        return git.Commit(message, signature, signature, new CommitOptions { AllowEmptyCommit = true, AmendPreviousCommit = true }).Sha;
+    }
+
     /// <summary>Creates a lightweight tag at HEAD.</summary>
     public void Tag(string name)
     {

@@ -100,14 +100,23 @@ public sealed partial class GitRepositories : IDisposable
         return AwaitTreeAsync(spec, commit, lazy, cancellationToken);
     }
 
-    /// <summary>Paths added, modified, deleted or renamed (old and new path) between two commits.</summary>
-    public async Task<IReadOnlyList<string>> GetChangedPathsAsync(GitSourceSpec spec, string fromCommit, string toCommit, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Paths added, modified, deleted or renamed (old and new path) between two commits; null when
+    /// <paramref name="fromCommit"/> is not in the repository even after fetching (a force-push rewrote the history
+    /// it was on, and this clone never held it): the changes are then unknown.
+    /// </summary>
+    /// <exception cref="SourceException">The repository is unreachable or <paramref name="toCommit"/> is not in it.</exception>
+    public async Task<IReadOnlyList<string>?> GetChangedPathsAsync(GitSourceSpec spec, string fromCommit, string toCommit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return await WithRepositoryAsync(spec, repo =>
         {
-            var from = LookupOrFetch(repo, spec, fromCommit);
             var to = LookupOrFetch(repo, spec, toCommit);
+            if (TryLookupOrFetch(repo, spec, fromCommit) is not { } from)
+            {
+                return null;
+            }
+
             var changes = repo.Diff.Compare<TreeChanges>(from.Tree, to.Tree);
             var paths = new SortedSet<string>(StringComparer.Ordinal);
             foreach (var change in changes)
@@ -119,7 +128,7 @@ public sealed partial class GitRepositories : IDisposable
                 }
             }
 
-            return (IReadOnlyList<string>)[.. paths];
+            return (IReadOnlyList<string>?)[.. paths];
         }, cancellationToken);
     }
 
@@ -340,7 +349,11 @@ public sealed partial class GitRepositories : IDisposable
         }
     }
 
-    private Commit LookupOrFetch(Repository repo, GitSourceSpec spec, string sha)
+    private Commit LookupOrFetch(Repository repo, GitSourceSpec spec, string sha) =>
+        TryLookupOrFetch(repo, spec, sha) ?? throw new SourceException($"{spec.DisplayUrl}: commit {sha} not found after fetching; it may have been force-pushed away.");
+
+    /// <summary>The commit, fetched first when the clone lacks it; null when the repository does not have it either.</summary>
+    private Commit? TryLookupOrFetch(Repository repo, GitSourceSpec spec, string sha)
     {
         var commit = repo.Lookup<Commit>(sha);
         if (commit is null)
@@ -349,7 +362,7 @@ public sealed partial class GitRepositories : IDisposable
             commit = repo.Lookup<Commit>(sha);
         }
 
-        return commit ?? throw new SourceException($"{spec.DisplayUrl}: commit {sha} not found after fetching; it may have been force-pushed away.");
+        return commit;
     }
 
     private async Task<T> WithRepositoryAsync<T>(GitSourceSpec spec, Func<Repository, T> action, CancellationToken cancellationToken)

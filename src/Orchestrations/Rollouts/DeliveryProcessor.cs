@@ -14,7 +14,9 @@ namespace FleetFunctions.Orchestrations.Rollouts;
 /// kustomization references), adds the fleets those depend on, and starts one rollout per (fleet, commit).
 /// Idempotent: a delivery already processed is skipped and a rollout that already exists is not started again.
 /// A commit older than what a fleet already has or is rolling out (an ancestor in Git: a delayed or redelivered
-/// push) starts nothing for that fleet; the refusal is part of the delivery's message.
+/// push) starts nothing for that fleet; the refusal is part of the delivery's message. When the old commit is not in
+/// the repository (a force-push rewrote history this instance never fetched), the changes are unknown and every fleet
+/// following the source is touched; the message says so.
 /// </summary>
 public sealed class DeliveryProcessor(
     DeliveryStore deliveries,
@@ -53,6 +55,7 @@ public sealed class DeliveryProcessor(
         var started = new List<CandidateRollout>();
         var skipped = new List<string>();
         var refusals = new List<string>();
+        var notes = new List<string>();
         if (platform is GitPlatformProvider platformRepository)
         {
             // The push may come with (or after) a change to the fleets themselves: read the platform's head first.
@@ -79,7 +82,7 @@ public sealed class DeliveryProcessor(
             foreach (var update in record.Updates.Where(u => u.IsBranch && u.ShortName == source.Branch && u.After is not null))
             {
                 spec ??= await GitSourceSpecs.ForAsync(source, secrets, cancellationToken);
-                var touched = await TouchedFleetsAsync(snapshot.Config, source, spec, update, skipped, cancellationToken);
+                var touched = await TouchedFleetsAsync(snapshot.Config, source, spec, update, skipped, notes, cancellationToken);
                 foreach (var fleet in touched)
                 {
                     if (await StartAsync(fleet, spec, update.After!, snapshot.Commit, refusals, cancellationToken) is { } rollout)
@@ -90,11 +93,12 @@ public sealed class DeliveryProcessor(
             }
         }
 
-        var message = started.Count == 0 && refusals.Count == 0
+        var message = (started.Count == 0 && refusals.Count == 0
             ? $"the push touches no fleet's files{(skipped.Count > 0 ? ": " + Listed(skipped) : string.Empty)}"
             : $"started {started.Count} rollout(s)"
                 + (refusals.Count > 0 ? $"; refused {refusals.Count}: " + Listed(refusals) : string.Empty)
-                + (skipped.Count > 0 ? $"; not touched ({skipped.Count}): " + Listed(skipped) : string.Empty);
+                + (skipped.Count > 0 ? $"; not touched ({skipped.Count}): " + Listed(skipped) : string.Empty))
+            + string.Concat(notes.Select(n => "; " + n));
         return record with { Status = DeliveryStatus.Processed, Message = message, Rollouts = started };
     }
 
@@ -112,10 +116,16 @@ public sealed class DeliveryProcessor(
     internal const int ListedInMessage = 20;
 
     private async Task<List<ClusterFleet>> TouchedFleetsAsync(
-        PlatformConfig config, GitSource source, GitSourceSpec spec, RefUpdate update, List<string> skipped, CancellationToken cancellationToken)
+        PlatformConfig config, GitSource source, GitSourceSpec spec, RefUpdate update, List<string> skipped, List<string> notes, CancellationToken cancellationToken)
     {
         var following = config.FleetsFollowing(source).ToList();
         var changed = update.Before is null ? null : await git.GetChangedPathsAsync(spec, update.Before, update.After!, cancellationToken);
+        if (update.Before is not null && changed is null)
+        {
+            // A force-push rewrote the history the old commit was on, and this instance's clone never held it.
+            notes.Add($"the previous commit {CommitSha.Short(update.Before)} is not in the repository (force-pushed away?), so every fleet following GitSource/{source.Name} was considered touched");
+        }
+
         var tree = await git.GetTreeAsync(spec, update.After!, cancellationToken);
         var touched = new List<ClusterFleet>();
         foreach (var fleet in following)

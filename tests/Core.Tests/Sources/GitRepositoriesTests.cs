@@ -165,6 +165,28 @@ public sealed class GitRepositoriesTests : IDisposable
         Assert.Equal(["examples/apps/hello/app.yaml", "examples/apps/hello/rbac/reader.yaml"], changed);
     }
 
+    [Fact]
+    public async Task GetChangedPathsAsync_OldCommitForcePushedAway_NullButThrowsWhileTheRepositoryIsUnreachable()
+    {
+        var pushed = _repo.Replace("examples/apps/hello/app.yaml", "greeting: hello", "greeting: hi").Commit("pushed");
+        var rewritten = _repo.Amend("pushed, reworded");
+        var spec = new GitSourceSpec(_repo.Url, "main");
+        var source = NewSource();
+
+        Assert.Null(await source.GetChangedPathsAsync(spec, pushed, rewritten));
+
+        var away = _repo.WorkDir + "-away";
+        Directory.Move(_repo.WorkDir, away);
+        try
+        {
+            await Assert.ThrowsAsync<SourceException>(() => source.GetChangedPathsAsync(spec, pushed, rewritten));
+        }
+        finally
+        {
+            Directory.Move(away, _repo.WorkDir);
+        }
+    }
+
     public void Dispose() => _repo.Dispose();
 
     [Fact]

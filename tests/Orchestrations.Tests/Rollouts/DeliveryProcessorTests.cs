@@ -86,6 +86,27 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     [Fact]
+    public async Task ProcessAsync_ForcePushOverACommitThisCloneNeverHeld_StartsEveryFleetOfTheSourceAndSaysWhy()
+    {
+        using var repo = GitTestRepo.Create(RepoPaths.Examples);
+        repo.Commit("baseline");
+        var pushed = repo.Replace("apps/podinfo/base/configmap.yaml", "hello from the fleet", "hello again").Commit("change the base");
+        var forced = repo.Amend("change the base, reworded");
+        var (processor, store, client, hub, _) = await CreateAsync(repo);
+        await using var _ = new HubCleanup(hub);
+        await store.TryAddAsync(Delivery("d8", pushed, forced));
+
+        var processed = await processor.ProcessAsync(new DeliveryMessage(WebhookProvider.GitHub, "d8"), isLastAttempt: true);
+
+        Assert.Equal(DeliveryStatus.Processed, processed?.Status);
+        Assert.Equal(["hello", "podinfo"], processed!.Rollouts.Select(r => r.Fleet).Order(StringComparer.Ordinal));
+        Assert.Contains(
+            $"the previous commit {pushed[..12]} is not in the repository (force-pushed away?), so every fleet following GitSource/apps was considered touched",
+            processed.Message, StringComparison.Ordinal);
+        Assert.NotNull(await client.GetInstanceAsync(RolloutInstanceId.For("hello", forced)));
+    }
+
+    [Fact]
     public void Listed_MoreEntriesThanAMessageNames_FirstTwentyAndACountOfTheRest()
     {
         var fleets = Enumerable.Range(1, 1000).Select(i => $"ClusterFleet/fleet-{i:D4} (apps/fleet-{i:D4})").ToList();
