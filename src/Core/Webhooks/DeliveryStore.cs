@@ -23,10 +23,16 @@ public enum DeliveryStatus
     /// <summary>Processed: the rollouts it started are recorded.</summary>
     Processed,
 
-    /// <summary>Authentic but starts nothing (kept so operators can see why).</summary>
+    /// <summary>
+    /// Authentic but starts nothing (kept so operators can see why). A redelivery is evaluated again against the
+    /// platform of the moment: once a ClusterFleet uses the pushed source it is recorded Received and queued.
+    /// </summary>
     Ignored,
 
-    /// <summary>Processing failed for good; the message says why.</summary>
+    /// <summary>
+    /// Processing failed for good; the message says why. A redelivery records it Received again (the message keeps
+    /// the earlier failure) and queues it.
+    /// </summary>
     Failed,
 }
 
@@ -59,7 +65,9 @@ public sealed record DeliveryStoreOptions(string TableName = "webhookdeliveries"
 /// that, once older than <see cref="StaleAfter"/>, a redelivery or <see cref="RequeueStaleAsync"/> queues again and
 /// marks Queued (at most once, and only if processing has not changed the record meanwhile), so no accepted delivery
 /// is lost; a delivery whose first message was merely slow is processed twice, which is harmless because processing
-/// skips processed deliveries and rollout instance ids are derived from fleet and commit.
+/// skips processed deliveries and rollout instance ids are derived from fleet and commit. A redelivery of a delivery
+/// that rolled nothing out (Failed or Ignored) may replace its record, conditionally on the entity's ETag
+/// (<see cref="TryReplaceAsync"/>).
 /// </summary>
 public sealed class DeliveryStore
 {
@@ -119,6 +127,41 @@ public sealed class DeliveryStore
             var existing = await GetAsync(record.Provider, record.DeliveryId, cancellationToken)
                 ?? throw new InvalidOperationException($"delivery {record.Provider}/{record.DeliveryId} conflicted but cannot be read back", ex);
             return (false, existing);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the record of a redelivered delivery by <paramref name="replacement"/> if it still has the status
+    /// <paramref name="expected"/> (Failed or Ignored as the redelivery read it), conditionally on the entity's ETag:
+    /// of two concurrent redeliveries one replaces it, the other gets false and the record as now stored.
+    /// </summary>
+    public async Task<(bool Replaced, DeliveryRecord Record)> TryReplaceAsync(DeliveryRecord replacement, DeliveryStatus expected, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(replacement.Provider.ToString(), TableKey.Escape(replacement.DeliveryId), cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            // Purged since it was read: the redelivery is recorded as new.
+            return await TryAddAsync(replacement, cancellationToken);
+        }
+
+        var current = FromEntity(response.Value!);
+        if (current.Status != expected)
+        {
+            return (false, current);
+        }
+
+        try
+        {
+            await _table.UpdateEntityAsync(ToEntity(replacement), response.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+            return (true, replacement);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            // Changed since it was read (another redelivery won, or processing), or purged.
+            return await GetAsync(replacement.Provider, replacement.DeliveryId, cancellationToken) is { } now
+                ? (false, now)
+                : await TryAddAsync(replacement, cancellationToken);
         }
     }
 

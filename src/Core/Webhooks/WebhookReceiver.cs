@@ -8,7 +8,9 @@ namespace FleetFunctions.Core.Webhooks;
 /// Handles one webhook delivery on the request path, in milliseconds: parse, find the GitSources of the
 /// repository, verify the signature with their secret, keep the pushes to followed branches, record the
 /// delivery once and queue it. Which fleets a commit touches (a Git diff) is decided off the request path
-/// by whoever processes the queue. Bad input is a 4xx with a reason; nothing is recorded for it.
+/// by whoever processes the queue. Bad input is a 4xx with a reason; nothing is recorded for it. A redelivery is a
+/// duplicate, except of a delivery that rolled nothing out (Failed, or Ignored): that one is evaluated again and, if it
+/// now has rollouts to start, recorded and queued again.
 /// </summary>
 public sealed class WebhookReceiver
 {
@@ -110,7 +112,20 @@ public sealed class WebhookReceiver
             rollouts);
 
         var (added, stored) = await _deliveries.TryAddAsync(record, cancellationToken);
-        if (!added)
+        if (!added && rollouts.Count > 0 && stored.Status is DeliveryStatus.Failed or DeliveryStatus.Ignored)
+        {
+            // Redelivering is how an operator retries a push that rolled nothing out: one that failed (Git was down
+            // through every retry) or was ignored (no ClusterFleet used the source yet) is recorded and queued afresh.
+            if (stored.Status == DeliveryStatus.Failed)
+            {
+                record = record with { Message = $"received again; the earlier attempt failed: {stored.Message}" };
+            }
+
+            (added, stored) = await _deliveries.TryReplaceAsync(record, stored.Status, cancellationToken);
+        }
+
+        // A delivery ignored before and still ignored is answered with today's reason below, not as a duplicate.
+        if (!added && (rollouts.Count > 0 || stored.Status != DeliveryStatus.Ignored))
         {
             if (stored.Status == DeliveryStatus.Received && stored.ReceivedAt <= _time.GetUtcNow() - DeliveryStore.StaleAfter)
             {

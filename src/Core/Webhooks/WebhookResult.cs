@@ -6,7 +6,7 @@ public enum WebhookOutcome
     /// <summary>Recorded and queued: rollouts will be started for the fleets the commit touches.</summary>
     Accepted,
 
-    /// <summary>Seen before (same delivery id): nothing new is started.</summary>
+    /// <summary>Seen before (same delivery id) and not Failed or Ignored: nothing new is started.</summary>
     Duplicate,
 
     /// <summary>Authentic (or for an unknown repository) but starts nothing: ping, other event, unfollowed branch.</summary>

@@ -102,6 +102,73 @@ public sealed class WebhookReceiverTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
+    public async Task ReceiveAsync_RedeliveryOfAFailedDelivery_IsRecordedAgainQueuedAndAcceptedOnce()
+    {
+        var (receiver, store, queue) = await CreateAsync();
+        var first = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret, "failed"));
+        await queue.ClearMessagesAsync();
+        var failed = (await store.GetAsync(WebhookProvider.GitHub, "failed"))! with { Status = DeliveryStatus.Failed, Message = "processing failed for good: git.example.com is unreachable" };
+        await store.UpdateAsync(failed);
+
+        var redelivered = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret, "failed"));
+        var again = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret, "failed"));
+
+        Assert.Equal((202, WebhookOutcome.Accepted), (redelivered.StatusCode, redelivered.Outcome));
+        Assert.Equal(first.Rollouts, redelivered.Rollouts);
+        var record = await store.GetAsync(WebhookProvider.GitHub, "failed");
+        Assert.Equal(DeliveryStatus.Received, record?.Status);
+        Assert.Contains("the earlier attempt failed: processing failed for good: git.example.com is unreachable", record!.Message, StringComparison.Ordinal);
+        Assert.Equal(WebhookOutcome.Duplicate, again.Outcome);
+        var message = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+        Assert.Equal(new DeliveryMessage(WebhookProvider.GitHub, "failed"), DeliveryStore.ParseMessage(message.Body.ToString()));
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_ConcurrentRedeliveriesOfAFailedDelivery_OneIsAcceptedAndQueuedTheOthersAreDuplicates()
+    {
+        var (receiver, store, queue) = await CreateAsync();
+        await store.TryAddAsync(new DeliveryRecord(WebhookProvider.GitHub, "raced", DateTimeOffset.UtcNow, DeliveryStatus.Failed, "processing failed for good: timeout",
+            ["apps"], [new RefUpdate("refs/heads/main", null, WebhookPayloads.After)], []));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret, "raced")))));
+
+        Assert.Single(results, r => r.Outcome == WebhookOutcome.Accepted);
+        Assert.Equal(7, results.Count(r => r.Outcome == WebhookOutcome.Duplicate));
+        Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_RedeliveryOfAnIgnoredPushOnceAFleetUsesTheSource_IsRecordedAgainAndQueued()
+    {
+        var (receiver, store, queue) = await CreateAsync();
+        var unused = "https://git.example.com/org/unused.git";
+        var ignored = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, unused, "main", Secret, "ignored"));
+        var stillIgnored = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, unused, "main", Secret, "ignored"));
+        var withFleet = new WebhookReceiver(new StaticPlatformProvider(PlatformLoader.Load([("platform.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: unused}
+            spec: {url: "https://git.example.com/org/unused.git", webhookSecretRef: {name: apps-hook}}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: batch}
+            spec: {source: {gitSource: unused, path: batch}}
+            """)])), new InMemorySecretStore(new Dictionary<string, string> { ["apps-hook"] = Secret }), store);
+
+        var redelivered = await withFleet.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, unused, "main", Secret, "ignored"));
+
+        Assert.Equal(DeliveryStatus.Received, (await store.GetAsync(WebhookProvider.GitHub, "ignored"))?.Status);
+        Assert.Equal(WebhookOutcome.Ignored, ignored.Outcome);
+        Assert.Equal((200, WebhookOutcome.Ignored), (stillIgnored.StatusCode, stillIgnored.Outcome));
+        Assert.Contains("no ClusterFleet uses GitSource/unused", stillIgnored.Message, StringComparison.Ordinal);
+        Assert.Equal((202, WebhookOutcome.Accepted), (redelivered.StatusCode, redelivered.Outcome));
+        Assert.Equal(["batch"], redelivered.Rollouts.Select(r => r.Fleet));
+        Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+    }
+
+    [Fact]
     public async Task ReceiveAsync_WrongSecretOrNoSignature_Is401AndRecordsNothing()
     {
         var (receiver, store, queue) = await CreateAsync();

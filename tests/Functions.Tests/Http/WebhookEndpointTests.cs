@@ -57,6 +57,36 @@ public sealed class WebhookEndpointTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
+    public async Task Post_RedeliveryOfAFailedOrIgnoredDelivery_Is202AndQueuedAgain()
+    {
+        var (app, queue) = await StartAsync();
+        await using var _ = app;
+        var store = app.Services.GetRequiredService<DeliveryStore>();
+        var update = new RefUpdate("refs/heads/main", null, Commit);
+        // Failed after every retry of a Git outage; ignored while no ClusterFleet used the source (web exists now).
+        await store.TryAddAsync(new DeliveryRecord(WebhookProvider.GitHub, "d-failed", DateTimeOffset.UtcNow.AddMinutes(-5), DeliveryStatus.Failed,
+            "processing failed for good: git.example.com: connection refused", ["apps"], [update], [new CandidateRollout("web", Commit, $"web-{Commit}")]));
+        await store.TryAddAsync(new DeliveryRecord(WebhookProvider.GitHub, "d-ignored", DateTimeOffset.UtcNow.AddMinutes(-5), DeliveryStatus.Ignored,
+            "no ClusterFleet uses the pushed GitSource", ["apps"], [update], []));
+
+        foreach (var id in new[] { "d-failed", "d-ignored" })
+        {
+            using var response = await app.Client.SendAsync(GitHubPush(id, Secret));
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            using var again = await app.Client.SendAsync(GitHubPush(id, Secret));
+
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            Assert.Equal($"web-{Commit}", body["rollouts"]![0]!["instanceId"]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            Assert.Contains("Duplicate", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("the earlier attempt failed: processing failed for good: git.example.com: connection refused",
+            (await store.GetAsync(WebhookProvider.GitHub, "d-failed"))!.Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
     public async Task Post_BadSignature_Is401ProblemDetails()
     {
         var (app, _) = await StartAsync();
