@@ -57,6 +57,7 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
 {
     private readonly List<PlannedCluster> _touched = [];
     private int _gates;
+    private bool _promotionDecided;
     private RolloutPlan _plan = null!;
     private RolloutStatus _status = null!;
     private Task<SupersededEvent> _superseded = null!;
@@ -162,7 +163,8 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
                 return analysisOutcome;
             }
 
-            if (wave.IsCanary && _plan.Approval is { } approval && await AwaitApprovalAsync(approval) is { } approvalOutcome)
+            // An operator who continued after a failed analysis has already decided to promote: no second gate.
+            if (wave.IsCanary && _plan.Approval is { } approval && !_promotionDecided && await AwaitApprovalAsync(approval) is { } approvalOutcome)
             {
                 return approvalOutcome;
             }

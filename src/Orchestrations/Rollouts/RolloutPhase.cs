@@ -27,7 +27,7 @@ public static class RolloutPhases
     private static readonly Dictionary<RolloutPhase, RolloutPhase[]> s_allowed = new()
     {
         [RolloutPhase.Planning] = [RolloutPhase.WaitingForDependencies, RolloutPhase.WaitingForPrevious, RolloutPhase.Applying, RolloutPhase.Succeeded, RolloutPhase.Failed, RolloutPhase.Refused],
-        [RolloutPhase.WaitingForDependencies] = [RolloutPhase.WaitingForPrevious, RolloutPhase.Applying, RolloutPhase.Failed, RolloutPhase.Superseded],
+        [RolloutPhase.WaitingForDependencies] = [RolloutPhase.WaitingForPrevious, RolloutPhase.Applying, RolloutPhase.Succeeded, RolloutPhase.Failed, RolloutPhase.Superseded],
         [RolloutPhase.WaitingForPrevious] = [RolloutPhase.Applying, RolloutPhase.Succeeded, RolloutPhase.Failed, RolloutPhase.Superseded],
         [RolloutPhase.Applying] = [RolloutPhase.Soaking, RolloutPhase.Analyzing, RolloutPhase.Applying, RolloutPhase.Paused, RolloutPhase.RollingBack, RolloutPhase.Succeeded, RolloutPhase.Failed, RolloutPhase.Superseded],
         [RolloutPhase.Soaking] = [RolloutPhase.Applying, RolloutPhase.RollingBack, RolloutPhase.Superseded],

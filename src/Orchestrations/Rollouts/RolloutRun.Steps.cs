@@ -164,7 +164,9 @@ internal sealed partial class RolloutRun
             var verdict = CanaryAnalyzer.Decide(spec, iterations);
             if (verdict.Phase == AnalysisPhase.Failed)
             {
-                return await OnFailureAsync($"canary analysis failed: {verdict.Reason}");
+                var outcome = await OnFailureAsync($"canary analysis failed: {verdict.Reason}");
+                _promotionDecided = outcome is null;
+                return outcome;
             }
 
             if (verdict.Phase == AnalysisPhase.Succeeded)

@@ -223,6 +223,51 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     }
 
     [Fact]
+    public async Task Canary_AnalysisFailsAndPauses_ContinuedByAnOperator_PromotesWithoutASecondGate()
+    {
+        Dictionary<string, string>[] labels = [new() { ["variant"] = "good", ["canary"] = "true" }, s_good];
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels, withPrometheus: true, fleets: Fleet("web", """
+            rollout:
+                strategy: Canary
+                canary:
+                  selector: {matchLabels: {canary: "true"}}
+                  analysis: {interval: 200ms, iterations: 1, noData: Fail, metrics: [{name: none, query: "absent_metric_for_tests", max: 1}]}
+                  approval: {timeout: 10m}
+                  onFailure: Pause
+            """));
+        var commit = h.CommitApp("example/web:1.1", "example/web:1.1");
+
+        var id = await h.StartAsync("web", commit);
+        var paused = await h.WaitForStatusAsync(id, s => s.Phase == RolloutPhase.Paused);
+        await h.Client.RaiseEventAsync(id, RolloutNames.ApproveEvent, new DecisionEvent("carol", Gate: paused.Gate));
+        var (outcome, status) = await h.WaitAsync(id);
+
+        Assert.Contains("canary analysis failed", paused.Message, StringComparison.Ordinal);
+        Assert.True(outcome.Phase == RolloutPhase.Succeeded, outcome.Reason);
+        Assert.Equal(1, paused.Gate);
+        Assert.Null(status.Gate);
+        Assert.Equal("example/web:1.1", h.ImageOn("c2"));
+    }
+
+    [Fact]
+    public async Task DependsOn_FleetMatchingNoCluster_SucceedsWithNothingToDeployOnceTheDependencyHas()
+    {
+        var fleets = Fleet("base", "rollout: {strategy: AllAtOnce}") + "---\n"
+            + Fleet("web", "rollout: {strategy: AllAtOnce}", "dependsOn: [base]\n  clusterSelector: {matchLabels: {variant: none}}");
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good], fleets);
+        var commit = h.CommitApp("example/web:1.0", "example/web:1.0");
+
+        var webId = await h.StartAsync("web", commit);
+        await h.WaitForStatusAsync(webId, s => s.Phase == RolloutPhase.WaitingForDependencies);
+        var (baseOutcome, _) = await h.RunAsync("base", commit);
+        var (webOutcome, _) = await h.WaitAsync(webId);
+
+        Assert.Equal(RolloutPhase.Succeeded, baseOutcome.Phase);
+        Assert.True(webOutcome.Phase == RolloutPhase.Succeeded, webOutcome.Reason);
+        Assert.Contains("matches no cluster", webOutcome.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NewerCommit_SupersedesTheRunningRolloutAtItsNextCheckpoint()
     {
         await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good],
