@@ -20,9 +20,10 @@ public enum HealthStatus
 }
 
 /// <summary>
-/// kstatus-style rules: Deployment, StatefulSet, DaemonSet and ReplicaSet rollouts complete; Job complete;
-/// PersistentVolumeClaim bound; CRD established; Pods running and ready; any object with a Ready condition;
-/// other objects are Current when they exist. Pure functions of the live object.
+/// kstatus-style rules: an object whose status.observedGeneration differs from its metadata.generation is InProgress;
+/// then Deployment, StatefulSet, DaemonSet and ReplicaSet rollouts complete; Job complete; PersistentVolumeClaim
+/// bound; CRD established; Pods running and ready; any object with a Ready condition; other objects are Current when
+/// they exist. Pure functions of the live object.
 /// </summary>
 public static class HealthRules
 {
@@ -33,7 +34,11 @@ public static class HealthRules
         var kind = live.GetString("kind") ?? string.Empty;
         var generation = live.Int64At("metadata.generation");
         var observed = live.Int64At("status.observedGeneration");
-        if (kind is "Deployment" or "StatefulSet" or "DaemonSet" or "ReplicaSet" && generation is { } g && (observed is null || observed < g))
+
+        // As kstatus: a status written for another generation (a Ready=True left from the spec before this apply) says
+        // nothing about this one. The rollout controllers always report the generation they saw, so its absence counts too.
+        var rollout = kind is "Deployment" or "StatefulSet" or "DaemonSet" or "ReplicaSet";
+        if (generation is { } g && (observed is { } o ? o != g : rollout))
         {
             return (HealthStatus.InProgress, $"waiting for the controller to observe generation {g} (observed {observed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
         }
@@ -107,7 +112,21 @@ public static class HealthRules
             return (HealthStatus.InProgress, $"{ready} of {replicas} replicas ready");
         }
 
-        if (live.StringAt("spec.updateStrategy.type") is null or "RollingUpdate" && (updated < replicas || (update is not null && current != update)))
+        if (live.StringAt("spec.updateStrategy.type") is not (null or "RollingUpdate"))
+        {
+            return (HealthStatus.Current, $"{ready} of {replicas} replicas ready");
+        }
+
+        // With a partition only the ordinals at or above it are updated; the others keep the current revision.
+        if (live.Int64At("spec.updateStrategy.rollingUpdate.partition") is { } partition)
+        {
+            var target = Math.Max(replicas - partition, 0);
+            return updated < target
+                ? (HealthStatus.InProgress, $"{updated} of {target} replicas at or above partition {partition} updated to revision {update}")
+                : (HealthStatus.Current, $"{ready} of {replicas} replicas ready, {updated} updated (partition {partition})");
+        }
+
+        if (updated < replicas || (update is not null && current != update))
         {
             return (HealthStatus.InProgress, $"{updated} of {replicas} replicas updated to revision {update}");
         }

@@ -51,5 +51,56 @@ public sealed class HealthRulesTests
         Assert.Equal(expected, HealthRules.Evaluate(Parse(json)).Status);
     }
 
+    [Fact]
+    public void Evaluate_CustomResourceReadyFromThePreviousGeneration_InProgress()
+    {
+        // The apply response after a spec change: the controller has not seen generation 3, its Ready=True is about 2.
+        var (status, reason) = HealthRules.Evaluate(Parse("""
+            {"apiVersion":"cert-manager.io/v1","kind":"Certificate","metadata":{"name":"web","namespace":"shop","generation":3},
+             "spec":{"secretName":"web-tls","dnsNames":["shop.example.com"],"issuerRef":{"name":"letsencrypt","kind":"ClusterIssuer"}},
+             "status":{"observedGeneration":2,"conditions":[{"type":"Ready","status":"True","reason":"Ready","message":"Certificate is up to date and has not expired","observedGeneration":2}]}}
+            """));
+
+        Assert.Equal(HealthStatus.InProgress, status);
+        Assert.Contains("generation 3", reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"kind":"Certificate","metadata":{"generation":3},"status":{"observedGeneration":3,"conditions":[{"type":"Ready","status":"True"}]}}""", HealthStatus.Current)]
+    [InlineData("""{"kind":"Certificate","metadata":{"generation":3},"status":{"observedGeneration":3,"conditions":[{"type":"Ready","status":"False","reason":"Issuing"}]}}""", HealthStatus.InProgress)]
+    [InlineData("""{"kind":"Widget","metadata":{"generation":3},"status":{"conditions":[{"type":"Ready","status":"True"}]}}""", HealthStatus.Current)]
+    [InlineData("""{"kind":"Widget","metadata":{"generation":2},"spec":{"size":2},"status":{"observedGeneration":1}}""", HealthStatus.InProgress)]
+    public void Evaluate_ObservedGeneration_GatesEveryRuleWhereReported(string json, HealthStatus expected)
+    {
+        Assert.Equal(expected, HealthRules.Evaluate(Parse(json)).Status);
+    }
+
+    [Fact]
+    public void Evaluate_StatefulSetPartitionRolledOut_Current()
+    {
+        // A canary of the new template on ordinal 2 only: pods 0 and 1 stay on the current revision by design.
+        var (status, _) = HealthRules.Evaluate(StatefulSet(partition: 2, updatedReplicas: 1));
+
+        Assert.Equal(HealthStatus.Current, status);
+    }
+
+    [Fact]
+    public void Evaluate_StatefulSetPartitionNotYetRolledOut_InProgress()
+    {
+        var (status, reason) = HealthRules.Evaluate(StatefulSet(partition: 1, updatedReplicas: 1));
+
+        Assert.Equal(HealthStatus.InProgress, status);
+        Assert.Contains("1 of 2 replicas", reason, StringComparison.Ordinal);
+    }
+
+    private static JsonObject StatefulSet(int partition, int updatedReplicas) => Parse("""
+        {"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"db","namespace":"shop","generation":2},
+         "spec":{"replicas":3,"serviceName":"db","selector":{"matchLabels":{"app":"db"}},
+           "updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"partition":PARTITION}},
+           "template":{"metadata":{"labels":{"app":"db"}},"spec":{"containers":[{"name":"db","image":"postgres:16.4"}]}}},
+         "status":{"observedGeneration":2,"replicas":3,"readyReplicas":3,"availableReplicas":3,"currentReplicas":CURRENT,
+           "updatedReplicas":UPDATED,"currentRevision":"db-6d9f7c8b5","updateRevision":"db-7b5c9d4f8"}}
+        """.Replace("PARTITION", $"{partition}", StringComparison.Ordinal).Replace("CURRENT", $"{3 - updatedReplicas}", StringComparison.Ordinal).Replace("UPDATED", $"{updatedReplicas}", StringComparison.Ordinal));
+
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 }
