@@ -5,10 +5,12 @@ namespace FleetFunctions.Core.Apply;
 
 public sealed partial class Applier
 {
-    /// <summary>Waits until every applied CRD reports Established=True, then refreshes discovery; a CRD that does not becomes Failed.</summary>
+    /// <summary>
+    /// Waits until every applied CRD reports Established=True, then refreshes discovery. A CRD that does not, or whose
+    /// state cannot be read (cluster unreachable, API error), becomes Failed, marked <see cref="ObjectChange.Applied"/>.
+    /// </summary>
     private async Task<IReadOnlyList<ObjectChange>> WaitForCrdsAsync(IReadOnlyList<ObjectChange> crds, CancellationToken cancellationToken)
     {
-        var resource = await _client.ResolveAsync("apiextensions.k8s.io/v1", "CustomResourceDefinition", cancellationToken: cancellationToken);
         var deadline = DateTimeOffset.UtcNow + _options.CrdEstablishedTimeout;
         var pending = crds.ToList();
         while (true)
@@ -16,10 +18,18 @@ public sealed partial class Applier
             var still = new List<ObjectChange>();
             foreach (var crd in pending)
             {
-                var live = await _client.GetAsync(resource, string.Empty, crd.Reference.Name, cancellationToken);
-                if (live is null || !HealthRules.HasCondition(live, "Established", "True"))
+                try
                 {
-                    still.Add(crd);
+                    var resource = await _client.ResolveAsync("apiextensions.k8s.io/v1", "CustomResourceDefinition", crd.Reference, cancellationToken);
+                    var live = await _client.GetAsync(resource, string.Empty, crd.Reference.Name, cancellationToken);
+                    if (live is null || !HealthRules.HasCondition(live, "Established", "True"))
+                    {
+                        still.Add(crd);
+                    }
+                }
+                catch (Exception e) when (e is KubernetesApiException or ClusterUnreachableException)
+                {
+                    return [crd with { Action = ChangeAction.Failed, Message = $"{e.Message} It was applied; whether it is Established is not known.", Applied = true }];
                 }
             }
 
@@ -35,6 +45,7 @@ public sealed partial class Applier
                 {
                     Action = ChangeAction.Failed,
                     Message = $"{c.Reference.On(_client.Name)}: not Established within {_options.CrdEstablishedTimeout.TotalSeconds:0}s; check the CRD's conditions (kubectl describe crd {c.Reference.Name}).",
+                    Applied = true,
                 }).ToList();
             }
 

@@ -35,6 +35,12 @@ public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, 
     /// <summary>True when the object was deleted and created again because an immutable field changed (<see cref="ApplyOptions.Recreate"/>).</summary>
     public bool Recreated { get; init; }
 
+    /// <summary>
+    /// True for a Failed object that is on the cluster as applied (a CRD applied but not seen Established): the inventory
+    /// keeps it, so that a later prune still sees it.
+    /// </summary>
+    public bool Applied { get; init; }
+
     /// <summary>Health seen in the object the server returned for this apply, or read while checking an Unchanged object (saves a second read); null when nothing was read or written.</summary>
     public Health.ObjectHealth? Health { get; init; }
 

@@ -20,8 +20,8 @@ internal sealed record LiveComparison(IReadOnlyList<string> Drifted, ObjectHealt
 /// <summary>
 /// Compares desired objects with the cluster by listing: where at least <see cref="ReadBatching.ListThreshold"/> of them
 /// share a resource and namespace, one paged LIST replaces their GETs, and each page is compared and dropped, so memory
-/// stays at one page per group. Objects not covered (few per namespace, a LIST the server refuses) are absent from the
-/// result: the caller reads them one by one.
+/// stays at one page per group. Objects not covered (few per namespace, a LIST the server refuses or that does not get
+/// through) are absent from the result: the caller reads them one by one, and each read reports its own failure.
 /// </summary>
 internal static class ListComparer
 {
@@ -65,9 +65,10 @@ internal static class ListComparer
                 }
             }
         }
-        catch (KubernetesApiException)
+        catch (Exception e) when (e is KubernetesApiException or ClusterUnreachableException)
         {
-            // Not listable (RBAC may allow get but not list): these objects are read one by one.
+            // Not listable (RBAC may allow get but not list), or the LIST did not get through: these objects are read one
+            // by one, and a read that fails too names its object.
             return [];
         }
 

@@ -44,6 +44,12 @@ public sealed record HealthReport(string Cluster, IReadOnlyList<ObjectHealth> Ob
 {
     public static HealthReport Empty(string cluster) => new(cluster, [], false);
 
+    /// <summary>
+    /// Why the cluster could not be read (the first <see cref="ClusterUnreachableException"/> message, naming the object it
+    /// was reading), or null. The objects not read are InProgress with that reason: their health is not known.
+    /// </summary>
+    public string? Unreachable { get; init; }
+
     public bool Healthy => Objects.All(o => o.Status == HealthStatus.Current);
 
     public IEnumerable<ObjectHealth> Unhealthy => Objects.Where(o => o.Status != HealthStatus.Current);
@@ -53,7 +59,11 @@ public sealed record HealthReport(string Cluster, IReadOnlyList<ObjectHealth> Ob
         [.. Unhealthy.Select(o => $"{o.Reference.On(Cluster)}: {o.Status}: {o.Reason}")];
 }
 
-/// <summary>Reads objects and evaluates <see cref="HealthRules"/>; waits until all are Current.</summary>
+/// <summary>
+/// Reads objects and evaluates <see cref="HealthRules"/>; waits until all are Current. Cluster problems do not throw: an
+/// API error leaves its object InProgress with the error as reason, an unreachable cluster also sets
+/// <see cref="HealthReport.Unreachable"/>.
+/// </summary>
 public sealed class HealthChecker(ClusterClient client)
 {
     /// <summary>
@@ -65,6 +75,7 @@ public sealed class HealthChecker(ClusterClient client)
         ArgumentNullException.ThrowIfNull(objects);
         var results = new ObjectHealth?[objects.Count];
         var resources = new ResourceInfo?[objects.Count];
+        string? unreachable = null;
         for (var i = 0; i < objects.Count; i++)
         {
             var (reference, apiVersion) = objects[i];
@@ -75,6 +86,11 @@ public sealed class HealthChecker(ClusterClient client)
             catch (KubernetesApiException e)
             {
                 results[i] = new ObjectHealth(reference, HealthStatus.InProgress, e.Message);
+            }
+            catch (ClusterUnreachableException e)
+            {
+                results[i] = new ObjectHealth(reference, HealthStatus.InProgress, e.Message);
+                unreachable ??= e.Message;
             }
         }
 
@@ -99,9 +115,9 @@ public sealed class HealthChecker(ClusterClient client)
                         }
                     }
                 }
-                catch (KubernetesApiException)
+                catch (Exception e) when (e is KubernetesApiException or ClusterUnreachableException)
                 {
-                    // Not listable: these objects are read one by one below.
+                    // Not listable, or the LIST did not get through: these objects are read one by one below.
                     return;
                 }
 
@@ -128,12 +144,18 @@ public sealed class HealthChecker(ClusterClient client)
                 {
                     results[i] = new ObjectHealth(reference, HealthStatus.InProgress, e.Message);
                 }
+                catch (ClusterUnreachableException e)
+                {
+                    results[i] = new ObjectHealth(reference, HealthStatus.InProgress, e.Message);
+                    Interlocked.CompareExchange(ref unreachable, e.Message, null);
+                }
             });
-        return new HealthReport(client.Name, [.. results.Select(r => r!)], TimedOut: false);
+        return new HealthReport(client.Name, [.. results.Select(r => r!)], TimedOut: false) { Unreachable = unreachable };
     }
 
     /// <summary>
-    /// Polls until every object is Current, one is Failed, or the timeout passes (pauses from
+    /// Polls until every object is Current, one is Failed, the cluster cannot be reached (waiting on would only hold the
+    /// reconcile until the timeout; the caller retries), or the timeout passes (pauses from
     /// <see cref="HealthOptions.FirstPollInterval"/> doubling to <see cref="HealthOptions.PollInterval"/>, the last one
     /// ending at the deadline); the last report says which objects are not healthy and why.
     /// </summary>
@@ -155,11 +177,11 @@ public sealed class HealthChecker(ClusterClient client)
             pending = [.. pending.Where(p => !done.ContainsKey(p.Reference))];
             var failed = report.Objects.Any(o => o.Status == HealthStatus.Failed);
             var timedOut = DateTimeOffset.UtcNow >= deadline;
-            if (pending.Count == 0 || failed || timedOut)
+            if (pending.Count == 0 || failed || report.Unreachable is not null || timedOut)
             {
                 var byReference = report.Objects.ToDictionary(o => o.Reference);
                 var all = objects.Select(o => done.TryGetValue(o.Reference, out var h) ? h : byReference[o.Reference]).ToList();
-                return new HealthReport(client.Name, all, TimedOut: pending.Count > 0 && !failed);
+                return new HealthReport(client.Name, all, TimedOut: pending.Count > 0 && !failed && report.Unreachable is null) { Unreachable = report.Unreachable };
             }
 
             var untilDeadline = deadline - DateTimeOffset.UtcNow;

@@ -239,6 +239,11 @@ public sealed partial class Reconciler
         if (health is not null)
         {
             result = result with { Health = health };
+            if (health.Unreachable is { } unreachable)
+            {
+                return Fail(result, ReconcilePhase.Health, [$"{unreachable} The objects were applied; their health is not known until the cluster answers."], transient: true);
+            }
+
             if (!health.Healthy)
             {
                 var why = health.TimedOut ? $"not healthy within {request.Options.Health.Timeout.TotalSeconds:0}s" : "failed";
@@ -277,7 +282,7 @@ public sealed partial class Reconciler
 
         foreach (var change in changes.Changes)
         {
-            if (change.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Unchanged)
+            if (change.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Unchanged || change.Applied)
             {
                 entries[change.Reference] = new InventoryEntry(change.Reference, change.ApiVersion, change.Checksum);
             }
