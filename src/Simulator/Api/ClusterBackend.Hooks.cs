@@ -1,14 +1,23 @@
 using System.Text.Json.Nodes;
 using FleetFunctions.Simulator.Resources;
+using FleetFunctions.Simulator.Serialization;
 
 namespace FleetFunctions.Simulator.Api;
 
 /// <summary>What the API server itself does on writes: namespace phase, CRD establishment, cascading deletes.</summary>
 internal sealed partial class ClusterBackend
 {
-    /// <summary>Server-populated fields, set before the no-op comparison so they never count as a change.</summary>
+    /// <summary>
+    /// The stored form of built-in kinds (<see cref="StoredForm"/>) and server-populated fields, set before the no-op
+    /// comparison so they never count as a change.
+    /// </summary>
     private void BeforeCommit(ResourceType type, JsonObject next, JsonObject? live)
     {
+        if (BuiltInResources.Typed.Contains(type.StorageKey))
+        {
+            StoredForm.Apply(type.Group, type.Kind, next);
+        }
+
         if (type.Group.Length == 0 && type.Kind == "Service")
         {
             DefaultService(next, live);

@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace FleetFunctions.Simulator.Resources;
 
 /// <summary>The built-in kinds the simulator serves: data, one row per resource.</summary>
@@ -48,4 +50,7 @@ internal static class BuiltInResources
     public static readonly ResourceType Namespace = All.Single(t => t.Kind == "Namespace");
 
     public static readonly ResourceType CustomResourceDefinition = All.Single(t => t.Kind == "CustomResourceDefinition");
+
+    /// <summary>Storage keys of the kinds with a Go type (all but CRDs, whose schemas are free-form): those stored in typed form.</summary>
+    public static readonly FrozenSet<string> Typed = All.Where(t => t != CustomResourceDefinition).Select(t => t.StorageKey).ToFrozenSet(StringComparer.Ordinal);
 }
