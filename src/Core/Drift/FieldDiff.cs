@@ -10,6 +10,9 @@ namespace FleetFunctions.Core.Drift;
 /// Git sets: fields added by the server or by other managers, and <c>status</c>, are never differences.
 /// Lists of objects are matched by their merge key (name, containerPort, port, mountPath, ...), other lists
 /// by position. Paths use the API server's notation: <c>.spec.template.spec.containers[name="app"].image</c>.
+/// What the API server rewrites or drops when it stores a built-in object is not a difference (<see cref="ServerForm"/>):
+/// a zero value of an omitempty field or an empty map it does not store, a quantity in another form of the same value,
+/// a Secret's <c>stringData</c> entry found base64-encoded in <c>data</c>.
 /// </summary>
 public static class FieldDiff
 {
@@ -26,11 +29,20 @@ public static class FieldDiff
     {
         ArgumentNullException.ThrowIfNull(desired);
         ArgumentNullException.ThrowIfNull(live);
-        var walk = new Walk();
+        var apiVersion = desired["apiVersion"]?.GetValueKind() == JsonValueKind.String ? desired["apiVersion"]!.GetValue<string>() : null;
+        var kind = desired["kind"]?.GetValueKind() == JsonValueKind.String ? desired["kind"]!.GetValue<string>() : string.Empty;
+        var walk = new Walk(ServerForm.IsTyped(apiVersion), kind);
+        var stringData = walk.Typed && kind == "Secret" && apiVersion == "v1" ? desired["stringData"] as JsonObject : null;
         foreach (var (key, value) in desired)
         {
             if (key is "status" or "apiVersion" or "kind")
             {
+                continue;
+            }
+
+            if (stringData is not null && key is "stringData" or "data")
+            {
+                CompareSecretData(key, value, stringData, live["data"] as JsonObject, walk);
                 continue;
             }
 
@@ -43,7 +55,7 @@ public static class FieldDiff
                     if (!s_ignoredMetadata.Contains(mk))
                     {
                         walk.Push("." + mk);
-                        CompareNode(mv, liveMetadata?[mk], liveMetadata?.ContainsKey(mk) == true, walk);
+                        CompareNode(mv, liveMetadata?[mk], liveMetadata?.ContainsKey(mk) == true, walk, "metadata", mk);
                         walk.Pop();
                     }
                 }
@@ -53,14 +65,48 @@ public static class FieldDiff
             }
 
             walk.Push("." + key);
-            CompareNode(value, live[key], live.ContainsKey(key), walk);
+            CompareNode(value, live[key], live.ContainsKey(key), walk, string.Empty, key);
             walk.Pop();
         }
 
         return walk.Paths;
     }
 
-    private static void CompareNode(JsonNode? desired, JsonNode? live, bool liveHasKey, Walk walk)
+    /// <summary>
+    /// A Secret's data and stringData as the API server stores them: stringData entries merged into data (base64),
+    /// winning over a data entry of the same key; stringData itself is never stored.
+    /// </summary>
+    private static void CompareSecretData(string key, JsonNode? desired, JsonObject stringData, JsonObject? liveData, Walk walk)
+    {
+        if (desired is not JsonObject entries)
+        {
+            return;
+        }
+
+        walk.Push("." + key);
+        foreach (var (name, value) in entries)
+        {
+            walk.Push(".", name);
+            if (key == "stringData")
+            {
+                if (value is JsonValue text && !ServerForm.StringDataEquals(text, liveData?[name]))
+                {
+                    walk.Differs();
+                }
+            }
+            else if (!stringData.ContainsKey(name))
+            {
+                CompareNode(value, liveData?[name], liveData?.ContainsKey(name) == true, walk, key, name);
+            }
+
+            walk.Pop();
+        }
+
+        walk.Pop();
+    }
+
+    /// <summary>Compares <paramref name="desired"/>, the value of <paramref name="field"/> in <paramref name="parent"/> (for list items: the list's field), with <paramref name="live"/>.</summary>
+    private static void CompareNode(JsonNode? desired, JsonNode? live, bool liveHasKey, Walk walk, string parent, string field)
     {
         switch (desired)
         {
@@ -70,7 +116,9 @@ public static class FieldDiff
             case JsonObject obj:
                 if (live is not JsonObject liveObj)
                 {
-                    if (obj.Count > 0 || (!liveHasKey && live is not null))
+                    // an empty object is missing when the live object lacks the key (emptyDir: {} replaced by hostPath),
+                    // unless it is a map the server does not store when empty
+                    if (obj.Count > 0 || (!liveHasKey && !(walk.Typed && ServerForm.IsOmittedEmptyMap(walk.Kind, field))))
                     {
                         walk.Differs();
                     }
@@ -81,16 +129,25 @@ public static class FieldDiff
                 foreach (var (key, value) in obj)
                 {
                     walk.Push(".", key);
-                    CompareNode(value, liveObj[key], liveObj.ContainsKey(key), walk);
+                    CompareNode(value, liveObj[key], liveObj.ContainsKey(key), walk, field, key);
                     walk.Pop();
                 }
 
                 return;
             case JsonArray array:
-                CompareArray(array, live as JsonArray, walk);
+                CompareArray(array, live as JsonArray, walk, parent, field);
                 return;
             default:
-                if (!liveHasKey || !ScalarEquals((JsonValue)desired, live))
+                var scalar = (JsonValue)desired;
+                if (!liveHasKey)
+                {
+                    if (!(walk.Typed && ServerForm.IsOmittedZero(parent, field, scalar)))
+                    {
+                        walk.Differs();
+                    }
+                }
+                else if (!ScalarEquals(scalar, live)
+                    && !(walk.Typed && ServerForm.IsQuantity(parent, field) && live is JsonValue liveValue && ServerForm.QuantityEquals(scalar, liveValue)))
                 {
                     walk.Differs();
                 }
@@ -99,7 +156,7 @@ public static class FieldDiff
         }
     }
 
-    private static void CompareArray(JsonArray desired, JsonArray? live, Walk walk)
+    private static void CompareArray(JsonArray desired, JsonArray? live, Walk walk, string parent, string field)
     {
         if (live is null)
         {
@@ -125,7 +182,7 @@ public static class FieldDiff
             {
                 var before = walk.Paths.Count;
                 walk.Push(string.Create(CultureInfo.InvariantCulture, $"[{i}]"));
-                CompareNode(desired[i], live[i], true, walk);
+                CompareNode(desired[i], live[i], true, walk, parent, field);
                 walk.Pop();
                 if (walk.Paths.Count > before)
                 {
@@ -151,7 +208,7 @@ public static class FieldDiff
             foreach (var (key, value) in item)
             {
                 walk.Push(".", key);
-                CompareNode(value, match[key], match.ContainsKey(key), walk);
+                CompareNode(value, match[key], match.ContainsKey(key), walk, field, key);
                 walk.Pop();
             }
 
@@ -160,12 +217,17 @@ public static class FieldDiff
     }
 
     /// <summary>The path being compared, as segments; a path string is built only for a difference.</summary>
-    private sealed class Walk
+    private sealed class Walk(bool typed, string kind)
     {
         private readonly List<string> _segments = [];
         private readonly Stack<int> _pushed = new();
 
         public List<string> Paths { get; } = [];
+
+        /// <summary>Whether the object is stored through Go types (<see cref="ServerForm.IsTyped"/>).</summary>
+        public bool Typed { get; } = typed;
+
+        public string Kind { get; } = kind;
 
         public void Push(string segment)
         {

@@ -58,5 +58,128 @@ public sealed class FieldDiffTests
         Assert.Empty(FieldDiff.Compare(desired, live));
     }
 
+    [Fact]
+    public void Compare_ZeroValuesTheServerOmits_NoDifference()
+    {
+        var desired = Pod("""{"hostNetwork":false,"containers":[{"name":"web","env":[{"name":"E","value":""}],"livenessProbe":{"initialDelaySeconds":0},"volumeMounts":[{"name":"v","mountPath":"/v","readOnly":false}]}]}""", minReadySeconds: "0");
+        var live = Pod("""{"containers":[{"name":"web","env":[{"name":"E"}],"livenessProbe":{},"volumeMounts":[{"name":"v","mountPath":"/v"}]}]}""");
+
+        Assert.Empty(FieldDiff.Compare(desired, live));
+    }
+
+    [Fact]
+    public void Compare_NonZeroOrPointerValueMissingLive_ReportsIt()
+    {
+        var desired = Pod("""{"hostNetwork":true,"automountServiceAccountToken":false,"containers":[{"name":"web","env":[{"name":"E","value":"x"}],"securityContext":{"runAsUser":0},"volumeMounts":[{"name":"v","mountPath":"/v","readOnly":true}]}]}""", minReadySeconds: "5");
+        var live = Pod("""{"containers":[{"name":"web","env":[{"name":"E"}],"securityContext":{},"volumeMounts":[{"name":"v","mountPath":"/v"}]}]}""");
+
+        var paths = FieldDiff.Compare(desired, live);
+
+        Assert.Equal(
+            [
+                ".spec.template.spec.hostNetwork",
+                ".spec.template.spec.automountServiceAccountToken",
+                ".spec.template.spec.containers[name=\"web\"].env[name=\"E\"].value",
+                ".spec.template.spec.containers[name=\"web\"].securityContext.runAsUser",
+                ".spec.template.spec.containers[name=\"web\"].volumeMounts[name=\"v\"].readOnly",
+                ".spec.minReadySeconds",
+            ],
+            paths);
+    }
+
+    [Fact]
+    public void Compare_ZeroValueOfCustomResourceMissingLive_ReportsIt()
+    {
+        var desired = Parse("""{"apiVersion":"example.io/v1","kind":"Widget","spec":{"hostNetwork":false,"limits":{"cpu":0.5}}}""");
+        var live = Parse("""{"apiVersion":"example.io/v1","kind":"Widget","spec":{"limits":{"cpu":"500m"}}}""");
+
+        Assert.Equal([".spec.hostNetwork", ".spec.limits.cpu"], FieldDiff.Compare(desired, live));
+    }
+
+    [Theory]
+    [InlineData("0.5", "\"500m\"")]
+    [InlineData("\"0.5\"", "\"500m\"")]
+    [InlineData("\"1000m\"", "\"1\"")]
+    [InlineData("1.5", "\"1500m\"")]
+    [InlineData("\"1024Mi\"", "\"1Gi\"")]
+    [InlineData("\"1e3\"", "\"1k\"")]
+    public void Compare_QuantityInAnotherFormOfTheSameValue_NoDifference(string desired, string live)
+    {
+        Assert.Empty(FieldDiff.Compare(Quantities(desired), Quantities(live)));
+    }
+
+    [Theory]
+    [InlineData("\"500m\"", "\"1\"")]
+    [InlineData("0.5", "\"501m\"")]
+    [InlineData("\"1Gi\"", "\"1G\"")]
+    public void Compare_QuantityOfAnotherValue_ReportsEveryField(string desired, string live)
+    {
+        var paths = FieldDiff.Compare(Quantities(desired), Quantities(live));
+
+        Assert.Equal(8, paths.Count);
+        Assert.Contains(".spec.template.spec.containers[name=\"web\"].resources.limits.cpu", paths);
+        Assert.Contains(".spec.template.spec.volumes[name=\"v\"].emptyDir.sizeLimit", paths);
+    }
+
+    [Fact]
+    public void Compare_SameNumberTextOutsideQuantities_ReportsIt()
+    {
+        var desired = Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"annotations":{"cpu":"0.5"}},"data":{"cpu":"0.5"}}""");
+        var live = Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"annotations":{"cpu":"500m"}},"data":{"cpu":"500m"}}""");
+
+        Assert.Equal([".metadata.annotations.cpu", ".data.cpu"], FieldDiff.Compare(desired, live));
+    }
+
+    [Fact]
+    public void Compare_StringDataMergedIntoLiveData_NoDifference()
+    {
+        var desired = Parse("""{"apiVersion":"v1","kind":"Secret","data":{"user":"b2xk","keep":"a2VwdA=="},"stringData":{"user":"admin","token":"s3cret"}}""");
+        var live = Parse("""{"apiVersion":"v1","kind":"Secret","data":{"user":"YWRtaW4=","keep":"a2VwdA==","token":"czNjcmV0"}}""");
+
+        Assert.Empty(FieldDiff.Compare(desired, live));
+    }
+
+    [Fact]
+    public void Compare_StringDataOrDataDifferingFromLiveData_ReportsThem()
+    {
+        var desired = Parse("""{"apiVersion":"v1","kind":"Secret","data":{"user":"b2xk","keep":"a2VwdA=="},"stringData":{"user":"admin","token":"s3cret","gone":"x"}}""");
+        var live = Parse("""{"apiVersion":"v1","kind":"Secret","data":{"user":"b2xk","keep":"Y2hhbmdlZA==","token":"czNjcmV0"}}""");
+
+        Assert.Equal([".data.keep", ".stringData.user", ".stringData.gone"], FieldDiff.Compare(desired, live));
+    }
+
+    [Fact]
+    public void Compare_EmptyObjectMissingLive_ReportsItUnlessAnOmittedEmptyMap()
+    {
+        var desired = Pod("""{"nodeSelector":{},"securityContext":{},"volumes":[{"name":"v","emptyDir":{}}]}""");
+        ((JsonObject)desired["metadata"]!)["annotations"] = new JsonObject();
+        var live = Pod("""{"volumes":[{"name":"v","hostPath":{"path":"/tmp"}}]}""");
+
+        Assert.Equal([".spec.template.spec.securityContext", ".spec.template.spec.volumes[name=\"v\"].emptyDir"], FieldDiff.Compare(desired, live));
+        Assert.Empty(FieldDiff.Compare(desired, Pod("""{"securityContext":{},"volumes":[{"name":"v","emptyDir":{}}]}""")));
+    }
+
+    /// <summary>A Deployment with the given pod spec (JSON) and, when given, spec.minReadySeconds.</summary>
+    private static JsonObject Pod(string podSpec, string? minReadySeconds = null)
+    {
+        var deployment = Parse("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"template":{}}}""");
+        if (minReadySeconds is not null)
+        {
+            deployment["spec"]!["minReadySeconds"] = JsonNode.Parse(minReadySeconds);
+        }
+
+        deployment["spec"]!["template"]!["spec"] = JsonNode.Parse(podSpec);
+        return deployment;
+    }
+
+    /// <summary>One quantity (JSON) in every kind of quantity field.</summary>
+    private static JsonObject Quantities(string quantity) => Parse("""
+        {"apiVersion":"apps/v1","kind":"Deployment","spec":{"template":{"spec":{
+          "containers":[{"name":"web","resources":{"limits":{"cpu":Q},"requests":{"memory":Q}}}],
+          "overhead":{"cpu":Q},"volumes":[{"name":"v","emptyDir":{"sizeLimit":Q}}]}},
+          "quota":{"hard":{"cpu":Q}},"range":{"limits":[{"type":"Container","default":{"cpu":Q},"max":{"cpu":Q}}]},
+          "claim":{"resources":{"requests":{"storage":Q}}}}}
+        """.Replace("Q", quantity, StringComparison.Ordinal));
+
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 }
