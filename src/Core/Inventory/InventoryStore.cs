@@ -51,6 +51,46 @@ public sealed class InventoryStore
             return null;
         }
 
+        return Remember(await FromEntityAsync(cluster, fleet, entity, cancellationToken));
+    }
+
+    /// <summary>
+    /// Which other fleet lists each of <paramref name="references"/> in its inventory on <paramref name="cluster"/> (one
+    /// query of the cluster's inventories): an object that left one fleet's Git for another's, and that the other fleet
+    /// has applied since, is that fleet's now.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<ObjectReference, string>> OtherOwnersAsync(string cluster, string fleet, IReadOnlyCollection<ObjectReference> references, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(references);
+        var owners = new Dictionary<ObjectReference, string>();
+        if (references.Count == 0)
+        {
+            return owners;
+        }
+
+        await _created.Value;
+        var wanted = references.ToHashSet();
+        var partition = PartitionKey(cluster);
+        var own = RowKey(fleet);
+        await foreach (var entity in _table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
+        {
+            if (entity.RowKey == own)
+            {
+                continue;
+            }
+
+            var inventory = await FromEntityAsync(cluster, TableKey.Unescape(entity.RowKey), entity, cancellationToken);
+            foreach (var entry in inventory.Entries.Where(e => wanted.Contains(e.Reference)))
+            {
+                owners.TryAdd(entry.Reference, inventory.Fleet);
+            }
+        }
+
+        return owners;
+    }
+
+    private static async Task<FleetInventory> FromEntityAsync(string cluster, string fleet, TableEntity entity, CancellationToken cancellationToken)
+    {
         var compressed = new MemoryStream();
         for (var i = 0; entity.GetBinary($"Entries{i}") is { } chunk; i++)
         {
@@ -69,13 +109,13 @@ public sealed class InventoryStore
             }
         }
 
-        return Remember(new FleetInventory(
+        return new FleetInventory(
             cluster,
             fleet,
             entity.GetString("Commit") ?? string.Empty,
             entity.GetString("Path") ?? string.Empty,
             entries,
-            entity.GetDateTimeOffset("UpdatedAt") ?? entity.Timestamp ?? DateTimeOffset.MinValue));
+            entity.GetDateTimeOffset("UpdatedAt") ?? entity.Timestamp ?? DateTimeOffset.MinValue);
     }
 
     /// <summary>

@@ -204,11 +204,20 @@ public sealed partial class Reconciler
 
         // Prune.
         var pruned = ChangeSet.Empty;
+        IReadOnlyDictionary<ObjectReference, string> handedOver = new Dictionary<ObjectReference, string>();
         if (request.Options.Prune)
         {
+            // An object that moved to another fleet's Git, which has applied it since, is that fleet's now: not pruned here,
+            // and no longer in this fleet's inventory.
             var stale = Pruner.Stale(previous, changes.Changes.Select(c => c.Reference));
+            handedOver = await _inventory.OtherOwnersAsync(request.Cluster, request.Fleet, [.. stale.Select(e => e.Reference)], cancellationToken);
             pruned = await new Pruner(client, new PruneOptions { Concurrency = request.Options.Apply.Concurrency, Stages = request.Options.Apply.Stages }, _loggers.CreateLogger<Pruner>())
-                .PruneAsync(stale, cancellationToken);
+                .PruneAsync([.. stale.Where(e => !handedOver.ContainsKey(e.Reference))], cancellationToken);
+            pruned = new ChangeSet([
+                .. pruned.Changes,
+                .. stale.Where(e => handedOver.ContainsKey(e.Reference)).Select(e => new ObjectChange(e.Reference, e.ApiVersion, ChangeAction.Skipped,
+                    $"not pruned: ClusterFleet/{handedOver[e.Reference]} applies it on {request.Cluster} now")),
+            ]);
             result = result with { Pruned = pruned };
         }
 
@@ -217,7 +226,7 @@ public sealed partial class Reconciler
         // does not hold back the first health read.
         var appliedCommit = result.Commit;
         var inventorySaved = Task.Run(
-            () => SaveInventoryAsync(request, appliedCommit, previous, changes, pruned, succeeded: !pruned.HasFailures, cancellationToken),
+            () => SaveInventoryAsync(request, appliedCommit, previous, changes, pruned, succeeded: !pruned.HasFailures, cancellationToken, handedOver),
             CancellationToken.None);
         if (pruned.HasFailures)
         {
@@ -272,7 +281,10 @@ public sealed partial class Reconciler
     private Task<ManifestSet> ResealAsync(string cluster, ManifestSet desired, CancellationToken cancellationToken) =>
         _resealer is null ? Task.FromResult(desired) : _resealer.ResealAsync(cluster, desired, cancellationToken);
 
-    private async Task SaveInventoryAsync(ReconcileRequest request, string commit, FleetInventory? previous, ChangeSet changes, ChangeSet pruned, bool succeeded, CancellationToken cancellationToken)
+    /// <param name="handedOver">Stale objects another fleet applies now: dropped from this fleet's inventory though not pruned.</param>
+    private async Task SaveInventoryAsync(
+        ReconcileRequest request, string commit, FleetInventory? previous, ChangeSet changes, ChangeSet pruned, bool succeeded, CancellationToken cancellationToken,
+        IReadOnlyDictionary<ObjectReference, string>? handedOver = null)
     {
         var entries = new Dictionary<ObjectReference, InventoryEntry>();
         foreach (var entry in previous?.Entries ?? [])
@@ -292,7 +304,7 @@ public sealed partial class Reconciler
         {
             // A successful apply defines the inventory: stale entries stay only if prune kept or failed them.
             var applied = changes.Changes.Select(c => c.Reference).ToHashSet();
-            var kept = pruned.Changes.Where(p => p.Action is ChangeAction.Skipped or ChangeAction.Failed).Select(p => p.Reference).ToHashSet();
+            var kept = pruned.Changes.Where(p => p.Action is ChangeAction.Skipped or ChangeAction.Failed && handedOver?.ContainsKey(p.Reference) != true).Select(p => p.Reference).ToHashSet();
             var unpruned = request.Options.Prune ? kept : entries.Keys.ToHashSet();
             foreach (var key in entries.Keys.Where(k => !applied.Contains(k) && !unpruned.Contains(k)).ToList())
             {

@@ -79,6 +79,42 @@ public sealed class LifecycleTests(SimulatorFixture simulator, AzuriteFixture az
     }
 
     [Fact]
+    public async Task ReconcileAsync_ObjectMovedToAnotherFleetThatAppliedItFirst_NotPrunedAndLeavesThisFleetsInventory()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        var first = await h.ReconcileAsync(Overlay);
+        Assert.True(first.Succeeded, string.Join("\n", first.Errors));
+
+        h.Repo.Replace("apps/podinfo/base/kustomization.yaml", "  - widget.yaml\n", string.Empty)
+            .Write("apps/widgets/widget.yaml", """
+                apiVersion: example.fleetfunctions.io/v1
+                kind: Widget
+                metadata:
+                  name: podinfo-widget
+                  namespace: podinfo
+                spec:
+                  size: small
+                  color: blue
+                """)
+            .Commit("move the widget to its own fleet");
+        var taken = await h.ReconcileAsync("apps/widgets", fleet: "widgets");
+        var left = await h.ReconcileAsync(Overlay);
+        var again = await h.ReconcileAsync(Overlay);
+
+        Assert.True(taken.Succeeded, string.Join("\n", taken.Errors));
+        Assert.True(left.Succeeded, string.Join("\n", left.Errors));
+        var kept = Assert.Single(left.Pruned.Changes);
+        Assert.Equal(ChangeAction.Skipped, kept.Action);
+        Assert.Equal("Widget/podinfo/podinfo-widget", kept.Reference.ToString());
+        Assert.Equal($"not pruned: ClusterFleet/widgets applies it on {h.Cluster.Name} now", kept.Message);
+        Assert.NotNull(h.Cluster.GetObject("example.fleetfunctions.io/v1", "Widget", "podinfo", "podinfo-widget"));
+        Assert.DoesNotContain((await h.Inventory.GetAsync(h.Cluster.Name, "podinfo"))!.Entries, e => e.Reference.Kind == "Widget");
+        Assert.Contains((await h.Inventory.GetAsync(h.Cluster.Name, "widgets"))!.Entries, e => e.Reference.Kind == "Widget");
+        Assert.Empty(again.Pruned.Changes);
+        Assert.True(again.IsNoOp);
+    }
+
+    [Fact]
     public async Task ReconcileAsync_NoOpOfACommitTheHistoryLacks_RecordsIt()
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
