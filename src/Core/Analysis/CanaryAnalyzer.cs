@@ -55,9 +55,17 @@ public sealed class CanaryAnalyzer
                 $"{inconclusive} inconclusive iteration(s), more than inconclusiveLimit {spec.InconclusiveLimit}; last: {Summary(last)}");
         }
 
-        return iterations.Count >= spec.Iterations
-            ? new AnalysisVerdict(AnalysisPhase.Succeeded, passed, failed, inconclusive, $"{passed} of {iterations.Count} iterations passed")
-            : new AnalysisVerdict(AnalysisPhase.Running, passed, failed, inconclusive, $"{iterations.Count} of {spec.Iterations} iterations done");
+        if (iterations.Count < spec.Iterations)
+        {
+            return new AnalysisVerdict(AnalysisPhase.Running, passed, failed, inconclusive, $"{iterations.Count} of {spec.Iterations} iterations done");
+        }
+
+        // Limits that tolerate every iteration (failureLimit or inconclusiveLimit >= iterations) still need one pass: a
+        // canary nothing spoke for is not promoted.
+        return passed == 0
+            ? new AnalysisVerdict(AnalysisPhase.Failed, passed, failed, inconclusive,
+                $"none of {iterations.Count} iterations passed ({failed} failed, {inconclusive} inconclusive, within the limits); a canary is promoted only on evidence")
+            : new AnalysisVerdict(AnalysisPhase.Succeeded, passed, failed, inconclusive, $"{passed} of {iterations.Count} iterations passed");
     }
 
     private static string Summary(AnalysisIteration iteration) =>

@@ -130,7 +130,8 @@ public static partial class PlatformLoader
         return new RolloutSpec(strategy, progressive, canary, maxParallel);
     }
 
-    private static ProgressiveSpec ReadProgressive(StrictYamlReader map)
+    /// <param name="onFailure">What onFailure means when not given (a canary's promotion waves inherit the canary's).</param>
+    private static ProgressiveSpec ReadProgressive(StrictYamlReader map, FailureAction onFailure = FailureAction.Rollback)
     {
         var waves = new List<WaveSpec>();
         foreach (var wave in map.MapList("waves"))
@@ -160,9 +161,9 @@ public static partial class PlatformLoader
 
         var soak = map.Duration("soak") ?? TimeSpan.Zero;
         var maxFailures = map.Int("maxFailures", min: 0) ?? 0;
-        var onFailure = map.Enum<FailureAction>("onFailure") ?? FailureAction.Rollback;
+        var action = map.Enum<FailureAction>("onFailure") ?? onFailure;
         map.RejectUnknownFields();
-        return new ProgressiveSpec(waves, soak, maxFailures, onFailure);
+        return new ProgressiveSpec(waves, soak, maxFailures, action);
     }
 
     private static CanarySpec ReadCanary(StrictYamlReader map)
@@ -180,6 +181,7 @@ public static partial class PlatformLoader
             approvalMap.RejectUnknownFields();
         }
 
+        var onFailure = map.Enum<FailureAction>("onFailure") ?? FailureAction.Rollback;
         var promotion = RolloutStrategy.AllAtOnce;
         ProgressiveSpec? promotionProgressive = null;
         if (map.Map("promotion") is { } promotionMap)
@@ -193,7 +195,7 @@ public static partial class PlatformLoader
 
             if (promotionMap.Map("progressive") is { } p)
             {
-                promotionProgressive = ReadProgressive(p);
+                promotionProgressive = ReadProgressive(p, onFailure);
             }
 
             if (promotion == RolloutStrategy.Progressive && promotionProgressive is null)
@@ -204,7 +206,6 @@ public static partial class PlatformLoader
             promotionMap.RejectUnknownFields();
         }
 
-        var onFailure = map.Enum<FailureAction>("onFailure") ?? FailureAction.Rollback;
         map.RejectUnknownFields();
         return new CanarySpec(selector, analysis, approval, promotion, promotionProgressive, onFailure);
     }
@@ -268,9 +269,16 @@ public static partial class PlatformLoader
                 {
                     errors.Add(new ResourceError(fleet.Origin.File, fleet.Origin.Line, "spec.dependsOn", $"ClusterFleet '{fleet.Name}' depends on itself"));
                 }
-                else if (!fleetsByName.ContainsKey(dependency))
+                else if (!fleetsByName.TryGetValue(dependency, out var needed))
                 {
                     errors.Add(new ResourceError(fleet.Origin.File, fleet.Origin.Line, "spec.dependsOn", $"ClusterFleet '{fleet.Name}' depends on '{dependency}', which is not defined"));
+                }
+                else if (needed.Source.GitSource != fleet.Source.GitSource)
+                {
+                    // A dependency must have rolled out the same commit, which only a fleet of the same repository can.
+                    errors.Add(new ResourceError(fleet.Origin.File, fleet.Origin.Line, "spec.dependsOn",
+                        $"ClusterFleet '{fleet.Name}' (GitSource '{fleet.Source.GitSource}') depends on '{dependency}', which follows GitSource '{needed.Source.GitSource}': " +
+                        "dependsOn orders fleets that roll out the same commit of one GitSource; put both on one source, or drop the dependency"));
                 }
             }
         }

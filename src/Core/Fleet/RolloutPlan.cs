@@ -7,7 +7,8 @@ public sealed record PlannedCluster(string Name, string Region, string Path);
 /// <param name="IsCanary">True for the canary wave, which is judged by analysis before promotion.</param>
 /// <param name="MaxFailures">Clusters that may fail before the wave fails.</param>
 /// <param name="SoakAfter">Time to wait after the wave is healthy before the next one starts.</param>
-public sealed record PlannedWave(int Index, string Name, bool IsCanary, IReadOnlyList<PlannedCluster> Clusters, int MaxFailures, TimeSpan SoakAfter);
+/// <param name="OnFailure">What a failure of this wave does; null for the plan's (canary waves, and plans of earlier builds).</param>
+public sealed record PlannedWave(int Index, string Name, bool IsCanary, IReadOnlyList<PlannedCluster> Clusters, int MaxFailures, TimeSpan SoakAfter, FailureAction? OnFailure = null);
 
 /// <summary>How every cluster of a rollout is reconciled: the source and the fleet's apply settings.</summary>
 /// <param name="PolicySet">Directory of policies in the platform repository at <paramref name="PlatformCommit"/>.</param>

@@ -89,12 +89,12 @@ public static class RolloutPlanner
             }
 
             remaining.RemoveAll(members.Contains);
-            waves.Add(new PlannedWave(firstIndex + waves.Count, name, false, Resolve(fleet, members), spec.MaxFailures, spec.Soak));
+            waves.Add(new PlannedWave(firstIndex + waves.Count, name, false, Resolve(fleet, members), spec.MaxFailures, spec.Soak, spec.OnFailure));
         }
 
         if (remaining.Count > 0)
         {
-            waves.Add(new PlannedWave(firstIndex + waves.Count, "remaining", false, Resolve(fleet, remaining), spec.MaxFailures, spec.Soak));
+            waves.Add(new PlannedWave(firstIndex + waves.Count, "remaining", false, Resolve(fleet, remaining), spec.MaxFailures, spec.Soak, spec.OnFailure));
         }
 
         // No soak after the last wave: the rollout is done when it is healthy.

@@ -146,7 +146,7 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             {
                 var reason = $"wave {wave.Index} ({wave.Name}): {failed.Count} cluster(s) failed, more than maxFailures {limit}: "
                     + string.Join("; ", failed.Select(f => $"{f.Cluster}: {f.Message}"));
-                if (await OnFailureAsync(reason) is { } outcome)
+                if (await OnFailureAsync(reason, wave.OnFailure ?? _plan.OnFailure) is { } outcome)
                 {
                     return outcome;
                 }

@@ -164,7 +164,7 @@ internal sealed partial class RolloutRun
             var verdict = CanaryAnalyzer.Decide(spec, iterations);
             if (verdict.Phase == AnalysisPhase.Failed)
             {
-                var outcome = await OnFailureAsync($"canary analysis failed: {verdict.Reason}");
+                var outcome = await OnFailureAsync($"canary analysis failed: {verdict.Reason}", _plan.OnFailure);
                 _promotionDecided = outcome is null;
                 return outcome;
             }
@@ -231,9 +231,9 @@ internal sealed partial class RolloutRun
     }
 
     /// <summary>A wave or the analysis failed: roll back, or pause until an operator decides.</summary>
-    private async Task<RolloutOutcome?> OnFailureAsync(string reason)
+    private async Task<RolloutOutcome?> OnFailureAsync(string reason, FailureAction action)
     {
-        if (_plan.OnFailure == FailureAction.Rollback)
+        if (action == FailureAction.Rollback)
         {
             return await RollbackAsync(reason);
         }

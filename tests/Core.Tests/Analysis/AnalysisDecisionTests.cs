@@ -42,6 +42,19 @@ public sealed class AnalysisDecisionTests
         Assert.Contains("inconclusiveLimit", verdict.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Decide_LimitsToleratingEveryIteration_NonePassed_FailsOnePassed_Succeeds()
+    {
+        var generous = s_spec with { Iterations = 2, FailureLimit = 2, InconclusiveLimit = 2 };
+
+        var none = CanaryAnalyzer.Decide(generous, [Iteration(MeasurementOutcome.Failed), Iteration(MeasurementOutcome.Inconclusive)]);
+        var one = CanaryAnalyzer.Decide(generous, [Iteration(MeasurementOutcome.Failed), Iteration(MeasurementOutcome.Passed)]);
+
+        Assert.Equal(AnalysisPhase.Failed, none.Phase);
+        Assert.StartsWith("none of 2 iterations passed (1 failed, 1 inconclusive, within the limits)", none.Reason, StringComparison.Ordinal);
+        Assert.Equal(AnalysisPhase.Succeeded, one.Phase);
+    }
+
     private static AnalysisIteration Iteration(MeasurementOutcome outcome) =>
         new(0, DateTimeOffset.UnixEpoch, outcome,
             [new MetricMeasurement("error-ratio", "c1", "q", 0.4, outcome, outcome == MeasurementOutcome.Failed ? "0.4 is above max 0.05" : "x")]);

@@ -107,6 +107,65 @@ public sealed class PlatformLoaderTests
     }
 
     [Fact]
+    public void Load_DependencyOnAFleetOfAnotherGitSource_IsRejected()
+    {
+        const string files = """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec: {url: "file:///apps"}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: infra}
+            spec: {url: "file:///infra"}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: base}
+            spec: {source: {gitSource: infra}}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: web}
+            spec:
+              source: {gitSource: apps}
+              dependsOn: [base]
+            """;
+
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load([("f.yaml", files)]));
+
+        AssertError(ex, 16, "spec.dependsOn", "'web' (GitSource 'apps') depends on 'base', which follows GitSource 'infra'");
+    }
+
+    [Fact]
+    public void Load_CanaryPromotionWaves_FollowTheirOwnOnFailureOrInheritTheCanarys()
+    {
+        static string Fleet(string name, string progressive) => $$$"""
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: {{{name}}}}
+            spec:
+              source: {gitSource: apps}
+              rollout:
+                strategy: Canary
+                canary:
+                  selector: {matchLabels: {canary: "true"}}
+                  analysis: {metrics: [{name: m, query: q, max: 1}]}
+                  onFailure: Pause
+                  promotion: {strategy: Progressive, progressive: {{{progressive}}}}
+            ---
+
+            """;
+        var platform = PlatformLoader.Load([("f.yaml", "apiVersion: fleetfunctions.io/v1alpha1\nkind: GitSource\nmetadata: {name: apps}\nspec: {url: \"file:///apps\"}\n---\n"
+            + Fleet("own", "{waves: [{count: 1}], onFailure: Rollback}") + Fleet("inherited", "{waves: [{count: 1}]}"))]);
+
+        Assert.Equal(FailureAction.Pause, platform.Fleets["own"].Rollout.Canary!.OnFailure);
+        Assert.Equal(FailureAction.Rollback, platform.Fleets["own"].Rollout.Canary!.PromotionProgressive!.OnFailure);
+        Assert.Equal(FailureAction.Pause, platform.Fleets["inherited"].Rollout.Canary!.PromotionProgressive!.OnFailure);
+    }
+
+    [Fact]
     public void Load_GitHubApp_ParsedWithItsKeyInTheSecretRef()
     {
         var config = PlatformLoader.Load([("sources.yaml", """

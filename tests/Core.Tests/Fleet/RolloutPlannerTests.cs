@@ -26,6 +26,10 @@ public sealed class RolloutPlannerTests
         Assert.Equal(["us-2"], plan.Waves[2].Clusters.Select(c => c.Name));
         Assert.Equal(TimeSpan.Zero, plan.Waves[2].SoakAfter);
         Assert.Equal([0, 1, 2], plan.Waves.Select(w => w.Index));
+        // The canary wave fails as the canary's onFailure says; promotion waves as promotion.progressive's (the default).
+        Assert.Null(canary.OnFailure);
+        Assert.Equal(FailureAction.Pause, plan.OnFailure);
+        Assert.All(plan.Waves.Skip(1), w => Assert.Equal(FailureAction.Rollback, w.OnFailure));
         Assert.NotNull(plan.Analysis);
         Assert.Equal(["platform-base"], plan.DependsOn);
     }
