@@ -31,7 +31,8 @@ public sealed class RolloutActivities(
         .AddActivity<DependencyInput, DependencyState>(RolloutNames.DependenciesActivity, CheckDependenciesAsync)
         .AddActivity<ClusterReconcileInput, ClusterReconcileSummary>(RolloutNames.ReconcileActivity, (_, input, ct) => reconciler.ReconcileAsync(input, ct))
         .AddActivity<AnalysisInput, AnalysisIteration>(RolloutNames.AnalyzeActivity, AnalyzeAsync)
-        .AddActivity<RecordInput, bool>(RolloutNames.RecordActivity, RecordAsync);
+        .AddActivity<RecordInput, bool>(RolloutNames.RecordActivity, RecordAsync)
+        .AddActivity<string, LastGoodCommit>(RolloutNames.LastGoodActivity, async (_, fleet, ct) => new LastGoodCommit((await fleets.GetAsync(fleet, ct)).LastGoodCommit));
 
     private async Task<RolloutPlan> PlanAsync(TaskActivityContext context, RolloutRequest request, CancellationToken cancellationToken) =>
         (await PlanFleetAsync(request, cancellationToken)).Plan;

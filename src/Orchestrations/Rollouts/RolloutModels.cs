@@ -107,6 +107,9 @@ public sealed record PlannedRollout(RolloutPlan Plan, FleetClaim Claim);
 /// <param name="Refused">Why the rollout may not take the fleet (its commit is older than the fleet's); null when claimed.</param>
 public sealed record FleetClaim(string? Previous, string? LastGoodCommit, string? Refused = null);
 
+/// <summary>Output of the last-good activity: the fleet's last good commit, null when no rollout of it succeeded yet.</summary>
+public sealed record LastGoodCommit(string? Commit);
+
 /// <summary>Event raised to a rollout when a newer one takes over its fleet.</summary>
 public sealed record SupersededEvent(string By);
 

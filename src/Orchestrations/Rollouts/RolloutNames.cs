@@ -18,6 +18,9 @@ public static class RolloutNames
     public const string AnalyzeActivity = "AnalyzeCanary";
     public const string RecordActivity = "RecordRolloutResult";
 
+    /// <summary>Reads the fleet's last good commit again once the superseded rollout has stopped (instances of version 3 on).</summary>
+    public const string LastGoodActivity = "GetLastGoodCommit";
+
     /// <summary>Continues a paused rollout, or promotes a canary waiting at the approval gate.</summary>
     public const string ApproveEvent = "approve";
 

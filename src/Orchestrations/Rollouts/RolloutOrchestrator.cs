@@ -28,11 +28,18 @@ public static class RolloutOrchestrator
     /// <summary>
     /// The version this build starts instances with. The orchestrator replays an instance the way the build that
     /// started it ran: instances whose version lacks <see cref="VersionPrefix"/> come from builds that planned and
-    /// claimed in two activities.
+    /// claimed in two activities; those before version 3 do not read the last good commit again after waiting for the
+    /// rollout they superseded.
     /// </summary>
-    public const string Version = VersionPrefix + "2";
+    public const string Version = VersionPrefix + "3";
 
     public const string VersionPrefix = "rollout-v";
+
+    /// <summary>The number of a rollout version (<c>rollout-v3</c> is 3); 1 for instances of builds before versions.</summary>
+    internal static int VersionNumber(string? version) =>
+        version is not null && version.StartsWith(VersionPrefix, StringComparison.Ordinal) && int.TryParse(version.AsSpan(VersionPrefix.Length), System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? number
+            : 1;
 
     /// <summary>Starts the rollout of <paramref name="request"/> as instance <paramref name="instanceId"/> (see <see cref="RolloutInstanceId"/>).</summary>
     public static Task<string> StartAsync(
@@ -113,9 +120,20 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             return dependencyOutcome;
         }
 
-        if (claim.Previous is { } previous && await WaitForPreviousAsync(previous) is { } previousOutcome)
+        if (claim.Previous is { } previous)
         {
-            return previousOutcome;
+            if (await WaitForPreviousAsync(previous) is { } previousOutcome)
+            {
+                return previousOutcome;
+            }
+
+            // The superseded rollout may have finished its last wave after all and recorded its commit as the last good
+            // one: a rollback goes to that, not to what the fleet had when this rollout claimed it.
+            if (RolloutOrchestrator.VersionNumber(context.Version) >= 3)
+            {
+                _status = _status with { LastGoodCommit = (await context.CallActivityAsync<LastGoodCommit>(RolloutNames.LastGoodActivity, _plan.Fleet)).Commit };
+                Publish();
+            }
         }
 
         if (_plan.Waves.Count == 0)

@@ -60,10 +60,11 @@ internal sealed class RolloutHarness : IAsyncDisposable
     /// <param name="fleets">ClusterFleet documents (YAML) using GitSource <c>apps</c>.</param>
     /// <param name="platformFiles">When given, the platform (with these extra files, e.g. policies) is a Git repository read by the real provider.</param>
     /// <param name="ssh">When given, GitSource <c>apps</c> is fetched from it over SSH, with its client key as the secret <c>apps-deploy-key</c>.</param>
+    /// <param name="workloadReadyDelay">How long the simulated workloads take to become ready (200 ms when not given).</param>
     public static async Task<RolloutHarness> StartAsync(string storage, IReadOnlyList<Dictionary<string, string>> labels, string fleets, bool withPrometheus = false,
-        IReadOnlyDictionary<string, string>? platformFiles = null, SshGitServer? ssh = null)
+        IReadOnlyDictionary<string, string>? platformFiles = null, SshGitServer? ssh = null, TimeSpan? workloadReadyDelay = null)
     {
-        var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
+        var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = workloadReadyDelay ?? TimeSpan.FromMilliseconds(200) });
         var clusters = new List<SimulatedCluster>();
         for (var i = 0; i < labels.Count; i++)
         {

@@ -268,6 +268,32 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     }
 
     [Fact]
+    public async Task NewerCommitFails_AfterTheRolloutItSupersededFinishedItsLastWaveAnyway_RollsBackToThatRolloutsCommit()
+    {
+        Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, new() { ["variant"] = "broken" }];
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels, Fleet("web", "rollout: {strategy: AllAtOnce}"),
+            workloadReadyDelay: TimeSpan.FromSeconds(2));
+        var first = h.CommitApp("example/web:1.0", "example/web:1.0");
+        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", first)).Outcome.Phase);
+        var second = h.CommitApp("example/web:1.1", "example/web:1.1");
+        var third = h.CommitApp("example/web:2.0", "example/web:2.0-broken");
+
+        // The second rollout is in its only wave, which has no checkpoint after it, when the third claims the fleet.
+        var secondId = await h.StartAsync("web", second);
+        await h.WaitForStatusAsync(secondId, s => s.Phase == RolloutPhase.Applying);
+        var thirdId = await h.StartAsync("web", third);
+        var (secondOutcome, _) = await h.WaitAsync(secondId);
+        var (thirdOutcome, thirdStatus) = await h.WaitAsync(thirdId);
+
+        Assert.Equal(RolloutPhase.Succeeded, secondOutcome.Phase);
+        Assert.Equal(RolloutPhase.RolledBack, thirdOutcome.Phase);
+        Assert.Contains($"rolled back to {second[..12]}", thirdOutcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(second, thirdStatus.LastGoodCommit);
+        Assert.All(new[] { "c1", "c2" }, c => Assert.Equal("example/web:1.1", h.ImageOn(c)));
+        Assert.Equal(second, (await h.Fleets.GetAsync("web")).LastGoodCommit);
+    }
+
+    [Fact]
     public async Task NewerCommit_SupersedesTheRunningRolloutAtItsNextCheckpoint()
     {
         await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good, s_good],
