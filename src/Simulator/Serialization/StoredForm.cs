@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using k8s.Models;
+using FleetFunctions.Core.Drift;
 
 namespace FleetFunctions.Simulator.Serialization;
 
@@ -14,33 +14,6 @@ namespace FleetFunctions.Simulator.Serialization;
 /// </summary>
 internal static class StoredForm
 {
-    /// <summary>Maps whose values are quantities, by field name.</summary>
-    private static readonly HashSet<string> s_quantityMaps = new(StringComparer.Ordinal)
-    {
-        "limits", "requests", "hard", "capacity", "allocatable", "overhead", "podFixed",
-        "default", "defaultRequest", "min", "max", "maxLimitRequestRatio",
-    };
-
-    /// <summary>Single quantities: (enclosing field, field).</summary>
-    private static readonly HashSet<(string Parent, string Field)> s_quantities =
-    [
-        ("emptyDir", "sizeLimit"), ("target", "averageValue"), ("target", "value"),
-    ];
-
-    /// <summary>Non-pointer <c>omitempty</c> fields: (enclosing field, or list field for list items; field).</summary>
-    private static readonly HashSet<(string Parent, string Field)> s_omitEmpty =
-    [
-        ("volumeMounts", "readOnly"), ("volumeMounts", "subPath"), ("volumeMounts", "subPathExpr"),
-        ("env", "value"), ("tolerations", "value"),
-        ("livenessProbe", "initialDelaySeconds"), ("readinessProbe", "initialDelaySeconds"), ("startupProbe", "initialDelaySeconds"),
-        ("containers", "stdin"), ("containers", "stdinOnce"), ("containers", "tty"), ("containers", "workingDir"),
-        ("initContainers", "stdin"), ("initContainers", "stdinOnce"), ("initContainers", "tty"), ("initContainers", "workingDir"),
-        ("ports", "hostPort"), ("ports", "nodePort"),
-        ("spec", "hostNetwork"), ("spec", "hostPID"), ("spec", "hostIPC"), ("spec", "minReadySeconds"), ("spec", "paused"),
-        ("spec", "publishNotReadyAddresses"), ("spec", "nodeName"), ("spec", "serviceAccountName"),
-        ("persistentVolumeClaim", "readOnly"), ("nfs", "readOnly"), ("csi", "readOnly"),
-    ];
-
     /// <summary>Puts <paramref name="obj"/> of a built-in kind into the form kube-apiserver stores.</summary>
     public static void Apply(string group, string kind, JsonObject obj)
     {
@@ -57,15 +30,6 @@ internal static class StoredForm
             }
         }
     }
-
-    /// <summary>Whether <paramref name="value"/> is the zero value of an omitempty field (false, 0, empty string).</summary>
-    private static bool IsZero(JsonValue value) => value.GetValueKind() switch
-    {
-        JsonValueKind.False => true,
-        JsonValueKind.Number => value.ToJsonString() is "0" or "0.0",
-        JsonValueKind.String => value.GetValue<string>().Length == 0,
-        _ => false,
-    };
 
     private static void MergeStringData(JsonObject secret)
     {
@@ -99,13 +63,13 @@ internal static class StoredForm
                 {
                     if (value is JsonValue scalar)
                     {
-                        if (s_omitEmpty.Contains((field, key)) && IsZero(scalar))
+                        if (TypedFields.OmitEmpty.Contains((field, key)) && TypedFields.IsZero(scalar))
                         {
                             obj.Remove(key);
                         }
-                        else if ((s_quantityMaps.Contains(field) || s_quantities.Contains((field, key))) && Canonical(scalar) is { } canonical)
+                        else if (TypedFields.IsQuantity(field, key) && TypedFields.Quantity(scalar) is { } quantity)
                         {
-                            obj[key] = canonical;
+                            obj[key] = quantity.CanonicalizeString();
                         }
                     }
                     else
@@ -122,31 +86,6 @@ internal static class StoredForm
                 }
 
                 return;
-        }
-    }
-
-    /// <summary>The canonical text of a quantity, or null when <paramref name="value"/> is not one.</summary>
-    private static string? Canonical(JsonValue value)
-    {
-        var text = value.GetValueKind() switch
-        {
-            JsonValueKind.String => value.GetValue<string>(),
-            JsonValueKind.Number => value.ToJsonString(),
-            _ => null,
-        };
-        if (string.IsNullOrEmpty(text) || text.StartsWith('-'))
-        {
-            // KubernetesClient mangles negative quantities; resource quantities are never negative
-            return null;
-        }
-
-        try
-        {
-            return new ResourceQuantity(text).CanonicalizeString();
-        }
-        catch (FormatException)
-        {
-            return null;
         }
     }
 }
