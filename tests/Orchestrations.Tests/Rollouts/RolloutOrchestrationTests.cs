@@ -10,6 +10,7 @@ namespace FleetFunctions.Orchestrations.Tests.Rollouts;
 public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     private static readonly Dictionary<string, string> s_good = new() { ["variant"] = "good" };
+    private static readonly Dictionary<string, string> s_broken = new() { ["variant"] = "broken" };
 
     [Fact]
     public async Task AllAtOnce_ThreeClusters_AllHealthyAndCommitRecordedAsLastGood()
@@ -60,7 +61,7 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task Progressive_ClusterFailingInWave2_HaltsAndRollsBackWaves1And2()
     {
-        Dictionary<string, string>[] labels = [s_good, new() { ["variant"] = "broken" }, s_good];
+        Dictionary<string, string>[] labels = [s_good, s_broken, s_good];
         await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
             Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}, {count: 1}, {count: 1}]}}"));
         var good = h.CommitApp("example/web:1.0", "example/web:1.0");
@@ -83,7 +84,7 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task Progressive_FailureWithinMaxFailures_SucceedsNamingTheFailedCluster()
     {
-        Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, s_good];
+        Dictionary<string, string>[] labels = [s_broken, s_good];
         await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
             Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 2}], maxFailures: 1}}"));
         var good = h.CommitApp("example/web:1.0", "example/web:1.0");
@@ -102,12 +103,8 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task Progressive_PauseOnFailure_WaitsThenAbortRollsBack()
     {
-        Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, s_good];
-        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
-            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}], onFailure: Pause}}"));
-        var good = h.CommitApp("example/web:1.0", "example/web:1.0");
-        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", good)).Outcome.Phase);
-        var bad = h.CommitApp("example/web:2.0", "example/web:2.0-broken");
+        var (h, bad) = await PausingFleetWithABrokenCommitAsync([s_broken, s_good], "[{count: 1}]");
+        await using var harness = h;
 
         var id = await h.StartAsync("web", bad);
         var paused = await h.WaitForStatusAsync(id, s => s.Phase == RolloutPhase.Paused);
@@ -124,12 +121,8 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task Progressive_PauseOnFailure_ApproveSentTwice_TheSecondDoesNotPassTheNextPause()
     {
-        Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, new() { ["variant"] = "broken" }, s_good];
-        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
-            Fleet("web", "rollout: {strategy: Progressive, progressive: {waves: [{count: 1}, {count: 1}], onFailure: Pause}}"));
-        var good = h.CommitApp("example/web:1.0", "example/web:1.0");
-        Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", good)).Outcome.Phase);
-        var bad = h.CommitApp("example/web:2.0", "example/web:2.0-broken");
+        var (h, bad) = await PausingFleetWithABrokenCommitAsync([s_broken, s_broken, s_good], "[{count: 1}, {count: 1}]");
+        await using var harness = h;
 
         var id = await h.StartAsync("web", bad);
         var first = await h.WaitForStatusAsync(id, s => s.Phase == RolloutPhase.Paused);
@@ -270,7 +263,7 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task NewerCommitFails_AfterTheRolloutItSupersededFinishedItsLastWaveAnyway_RollsBackToThatRolloutsCommit()
     {
-        Dictionary<string, string>[] labels = [new() { ["variant"] = "broken" }, new() { ["variant"] = "broken" }];
+        Dictionary<string, string>[] labels = [s_broken, s_broken];
         await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels, Fleet("web", "rollout: {strategy: AllAtOnce}"),
             workloadReadyDelay: TimeSpan.FromSeconds(2));
         var first = h.CommitApp("example/web:1.0", "example/web:1.0");
@@ -569,6 +562,27 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
         Assert.All(status.Clusters, c => Assert.Equal(ClusterRolloutState.Healthy, c.State));
         Assert.Equal("example/web:2.0", h.ImageOn("c1"));
         Assert.Equal("example/web:2.0", h.ImageOn("c2"));
+    }
+
+    /// <summary>
+    /// Fleet <c>web</c> on clusters of <paramref name="labels"/>, Progressive in <paramref name="waves"/> pausing on failure, with
+    /// example/web:1.0 rolled out as its last good commit; returns the harness and a commit whose image breaks on the broken variant.
+    /// </summary>
+    private async Task<(RolloutHarness Harness, string Bad)> PausingFleetWithABrokenCommitAsync(Dictionary<string, string>[] labels, string waves)
+    {
+        var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels,
+            Fleet("web", $"rollout: {{strategy: Progressive, progressive: {{waves: {waves}, onFailure: Pause}}}}"));
+        try
+        {
+            var good = h.CommitApp("example/web:1.0", "example/web:1.0");
+            Assert.Equal(RolloutPhase.Succeeded, (await h.RunAsync("web", good)).Outcome.Phase);
+            return (h, h.CommitApp("example/web:2.0", "example/web:2.0-broken"));
+        }
+        catch
+        {
+            await h.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Rolls <paramref name="commit"/> out as the last good one (the analysis metric is absent from Prometheus and noData passes).</summary>
