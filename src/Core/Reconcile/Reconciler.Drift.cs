@@ -95,6 +95,13 @@ public sealed partial class Reconciler
         }
 
         var inventory = await _inventory.GetAsync(drift.Cluster, drift.Fleet, cancellationToken);
+        if (inventory is not null && inventory.Commit != drift.Commit)
+        {
+            // Reconciled to another commit since the check (a rollout got there first): healing would put the old one back.
+            return new ChangeSet([.. drift.Objects.Select(o => new ObjectChange(o.Reference, o.ApiVersion, ChangeAction.Skipped,
+                $"{o.Reference.On(drift.Cluster)}: not healed: the cluster was reconciled to commit {CommitSha.Short(inventory.Commit)} after the drift check of {CommitSha.Short(drift.Commit)}"))]);
+        }
+
         var rendered = inventory is null ? null : await _renderer.Cache.TryGetAsync(drift.Commit, inventory.Path, cancellationToken);
         if (rendered is null)
         {

@@ -155,6 +155,14 @@ public sealed class DriftChecker(
             return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.InSync, report.Commit, 0, 0, []);
         }
 
+        // A rollout that claimed the fleet since the sweep looked (or since the check began) decides what the cluster runs:
+        // healing now would put the applied commit back under it.
+        if (fleet.SelfHeal && !fleet.Suspend && await ActiveRolloutAsync(fleet.Name, cancellationToken) is { } started)
+        {
+            Log.DriftSkippedRollout(_logger, cluster.Name, fleet.Name, started);
+            return DriftCheckResult.Of(cluster.Name, fleet.Name, DriftOutcome.RolloutRunning);
+        }
+
         // A suspended fleet is watched, not touched: its drift is recorded, never healed.
         var heals = fleet.SelfHeal && !fleet.Suspend;
 
@@ -177,7 +185,7 @@ public sealed class DriftChecker(
         // Heal: re-apply the drifted objects from the applied commit, taking their fields back (Git wins).
         var options = new ReconcileOptions { Apply = new ApplyOptions { Recreate = fleet.Recreate, Concurrency = objectConcurrency } };
         var changes = await reconciler.HealDriftAsync(report, options, cancellationToken);
-        var failures = changes.Failures.Select(f => f.Message ?? f.ToString()).ToList();
+        var failures = changes.Failures.Concat(changes.Changes.Where(c => c.Action == ChangeAction.Skipped)).Select(f => f.Message ?? f.ToString()).ToList();
         var healed = changes.Changes.Count(c => c.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Unchanged);
         var healError = failures.Count > 0 ? Summarise(failures) : null;
         await events.RecordHealAsync(cluster.Name, fleet.Name, eventId, failures.Count == 0, healError, _time.GetUtcNow(), cancellationToken);

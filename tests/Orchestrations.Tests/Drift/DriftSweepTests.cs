@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using FleetFunctions.Core.Apply;
 using FleetFunctions.Core.Clusters;
 using FleetFunctions.Orchestrations.Drift;
 using FleetFunctions.Orchestrations.Engine;
@@ -211,6 +212,40 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Equal(DriftOutcome.RolloutRunning, Assert.Single(result.Checks).Outcome);
         Assert.Equal(7, h.Replicas("c1"));
         Assert.Empty(await h.Events.ListEventsAsync("c1", "healing"));
+    }
+
+    [Fact]
+    public async Task CheckAsync_RolloutClaimedTheFleetAfterTheSweepLooked_DriftNotHealed()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c1", "healing");
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.FleetStates.ClaimAsync("healing", "healing-0123456789abcdef0123456789abcdef01234567", "0123456789abcdef0123456789abcdef01234567");
+
+        // The sweep read the fleet as idle before the claim: it checks the pair as such.
+        var result = await h.Checker.CheckAsync(h.Config, h.Config.Fleets["healing"], h.Config.Clusters.Single(), "sweep");
+
+        Assert.Equal(DriftOutcome.RolloutRunning, result.Outcome);
+        Assert.Equal(7, h.Replicas("c1"));
+    }
+
+    [Fact]
+    public async Task HealDriftAsync_ClusterReconciledToANewerCommitSinceTheCheck_NothingOfTheOldCommitApplied()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c1", "healing");
+        await h.DeleteAsync("c1", "/api/v1/namespaces/shop/services/web");
+        var report = await h.Reconciler.DetectDriftAsync("c1", "healing");
+        var newer = h.Repo.Replace("app/app.yaml", "- port: 80", "- port: 8080").Commit("serve on 8080");
+        await h.ApplyAsync("c1", "healing");
+
+        var changes = await h.Reconciler.HealDriftAsync(report);
+
+        Assert.True(report.HasDrift);
+        var skipped = Assert.Single(changes.Changes);
+        Assert.Equal(ChangeAction.Skipped, skipped.Action);
+        Assert.Contains($"not healed: the cluster was reconciled to commit {newer[..12]} after the drift check of {report.Commit[..12]}", skipped.Message, StringComparison.Ordinal);
+        Assert.Equal(8080, h.Cluster("c1").GetObject("v1", "Service", "shop", "web")!["spec"]!["ports"]![0]!["port"]!.GetValue<long>());
     }
 
     [Fact]
