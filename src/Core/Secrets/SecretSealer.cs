@@ -14,6 +14,9 @@ namespace FleetFunctions.Core.Secrets;
 /// </summary>
 public static class SecretSealer
 {
+    private static readonly string[] s_lastAppliedAnnotations =
+        ["kubectl.kubernetes.io/last-applied-configuration", "kubecfg.ksonnet.io/last-applied-configuration"];
+
     /// <summary>
     /// The SealedSecret of <paramref name="secret"/> for <paramref name="recipient"/>. A Secret without a namespace is
     /// sealed for <paramref name="defaultNamespace"/>, which is written into the result.
@@ -54,6 +57,13 @@ public static class SecretSealer
         var annotations = (metadata?["annotations"] as JsonObject)?.DeepClone() as JsonObject ?? [];
         annotations.Remove(SealedSecretResealer.NamespaceWideAnnotation);
         annotations.Remove(SealedSecretResealer.ClusterWideAnnotation);
+
+        // A Secret read back from a cluster (kubectl get -o yaml) carries a full copy of itself, values in clear, in the
+        // last-applied annotations of kubectl and kubecfg: kept, they would go into Git unsealed (kubeseal strips them too).
+        foreach (var lastApplied in s_lastAppliedAnnotations)
+        {
+            annotations.Remove(lastApplied);
+        }
         if (scopeAnnotation is not null)
         {
             annotations[scopeAnnotation] = "true";

@@ -89,6 +89,34 @@ public sealed class SealCommandTests(AzuriteFixture azurite) : IClassFixture<Azu
     }
 
     [Fact]
+    public async Task Seal_SecretReadBackFromACluster_LastAppliedAnnotationsWithTheValuesInClearAreNotCopied()
+    {
+        var cert = Write("cert.pem", SealingTestKeys.CertificateOf(s_key));
+        var input = Write("live.yaml", """
+            apiVersion: v1
+            kind: Secret
+            metadata:
+              name: db
+              namespace: web
+              annotations:
+                team: payments
+                kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"v1","kind":"Secret","stringData":{"password":"hunter2"}}'
+                kubecfg.ksonnet.io/last-applied-configuration: '{"stringData":{"password":"hunter2"}}'
+            data:
+              password: aHVudGVyMg==
+            """);
+
+        var (exit, output, error) = await CliRunner.RunAsync(SealCommand.Create(), "seal", "--cert", cert, input);
+
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain("hunter2", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("last-applied-configuration", output, StringComparison.Ordinal);
+        var sealedSecret = ManifestParser.Parse(output, "out").Single();
+        Assert.Equal("payments", sealedSecret.Object["spec"]!["template"]!["metadata"]!["annotations"]!["team"]!.GetValue<string>());
+        Assert.Equal("hunter2", SealingTestKeys.Unseal(s_key, SealingTestKeys.EncryptedValue(sealedSecret.Object, "password"), "web", "db"));
+    }
+
+    [Fact]
     public async Task Seal_SameValueTwice_DifferentBytes()
     {
         var cert = Write("cert.pem", SealingTestKeys.CertificateOf(s_key));
