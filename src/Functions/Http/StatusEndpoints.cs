@@ -143,13 +143,19 @@ internal static partial class StatusEndpoints
             statuses.Add(parsed);
         }
 
+        var continuation = request.Headers["x-ms-continuation-token"].ToString();
+        if (continuation.Length > 0 && !DurableClient.IsContinuationToken(continuation))
+        {
+            return Problem.BadRequest($"x-ms-continuation-token '{continuation}' is not a continuation token of GET /api/rollouts: send the one the previous page returned, or none for the first page");
+        }
+
         var query = new OrchestrationQuery
         {
             NamePrefix = RolloutNames.Orchestrator,
             InstanceIdPrefix = fleet.Length > 0 ? fleet + "-" : null,
             Statuses = statuses.Count > 0 ? statuses : null,
             PageSize = 100,
-            ContinuationToken = request.Headers["x-ms-continuation-token"].ToString() is { Length: > 0 } token ? token : null,
+            ContinuationToken = continuation.Length > 0 ? continuation : null,
             FetchInputsAndOutputs = true,
         };
         var page = await client.QueryInstancesAsync(query, cancellationToken);
@@ -167,6 +173,11 @@ internal static partial class StatusEndpoints
 
     private static async Task<IResult> GetRolloutAsync(string instanceId, DurableClient client, CancellationToken cancellationToken)
     {
+        if (InvalidRolloutId(instanceId) is { } invalid)
+        {
+            return invalid;
+        }
+
         var instance = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken: cancellationToken);
         return instance is null || instance.Name != RolloutNames.Orchestrator
             ? Problem.NotFound($"no rollout {instanceId}; GET /api/rollouts lists them")
@@ -184,6 +195,11 @@ internal static partial class StatusEndpoints
         if (eventName is null)
         {
             return Problem.NotFound($"unknown decision '{decision}': use approve or abort");
+        }
+
+        if (InvalidRolloutId(instanceId) is { } invalid)
+        {
+            return invalid;
         }
 
         var instance = await client.GetInstanceAsync(instanceId, cancellationToken: cancellationToken);
@@ -243,6 +259,12 @@ internal static partial class StatusEndpoints
         await client.RaiseEventAsync(instanceId, eventName, new DecisionEvent(by, reason, gate), cancellationToken);
         return Results.Json(new { instanceId, decision, accepted = true }, statusCode: StatusCodes.Status202Accepted);
     }
+
+    /// <summary>A 400 for an id that no rollout can have (the engine cannot hold it); null for any other.</summary>
+    private static IResult? InvalidRolloutId(string instanceId) =>
+        DurableClient.InstanceIdProblem(instanceId) is { } problem
+            ? Problem.BadRequest($"rollout id '{(instanceId.Length > 80 ? instanceId[..80] + "..." : instanceId)}' is not valid ({problem}): a rollout id is <fleet>-<40-hex commit>; GET /api/rollouts lists them")
+            : null;
 
     private static object Summary(OrchestrationMetadata instance) => new
     {

@@ -7,6 +7,12 @@ public sealed partial class DurableClient
     private static readonly OrchestrationRuntimeStatus[] s_terminal =
         [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
 
+    /// <summary>Why <paramref name="instanceId"/> cannot be an instance id (empty, only whitespace, too long); null when it can.</summary>
+    public static string? InstanceIdProblem(string instanceId) => KeyEncoding.InstanceIdProblem(instanceId);
+
+    /// <summary>Whether <paramref name="token"/> is a continuation token that <see cref="QueryInstancesAsync"/> returned.</summary>
+    public static bool IsContinuationToken(string token) => QueryContinuation.TryDecode(token, out _);
+
     /// <summary>Status of an instance, or null when it does not exist.</summary>
     public async Task<OrchestrationMetadata?> GetInstanceAsync(
         string instanceId, bool getInputsAndOutputs = false, bool includeHistory = false, CancellationToken cancellationToken = default)
@@ -33,7 +39,10 @@ public sealed partial class DurableClient
         return metadata with { History = resolved };
     }
 
-    /// <summary>One page of instances matching the query; pass the returned token back for the next page.</summary>
+    /// <summary>
+    /// One page of instances matching the query; pass the returned token back for the next page (any other token is an
+    /// <see cref="ArgumentException"/>: check it with <see cref="IsContinuationToken"/>).
+    /// </summary>
     public async Task<OrchestrationQueryResult> QueryInstancesAsync(OrchestrationQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -40,6 +40,11 @@ public static class DurableTaskApi
 
     private static async Task<IResult> GetStatusAsync(DurableClient client, HttpContext http, string instanceId, string basePath, CancellationToken ct)
     {
+        if (InvalidInstanceId(instanceId) is { } invalid)
+        {
+            return invalid;
+        }
+
         var query = http.Request.Query;
         var showHistory = Flag(query["showHistory"], false);
         var showInput = Flag(query["showInput"], true);
@@ -86,13 +91,19 @@ public static class DurableTaskApi
             return Results.BadRequest(new { error = "top must be an integer between 1 and 1000." });
         }
 
+        var continuation = http.Request.Headers[ContinuationHeader].FirstOrDefault();
+        if (continuation is { Length: > 0 } && !DurableClient.IsContinuationToken(continuation))
+        {
+            return Results.BadRequest(new { error = $"{ContinuationHeader} '{continuation}' is not a continuation token of this API: send the one the previous page returned, or none for the first page." });
+        }
+
         var page = await client.QueryInstancesAsync(
             new OrchestrationQuery
             {
                 Statuses = statuses, CreatedFrom = from, CreatedTo = to, PageSize = top,
                 NamePrefix = query["namePrefix"].FirstOrDefault(),
                 InstanceIdPrefix = query["instanceIdPrefix"].FirstOrDefault(),
-                ContinuationToken = http.Request.Headers[ContinuationHeader].FirstOrDefault(),
+                ContinuationToken = continuation is { Length: > 0 } ? continuation : null,
                 FetchInputsAndOutputs = Flag(query["showInput"], false),
             },
             ct);
@@ -106,6 +117,11 @@ public static class DurableTaskApi
 
     private static async Task<IResult> RaiseEventAsync(DurableClient client, HttpContext http, string instanceId, string eventName, CancellationToken ct)
     {
+        if (InvalidInstanceId(instanceId) is { } invalid)
+        {
+            return invalid;
+        }
+
         JsonNode? data;
         try
         {
@@ -121,6 +137,11 @@ public static class DurableTaskApi
 
     private static async Task<IResult> SignalAsync(DurableClient client, string instanceId, CancellationToken ct, Func<Task> send)
     {
+        if (InvalidInstanceId(instanceId) is { } invalid)
+        {
+            return invalid;
+        }
+
         var metadata = await client.GetInstanceAsync(instanceId, cancellationToken: ct);
         if (metadata is null)
         {
@@ -138,6 +159,11 @@ public static class DurableTaskApi
 
     private static async Task<IResult> PurgeAsync(DurableClient client, string instanceId, CancellationToken ct)
     {
+        if (InvalidInstanceId(instanceId) is { } invalid)
+        {
+            return invalid;
+        }
+
         try
         {
             var result = await client.PurgeInstanceAsync(instanceId, ct);
@@ -172,6 +198,10 @@ public static class DurableTaskApi
             ? Results.NotFound(new { error = "no finished instance matches the filter." })
             : Results.Ok(new { instancesDeleted = result.PurgedInstanceCount });
     }
+
+    /// <summary>A 400 for an instance id the engine cannot hold (no instance can have it); null for any other.</summary>
+    private static IResult? InvalidInstanceId(string instanceId) =>
+        DurableClient.InstanceIdProblem(instanceId) is { } problem ? Results.BadRequest(new { error = problem + "." }) : null;
 
     private static JsonObject ToJson(OrchestrationMetadata m, bool showInput, bool showHistory)
     {

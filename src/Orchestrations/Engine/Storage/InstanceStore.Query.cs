@@ -6,15 +6,20 @@ namespace FleetFunctions.Orchestrations.Engine.Storage;
 
 internal sealed partial class InstanceStore
 {
-    /// <summary>One page of state rows matching a filter.</summary>
+    /// <summary>One page of state rows matching a filter; the token is a <see cref="QueryContinuation"/> one.</summary>
     public async Task<(IReadOnlyList<InstanceState> Items, string? ContinuationToken)> QueryAsync(
         string filter, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        var pages = table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
-            .AsPages(string.IsNullOrEmpty(continuationToken) ? null : continuationToken, pageSize);
+        string? position = null;
+        if (!string.IsNullOrEmpty(continuationToken) && !QueryContinuation.TryDecode(continuationToken, out position))
+        {
+            throw new ArgumentException($"'{continuationToken}' is not a continuation token of an instance query.", nameof(continuationToken));
+        }
+
+        var pages = table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(position, pageSize);
         await foreach (var page in pages)
         {
-            return (page.Values.Select(InstanceState.FromEntity).ToList(), page.ContinuationToken);
+            return (page.Values.Select(InstanceState.FromEntity).ToList(), QueryContinuation.Encode(page.ContinuationToken));
         }
 
         return ([], null);

@@ -8,16 +8,17 @@ internal static class KeyEncoding
 {
     public const int MaxInstanceIdLength = 256;
 
+    /// <summary>Why <paramref name="instanceId"/> cannot be an instance id (empty, only whitespace, too long); null when it can.</summary>
+    public static string? InstanceIdProblem(string instanceId) =>
+        string.IsNullOrWhiteSpace(instanceId) ? $"instance id '{instanceId}' is empty or only whitespace"
+        : instanceId.Length > MaxInstanceIdLength ? $"instance id '{instanceId[..40]}...' is {instanceId.Length} characters; the limit is {MaxInstanceIdLength}"
+        : null;
+
     public static void ValidateInstanceId(string instanceId)
     {
-        if (string.IsNullOrWhiteSpace(instanceId))
+        if (InstanceIdProblem(instanceId) is { } problem)
         {
-            throw new ArgumentException("instance id must not be empty.", nameof(instanceId));
-        }
-
-        if (instanceId.Length > MaxInstanceIdLength)
-        {
-            throw new ArgumentException($"instance id '{instanceId[..40]}...' is {instanceId.Length} characters; the limit is {MaxInstanceIdLength}.", nameof(instanceId));
+            throw new ArgumentException(problem + ".", nameof(instanceId));
         }
     }
 
