@@ -50,9 +50,9 @@ public static partial class WebhookParser
                 throw new WebhookFormatException($"{request.Provider} webhook: unexpected payload shape ({ex.Message})");
             }
 
-            if (parsed.DeliveryId.Length > MaxDeliveryIdLength || parsed.DeliveryId.Any(c => c < 0x21 || c > 0x7e))
+            if (!IsDeliveryId(parsed.DeliveryId))
             {
-                throw new WebhookFormatException($"{request.Provider} webhook: the delivery id must be at most {MaxDeliveryIdLength} printable ASCII characters");
+                throw new WebhookFormatException($"{request.Provider} webhook: the delivery id {DeliveryIdRule}");
             }
 
             return parsed;
@@ -61,6 +61,13 @@ public static partial class WebhookParser
 
     /// <summary>Longest delivery id accepted (providers send UUIDs or hashes; ids become table keys).</summary>
     public const int MaxDeliveryIdLength = 128;
+
+    /// <summary>What <see cref="IsDeliveryId"/> asks of a delivery id, as a message ends.</summary>
+    public static readonly string DeliveryIdRule = $"must be at most {MaxDeliveryIdLength} printable ASCII characters";
+
+    /// <summary>Whether <paramref name="deliveryId"/> can be a delivery id: only those are accepted, so only those are recorded.</summary>
+    public static bool IsDeliveryId(string deliveryId) =>
+        deliveryId.Length <= MaxDeliveryIdLength && deliveryId.All(c => c is >= (char)0x21 and <= (char)0x7e);
 
     /// <summary>A delivery id for providers that send none: the body's SHA-256, so identical redeliveries collapse.</summary>
     private static string BodyHash(WebhookRequest request) => Convert.ToHexStringLower(SHA256.HashData(request.Body.Span));

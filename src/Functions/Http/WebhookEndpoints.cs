@@ -94,6 +94,13 @@ internal static class WebhookEndpoints
             return Problem.NotFound($"unknown webhook provider '{provider}'");
         }
 
+        if (!WebhookParser.IsDeliveryId(deliveryId))
+        {
+            // Such a delivery was refused when it arrived, so none is recorded; the table could not even hold some of these keys.
+            return Problem.BadRequest(
+                $"'{(deliveryId.Length > 80 ? deliveryId[..80] + "..." : deliveryId)}' is not a delivery id: a delivery id {WebhookParser.DeliveryIdRule} (the provider's delivery header, such as X-GitHub-Delivery, or the deliveryId of a webhook answer)");
+        }
+
         return await store.GetAsync(kind, deliveryId, cancellationToken) is { } record
             ? Results.Json(record)
             : Problem.NotFound($"no delivery {provider}/{deliveryId} was recorded (rejected and ignored deliveries that name no fleet are not recorded)");

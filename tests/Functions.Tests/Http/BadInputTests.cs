@@ -85,6 +85,21 @@ public sealed class BadInputTests(AzuriteFixture azurite) : IClassFixture<Azurit
         Assert.Contains(expected, body, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string> InvalidDeliveryIds => new() { "%20", "a%01b", "caf%C3%A9", new string('a', 129), new string('a', 2000) };
+
+    [Theory]
+    [MemberData(nameof(InvalidDeliveryIds))]
+    public async Task GetDelivery_IdNoProviderSends_400SayingWhatADeliveryIdIs(string id)
+    {
+        await using var app = await StartAsync();
+
+        var (status, body) = await SendAsync(app, "GET", $"api/deliveries/github/{id}");
+
+        Assert.True(status == HttpStatusCode.BadRequest, $"{id}: {(int)status} {body}");
+        Assert.Contains("delivery id", body, StringComparison.Ordinal);
+        Assert.Contains("at most 128 printable ASCII characters", body, StringComparison.Ordinal);
+    }
+
     private static async Task<(HttpStatusCode Status, string Body)> SendAsync(TestApp app, string method, string path, string? continuation = null)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
