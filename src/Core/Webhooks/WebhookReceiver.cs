@@ -53,19 +53,19 @@ public sealed class WebhookReceiver
             .ToList();
         if (sources.Count == 0)
         {
-            // Only an authentic sender learns that the repository is not followed: check the signature
-            // against every webhook secret in use, and reject it like any other mis-signed request otherwise.
-            var (known, unknownFailure) = await AuthenticateAsync(request, parsed, platform.Sources.Values.Where(s => s.WebhookSecretRef is not null).DistinctBy(s => s.WebhookSecretRef!.Name).ToList(), cancellationToken);
-            return known.Count > 0
-                ? WebhookResult.Ignored($"no GitSource follows repository {string.Join(" / ", parsed.RepositoryUrls.DefaultIfEmpty("(none named)"))}; nothing to do", parsed.DeliveryId)
-                : unknownFailure!;
+            return await AnswerUnfollowedAsync(request, parsed, platform, cancellationToken);
         }
 
-        var (authenticated, failure) = await AuthenticateAsync(request, parsed, sources, cancellationToken);
-        if (failure is not null)
+        var authentication = await AuthenticateAsync(request, sources, cancellationToken);
+        if (authentication.Authenticated.Count == 0)
         {
-            return failure;
+            return authentication.Unconfigured.Count == sources.Count
+                ? WebhookResult.Rejected(403,
+                    $"webhooks for this repository cannot be authenticated, so they are refused: {string.Join("; ", authentication.Unconfigured)}", parsed.DeliveryId)
+                : NotAuthentic(parsed, authentication);
         }
+
+        var authenticated = authentication.Authenticated;
 
         if (parsed.IsPing)
         {
@@ -92,6 +92,15 @@ public sealed class WebhookReceiver
 
         if (followed.Count == 0)
         {
+            var deleted = parsed.Updates.Where(u => u.IsBranch && u.After is null && authenticated.Any(s => s.Branch == u.ShortName)).ToList();
+            if (deleted.Count > 0)
+            {
+                var followers = authenticated.Where(s => deleted.Any(u => u.ShortName == s.Branch)).Select(s => $"GitSource/{s.Name} follows branch {s.Branch}");
+                return WebhookResult.Ignored(
+                    $"{string.Join(", ", deleted.Select(u => u.Ref))} was deleted: nothing is rolled out, and clusters keep running what they last applied ({string.Join(", ", followers)}: push the branch again to roll out, or point spec.branch at another branch)",
+                    parsed.DeliveryId);
+            }
+
             var pushed = string.Join(", ", parsed.Updates.Select(u => u.After is null ? $"{u.Ref} (deleted)" : u.Ref));
             var following = string.Join(", ", authenticated.Select(s => $"GitSource/{s.Name} follows branch {s.Branch}"));
             return WebhookResult.Ignored($"no GitSource follows {pushed}: {following}", parsed.DeliveryId);
@@ -147,8 +156,31 @@ public sealed class WebhookReceiver
             parsed.DeliveryId, rollouts);
     }
 
-    private async Task<(List<GitSource> Authenticated, WebhookResult? Failure)> AuthenticateAsync(
-        WebhookRequest request, ParsedWebhook parsed, List<GitSource> sources, CancellationToken cancellationToken)
+    /// <summary>
+    /// A delivery from a repository no GitSource follows. Only an authentic sender learns that: the signature is checked
+    /// against every webhook secret in use, and a request none verifies is refused like a mis-signed one for a followed
+    /// repository, in the same words. When no secret can be read at all, no webhook is authenticated: the refusal says so.
+    /// </summary>
+    private async Task<WebhookResult> AnswerUnfollowedAsync(WebhookRequest request, ParsedWebhook parsed, PlatformConfig platform, CancellationToken cancellationToken)
+    {
+        var urls = string.Join(" / ", parsed.RepositoryUrls.DefaultIfEmpty("(none named)"));
+        var add = $"add a GitSource whose spec.url is {parsed.RepositoryUrls.FirstOrDefault() ?? "the repository's URL"}";
+        var secretSources = platform.Sources.Values.Where(s => s.WebhookSecretRef is not null).DistinctBy(s => s.WebhookSecretRef!.Name).ToList();
+        var authentication = await AuthenticateAsync(request, secretSources, cancellationToken);
+        if (authentication.Authenticated.Count > 0)
+        {
+            return WebhookResult.Ignored($"no GitSource follows repository {urls}; nothing to do (to roll it out, {add})", parsed.DeliveryId);
+        }
+
+        return authentication.Unconfigured.Count == secretSources.Count
+            ? WebhookResult.Rejected(403,
+                $"{parsed.Provider} webhook: no GitSource follows repository {urls}, and no webhook secret can be read to authenticate the request (no GitSource has a spec.webhookSecretRef whose secret is in the secret store), so it is refused; {add}, give it a spec.webhookSecretRef and set the same secret at the provider",
+                parsed.DeliveryId)
+            : NotAuthentic(parsed, authentication);
+    }
+
+    /// <summary>Checks the request's signature or token against the webhook secret of each source.</summary>
+    private async Task<Authentication> AuthenticateAsync(WebhookRequest request, List<GitSource> sources, CancellationToken cancellationToken)
     {
         var authenticated = new List<GitSource>();
         var sawInvalid = false;
@@ -178,22 +210,20 @@ public sealed class WebhookReceiver
             }
         }
 
-        if (authenticated.Count > 0)
-        {
-            return (authenticated, null);
-        }
-
-        if (unconfigured.Count == sources.Count && sources.Count > 0)
-        {
-            return ([], WebhookResult.Rejected(403,
-                $"webhooks for this repository cannot be authenticated, so they are refused: {string.Join("; ", unconfigured)}", parsed.DeliveryId));
-        }
-
-        return ([], sawInvalid
-            ? WebhookResult.Rejected(401, $"{parsed.Provider} webhook: the signature does not match the webhook secret of the repository's GitSource; check the secret configured at the provider", parsed.DeliveryId)
-            : WebhookResult.Rejected(401, $"{parsed.Provider} webhook: the request carries no {SignatureHeader(parsed.Provider)}; configure a secret for this webhook at the provider", parsed.DeliveryId));
+        return new Authentication(authenticated, unconfigured, sawInvalid);
     }
 
+    /// <summary>
+    /// The refusal of a request no readable secret verifies. Its words are the same whether or not a GitSource follows the
+    /// repository, so that they tell an unauthenticated sender nothing about which repositories are followed.
+    /// </summary>
+    private static WebhookResult NotAuthentic(ParsedWebhook parsed, Authentication authentication) => authentication.SawInvalid
+        ? WebhookResult.Rejected(401,
+            $"{parsed.Provider} webhook: the signature does not match the webhook secret of any GitSource that follows the pushed repository; set the webhook's secret at the provider to the one the GitSource whose spec.url is the repository's URL names in spec.webhookSecretRef (and add such a GitSource if there is none)",
+            parsed.DeliveryId)
+        : WebhookResult.Rejected(401, $"{parsed.Provider} webhook: the request carries no {SignatureHeader(parsed.Provider)}; configure a secret for this webhook at the provider", parsed.DeliveryId);
+
+    private sealed record Authentication(List<GitSource> Authenticated, List<string> Unconfigured, bool SawInvalid);
 
     private static string SignatureHeader(WebhookProvider provider) => provider switch
     {

@@ -223,6 +223,63 @@ public sealed class WebhookReceiverTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
+    public async Task ReceiveAsync_UnknownRepositoryWithForeignSignature_SameRefusalAsAMisSignedFollowedOne()
+    {
+        var (receiver, _, _) = await CreateAsync();
+
+        var unknown = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, "https://elsewhere.example/x.git", "main", "their-secret"));
+        var followed = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", "their-secret"));
+
+        Assert.Equal((401, followed.Message), (unknown.StatusCode, unknown.Message));
+        Assert.Contains("does not match the webhook secret of any GitSource that follows the pushed repository", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("add such a GitSource if there is none", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_UnknownRepositorySignedWhenNoGitSourceHasASecret_Is403SayingSoAndWhatToAdd()
+    {
+        var (receiver, _, queue) = await CreateAsync(PlatformLoader.Load([("platform.yaml", """
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: open}
+            spec: {url: "https://git.example.com/org/open.git"}
+            """)]));
+
+        var result = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, "https://elsewhere.example/x.git", "main", Secret));
+
+        Assert.Equal(403, result.StatusCode);
+        Assert.DoesNotContain("carries no", result.Message, StringComparison.Ordinal);
+        Assert.Contains("no GitSource follows repository https://elsewhere.example/x.git, and no webhook secret can be read", result.Message, StringComparison.Ordinal);
+        Assert.Contains("add a GitSource whose spec.url is https://elsewhere.example/x.git", result.Message, StringComparison.Ordinal);
+        Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_UnknownRepositoryAuthentic_IgnoredNamingTheGitSourceToAdd()
+    {
+        var (receiver, _, _) = await CreateAsync();
+
+        var result = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, "https://elsewhere.example/x.git", "main", Secret));
+
+        Assert.Equal((200, WebhookOutcome.Ignored), (result.StatusCode, result.Outcome));
+        Assert.Contains("add a GitSource whose spec.url is https://elsewhere.example/x.git", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_PushDeletingTheFollowedBranch_IgnoredSayingItWasDeletedAndNothingRollsOut()
+    {
+        var (receiver, store, queue) = await CreateAsync();
+
+        var result = await receiver.ReceiveAsync(WebhookPayloads.Push(WebhookProvider.GitHub, RepoUrl, "main", Secret, "del-1", after: "0000000000000000000000000000000000000000"));
+
+        Assert.Equal((200, WebhookOutcome.Ignored), (result.StatusCode, result.Outcome));
+        Assert.StartsWith("refs/heads/main was deleted: nothing is rolled out, and clusters keep running what they last applied (GitSource/apps follows branch main", result.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("no GitSource follows", result.Message, StringComparison.Ordinal);
+        Assert.Null(await store.GetAsync(WebhookProvider.GitHub, "del-1"));
+        Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
+    }
+
+    [Fact]
     public async Task ReceiveAsync_ThousandMutatedRequests_AllRejectedWith4xxNothingQueued()
     {
         var (receiver, _, queue) = await CreateAsync();
@@ -258,12 +315,12 @@ public sealed class WebhookReceiverTests(AzuriteFixture azurite) : IClassFixture
         Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
     }
 
-    private async Task<(WebhookReceiver Receiver, DeliveryStore Store, QueueClient Queue)> CreateAsync()
+    private async Task<(WebhookReceiver Receiver, DeliveryStore Store, QueueClient Queue)> CreateAsync(PlatformConfig? platform = null)
     {
         var options = new DeliveryStoreOptions(AzuriteFixture.NewName("deliveries"), AzuriteFixture.NewName("deliveries"));
         var store = new DeliveryStore(azurite.ConnectionString, options);
         await store.EnsureCreatedAsync();
-        var receiver = new WebhookReceiver(new StaticPlatformProvider(s_platform),
+        var receiver = new WebhookReceiver(new StaticPlatformProvider(platform ?? s_platform),
             new InMemorySecretStore(new Dictionary<string, string> { ["apps-hook"] = Secret }), store);
         return (receiver, store, new QueueClient(azurite.ConnectionString, options.QueueName));
     }
