@@ -42,7 +42,8 @@ internal static class RolloutDecisionCommand
                 return CannotSend;
             }
 
-            var url = new Uri(statusUrl.AbsoluteUri.TrimEnd('/') + "/" + decision);
+            // The decision is a path segment under the status URL; its query (such as ?code=KEY) stays the query.
+            var url = new Uri(statusUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + decision + statusUrl.Query);
             var decidedBy = parseResult.GetValue(by) ?? Environment.UserName;
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(new { by = decidedBy, reason = parseResult.GetValue(reason) }) };
             var answer = await app.SendAsync(request, parseResult, cancellationToken);

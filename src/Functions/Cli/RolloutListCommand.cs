@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace FleetFunctions.Functions.Cli;
@@ -50,7 +51,13 @@ internal static class RolloutListCommand
                     return 2;
                 }
 
-                rollouts.AddRange((JsonNode.Parse(answer.Body)?["rollouts"] as JsonArray ?? []).OfType<JsonObject>());
+                if (Page(answer.Body) is not { } page)
+                {
+                    error.WriteLine($"{url}: the answer is not a list of rollouts (it starts: {Start(answer.Body)}); give the app's base URL with --url (a proxy or a login page may be answering instead)");
+                    return 2;
+                }
+
+                rollouts.AddRange(page.OfType<JsonObject>());
                 continuation = answer.Continuation;
             }
             while (continuation is not null);
@@ -79,5 +86,24 @@ internal static class RolloutListCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The <c>rollouts</c> of a page of <c>GET /api/rollouts</c>; null when the body is not one.</summary>
+    private static JsonArray? Page(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body) is JsonObject { } root && root["rollouts"] is JsonArray rollouts ? rollouts : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Start(string body)
+    {
+        var line = body.ReplaceLineEndings(" ").Trim();
+        return line.Length == 0 ? "an empty body" : line.Length > 80 ? line[..80] + "..." : line;
     }
 }

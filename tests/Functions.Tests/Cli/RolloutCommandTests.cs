@@ -11,7 +11,13 @@ using FleetFunctions.Orchestrations.Rollouts;
 using FleetFunctions.Simulator;
 using FleetFunctions.TestSupport;
 using LibGit2Sharp;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using Xunit;
 
@@ -142,7 +148,8 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
         }
 
         Assert.Equal(RolloutPhase.Paused.ToString(), (await StatusAsync(app, againUrl))["status"]?["phase"]?.ToString());
-        var (approved, approveOutput, approveError) = await RunAsync("rollout", "approve", againUrl, "--api-key", ApiKey, "--by", "bob");
+        // A status URL carrying the key as its query (as a function key is given): the decision goes before the query.
+        var (approved, approveOutput, approveError) = await RunAsync("rollout", "approve", $"{againUrl}?code={ApiKey}", "--by", "bob");
         await RunAsync("rollout", "watch", againUrl, "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m");
 
         Assert.True(approved == 0, approveOutput + approveError);
@@ -200,6 +207,26 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
         Assert.Contains("--api-key", refusedError, StringComparison.Ordinal);
         Assert.Equal(2, unknown);
         Assert.Contains("api/rollouts/web-1234: no such rollout after", unknownError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListAndWatch_LoginPageAnswering200_ExitTwoSayingTheAnswerIsNotTheApps()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var loginPage = builder.Build();
+        loginPage.MapFallback(() => Results.Content("<html>\n<body>Sign in to continue</body>\n</html>", "text/html"));
+        await loginPage.StartAsync();
+        var url = loginPage.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        var (listed, _, listError) = await RunAsync("rollout", "list", "--url", url);
+        var (watched, _, watchError) = await RunAsync("rollout", "watch", "web-1234", "--url", url, "--timeout", "10s");
+
+        Assert.Equal(2, listed);
+        Assert.Contains("api/rollouts: the answer is not a list of rollouts (it starts: <html> <body>Sign in to continue</body> </html>)", listError, StringComparison.Ordinal);
+        Assert.Equal(2, watched);
+        Assert.Contains("api/rollouts/web-1234: the answer is not a rollout status", watchError, StringComparison.Ordinal);
     }
 
     [Theory]
