@@ -19,8 +19,14 @@ public static class RolloutOrchestrator
     /// <summary>Attempts per cluster for transient failures.</summary>
     public const int TransientAttempts = 3;
 
-    /// <summary>How often dependencies and a superseded predecessor are polled.</summary>
+    /// <summary>The first pause between polls of dependencies and of a superseded predecessor.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The longest pause between polls: from version 3 on the pause doubles from <see cref="PollInterval"/> up to this,
+    /// so an hour's wait for a dependency is about 130 polls (a few hundred history events), not 1,800.
+    /// </summary>
+    public static readonly TimeSpan MaxPollInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a rollout waits for the fleets it depends on.</summary>
     public static readonly TimeSpan DependencyTimeout = TimeSpan.FromHours(1);

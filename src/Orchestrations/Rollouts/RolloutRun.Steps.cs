@@ -11,6 +11,7 @@ internal sealed partial class RolloutRun
     private async Task<RolloutOutcome?> WaitForDependenciesAsync()
     {
         var deadline = context.CurrentUtcDateTime + RolloutOrchestrator.DependencyTimeout;
+        var pause = RolloutOrchestrator.PollInterval;
         while (true)
         {
             var state = await context.CallActivityAsync<DependencyState>(RolloutNames.DependenciesActivity, new DependencyInput(_plan.DependsOn, _plan.Commit));
@@ -39,24 +40,35 @@ internal sealed partial class RolloutRun
 
             MoveTo(RolloutPhase.WaitingForDependencies, $"waiting for {string.Join(", ", state.Pending.Select(f => "ClusterFleet/" + f))} to roll out commit {CommitSha.Short(_plan.Commit)}");
             Publish();
-            if (await WaitAsync(RolloutOrchestrator.PollInterval) is var interrupt && interrupt != Interrupt.None)
+            if (await WaitAsync(pause) is var interrupt && interrupt != Interrupt.None)
             {
                 return await InterruptedAsync(interrupt);
             }
+
+            pause = NextPause(pause);
         }
     }
+
+    /// <summary>The pause after <paramref name="pause"/>: doubled up to <see cref="RolloutOrchestrator.MaxPollInterval"/> from version 3 on, the same before.</summary>
+    private TimeSpan NextPause(TimeSpan pause) =>
+        RolloutOrchestrator.VersionNumber(context.Version) < 3 ? pause
+        : pause * 2 < RolloutOrchestrator.MaxPollInterval ? pause * 2
+        : RolloutOrchestrator.MaxPollInterval;
 
     private async Task<RolloutOutcome?> WaitForPreviousAsync(string previous)
     {
         await context.CallActivityAsync(RolloutNames.SupersedeActivity, new SupersedeInput(previous, context.InstanceId));
+        var pause = RolloutOrchestrator.PollInterval;
         while (await context.CallActivityAsync<bool>(RolloutNames.PhaseActivity, previous))
         {
             MoveTo(RolloutPhase.WaitingForPrevious, $"waiting for the superseded rollout {previous} to stop at its next checkpoint");
             Publish();
-            if (await WaitAsync(RolloutOrchestrator.PollInterval) is var interrupt && interrupt != Interrupt.None)
+            if (await WaitAsync(pause) is var interrupt && interrupt != Interrupt.None)
             {
                 return await InterruptedAsync(interrupt);
             }
+
+            pause = NextPause(pause);
         }
 
         return null;

@@ -425,6 +425,40 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     }
 
     [Fact]
+    public async Task DependsOn_PollsOfAPendingDependency_BackOffFromTwoSecondsUpToThirty()
+    {
+        var fleets = Fleet("base", "rollout: {strategy: AllAtOnce}") + "---\n" + Fleet("web", "rollout: {strategy: AllAtOnce}", "dependsOn: [base]");
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good], fleets);
+        var commit = h.CommitApp("example/web:1.0", "example/web:1.0");
+
+        var webId = await h.StartAsync("web", commit);
+        var timers = await WaitForTimersAsync(h, webId, 3);
+        var (baseOutcome, _) = await h.RunAsync("base", commit);
+        var (webOutcome, _) = await h.WaitAsync(webId);
+
+        // Each pause is measured from the episode that created its timer: 2 s, then 4, then 8 (capped at 30).
+        Assert.Equal([2, 4, 8], timers.Take(3).Select(t => (int)Math.Round((t.FireAt!.Value - t.Timestamp).TotalSeconds)));
+        Assert.Equal(RolloutPhase.Succeeded, baseOutcome.Phase);
+        Assert.Equal(RolloutPhase.Succeeded, webOutcome.Phase);
+    }
+
+    private static async Task<List<HistoryEvent>> WaitForTimersAsync(RolloutHarness h, string instanceId, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var timers = (await h.Client.GetInstanceAsync(instanceId, includeHistory: true))!.History!.Where(e => e.EventType == HistoryEventType.TimerCreated).ToList();
+            if (timers.Count >= count)
+            {
+                return timers;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{instanceId}: {timers.Count} of {count} timers after 60 s");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
     public async Task Suspend_RolloutOfTheFleetRefusedAndItsDependentsFailAtOnceNothingApplied()
     {
         var fleets = Fleet("base", "rollout: {strategy: AllAtOnce}", "suspend: true") + "---\n" + Fleet("web", "rollout: {strategy: AllAtOnce}", "dependsOn: [base]");
