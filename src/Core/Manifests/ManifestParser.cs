@@ -154,12 +154,7 @@ public static partial class ManifestParser
 
     private static Exception Unwrap(YamlException e) => e.InnerException is YamlException inner ? Unwrap(inner) : e;
 
-    private static string Describe(YamlNode node) => node switch
-    {
-        YamlSequenceNode => "sequence",
-        YamlScalarNode s => $"scalar '{s.Value}'",
-        _ => node.NodeType.ToString(),
-    };
+    private static string Describe(YamlNode node) => node is YamlSequenceNode ? "sequence" : "scalar";
 
     [GeneratedRegex("^[-+]?[0-9]+$")]
     private static partial Regex IntegerPattern();

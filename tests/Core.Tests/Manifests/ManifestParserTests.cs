@@ -34,6 +34,17 @@ public sealed class ManifestParserTests
         Assert.Equal("yes", spec["word"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("ghp_s3cr3tT0ken\n", "scalar")]
+    [InlineData("- ghp_s3cr3tT0ken\n", "sequence")]
+    public void Parse_DocumentNotAMapping_NamesKindButNotContent(string yaml, string kind)
+    {
+        var error = Assert.Throws<ManifestException>(() => ManifestParser.Parse(yaml, "linked/token"));
+
+        Assert.Equal($"linked/token:1: a Kubernetes object must be a YAML mapping, found a {kind}.", error.Errors[0]);
+        Assert.DoesNotContain("s3cr3t", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_MalformedYaml_ThrowsWithPathAndLine()
     {
