@@ -8,20 +8,24 @@ namespace FleetFunctions.Core.Manifests;
 
 /// <summary>
 /// Parses multi-document Kubernetes YAML into the unstructured model. Plain scalars follow the YAML 1.2
-/// core schema (null, booleans, integers, floats); quoted scalars stay strings. <c>kind: List</c>
-/// documents are expanded into their items. Empty documents are skipped.
+/// core schema (null, booleans, integers, floats); quoted scalars stay strings. Aliases are followed within
+/// <see cref="MaxDepth"/> and <see cref="MaxAliasedNodes"/>. <c>kind: List</c> documents are expanded into their
+/// items. Empty documents are skipped.
 /// </summary>
 public static partial class ManifestParser
 {
     /// <summary>Parses <paramref name="yaml"/> read from <paramref name="source"/> (used in errors).</summary>
-    /// <exception cref="ManifestException">Malformed YAML or a document that is not a mapping.</exception>
+    /// <exception cref="ManifestException">
+    /// Malformed YAML, a document that is not a mapping, a key that is not a scalar, or aliases that repeat without end
+    /// or beyond the limits.
+    /// </exception>
     public static IReadOnlyList<ManifestObject> Parse(string yaml, string source)
     {
         var stream = new YamlStream();
         var parser = new Parser(new StringReader(yaml));
         try
         {
-            stream.Load(parser);
+            stream.Load(new GuardedParser(parser, source));
         }
         catch (YamlException e)
         {
@@ -34,6 +38,7 @@ public static partial class ManifestParser
             throw new ManifestException($"{source}:{line}: malformed YAML: unterminated flow collection or scalar; fix the file and push a new commit.");
         }
 
+        var converter = new Converter(source);
         var result = new List<ManifestObject>();
         foreach (var document in stream.Documents)
         {
@@ -49,7 +54,7 @@ public static partial class ManifestParser
                 throw new ManifestException($"{source}:{line}: a Kubernetes object must be a YAML mapping, found a {Describe(root)}.");
             }
 
-            var obj = (JsonObject)ToJson(mapping)!;
+            var obj = (JsonObject)converter.ToJson(mapping)!;
             if (obj.GetString("kind") is "List" && obj["items"] is JsonArray items)
             {
                 var index = 0;
@@ -71,45 +76,6 @@ public static partial class ManifestParser
         }
 
         return result;
-    }
-
-    /// <summary>Converts one YAML node to JSON, following the YAML 1.2 core schema for plain scalars.</summary>
-    internal static JsonNode? ToJson(YamlNode node)
-    {
-        switch (node)
-        {
-            case YamlMappingNode mapping:
-                var obj = new JsonObject();
-                foreach (var (key, value) in mapping.Children)
-                {
-                    var name = key is YamlScalarNode scalarKey ? scalarKey.Value ?? string.Empty : key.ToString();
-                    if (name == "<<" && value is YamlMappingNode merge)
-                    {
-                        foreach (var (mk, mv) in (JsonObject)ToJson(merge)!)
-                        {
-                            obj.TryAdd(mk, mv?.DeepClone());
-                        }
-
-                        continue;
-                    }
-
-                    obj[name] = ToJson(value);
-                }
-
-                return obj;
-            case YamlSequenceNode sequence:
-                var array = new JsonArray();
-                foreach (var item in sequence.Children)
-                {
-                    array.Add(ToJson(item));
-                }
-
-                return array;
-            case YamlScalarNode scalar:
-                return ToScalar(scalar);
-            default:
-                return null;
-        }
     }
 
     private static JsonNode? ToScalar(YamlScalarNode scalar)

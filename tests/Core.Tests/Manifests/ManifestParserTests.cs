@@ -34,6 +34,68 @@ public sealed class ManifestParserTests
         Assert.Equal("yes", spec["word"]!.GetValue<string>());
     }
 
+    [Fact]
+    public void Parse_AliasReusedTwiceAndMerged_ExpandsEachCopy()
+    {
+        const string yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: &labels {app: web, tier: front}\n" +
+            "spec:\n  selector: {matchLabels: *labels}\n  template:\n    metadata: {labels: {<<: *labels, extra: x}}\n";
+
+        var obj = ManifestParser.Parse(yaml, "web.yaml")[0].Object;
+
+        Assert.Equal("""{"app":"web","tier":"front"}""", obj["spec"]!["selector"]!["matchLabels"]!.ToJsonString());
+        Assert.Equal("""{"app":"web","tier":"front","extra":"x"}""", obj["spec"]!["template"]!["metadata"]!["labels"]!.ToJsonString());
+        Assert.Equal(obj["metadata"]!["labels"]!.ToJsonString(), obj["spec"]!["selector"]!["matchLabels"]!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("data: &x [*x]\n")]
+    [InlineData("data: &x {a: *x}\n")]
+    [InlineData("data: &x {<<: *x}\n")]
+    [InlineData("data: &x [[a, {b: [*x]}]]\n")]
+    public void Parse_AliasInsideItsOwnAnchor_ThrowsNamingFileAndLine(string data)
+    {
+        var error = Assert.Throws<ManifestException>(() => ManifestParser.Parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" + data, "app/cycle.yaml"));
+
+        Assert.StartsWith("app/cycle.yaml:4: the node anchored &x contains its own alias *x", error.Errors[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AliasBomb_ThrowsAtTheExpansionLimit()
+    {
+        // Nine levels of nine aliases: 9^9 (387 million) scalars once expanded.
+        var yaml = new System.Text.StringBuilder("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  l0: &l0 lol\n");
+        for (var level = 1; level <= 9; level++)
+        {
+            yaml.Append($"  l{level}: &l{level} [{string.Join(", ", Enumerable.Repeat($"*l{level - 1}", 9))}]\n");
+        }
+
+        var error = Assert.Throws<ManifestException>(() => ManifestParser.Parse(yaml.ToString(), "bomb.yaml"));
+
+        Assert.Matches(@"^bomb\.yaml:1[0-3]: the aliases of &l[0-8] and of the anchors inside it expand to more than 1,000,000 nodes", error.Errors[0]);
+    }
+
+    [Fact]
+    public void Parse_NestedBeyondMaxDepth_ThrowsNamingTheLine()
+    {
+        var tooDeep = "apiVersion: v1\nkind: X\nmetadata: {name: a}\nspec:\n  " + new string('[', 1_000) + new string(']', 1_000) + "\n";
+
+        var error = Assert.Throws<ManifestException>(() => ManifestParser.Parse(tooDeep, "deep.yaml"));
+
+        Assert.StartsWith("deep.yaml:5: mappings and sequences nest more than 64 levels deep", error.Errors[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NestedToMaxDepth_ParsesAndSerializes()
+    {
+        var levels = ManifestParser.MaxDepth - 1;
+        var yaml = "apiVersion: v1\nkind: X\nmetadata: {name: a}\nspec: " + new string('[', levels) + new string(']', levels) + "\n";
+
+        var obj = ManifestParser.Parse(yaml, "deep.yaml")[0];
+
+        Assert.Equal(64, obj.Checksum.Length);
+        Assert.False(obj.Utf8Json.IsEmpty);
+    }
+
     [Theory]
     [InlineData("ghp_s3cr3tT0ken\n", "scalar")]
     [InlineData("- ghp_s3cr3tT0ken\n", "sequence")]
@@ -43,6 +105,26 @@ public sealed class ManifestParserTests
 
         Assert.Equal($"linked/token:1: a Kubernetes object must be a YAML mapping, found a {kind}.", error.Errors[0]);
         Assert.DoesNotContain("s3cr3t", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("? [a, b]\n: c\n", "sequence")]
+    [InlineData("? {a: b}\n: c\n", "mapping")]
+    [InlineData("? &x [*x]\n: c\n", "sequence")]
+    [InlineData("a: &x {b: c}\n*x : d\n", "alias of a mapping")]
+    public void Parse_CollectionAsKey_ThrowsNamingKind(string entry, string kind)
+    {
+        var error = Assert.Throws<ManifestException>(() => ManifestParser.Parse("apiVersion: v1\nkind: X\n" + entry, "key.yaml"));
+
+        Assert.Equal($"key.yaml:{(kind.StartsWith("alias", StringComparison.Ordinal) ? 4 : 3)}: a mapping key is a {kind}; Kubernetes objects have string keys only.", error.Errors[0]);
+    }
+
+    [Fact]
+    public void Parse_AliasOfScalarAsKey_IsThatString()
+    {
+        var obj = ManifestParser.Parse("apiVersion: v1\nkind: X\nk: &key name\n*key : value\n", "key.yaml")[0].Object;
+
+        Assert.Equal("value", obj["name"]!.GetValue<string>());
     }
 
     [Fact]
