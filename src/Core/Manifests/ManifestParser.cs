@@ -7,10 +7,11 @@ using YamlDotNet.RepresentationModel;
 namespace FleetFunctions.Core.Manifests;
 
 /// <summary>
-/// Parses multi-document Kubernetes YAML into the unstructured model. Plain scalars follow the YAML 1.2
-/// core schema (null, booleans, integers, floats); quoted scalars stay strings. Aliases are followed within
-/// <see cref="MaxDepth"/> and <see cref="MaxAliasedNodes"/>. <c>kind: List</c> documents are expanded into their
-/// items. Empty documents are skipped.
+/// Parses multi-document Kubernetes YAML into the unstructured model. Plain scalars are nulls, booleans and floats
+/// as in the YAML 1.2 core schema, and integers as Kubernetes reads them (YAML 1.1 in go-yaml v2: <c>0644</c> and
+/// <c>0o644</c> are octal, <c>0x1F</c> hex, <c>0b101</c> binary, <c>1_000</c> a thousand); quoted scalars stay
+/// strings. Aliases are followed within <see cref="MaxDepth"/> and <see cref="MaxAliasedNodes"/>.
+/// <c>kind: List</c> documents are expanded into their items. Empty documents are skipped.
 /// </summary>
 public static partial class ManifestParser
 {
@@ -101,17 +102,74 @@ public static partial class ManifestParser
                 return JsonValue.Create(false);
         }
 
-        if (IntegerPattern().IsMatch(text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+        // As go-yaml v2: underscores are dropped from anything starting with a digit or sign before reading a number.
+        var digits = char.IsAsciiDigit(text[0]) || text[0] is '-' or '+' ? text.Replace("_", string.Empty, StringComparison.Ordinal) : text;
+        if (TryParseInteger(digits, out var integer))
         {
             return JsonValue.Create(integer);
         }
 
-        if (FloatPattern().IsMatch(text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+        // 08 and 0999 are not octal: go-yaml v2 reads them as floats, which reach Kubernetes as the whole numbers 8 and 999.
+        if (DecimalPattern().IsMatch(digits) && long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole))
+        {
+            return JsonValue.Create(whole);
+        }
+
+        if (FloatPattern().IsMatch(digits) && double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
         {
             return JsonValue.Create(number);
         }
 
         return JsonValue.Create(text);
+    }
+
+    /// <summary>
+    /// Reads an integer as Go's <c>strconv.ParseInt(text, 0, 64)</c> does, which is how go-yaml v2 (and so Kubernetes)
+    /// reads one once underscores are dropped: an optional sign, then <c>0x</c> hex, <c>0o</c> or a leading <c>0</c>
+    /// octal, <c>0b</c> binary, or decimal; prefixes in either case.
+    /// </summary>
+    internal static bool TryParseInteger(string text, out long value)
+    {
+        value = 0;
+        var negative = text.StartsWith('-');
+        var rest = text.AsSpan(negative || text.StartsWith('+') ? 1 : 0);
+        var radix = 10;
+        if (rest.Length > 1 && rest[0] == '0')
+        {
+            (radix, var prefix) = char.ToLowerInvariant(rest[1]) switch
+            {
+                'x' => (16, 2),
+                'o' => (8, 2),
+                'b' => (2, 2),
+                _ => (8, 1),
+            };
+            rest = rest[prefix..];
+        }
+
+        if (rest.IsEmpty)
+        {
+            return false;
+        }
+
+        ulong magnitude = 0;
+        foreach (var c in rest)
+        {
+            var digit = char.IsAsciiDigit(c) ? c - '0' : char.IsAsciiLetter(c) ? char.ToLowerInvariant(c) - 'a' + 10 : int.MaxValue;
+            if (digit >= radix || magnitude > (ulong.MaxValue - (ulong)digit) / (ulong)radix)
+            {
+                return false;
+            }
+
+            magnitude = (magnitude * (ulong)radix) + (ulong)digit;
+        }
+
+        if (magnitude > (negative ? (ulong)long.MaxValue + 1 : long.MaxValue))
+        {
+            return false;
+        }
+
+        value = negative ? (long)(0 - magnitude) : (long)magnitude;
+        return true;
     }
 
     /// <summary>Whether <paramref name="text"/>, written as a plain scalar, reads back as that string (not a null, boolean or number).</summary>
@@ -123,7 +181,7 @@ public static partial class ManifestParser
     private static string Describe(YamlNode node) => node is YamlSequenceNode ? "sequence" : "scalar";
 
     [GeneratedRegex("^[-+]?[0-9]+$")]
-    private static partial Regex IntegerPattern();
+    private static partial Regex DecimalPattern();
 
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
     private static partial Regex FloatPattern();

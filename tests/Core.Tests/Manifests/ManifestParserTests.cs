@@ -34,6 +34,55 @@ public sealed class ManifestParserTests
         Assert.Equal("yes", spec["word"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("0644", 420L)]
+    [InlineData("0440", 288L)]
+    [InlineData("0o644", 420L)]
+    [InlineData("0O644", 420L)]
+    [InlineData("-0644", -420L)]
+    [InlineData("0x1F", 31L)]
+    [InlineData("+0x1f", 31L)]
+    [InlineData("0b101", 5L)]
+    [InlineData("0_644", 420L)]
+    [InlineData("1_000", 1000L)]
+    [InlineData("0", 0L)]
+    [InlineData("08", 8L)]
+    [InlineData("0999", 999L)]
+    [InlineData("-9223372036854775808", long.MinValue)]
+    public void Parse_PlainIntegers_ReadAsKubernetesDoes(string plain, long expected)
+    {
+        var spec = ParseSpec($"mode: {plain}\n");
+
+        Assert.Equal(expected, spec["mode"]!.GetValue<long>());
+    }
+
+    [Theory]
+    [InlineData("'0644'")]
+    [InlineData("\"0x1F\"")]
+    [InlineData("0x")]
+    [InlineData("0o")]
+    [InlineData("09x")]
+    [InlineData("0z5")]
+    [InlineData("0b102")]
+    [InlineData("_1")]
+    [InlineData("1-2")]
+    public void Parse_QuotedOrNotANumber_StaysString(string scalar)
+    {
+        var spec = ParseSpec($"mode: {scalar}\n");
+
+        Assert.Equal(scalar.Trim('\'', '"'), spec["mode"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Parse_FloatsWithUnderscoresAndLeadingZeros_ReadAsKubernetesDoes()
+    {
+        var spec = ParseSpec("{a: 1_000.5, b: 08.5, c: .5}\n");
+
+        Assert.Equal(1000.5, spec["a"]!.GetValue<double>());
+        Assert.Equal(8.5, spec["b"]!.GetValue<double>());
+        Assert.Equal(0.5, spec["c"]!.GetValue<double>());
+    }
+
     [Fact]
     public void Parse_AliasReusedTwiceAndMerged_ExpandsEachCopy()
     {
@@ -192,4 +241,7 @@ public sealed class ManifestParserTests
         Assert.Contains("kind, metadata.name", error.Errors[0], StringComparison.Ordinal);
         Assert.StartsWith("x.yaml:4", error.Errors[1], StringComparison.Ordinal);
     }
+
+    private static JsonObject ParseSpec(string spec) =>
+        (JsonObject)ManifestParser.Parse("apiVersion: v1\nkind: X\nmetadata: {name: a}\nspec:\n  " + spec, "x.yaml")[0].Object["spec"]!;
 }

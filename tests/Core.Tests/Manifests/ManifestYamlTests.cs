@@ -34,6 +34,9 @@ public sealed class ManifestYamlTests
     [InlineData("on")]
     [InlineData("1234")]
     [InlineData("0x1F")]
+    [InlineData("0644")]
+    [InlineData("0o644")]
+    [InlineData("08")]
     [InlineData("1_000")]
     [InlineData("true")]
     public void Write_StringsAYaml11ReaderTakesForOtherTypes_AreQuoted(string value)
