@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using FleetFunctions.Core.Manifests;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -163,7 +164,7 @@ public static partial class YamlDocuments
         }
 
         var plain = text.Replace("_", "", StringComparison.Ordinal);
-        if (TryParseGoInt(plain, out var integer))
+        if (ManifestParser.TryParseInteger(plain, out var integer))
         {
             return JsonValue.Create(integer);
         }
@@ -174,76 +175,6 @@ public static partial class YamlDocuments
         }
 
         return JsonValue.Create(text);
-    }
-
-    private static bool TryParseGoInt(string text, out long value)
-    {
-        value = 0;
-        var negative = false;
-        var s = text;
-        if (s.Length > 0 && (s[0] == '-' || s[0] == '+'))
-        {
-            negative = s[0] == '-';
-            s = s[1..];
-        }
-
-        if (s.Length == 0)
-        {
-            return false;
-        }
-
-        int radix = 10;
-        if (s.Length > 1 && s[0] == '0')
-        {
-            switch (s[1])
-            {
-                case 'x' or 'X': radix = 16; s = s[2..]; break;
-                case 'b' or 'B': radix = 2; s = s[2..]; break;
-                case 'o' or 'O': radix = 8; s = s[2..]; break;
-                default: radix = 8; s = s[1..]; break;
-            }
-
-            if (s.Length == 0)
-            {
-                return false;
-            }
-        }
-
-        ulong acc = 0;
-        foreach (var c in s)
-        {
-            int digit = c switch
-            {
-                >= '0' and <= '9' => c - '0',
-                >= 'a' and <= 'f' => c - 'a' + 10,
-                >= 'A' and <= 'F' => c - 'A' + 10,
-                _ => 99,
-            };
-            if (digit >= radix)
-            {
-                return false;
-            }
-
-            checked
-            {
-                try
-                {
-                    acc = (acc * (ulong)radix) + (ulong)digit;
-                }
-                catch (OverflowException)
-                {
-                    return false;
-                }
-            }
-        }
-
-        if (acc > (negative ? 9223372036854775808UL : long.MaxValue))
-        {
-            return false;
-        }
-
-        value = negative ? (long)(0 - acc) : (long)acc;
-        return true;
     }
 
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
