@@ -65,6 +65,15 @@ public sealed class GitTestRepo : IDisposable
         return this;
     }
 
+    /// <summary>Creates a symbolic link at <paramref name="relativePath"/> (relative to the root) with <paramref name="target"/> as written.</summary>
+    public GitTestRepo Symlink(string relativePath, string target)
+    {
+        var path = Path.Combine(WorkDir, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.CreateSymbolicLink(path, target);
+        return this;
+    }
+
     /// <summary>Replaces text in a file.</summary>
     public GitTestRepo Replace(string relativePath, string oldText, string newText)
     {

@@ -58,10 +58,12 @@ public sealed class ManifestRenderer
         var stopwatch = Stopwatch.StartNew();
         var directory = Path.GetFullPath(Path.Combine(tree.Directory, path));
         var root = Path.GetFullPath(tree.Directory);
-        if (!directory.StartsWith(root, StringComparison.Ordinal))
+        if (directory != root && !directory.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new RenderException($"{path}: the path leaves the repository; use a path inside it.");
         }
+
+        CheckRefusedLinks(tree, path);
 
         if (!Directory.Exists(directory))
         {
@@ -120,6 +122,29 @@ public sealed class ManifestRenderer
         }
 
         return objects;
+    }
+
+    /// <summary>
+    /// Fails when <paramref name="path"/>, or a file or folder its render reads, is (or lies beyond) a symbolic link
+    /// that was not written because it leads outside the repository.
+    /// </summary>
+    private static void CheckRefusedLinks(SourceTree tree, string path)
+    {
+        if (tree.RefusedLinks.Count == 0)
+        {
+            return;
+        }
+
+        var inputs = KustomizeInputs.Collect(tree.Directory, path);
+        var reached = tree.RefusedLinks
+            .Where(link => KustomizeInputs.Touches(inputs, link.Key) || inputs.Any(input => input.StartsWith(link.Key + "/", StringComparison.Ordinal)))
+            .OrderBy(link => link.Key, StringComparer.Ordinal)
+            .Select(link => $"{link.Key}: a symbolic link to '{link.Value}', outside the repository, which {Display(path)} reads; links must stay inside the repository: commit the file itself or a relative link to it.")
+            .ToList();
+        if (reached.Count > 0)
+        {
+            throw new RenderException(string.Join(Environment.NewLine, reached));
+        }
     }
 
     private async Task<List<ManifestObject>> BuildKustomizationAsync(string kustomizationFile, string displayPath, CancellationToken cancellationToken)

@@ -198,7 +198,15 @@ public sealed partial class GitRepositories : IDisposable
         var target = TreePath(sha);
         if (Directory.Exists(target))
         {
-            return new SourceTree(spec.Url, sha, target);
+            if (TreeLinks.WasChecked(target))
+            {
+                return TreeLinks.Open(spec.Url, sha, target);
+            }
+
+            // Written before links were checked, so it may hold links leading out of it: written again.
+            var doomed = target + ".removing-" + Guid.NewGuid().ToString("N")[..8];
+            Directory.Move(target, doomed);
+            Directory.Delete(doomed, recursive: true);
         }
 
         var tree = await WithRepositoryAsync(spec, repo =>
@@ -208,7 +216,9 @@ public sealed partial class GitRepositories : IDisposable
             Directory.CreateDirectory(staging);
             try
             {
-                WriteTree(commit.Tree, staging);
+                var links = new List<string>();
+                WriteTree(commit.Tree, staging, links);
+                TreeLinks.RemoveEscaping(staging, links);
 
                 // Its use, on the clock every other use is recorded with: the write time the file system gave the
                 // folder lags that clock by up to a scheduler tick, which made this tree look older than one used before.
@@ -232,7 +242,7 @@ public sealed partial class GitRepositories : IDisposable
                 throw;
             }
 
-            return new SourceTree(spec.Url, sha, target);
+            return TreeLinks.Open(spec.Url, sha, target);
         }, cancellationToken);
 
         // Outside the repository's lock: deleting large trees must not hold up fetches.
@@ -319,7 +329,8 @@ public sealed partial class GitRepositories : IDisposable
         }
     }
 
-    private static void WriteTree(Tree tree, string directory)
+    /// <summary>Writes <paramref name="tree"/> below <paramref name="directory"/>, adding the path of each symbolic link to <paramref name="links"/>.</summary>
+    private static void WriteTree(Tree tree, string directory, List<string> links)
     {
         foreach (var entry in tree)
         {
@@ -328,11 +339,12 @@ public sealed partial class GitRepositories : IDisposable
             {
                 case TreeEntryTargetType.Tree:
                     Directory.CreateDirectory(path);
-                    WriteTree((Tree)entry.Target, path);
+                    WriteTree((Tree)entry.Target, path, links);
                     break;
                 case TreeEntryTargetType.Blob when entry.Mode == Mode.SymbolicLink:
                     var link = ((Blob)entry.Target).GetContentText();
                     File.CreateSymbolicLink(path, link);
+                    links.Add(path);
                     break;
                 case TreeEntryTargetType.Blob:
                     using (var content = ((Blob)entry.Target).GetContentStream())

@@ -31,7 +31,14 @@ public sealed record GitSourceSpec(string Url, string Ref = "main", GitCredentia
 public sealed record SourceRevision(string Url, string Ref, string Commit, string Message, DateTimeOffset CommittedAt);
 
 /// <summary>A commit's whole tree written to disk (read-only by convention); shared by every reconcile of that commit.</summary>
-public sealed record SourceTree(string Url, string Commit, string Directory);
+public sealed record SourceTree(string Url, string Commit, string Directory)
+{
+    /// <summary>
+    /// Symbolic links of the commit that were not written because they lead outside the tree: repository-relative
+    /// path ('/' separators) to the link's target as committed. A render that reads one of them fails naming it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RefusedLinks { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}
 
 /// <summary>A Git source failed: unreachable repository, unknown reference, bad credentials. The message never holds a secret.</summary>
 public sealed class SourceException : Exception

@@ -169,7 +169,70 @@ public sealed class ManifestRendererTests : IDisposable
         Assert.StartsWith("no/such/dir: no such folder", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RenderAsync_FileLinkingOutsideTheRepository_RefusedNamingTheLinkAndItsTarget()
+    {
+        var secret = WriteOutside("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: host-secret, namespace: default}\n");
+        _repo.Write("apps/x/app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}\n")
+            .Symlink("apps/x/k.yaml", secret)
+            .Commit("link out");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "apps/x"));
+
+        Assert.StartsWith($"apps/x/k.yaml: a symbolic link to '{secret}', outside the repository", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_FleetPathLinkingOutsideTheRepository_RefusedNamingTheLink()
+    {
+        WriteOutside("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: host-secret, namespace: default}\n");
+        _repo.Symlink("apps/link", Path.Combine(_repo.Root, "outside")).Commit("link out");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "apps/link"));
+
+        Assert.StartsWith("apps/link: a symbolic link to", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_KustomizationReadingALinkOutsideTheRepository_RefusedBeforeKustomizeRuns()
+    {
+        var secret = WriteOutside("secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: host-secret, namespace: default}\n");
+        _repo.Write("apps/k/kustomization.yaml", "resources:\n  - secret.yaml\n")
+            .Symlink("apps/k/secret.yaml", "../../../../../../../../../../../../.." + secret)
+            .Commit("kustomize link out");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "apps/k"));
+
+        Assert.StartsWith("apps/k/secret.yaml: a symbolic link to '../", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_LinksInsideTheRepository_StillRendered()
+    {
+        _repo.Symlink("apps/plain/hello.yaml", "../../examples/apps/hello/app.yaml")
+            .Symlink("apps/overlay", "../examples/apps/podinfo/overlays/eu")
+            .Commit("links inside");
+        var (tree, renderer) = await PrepareAsync();
+
+        var plain = await renderer.RenderAsync(tree, "apps/plain");
+        var overlay = await renderer.RenderAsync(tree, "apps/overlay");
+
+        Assert.NotEmpty(plain.Manifests.Objects);
+        Assert.NotNull(overlay.Manifests.Find(new ObjectReference("apps", "Deployment", "podinfo", "podinfo")));
+    }
+
     public void Dispose() => _repo.Dispose();
+
+    private string WriteOutside(string name, string content)
+    {
+        var path = Path.Combine(_repo.Root, "outside", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
+    }
 
     private void CopyTestData(string name)
     {

@@ -187,6 +187,47 @@ public sealed class GitRepositoriesTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task GetTreeAsync_LinksLeavingTheTree_NotWrittenAndListedWhileLinksInsideStay()
+    {
+        var outside = Path.Combine(_repo.Root, "outside");
+        Directory.CreateDirectory(outside);
+        var commit = _repo.Symlink("apps/x/abs.yaml", "/etc/passwd")
+            .Symlink("apps/x/up", "../../..")
+            .Symlink("apps/root", "..")
+            .Symlink("apps/x/through", "../root/..")
+            .Symlink("apps/x/inside.yaml", "../../examples/apps/hello/app.yaml")
+            .Symlink("apps/shared", "../examples")
+            .Commit("links");
+        var source = NewSource();
+
+        var tree = await source.GetTreeAsync(new GitSourceSpec(_repo.Url), commit);
+
+        Assert.Equal(
+            new Dictionary<string, string> { ["apps/x/abs.yaml"] = "/etc/passwd", ["apps/x/through"] = "../root/..", ["apps/x/up"] = "../../.." },
+            tree.RefusedLinks.OrderBy(l => l.Key, StringComparer.Ordinal).ToDictionary());
+        Assert.False(Path.Exists(Path.Combine(tree.Directory, "apps", "x", "abs.yaml")));
+        Assert.Null(new FileInfo(Path.Combine(tree.Directory, "apps", "x", "up")).LinkTarget);
+        Assert.Contains("greeting", File.ReadAllText(Path.Combine(tree.Directory, "apps", "x", "inside.yaml")), StringComparison.Ordinal);
+        Assert.True(Directory.Exists(Path.Combine(tree.Directory, "apps", "shared", "apps")));
+        Assert.Equal(tree.RefusedLinks, (await NewSource().GetTreeAsync(new GitSourceSpec(_repo.Url), commit)).RefusedLinks);
+    }
+
+    [Fact]
+    public async Task GetTreeAsync_TreeWrittenBeforeLinksWereChecked_WrittenAgainWithoutTheLink()
+    {
+        var commit = _repo.Symlink("apps/x/k.yaml", "/etc/passwd").Commit("link out");
+        var stale = Path.Combine(_repo.CacheDir, "trees", commit);
+        Directory.CreateDirectory(Path.Combine(stale, "apps", "x"));
+        File.CreateSymbolicLink(Path.Combine(stale, "apps", "x", "k.yaml"), "/etc/passwd");
+
+        var tree = await NewSource().GetTreeAsync(new GitSourceSpec(_repo.Url), commit);
+
+        Assert.False(Path.Exists(Path.Combine(tree.Directory, "apps", "x", "k.yaml")));
+        Assert.Equal("/etc/passwd", tree.RefusedLinks["apps/x/k.yaml"]);
+        Assert.True(File.Exists(Path.Combine(tree.Directory, "examples", "apps", "hello", "app.yaml")));
+    }
+
     public void Dispose() => _repo.Dispose();
 
     [Fact]
