@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(1015, LogLevel.Warning, "Could not merge the packs of the cached repository {Url}: {Error}")]
     public static partial void PackConsolidationFailed(ILogger logger, string url, string error);
+
+    [LoggerMessage(1016, LogLevel.Information, "Fetching {Url} failed ({Error}); removed {Count} cached branches and tags gone upstream and fetching again")]
+    public static partial void StaleRefsRemoved(ILogger logger, string url, string error, int count);
 }

@@ -126,6 +126,15 @@ public sealed class GitTestRepo : IDisposable
         Commands.Checkout(git, branch);
     }
 
+    /// <summary>Checks out <paramref name="branch"/> and deletes <paramref name="deleted"/> (a branch) and <paramref name="deletedTag"/>, as a push deleting them upstream.</summary>
+    public void Delete(string branch, string deleted, string deletedTag)
+    {
+        using var git = new Repository(WorkDir);
+        Commands.Checkout(git, branch);
+        git.Branches.Remove(deleted);
+        git.Tags.Remove(deletedTag);
+    }
+
     public void Dispose()
     {
         try

@@ -172,6 +172,9 @@ public sealed partial class GitRepositories : IDisposable
     /// <summary>Removes user information (credentials) from a URL so it can be printed.</summary>
     public static string RedactUrl(string url) => UserInfoPattern().Replace(url, "$1***@");
 
+    /// <summary>Removes user information (credentials) from every URL in a text, such as a tool's error output.</summary>
+    public static string RedactUrls(string text) => UserInfoInTextPattern().Replace(text, "$1***@");
+
     private async Task<SourceTree> AwaitTreeAsync(GitSourceSpec spec, string commit, Lazy<Task<SourceTree>> lazy, CancellationToken cancellationToken)
     {
         try
@@ -585,15 +588,22 @@ public sealed partial class GitRepositories : IDisposable
             SshTransport.Prepare(repo, spec, ssh);
         }
 
-        try
+        var failure = TryFetch(repo, options);
+        if (failure is not null && RemoveRefsGoneUpstream(repo, options.CredentialsProvider) is > 0 and var removed)
         {
-            Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], options, logMessage: null);
-            _lastFetch[spec.Url] = DateTimeOffset.UtcNow;
+            // libgit2 updates refs before it prunes, and stops at the first update that fails: a branch or tag
+            // replaced upstream by one beneath its name (release → release/1.0) collides with the cached one on
+            // every fetch. Once the refs gone upstream are removed, the fetch can create the new ones.
+            Log.StaleRefsRemoved(_logger, spec.DisplayUrl, RedactUrls(failure.Message), removed);
+            failure = TryFetch(repo, options);
         }
-        catch (LibGit2SharpException e)
+
+        if (failure is not null)
         {
-            throw (ssh is null ? null : SshTransport.Explain(spec, ssh, e)) ?? Describe(spec, e);
+            throw (ssh is null ? null : SshTransport.Explain(spec, ssh, failure)) ?? Describe(spec, failure);
         }
+
+        _lastFetch[spec.Url] = DateTimeOffset.UtcNow;
 
         try
         {
@@ -609,6 +619,51 @@ public sealed partial class GitRepositories : IDisposable
             // The fetch succeeded; a repository with many packs is only slower. Tried again after the next fetch.
             Log.PackConsolidationFailed(_logger, spec.DisplayUrl, e.Message);
         }
+    }
+
+    private static LibGit2SharpException? TryFetch(Repository repo, FetchOptions options)
+    {
+        try
+        {
+            Commands.Fetch(repo, "origin", ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], options, logMessage: null);
+            return null;
+        }
+        catch (LibGit2SharpException e)
+        {
+            return e;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the remote-tracking branches and tags of the cache that the remote no longer has; their commits stay
+    /// in the object database. Returns how many; 0 when the remote cannot be listed (the fetch's own error stands).
+    /// </summary>
+    private static int RemoveRefsGoneUpstream(Repository repo, LibGit2Sharp.Handlers.CredentialsHandler? credentials)
+    {
+        HashSet<string> upstream;
+        try
+        {
+            var origin = repo.Network.Remotes["origin"];
+            upstream = (credentials is null ? repo.Network.ListReferences(origin) : repo.Network.ListReferences(origin, credentials))
+                .Select(r => r.CanonicalName)
+                .Select(name => name.StartsWith("refs/heads/", StringComparison.Ordinal) ? "refs/remotes/origin/" + name["refs/heads/".Length..] : name)
+                .ToHashSet(StringComparer.Ordinal);
+        }
+        catch (LibGit2SharpException)
+        {
+            return 0;
+        }
+
+        var stale = repo.Refs
+            .Where(r => r.CanonicalName.StartsWith("refs/remotes/origin/", StringComparison.Ordinal) || r.CanonicalName.StartsWith("refs/tags/", StringComparison.Ordinal))
+            .Where(r => !upstream.Contains(r.CanonicalName))
+            .ToList();
+        foreach (var reference in stale)
+        {
+            repo.Refs.Remove(reference);
+        }
+
+        return stale.Count;
     }
 
     /// <summary>
@@ -707,6 +762,9 @@ public sealed partial class GitRepositories : IDisposable
 
     [GeneratedRegex("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]+@")]
     private static partial Regex UserInfoPattern();
+
+    [GeneratedRegex(@"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")]
+    private static partial Regex UserInfoInTextPattern();
 
     [GeneratedRegex("[^A-Za-z0-9_.-]")]
     private static partial Regex SafeNamePattern();

@@ -188,6 +188,28 @@ public sealed class GitRepositoriesTests : IDisposable
     }
 
     [Fact]
+    public async Task ResolveAsync_BranchAndTagReplacedByOnesBeneathTheirNames_FetchesAndResolvesOldAndNew()
+    {
+        _repo.Branch("release");
+        var oldRelease = _repo.Write("examples/version.txt", "release").Commit("release");
+        _repo.Tag("v1");
+        var source = NewSource();
+        Assert.Equal(oldRelease, (await source.ResolveAsync(new GitSourceSpec(_repo.Url, "release"))).Commit);
+
+        // Upstream deletes branch release and tag v1 and pushes release/1.0 and v1/final: their names need folders
+        // where the cache holds the old refs.
+        _repo.Delete("main", "release", "v1");
+        _repo.Branch("release/1.0");
+        var newRelease = _repo.Write("examples/version.txt", "1.0").Commit("release 1.0");
+        _repo.Tag("v1/final");
+
+        Assert.Equal(newRelease, (await source.ResolveAsync(new GitSourceSpec(_repo.Url, "release/1.0"))).Commit);
+        Assert.Equal(newRelease, (await source.ResolveAsync(new GitSourceSpec(_repo.Url, "v1/final"))).Commit);
+        Assert.Equal(oldRelease, (await source.ResolveAsync(new GitSourceSpec(_repo.Url, oldRelease))).Commit);
+        await Assert.ThrowsAsync<SourceException>(() => source.ResolveAsync(new GitSourceSpec(_repo.Url, "release")));
+    }
+
+    [Fact]
     public async Task GetTreeAsync_LinksLeavingTheTree_NotWrittenAndListedWhileLinksInsideStay()
     {
         var outside = Path.Combine(_repo.Root, "outside");
