@@ -1,3 +1,4 @@
+using FleetFunctions.Core.Sources;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -41,9 +42,22 @@ public static class KustomizeInputs
         return false;
     }
 
-    private static void Visit(string root, string fullPath, HashSet<string> result)
+    /// <summary>
+    /// What in the kustomizations read when rendering <paramref name="path"/> reaches beyond the tree: remote
+    /// resources or bases (fetched over the network at render time), absolute paths and <c>../</c> chains that
+    /// leave it. One message per entry, starting with the kustomization file; empty when everything is local.
+    /// </summary>
+    public static IReadOnlyList<string> FindEscapes(string treeDirectory, string path)
     {
-        if (!fullPath.StartsWith(root, StringComparison.Ordinal))
+        var root = Path.GetFullPath(treeDirectory);
+        var escapes = new List<string>();
+        Visit(root, Path.GetFullPath(Path.Combine(root, path)), new HashSet<string>(StringComparer.Ordinal), escapes);
+        return escapes;
+    }
+
+    private static void Visit(string root, string fullPath, HashSet<string> result, List<string>? escapes = null)
+    {
+        if (!IsInside(root, fullPath))
         {
             return; // outside the repository: not something a push can change
         }
@@ -62,11 +76,37 @@ public static class KustomizeInputs
 
         foreach (var reference in References(kustomization))
         {
-            Visit(root, Path.GetFullPath(Path.Combine(fullPath, reference)), result);
+            var target = IsRemote(reference) || Path.IsPathRooted(reference) ? null : Path.GetFullPath(Path.Combine(fullPath, reference));
+            if (target is not null && IsInside(root, target))
+            {
+                Visit(root, target, result, escapes);
+            }
+            else
+            {
+                escapes?.Add($"{Path.GetRelativePath(root, kustomization).Replace('\\', '/')}: '{GitRepositories.RedactUrl(reference)}' {Reason(reference)}; "
+                    + "vendor it: copy the files into this repository and refer to them by a relative path.");
+            }
         }
     }
 
-    /// <summary>Local paths named by a kustomization (remote URLs and inline patches are skipped).</summary>
+    private static string Reason(string reference) =>
+        IsRemote(reference) ? "is remote (fetched over the network at every render, so not reproducible), which is not allowed"
+        : Path.IsPathRooted(reference) ? "is an absolute path, which is not allowed"
+        : "leaves the repository, which is not allowed";
+
+    private static bool IsInside(string root, string fullPath) =>
+        fullPath == root || fullPath.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Entries kustomize fetches instead of reading from disk: URLs, scp-like Git addresses, go-getter and
+    /// <c>gh:</c> forms, well-known hosts, and the <c>repo//path</c> and <c>?ref=</c> forms of a remote base.
+    /// </summary>
+    private static bool IsRemote(string value) =>
+        value.Contains("://", StringComparison.Ordinal) || value.Contains("?ref=", StringComparison.Ordinal) || value.Contains("?version=", StringComparison.Ordinal)
+        || value.IndexOf("//", StringComparison.Ordinal) > 0
+        || new[] { "git@", "git::", "gh:", "github.com/", "gitlab.com/", "bitbucket.org/" }.Any(p => value.StartsWith(p, StringComparison.Ordinal));
+
+    /// <summary>Paths and URLs named by a kustomization (inline patches are skipped).</summary>
     private static IEnumerable<string> References(string kustomizationFile)
     {
         var stream = new YamlStream();
@@ -116,12 +156,9 @@ public static class KustomizeInputs
             }
         }
 
-        static bool IsLocal(string value) => !value.Contains("://", StringComparison.Ordinal) && !value.StartsWith("git@", StringComparison.Ordinal)
-            && !value.StartsWith("github.com/", StringComparison.Ordinal);
-
         static IEnumerable<string> Strings(YamlMappingNode node, string key) =>
             node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlSequenceNode sequence
-                ? sequence.Children.OfType<YamlScalarNode>().Select(s => s.Value).OfType<string>().Where(IsLocal)
+                ? sequence.Children.OfType<YamlScalarNode>().Select(s => s.Value).OfType<string>()
                 : [];
 
         static IEnumerable<YamlMappingNode> Mappings(YamlMappingNode node, string key) =>
@@ -130,6 +167,6 @@ public static class KustomizeInputs
                 : [];
 
         static string? Scalar(YamlMappingNode node, string key) =>
-            node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlScalarNode { Value: { } text } && IsLocal(text) ? text : null;
+            node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlScalarNode { Value: { } text } ? text : null;
     }
 }

@@ -78,7 +78,7 @@ public sealed class ManifestRenderer
         var kustomization = s_kustomizationFiles.Select(f => Path.Combine(directory, f)).FirstOrDefault(File.Exists);
         var (engine, objects) = kustomization is null
             ? (RenderEngine.Plain, await ReadPlainAsync(root, directory, cancellationToken))
-            : (RenderEngine.Kustomize, await BuildKustomizationAsync(kustomization, Display(path), cancellationToken));
+            : (RenderEngine.Kustomize, await BuildKustomizationAsync(root, kustomization, Display(path), cancellationToken));
 
         foreach (var obj in objects)
         {
@@ -147,7 +147,7 @@ public sealed class ManifestRenderer
         }
     }
 
-    private async Task<List<ManifestObject>> BuildKustomizationAsync(string kustomizationFile, string displayPath, CancellationToken cancellationToken)
+    private async Task<List<ManifestObject>> BuildKustomizationAsync(string root, string kustomizationFile, string displayPath, CancellationToken cancellationToken)
     {
         var text = await File.ReadAllTextAsync(kustomizationFile, cancellationToken);
         if (text.Contains("helmCharts:", StringComparison.Ordinal) || text.Contains("helmChartInflationGenerator", StringComparison.Ordinal))
@@ -156,13 +156,19 @@ public sealed class ManifestRenderer
         }
 
         var directory = Path.GetDirectoryName(kustomizationFile)!;
+        var escapes = KustomizeInputs.FindEscapes(root, Path.GetRelativePath(root, directory));
+        if (escapes.Count > 0)
+        {
+            throw new RenderException(string.Join(Environment.NewLine, escapes));
+        }
+
         var command = _options.KustomizeCommand;
         var isKubectl = Path.GetFileName(command).StartsWith("kubectl", StringComparison.Ordinal);
         string[] arguments = isKubectl ? ["kustomize", directory] : ["build", directory];
         var (exitCode, stdout, stderr) = await ProcessRunner.RunAsync(command, arguments, _options.Timeout, cancellationToken);
         if (exitCode != 0)
         {
-            var reason = stderr.Trim().Replace(directory, displayPath, StringComparison.Ordinal);
+            var reason = GitRepositories.RedactUrls(stderr.Trim().Replace(directory, displayPath, StringComparison.Ordinal));
             throw new RenderException($"{displayPath}: kustomize build failed: {reason}; fix the kustomization and push a new commit.");
         }
 

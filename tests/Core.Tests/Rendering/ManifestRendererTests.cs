@@ -224,6 +224,39 @@ public sealed class ManifestRendererTests : IDisposable
         Assert.NotNull(overlay.Manifests.Find(new ObjectReference("apps", "Deployment", "podinfo", "podinfo")));
     }
 
+    [Theory]
+    [InlineData("resources", "github.com/org/repo//deploy?ref=main", "is remote")]
+    [InlineData("resources", "https://127.0.0.1:9/org/repo.git//deploy", "is remote")]
+    [InlineData("bases", "git@127.0.0.1:org/repo.git", "is remote")]
+    [InlineData("components", "OUTSIDE", "is an absolute path")]
+    [InlineData("resources", "../../../../../../../../../../../../..OUTSIDE", "leaves the repository")]
+    public async Task RenderAsync_KustomizationEntryBeyondTheRepository_RefusedNamingFileAndEntry(string field, string entry, string reason)
+    {
+        WriteOutside("kustomization.yaml", "resources:\n  - cm.yaml\n");
+        WriteOutside("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: outside, namespace: default}\n");
+        entry = entry.Replace("OUTSIDE", Path.Combine(_repo.Root, "outside"), StringComparison.Ordinal);
+        _repo.Write("apps/base/kustomization.yaml", $"{field}:\n  - {entry}\n")
+            .Write("apps/overlay/kustomization.yaml", "resources:\n  - ../base\n")
+            .Commit("beyond");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "apps/overlay"));
+
+        Assert.StartsWith($"apps/base/kustomization.yaml: '{entry}' {reason}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("vendor it", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_RemoteBaseWithCredentials_NeverPrintsThem()
+    {
+        _repo.Write("apps/base/kustomization.yaml", "resources:\n  - https://user:s3cret@127.0.0.1:9/org/repo.git\n").Commit("remote");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "apps/base"));
+
+        Assert.DoesNotContain("s3cret", error.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _repo.Dispose();
 
     private string WriteOutside(string name, string content)
