@@ -42,14 +42,20 @@ public sealed class ManifestRenderer
         }
 
         var key = $"{tree.Commit}:{normal}";
-        var lazy = _inflight.GetOrAdd(key, _ => new Lazy<Task<RenderResult>>(() => RenderAndStoreAsync(tree, normal, cancellationToken)));
+
+        // The render is shared by every caller of the key, so it runs without the first caller's token: a caller that
+        // gives up stops waiting, the others still get the result (kustomize is bounded by RenderOptions.Timeout).
+        var lazy = _inflight.GetOrAdd(key, _ => new Lazy<Task<RenderResult>>(() => RenderAndStoreAsync(tree, normal, CancellationToken.None)));
         try
         {
-            return await lazy.Value;
+            return await lazy.Value.WaitAsync(cancellationToken);
         }
         finally
         {
-            _inflight.TryRemove(new KeyValuePair<string, Lazy<Task<RenderResult>>>(key, lazy));
+            if (lazy.Value.IsCompleted)
+            {
+                _inflight.TryRemove(new KeyValuePair<string, Lazy<Task<RenderResult>>>(key, lazy));
+            }
         }
     }
 

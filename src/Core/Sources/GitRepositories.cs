@@ -96,7 +96,7 @@ public sealed partial class GitRepositories : IDisposable
 
         // Recorded before the lookup, so that a trim running meanwhile sees the tree as in use.
         CacheFolder.Touch(TreePath(commit), DateTimeOffset.UtcNow);
-        var lazy = _trees.GetOrAdd(commit, _ => new Lazy<Task<SourceTree>>(() => MaterialiseAsync(spec, commit, cancellationToken)));
+        var lazy = _trees.GetOrAdd(commit, _ => NewMaterialisation(spec, commit));
         return AwaitTreeAsync(spec, commit, lazy, cancellationToken);
     }
 
@@ -179,7 +179,7 @@ public sealed partial class GitRepositories : IDisposable
     {
         try
         {
-            var tree = await lazy.Value;
+            var tree = await lazy.Value.WaitAsync(cancellationToken);
             if (Directory.Exists(tree.Directory))
             {
                 return tree;
@@ -187,14 +187,21 @@ public sealed partial class GitRepositories : IDisposable
 
             // Removed from the disk cache between this call's lookup and now (or by hand): write it again.
             _trees.TryRemove(new KeyValuePair<string, Lazy<Task<SourceTree>>>(commit, lazy));
-            return await _trees.GetOrAdd(commit, _ => new Lazy<Task<SourceTree>>(() => MaterialiseAsync(spec, commit, cancellationToken))).Value;
+            return await _trees.GetOrAdd(commit, _ => NewMaterialisation(spec, commit)).Value.WaitAsync(cancellationToken);
         }
-        catch
+        catch when (lazy.Value.IsFaulted)
         {
             _trees.TryRemove(new KeyValuePair<string, Lazy<Task<SourceTree>>>(commit, lazy));
             throw;
         }
     }
+
+    /// <summary>
+    /// A write of the tree shared by every caller of the commit, so it runs without any caller's token: a caller that
+    /// gives up stops waiting (<see cref="Task.WaitAsync(CancellationToken)"/>) and the others still get the tree.
+    /// </summary>
+    private Lazy<Task<SourceTree>> NewMaterialisation(GitSourceSpec spec, string commit) =>
+        new(() => MaterialiseAsync(spec, commit, CancellationToken.None));
 
     private async Task<SourceTree> MaterialiseAsync(GitSourceSpec spec, string sha, CancellationToken cancellationToken)
     {

@@ -257,6 +257,26 @@ public sealed class ManifestRendererTests : IDisposable
         Assert.DoesNotContain("s3cret", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task RenderAsync_FirstCallerCancelled_OtherCallerGetsTheRender()
+    {
+        var slow = Path.Combine(_repo.Root, "kubectl-slow");
+        File.WriteAllText(slow, "#!/bin/sh\nsleep 2\nexec kubectl \"$@\"\n");
+        File.SetUnixFileMode(slow, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (tree, _) = await PrepareAsync();
+        var renderer = new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(_repo.CacheDir, "rendered"), KustomizeCommand = slow });
+        using var cancelled = new CancellationTokenSource();
+
+        var first = renderer.RenderAsync(tree, "examples/apps/podinfo/overlays/eu", cancelled.Token);
+        var second = renderer.RenderAsync(tree, "examples/apps/podinfo/overlays/eu");
+        await Task.Delay(500);
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        Assert.NotEmpty((await second).Manifests.Objects);
+    }
+
     public void Dispose() => _repo.Dispose();
 
     private string WriteOutside(string name, string content)
