@@ -129,7 +129,7 @@ public static partial class ManifestParser
     /// scalars or aliases of scalars, as Kubernetes requires (the loader hashes keys, and hashing a collection that
     /// contains its own alias never ends).
     /// </summary>
-    private sealed class GuardedParser(IParser parser, string source) : IParser
+    internal sealed class GuardedParser(IParser parser, string source) : IParser
     {
         private readonly Stack<Frame> _open = new();
         private readonly Dictionary<string, string> _anchoredCollections = new(StringComparer.Ordinal);

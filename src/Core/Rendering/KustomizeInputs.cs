@@ -1,3 +1,4 @@
+using FleetFunctions.Core.Manifests;
 using FleetFunctions.Core.Sources;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -112,9 +113,10 @@ public static class KustomizeInputs
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(File.ReadAllText(kustomizationFile)));
+            // Guarded as manifests are: a kustomization whose alias is its own key would never finish loading.
+            stream.Load(new ManifestParser.GuardedParser(new Parser(new StringReader(File.ReadAllText(kustomizationFile))), kustomizationFile));
         }
-        catch (YamlException)
+        catch (Exception e) when (e is YamlException or ManifestException)
         {
             // The renderer reports malformed kustomizations with their location; here nothing more can be learnt.
             yield break;

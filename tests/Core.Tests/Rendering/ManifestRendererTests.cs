@@ -160,6 +160,17 @@ public sealed class ManifestRendererTests : IDisposable
     }
 
     [Fact]
+    public async Task RenderAsync_KustomizationWhoseAliasIsItsOwnKey_FailsInsteadOfCrashingTheProcess()
+    {
+        _repo.Write("looping/kustomization.yaml", "resources:\n  - app.yaml\n? &x [*x]\n: value\n").Write("looping/app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").Commit("looping");
+        var (tree, renderer) = await PrepareAsync();
+
+        var error = await Assert.ThrowsAsync<RenderException>(() => renderer.RenderAsync(tree, "looping"));
+
+        Assert.StartsWith("looping: kustomize build failed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RenderAsync_MissingPath_ThrowsNamingPath()
     {
         var (tree, renderer) = await PrepareAsync();
