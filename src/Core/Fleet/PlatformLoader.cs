@@ -1,4 +1,5 @@
 using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Manifests;
 using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Sources;
 using YamlDotNet.Core;
@@ -89,13 +90,22 @@ public static partial class PlatformLoader
     private static List<YamlMappingNode> ParseDocuments(string path, string text, List<ResourceError> errors)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            // Guarded as manifests are: nesting beyond 64 and keys that are collections never reach YamlDotNet's loader.
+            stream.Load(new ManifestParser.GuardedParser(parser, path));
         }
         catch (YamlException ex)
         {
             errors.Add(new ResourceError(path, (int)ex.Start.Line, string.Empty, $"malformed YAML: {ex.Message}; fix the syntax and push again"));
+            return [];
+        }
+        catch (ManifestException ex)
+        {
+            // Its message starts "path:line: ", which the error adds itself.
+            var line = (int)(parser.Current?.Start.Line ?? 0);
+            errors.Add(new ResourceError(path, line, string.Empty, ex.Message.StartsWith($"{path}:{line}: ", StringComparison.Ordinal) ? ex.Message[$"{path}:{line}: ".Length..] : ex.Message));
             return [];
         }
 

@@ -24,7 +24,12 @@ public static partial class YamlDocuments
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(yaml));
+            // Guarded as manifests are: nesting beyond 64 and keys that are collections never reach YamlDotNet's loader.
+            stream.Load(new ManifestParser.GuardedParser(new Parser(new StringReader(yaml)), sourcePath));
+        }
+        catch (ManifestException ex)
+        {
+            throw new PolicyLoadException(ex.Message, ex);
         }
         catch (YamlException ex)
         {
@@ -44,7 +49,7 @@ public static partial class YamlDocuments
                 continue;
             }
 
-            documents.Add(new YamlDocument(sourcePath, (int)root.Start.Line, Convert(root)));
+            documents.Add(new YamlDocument(sourcePath, (int)root.Start.Line, new Converter(sourcePath).Convert(root)));
         }
 
         return documents;
@@ -72,53 +77,87 @@ public static partial class YamlDocuments
     /// <summary>Parses a file from disk.</summary>
     public static IReadOnlyList<YamlDocument> ParseFile(string path) => Parse(path, File.ReadAllText(path));
 
-    private static JsonNode? Convert(YamlNode node)
+    /// <summary>
+    /// Converts one file's nodes. YamlDotNet resolves an alias to the anchored node itself, so the loaded tree is a graph:
+    /// an anchor containing its own alias would recurse without end and nested aliases can repeat a node exponentially.
+    /// </summary>
+    private sealed class Converter(string sourcePath)
     {
-        switch (node)
+        private readonly HashSet<YamlNode> _open = new(ReferenceEqualityComparer.Instance);
+        private int _nodes;
+
+        public JsonNode? Convert(YamlNode node)
         {
-            case YamlMappingNode mapping:
-                var obj = new JsonObject();
-                foreach (var (keyNode, valueNode) in mapping.Children)
-                {
-                    var key = keyNode is YamlScalarNode scalarKey ? scalarKey.Value ?? "" : keyNode.ToString();
-                    if (key == "<<" && keyNode is YamlScalarNode { Style: ScalarStyle.Plain })
+            var anchored = !node.Anchor.IsEmpty;
+            if (anchored && !_open.Add(node))
+            {
+                throw new PolicyLoadException(
+                    $"{sourcePath}:{node.Start.Line}: the node anchored &{node.Anchor} contains its own alias *{node.Anchor}, which would repeat without end; replace the alias with the values it stands for.");
+            }
+
+            if (++_nodes > ManifestParser.MaxAliasedNodes)
+            {
+                throw new PolicyLoadException(
+                    $"{sourcePath}:{node.Start.Line}: the file expands to more than {ManifestParser.MaxAliasedNodes:N0} nodes (aliases repeating aliases); write the values out or nest fewer aliases.");
+            }
+
+            var json = ConvertNode(node);
+            if (anchored)
+            {
+                _open.Remove(node);
+            }
+
+            return json;
+        }
+
+        private JsonNode? ConvertNode(YamlNode node)
+        {
+            switch (node)
+            {
+                case YamlMappingNode mapping:
+                    var obj = new JsonObject();
+                    foreach (var (keyNode, valueNode) in mapping.Children)
                     {
-                        Merge(obj, valueNode);
-                        continue;
+                        var key = keyNode is YamlScalarNode scalarKey ? scalarKey.Value ?? "" : keyNode.ToString();
+                        if (key == "<<" && keyNode is YamlScalarNode { Style: ScalarStyle.Plain })
+                        {
+                            Merge(obj, valueNode);
+                            continue;
+                        }
+
+                        obj[key] = Convert(valueNode);
                     }
 
-                    obj[key] = Convert(valueNode);
-                }
-
-                return obj;
-            case YamlSequenceNode sequence:
-                var array = new JsonArray();
-                foreach (var child in sequence.Children)
-                {
-                    array.Add(Convert(child));
-                }
-
-                return array;
-            case YamlScalarNode scalar:
-                return ConvertScalar(scalar);
-            default:
-                return null;
-        }
-    }
-
-    private static void Merge(JsonObject target, YamlNode source)
-    {
-        var sources = source is YamlSequenceNode seq ? seq.Children.ToList() : [source];
-        foreach (var item in sources)
-        {
-            if (Convert(item) is JsonObject merged)
-            {
-                foreach (var (key, value) in merged.ToList())
-                {
-                    if (!target.ContainsKey(key))
+                    return obj;
+                case YamlSequenceNode sequence:
+                    var array = new JsonArray();
+                    foreach (var child in sequence.Children)
                     {
-                        merged.Remove(key);
-                        target[key] = value;
+                        array.Add(Convert(child));
+                    }
+
+                    return array;
+                case YamlScalarNode scalar:
+                    return ConvertScalar(scalar);
+                default:
+                    return null;
+            }
+        }
+
+        private void Merge(JsonObject target, YamlNode source)
+        {
+            var sources = source is YamlSequenceNode seq ? seq.Children.ToList() : [source];
+            foreach (var item in sources)
+            {
+                if (Convert(item) is JsonObject merged)
+                {
+                    foreach (var (key, value) in merged.ToList())
+                    {
+                        if (!target.ContainsKey(key))
+                        {
+                            merged.Remove(key);
+                            target[key] = value;
+                        }
                     }
                 }
             }

@@ -107,6 +107,16 @@ public sealed class PlatformLoaderTests
     }
 
     [Fact]
+    public void Load_AliasThatIsItsOwnKey_AnErrorNamingFileAndLineInsteadOfACrash()
+    {
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load([("loop.yaml", "apiVersion: fleetfunctions.io/v1alpha1\nkind: GitSource\n? &x [*x]\n: value\n")]));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal(("loop.yaml", 3), (error.File, error.Line));
+        Assert.StartsWith("a mapping key is a sequence", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_DependencyOnAFleetOfAnotherGitSource_IsRejected()
     {
         const string files = """

@@ -26,6 +26,26 @@ public sealed class YamlDocumentsTests
         Assert.Equal(GoKind.Float, JsonUtil.Kind(o["h"]));
     }
 
+    [Theory]
+    [InlineData("spec: &x {rules: [*x]}\n", "p.yaml:1: the node anchored &x contains its own alias *x")]
+    [InlineData("? &x [*x]\n: value\n", "p.yaml:1:")]
+    public void Parse_AliasThatRepeatsWithoutEnd_RefusedNamingTheFileInsteadOfCrashing(string yaml, string expected)
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => YamlDocuments.Parse("p.yaml", yaml));
+
+        Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AliasesAndMergeKeysThatRepeatANodeTwice_StillRead()
+    {
+        var document = Assert.Single(YamlDocuments.Parse("p.yaml", "defaults: &d {a: 1}\nfirst: *d\nsecond: {<<: *d, b: 2}\n"));
+
+        Assert.Equal(1, document.Root!["first"]!["a"]!.GetValue<long>());
+        Assert.Equal(2, document.Root!["second"]!["b"]!.GetValue<long>());
+        Assert.Equal(1, document.Root!["second"]!["a"]!.GetValue<long>());
+    }
+
     [Fact]
     public void Parse_MultipleDocuments_ReportsStartLinesAndSkipsEmpty()
     {
