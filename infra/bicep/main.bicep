@@ -47,7 +47,7 @@ param gitCaCertificates string = ''
 @description('Name of the secret holding FleetFunctions\' sealing key and certificate (PEM from `fleetfunctions sealing-key new`): SealedSecrets in Git are sealed for its certificate (GET /api/sealing/cert.pem) and re-sealed for each Cluster\'s sealingCertificate. List it in secretNames too, and set its value in Key Vault.')
 param sealingKeyRef string = 'sealing-key'
 
-@description('Durable task hub name: prefixes the engine\'s tables and queues. The queue names in function.json use fleethub.')
+@description('Durable task hub name: prefixes the engine\'s tables and queues (lower-case letters and digits); the queue triggers in function.json follow it through the FLEETFUNCTIONS_TaskHub setting.')
 param taskHub string = 'fleethub'
 
 @description('Prometheus base URL for canary analysis; empty: canary analysis is inconclusive and canaries roll back.')
@@ -165,6 +165,8 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
+var appName = '${name}-app-${suffix}'
+
 var baseSettings = [
   // The Functions host's own storage (queue triggers, timers, keys): identity-based, no connection string.
   { name: 'AzureWebJobsStorage__accountName', value: storage.name }
@@ -182,6 +184,8 @@ var baseSettings = [
   { name: 'FLEETFUNCTIONS_PlatformRefreshSchedule', value: '0 */1 * * * *' }
   { name: 'FLEETFUNCTIONS_EngineMaintenanceSchedule', value: engineMaintenanceSchedule }
   { name: 'FLEETFUNCTIONS_CacheDirectory', value: '/tmp/fleetfunctions' }
+  // The host forwards requests to the handler over plain HTTP: status links must name the public https address.
+  { name: 'FLEETFUNCTIONS_PublicBaseUrl', value: 'https://${appName}.azurewebsites.net/' }
 ]
 var prometheusSettings = empty(prometheusUrl) ? [] : [{ name: 'FLEETFUNCTIONS_PrometheusUrl', value: prometheusUrl }]
 var gitSettings = concat(
@@ -199,7 +203,7 @@ var secretSettings = [for secret in secretNames: {
 }]
 
 resource app 'Microsoft.Web/sites@2024-04-01' = {
-  name: '${name}-app-${suffix}'
+  name: appName
   location: location
   tags: tags
   kind: 'functionapp,linux'

@@ -70,5 +70,5 @@ public static class GitSourceSpecs
     private static async ValueTask<string> ReadAsync(GitSourceSpec spec, ISecretStore? secrets, string secretName, string namedBy, CancellationToken cancellationToken) =>
         (secrets is null ? null : await secrets.GetAsync(secretName, cancellationToken))
             ?? throw new SourceException(
-                $"{spec.DisplayUrl}: secret '{secretName}' named by {namedBy} is not in the secret store; set {EnvironmentSecretStore.VariableFor(secretName)} (or add the file to the secrets folder)");
+                $"{spec.DisplayUrl}: secret '{secretName}' named by {namedBy} is not in the secret store; {EnvironmentSecretStore.HowToSet(secretName)} (or add the file to the secrets folder)");
 }

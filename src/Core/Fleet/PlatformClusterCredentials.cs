@@ -34,7 +34,7 @@ public sealed class PlatformClusterCredentials(IPlatformProvider platform, ISecr
         else if (resource.CredentialsRef is { } secretRef)
         {
             token = await secrets.GetAsync(secretRef.Name, cancellationToken)
-                ?? throw new KeyNotFoundException($"cluster {cluster}: secret '{secretRef.Name}' named by its credentialsRef is not in the secret store (set {EnvironmentSecretStore.VariableFor(secretRef.Name)})");
+                ?? throw new KeyNotFoundException($"cluster {cluster}: secret '{secretRef.Name}' named by its credentialsRef is not in the secret store ({EnvironmentSecretStore.HowToSet(secretRef.Name)})");
         }
 
         return new ClusterConnection

@@ -6,10 +6,13 @@ public sealed record RenderOptions
     /// <summary>Environment variable naming the kubectl binary used for <c>kubectl kustomize</c>.</summary>
     public const string KubectlVariable = "FLEETFUNCTIONS_KUBECTL";
 
+    /// <summary>Where scripts/publish.sh puts kubectl, relative to the app's folder.</summary>
+    public const string PublishedKubectl = "tools/kubectl";
+
     /// <summary>
     /// The program that builds kustomizations: a <c>kubectl</c> binary (run as <c>kubectl kustomize DIR</c>)
     /// or a <c>kustomize</c> binary (run as <c>kustomize build DIR</c>); chosen by its file name.
-    /// Default: <c>$FLEETFUNCTIONS_KUBECTL</c>, else the machine's kubectl 1.32, else <c>kustomize</c> on PATH, else <c>kubectl</c>.
+    /// Default: <c>$FLEETFUNCTIONS_KUBECTL</c>, else the kubectl published with the app (<see cref="PublishedKubectl"/>), else the machine's kubectl 1.32, else <c>kustomize</c> on PATH, else <c>kubectl</c>.
     /// </summary>
     public string KustomizeCommand { get; init; } = DefaultKustomizeCommand();
 
@@ -81,6 +84,13 @@ public sealed record RenderOptions
         if (Environment.GetEnvironmentVariable(KubectlVariable) is { Length: > 0 } configured)
         {
             return configured;
+        }
+
+        // scripts/publish.sh ships kubectl beside the app: a Functions host has none of its own.
+        var published = Path.Combine(AppContext.BaseDirectory, PublishedKubectl);
+        if (File.Exists(published))
+        {
+            return published;
         }
 
         const string machineKubectl = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";

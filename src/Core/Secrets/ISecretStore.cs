@@ -22,8 +22,21 @@ public sealed class EnvironmentSecretStore : ISecretStore
     public static string VariableFor(string name) =>
         Prefix + new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToUpperInvariant(c) : '_').ToArray());
 
+    /// <summary>
+    /// The value, or null when the variable is unset or still holds an App Service Key Vault reference
+    /// (<c>@Microsoft.KeyVault(...)</c>) that was not resolved: that text is no secret, and using it as one would fail
+    /// as a wrong signature or password far from the cause.
+    /// </summary>
     public ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Environment.GetEnvironmentVariable(VariableFor(name)) is { Length: > 0 } value ? value : null);
+        ValueTask.FromResult(Environment.GetEnvironmentVariable(VariableFor(name)) is { Length: > 0 } value && !IsUnresolvedReference(value) ? value : null);
+
+    /// <summary>What to do about a secret the stores do not hold: set its variable, or make its Key Vault reference resolve.</summary>
+    public static string HowToSet(string name) =>
+        Environment.GetEnvironmentVariable(VariableFor(name)) is { } value && IsUnresolvedReference(value)
+            ? $"{VariableFor(name)} is a Key Vault reference the app could not resolve: add secret '{name}' to the vault, let the app's identity read it (Key Vault Secrets User), then restart the app"
+            : $"set {VariableFor(name)}";
+
+    private static bool IsUnresolvedReference(string value) => value.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Secrets as files in a directory, one file per name (the layout of mounted Kubernetes or Docker secrets).</summary>

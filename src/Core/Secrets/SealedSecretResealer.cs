@@ -35,7 +35,7 @@ public sealed class SecretStoreSealingKeys(ISecretStore secrets, string secretNa
     {
         var pem = await secrets.GetAsync(secretName, cancellationToken)
             ?? throw new SealingException($"FleetFunctions has no sealing key: secret '{secretName}' is not in the secret store. Make one with `fleetfunctions sealing-key new` " +
-                $"and store it as '{secretName}' (locally: {EnvironmentSecretStore.VariableFor(secretName)}), or name another secret with FLEETFUNCTIONS_SealingKeySecret.");
+                $"and store it as '{secretName}' (locally: {EnvironmentSecretStore.HowToSet(secretName)}), or name another secret with FLEETFUNCTIONS_SealingKeySecret.");
         if (Volatile.Read(ref _parsed) is { } parsed && parsed.Item1 == pem)
         {
             return parsed.Item2;

@@ -195,7 +195,7 @@ public sealed class WebhookReceiver
 
             if (await _secrets.GetAsync(secretRef.Name, cancellationToken) is not { } secret)
             {
-                unconfigured.Add($"secret '{secretRef.Name}' of GitSource/{source.Name} is not in the secret store (set {EnvironmentSecretStore.VariableFor(secretRef.Name)})");
+                unconfigured.Add($"secret '{secretRef.Name}' of GitSource/{source.Name} is not in the secret store ({EnvironmentSecretStore.HowToSet(secretRef.Name)})");
                 continue;
             }
 

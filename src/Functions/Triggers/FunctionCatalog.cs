@@ -60,8 +60,9 @@ public static class FunctionCatalog
         new("Rollouts", TriggerKind.Http, "api/rollouts/{instanceId?}", ["get"], "function"),
         new("RolloutDecision", TriggerKind.Http, "api/rollouts/{instanceId}/{decision}", ["post"], "function"),
         new("DurableTaskApi", TriggerKind.Http, "api/durabletask/{*path}", ["get", "post", "delete"], "function"),
-        new(EngineControl, TriggerKind.Queue, QueueName: "fleethub-control"),
-        new(EngineWorkItems, TriggerKind.Queue, QueueName: "fleethub-workitems"),
+        // The task hub's queues: the host resolves the app setting, so another FLEETFUNCTIONS_TaskHub moves the triggers with it.
+        new(EngineControl, TriggerKind.Queue, QueueName: "%FLEETFUNCTIONS_TaskHub%-control"),
+        new(EngineWorkItems, TriggerKind.Queue, QueueName: "%FLEETFUNCTIONS_TaskHub%-workitems"),
         new(WebhookDeliveries, TriggerKind.Queue, QueueName: "webhook-deliveries"),
         new(PlatformRefresh, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_PlatformRefreshSchedule%", DefaultSchedule: PlatformRefreshSchedule),
         new(DriftSweep, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_DriftSweepSchedule%", DefaultSchedule: DriftSweepSchedule),

@@ -105,6 +105,7 @@ public sealed class BicepTemplateTests
                 "FLEETFUNCTIONS_PlatformGitHubAppId" => "123456",
                 "FLEETFUNCTIONS_PlatformGitHubAppInstallationId" => "98765432",
                 "FLEETFUNCTIONS_PlatformGitHubAppBaseUrl" => "https://github.example.com/api/v3",
+                "FLEETFUNCTIONS_PublicBaseUrl" => "https://fleetfn-app-abc123.azurewebsites.net/",
                 _ => "x",
             },
             StringComparer.Ordinal);
@@ -120,6 +121,11 @@ public sealed class BicepTemplateTests
         Assert.Contains("FLEETFUNCTIONS_PlatformRepositoryKnownHosts", names);
         Assert.Contains("FLEETFUNCTIONS_GitCaCertificates", names);
         Assert.NotNull(options.PlatformGitHubApp);
+
+        // Behind the host the handler sees http://: status links come from the public https address instead.
+        Assert.Contains("FLEETFUNCTIONS_PublicBaseUrl", names);
+        Assert.Contains("'FLEETFUNCTIONS_PublicBaseUrl', 'value', format('https://{0}.azurewebsites.net/', variables('appName'))", declared, StringComparison.Ordinal);
+        Assert.Equal("https", options.PublicBaseUrl?.Scheme);
 
         // The Functions host resolves %Setting% in function.json from app settings and fails the function without one.
         var referenced = Directory.GetFiles(Path.Combine(RepoPaths.Root, "src", "Functions", "functions"), "function.json", SearchOption.AllDirectories)
