@@ -31,6 +31,7 @@ apt_install() {
 }
 command -v prometheus >/dev/null || apt_install prometheus
 command -v git >/dev/null || apt_install git
+{ command -v curl >/dev/null && command -v openssl >/dev/null; } || apt_install curl openssl
 { [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; } || apt_install openssh-server openssh-client
 # sshd will not start without its privilege separation folder (the package's service creates it; the tests run their own sshd).
 if [ ! -d /run/sshd ]; then
