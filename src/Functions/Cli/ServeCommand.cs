@@ -33,7 +33,8 @@ internal static class ServeCommand
                 return 2;
             }
 
-            await using var app = AppHost.Build(options);
+            // The arguments go to the host too: the timers read their schedules from its configuration.
+            await using var app = AppHost.Build(options, args: parseResult.UnmatchedTokens.ToArray());
             await app.RunAsync(cancellationToken);
             return 0;
         });

@@ -438,8 +438,11 @@ public sealed record AppOptions
         return null;
     }
 
+    /// <summary>The prefix of the app's settings as environment variables (<c>FLEETFUNCTIONS_TaskHub</c>); arguments may leave it out.</summary>
+    public const string SettingPrefix = "FLEETFUNCTIONS_";
+
     private static string? Get(IConfiguration configuration, string key) =>
-        configuration["FLEETFUNCTIONS_" + key] is { Length: > 0 } prefixed ? prefixed
+        configuration[SettingPrefix + key] is { Length: > 0 } prefixed ? prefixed
         : configuration[key] is { Length: > 0 } plain ? plain
         : null;
 }

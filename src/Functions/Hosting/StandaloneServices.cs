@@ -109,14 +109,19 @@ internal sealed partial class TimerScheduler(IConfiguration configuration, Funct
             .Where(f => f.Trigger == TriggerKind.Timer && f.Name != FunctionCatalog.EngineMaintenance)
             .Select(f => RunAsync(f, stoppingToken)));
 
-    /// <summary>Resolves a schedule: <c>%Setting%</c> reads the setting (falling back to the function's default).</summary>
+    /// <summary>
+    /// Resolves a schedule: <c>%Setting%</c> reads the setting, or the same name without its <c>FLEETFUNCTIONS_</c> prefix
+    /// as other settings are read (<c>serve --DriftSweepSchedule=…</c>), falling back to the function's default.
+    /// </summary>
     internal static CronExpression Resolve(FunctionDefinition function, IConfiguration configuration)
     {
         var text = function.Schedule!;
         if (text.StartsWith('%') && text.EndsWith('%'))
         {
-            text = configuration[text.Trim('%')] is { Length: > 0 } configured ? configured
-                : function.DefaultSchedule ?? throw new InvalidOperationException($"{function.Name}: set the app setting {text.Trim('%')} to an NCRONTAB schedule with seconds (the function has no default)");
+            var setting = text.Trim('%');
+            text = configuration[setting] is { Length: > 0 } configured ? configured
+                : setting.StartsWith(AppOptions.SettingPrefix, StringComparison.Ordinal) && configuration[setting[AppOptions.SettingPrefix.Length..]] is { Length: > 0 } plain ? plain
+                : function.DefaultSchedule ?? throw new InvalidOperationException($"{function.Name}: set the app setting {setting} to an NCRONTAB schedule with seconds (the function has no default)");
         }
 
         return CronExpression.Parse(text, CronFormat.IncludeSeconds);

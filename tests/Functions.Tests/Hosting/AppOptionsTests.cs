@@ -1,5 +1,6 @@
 using FleetFunctions.Core.Reconcile;
 using FleetFunctions.Functions.Hosting;
+using FleetFunctions.Functions.Triggers;
 using FleetFunctions.Orchestrations.Engine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,6 +14,22 @@ public sealed class AppOptionsTests
         AppOptions.From(new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)))
             .Build());
+
+    [Fact]
+    public void TimerSchedule_GivenAsAnArgumentWithOrWithoutThePrefix_UsedInsteadOfTheDefault()
+    {
+        var sweep = FunctionCatalog.All.Single(f => f.Name == FunctionCatalog.DriftSweep);
+        static IConfiguration Arguments(params string[] args) => new ConfigurationBuilder().AddCommandLine(args).Build();
+
+        var plain = TimerScheduler.Resolve(sweep, Arguments("--DriftSweepSchedule=*/7 * * * * *"));
+        var prefixed = TimerScheduler.Resolve(sweep, Arguments("--FLEETFUNCTIONS_DriftSweepSchedule=*/9 * * * * *"));
+        var none = TimerScheduler.Resolve(sweep, Arguments());
+
+        var from = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        Assert.Equal(from.AddSeconds(7), plain.GetNextOccurrence(from));
+        Assert.Equal(from.AddSeconds(9), prefixed.GetNextOccurrence(from));
+        Assert.Equal(Cronos.CronExpression.Parse(FunctionCatalog.DriftSweepSchedule, Cronos.CronFormat.IncludeSeconds).GetNextOccurrence(from), none.GetNextOccurrence(from));
+    }
 
     [Fact]
     public void From_ConnectionString_UsesIt()
