@@ -7,7 +7,8 @@ namespace FleetFunctions.Core.Policy;
 /// for DaemonSet, Deployment, Job, StatefulSet, ReplicaSet and ReplicationController (pod template under
 /// <c>spec.template</c>) and as <c>autogen-cronjob-NAME</c> for CronJob (<c>spec.jobTemplate.spec.template</c>),
 /// unless the policy's <c>pod-policies.kyverno.io/autogen-controllers</c> annotation says otherwise or a rule
-/// matches by name, selector or annotations, or mixes Pods with other kinds.
+/// matches by name, selector or annotations, or mixes Pods with other kinds, or the policy generates or mutates with
+/// <c>patchesJson6902</c>.
 /// </summary>
 internal static partial class Autogen
 {
@@ -116,8 +117,20 @@ internal static partial class Autogen
             }
         }
 
-        return rule["mutate"] is null && rule["generate"] is null;
+        return rule["generate"] is null && !UsesJsonPatch(rule["mutate"]);
     }
+
+    /// <summary>
+    /// Kyverno's CanAutoGen refuses autogen for the whole policy when a rule generates, or mutates with
+    /// <c>patchesJson6902</c> at the top of <c>mutate</c> or in one of its <c>foreach</c> entries (nested foreach
+    /// is not looked at): such a patch addresses Pod paths that do not exist in a pod template. Strategic merge
+    /// patches are rewritten by Kyverno and leave autogen on, so a policy that mutates that way still gets
+    /// autogen copies of its validate rules (this engine applies no mutations, so only those copies are made).
+    /// </summary>
+    private static bool UsesJsonPatch(JsonNode? mutate) =>
+        mutate is JsonObject m
+        && (!string.IsNullOrEmpty(JsonUtil.AsString(m["patchesJson6902"]))
+            || (m["foreach"] as JsonArray ?? []).OfType<JsonObject>().Any(f => !string.IsNullOrEmpty(JsonUtil.AsString(f["patchesJson6902"]))));
 
     private static bool MatchesPod(JsonObject rule) => Descriptions(rule["match"]).Any(d => Kinds(d).Any(k => KindName(k) == "Pod"));
 
