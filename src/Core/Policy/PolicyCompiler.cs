@@ -28,15 +28,7 @@ public sealed partial class PolicySet
         }
 
         var action = ParseAction(JsonUtil.GetString(spec, "validationFailureAction"), where) ?? FailureAction.Audit;
-        var overrides = new List<(FailureAction, IReadOnlyList<string>)>();
-        if (spec["validationFailureActionOverrides"] is JsonArray overrideList)
-        {
-            foreach (var item in overrideList.OfType<JsonObject>())
-            {
-                var a = ParseAction(JsonUtil.GetString(item, "action"), where) ?? action;
-                overrides.Add((a, Strings(item["namespaces"])));
-            }
-        }
+        var overrides = CompileOverrides(spec["validationFailureActionOverrides"], where + " validationFailureActionOverrides");
 
         if (spec["rules"] is not JsonArray ruleArray)
         {
@@ -88,6 +80,16 @@ public sealed partial class PolicySet
         _ => throw new PolicyLoadException($"{where}: validationFailureAction '{text}' must be Audit or Enforce"),
     };
 
+    /// <summary>Failure action overrides; like Kyverno, an entry without an action is skipped.</summary>
+    private static List<FailureActionOverride> CompileOverrides(JsonNode? node, string where) =>
+        [.. (node as JsonArray ?? []).OfType<JsonObject>()
+            .Select(item => (Action: ParseAction(JsonUtil.GetString(item, "action"), where), Item: item))
+            .Where(entry => entry.Action is not null)
+            .Select(entry => new FailureActionOverride(
+                entry.Action!.Value,
+                entry.Item["namespaces"] is { } namespaces ? Strings(namespaces) : null,
+                CompileSelector(entry.Item["namespaceSelector"], where + " namespaceSelector")))];
+
     private static CompiledRule CompileRule(JsonObject rule, string name, string sourceName, string where)
     {
         if (rule["match"] is not JsonObject match)
@@ -105,7 +107,8 @@ public sealed partial class PolicySet
             CompileContext(rule["context"], where),
             CompileConditionList(rule["preconditions"], where + " preconditions"),
             CompileValidation(validate, where + " validate"),
-            action);
+            action,
+            CompileOverrides(validate["failureActionOverrides"], where + " validate.failureActionOverrides"));
     }
 
     private static ValidationSpec CompileValidation(JsonObject validate, string where, bool inForEach = false)

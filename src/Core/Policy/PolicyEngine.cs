@@ -37,7 +37,7 @@ public static class PolicyEngine
                 var exceptions = policies.Exceptions.Count == 0 ? [] : policies.Exceptions
                     .Where(e => e.Covers(policy, rule) && ResourceMatcher.MatchesBlock(e.Match, resource, context, eval.Operation)).ToList();
                 var outcome = RuleEvaluator.Evaluate(policy, rule, eval, exceptions);
-                var action = ActionFor(policy, rule, ns);
+                var action = ActionFor(policy, rule, ns, context);
                 var status = outcome.Status;
                 if (status == RuleStatus.Fail && action == FailureAction.Audit && context.AuditAsWarn)
                 {
@@ -69,23 +69,15 @@ public static class PolicyEngine
         return string.IsNullOrEmpty(ns) ? $"{kind}/{name}" : $"{kind}/{ns}/{name}";
     }
 
-    private static FailureAction ActionFor(CompiledPolicy policy, CompiledRule rule, string ns)
-    {
-        if (rule.Action is { } own)
-        {
-            return own;
-        }
-
-        foreach (var (action, namespaces) in policy.Overrides)
-        {
-            if (namespaces.Any(n => Wildcard.Match(n, ns)))
-            {
-                return action;
-            }
-        }
-
-        return policy.DefaultAction;
-    }
+    /// <summary>
+    /// Kyverno's order: the rule's <c>validate.failureActionOverrides</c>, its <c>validate.failureAction</c>, the
+    /// policy's <c>validationFailureActionOverrides</c>, then <c>validationFailureAction</c>.
+    /// </summary>
+    private static FailureAction ActionFor(CompiledPolicy policy, CompiledRule rule, string ns, PolicyContext context) =>
+        FailureActionOverride.First(rule.Overrides, ns, context)
+        ?? rule.Action
+        ?? FailureActionOverride.First(policy.Overrides, ns, context)
+        ?? policy.DefaultAction;
 }
 
 internal readonly record struct RuleOutcome(RuleStatus Status, string Message)

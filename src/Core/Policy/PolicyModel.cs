@@ -6,7 +6,7 @@ namespace FleetFunctions.Core.Policy;
 public sealed class CompiledPolicy
 {
     internal CompiledPolicy(string name, string? ns, string sourceFile, int line, FailureAction action, bool applyOne,
-        IReadOnlyList<CompiledRule> rules, IReadOnlyList<(FailureAction Action, IReadOnlyList<string> Namespaces)> overrides)
+        IReadOnlyList<CompiledRule> rules, IReadOnlyList<FailureActionOverride> overrides)
     {
         Name = name;
         Namespace = ns;
@@ -40,7 +40,8 @@ public sealed class CompiledPolicy
 
     internal IReadOnlyList<CompiledRule> Rules { get; }
 
-    internal IReadOnlyList<(FailureAction Action, IReadOnlyList<string> Namespaces)> Overrides { get; }
+    /// <summary><c>spec.validationFailureActionOverrides</c>.</summary>
+    internal IReadOnlyList<FailureActionOverride> Overrides { get; }
 
     /// <summary>The name reports use: <c>namespace/name</c> for a namespaced Policy.</summary>
     public string ReportName => Namespace is null ? Name : $"{Namespace}/{Name}";
@@ -54,10 +55,47 @@ internal sealed record CompiledRule(
     IReadOnlyList<ContextEntry> Context,
     IReadOnlyList<ConditionBlock> Preconditions,
     ValidationSpec Validation,
-    FailureAction? Action)
+    FailureAction? Action,
+    IReadOnlyList<FailureActionOverride> Overrides)
 {
     /// <summary>Kyverno's message for a passing rule.</summary>
     public string PassMessage { get; } = $"validation rule '{Name}' passed.";
+}
+
+/// <summary>
+/// An entry of <c>spec.validationFailureActionOverrides</c> or a rule's <c>validate.failureActionOverrides</c>, applied as
+/// Kyverno's engine response does: with <c>namespaces</c> given, the resource's namespace must match one of them
+/// (wildcards) and, when <c>namespaceSelector</c> is given too, the namespace's labels must match it as well; without
+/// <c>namespaces</c>, the selector alone decides, and an entry with neither applies everywhere. An empty
+/// <c>namespaces</c> list matches nothing.
+/// </summary>
+internal sealed record FailureActionOverride(FailureAction Action, IReadOnlyList<string>? Namespaces, LabelSelector? NamespaceSelector)
+{
+    /// <summary>The action of the first entry that applies to a resource in <paramref name="ns"/> ("" when cluster-scoped).</summary>
+    public static FailureAction? First(IReadOnlyList<FailureActionOverride> overrides, string ns, PolicyContext context)
+    {
+        foreach (var entry in overrides)
+        {
+            if (entry.Applies(ns, context))
+            {
+                return entry.Action;
+            }
+        }
+
+        return null;
+    }
+
+    private bool Applies(string ns, PolicyContext context)
+    {
+        if (Namespaces is not null && !Namespaces.Any(n => Wildcard.Match(n, ns)))
+        {
+            return false;
+        }
+
+        // Kyverno reads the labels of the resource's namespace; a cluster-scoped resource (a Namespace too) has none.
+        return NamespaceSelector is null
+            || ResourceMatcher.SelectorMatches(NamespaceSelector, context.NamespaceLabels.TryGetValue(ns, out var labels) ? labels : new Dictionary<string, string>());
+    }
 }
 
 /// <summary>What a validate rule (or a foreach step) checks.</summary>

@@ -263,4 +263,85 @@ public sealed class PolicyEngineTests
         Assert.Equal(RuleStatus.Fail, result.Status);
         Assert.Equal("container app exposes privileged port 80", result.Message);
     }
+
+    private const string OverridePolicies = """
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata:
+          name: overrides
+        spec:
+          validationFailureAction: Audit
+          validationFailureActionOverrides:
+          - action: Enforce
+            namespaceSelector:
+              matchLabels:
+                tier: prod
+          - action: Enforce
+            namespaces: ["team-*"]
+            namespaceSelector:
+              matchLabels:
+                pci: "true"
+          rules:
+          - name: spec-level
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            validate:
+              pattern:
+                metadata:
+                  labels:
+                    team: "?*"
+          - name: rule-level
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            validate:
+              failureAction: Audit
+              failureActionOverrides:
+              - action: Enforce
+                namespaces: [payments]
+              pattern:
+                metadata:
+                  labels:
+                    team: "?*"
+          - name: rule-audit-override
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            validate:
+              failureActionOverrides:
+              - action: Audit
+                namespaces: ["team-*"]
+              pattern:
+                metadata:
+                  labels:
+                    team: "?*"
+        """;
+
+    private static readonly PolicySet s_overrides = PolicySet.Load([("platform/overrides.yaml", OverridePolicies)]);
+
+    [Theory]
+    [InlineData("web", "", "spec-level", FailureAction.Audit)]
+    [InlineData("web", "tier=prod", "spec-level", FailureAction.Enforce)]
+    [InlineData("team-a", "", "spec-level", FailureAction.Audit)]
+    [InlineData("team-a", "pci=true", "spec-level", FailureAction.Enforce)]
+    [InlineData("other", "pci=true", "spec-level", FailureAction.Audit)]
+    [InlineData("payments", "", "rule-level", FailureAction.Enforce)]
+    [InlineData("web", "tier=prod", "rule-level", FailureAction.Audit)]
+    [InlineData("team-a", "pci=true", "rule-audit-override", FailureAction.Audit)]
+    [InlineData("web", "tier=prod", "rule-audit-override", FailureAction.Enforce)]
+    public void Validate_FailureActionOverrides_RuleThenSpecByNamespaceAndSelector(string ns, string label, string rule, FailureAction expected)
+    {
+        var labels = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            [ns] = label.Length == 0 ? new Dictionary<string, string>() : new Dictionary<string, string> { [label.Split('=')[0]] = label.Split('=')[1] },
+        };
+
+        var report = PolicyEngine.Validate(s_overrides, Pod("web", ns), new PolicyContext { NamespaceLabels = labels });
+
+        Assert.Equal(expected, report.Violations.Single(v => v.Rule == rule).Action);
+    }
 }
