@@ -58,11 +58,52 @@ internal static class ImageInfo
             throw new PolicyEvaluationException($"function image_normalize(): '{image}' is not an image reference");
         }
 
-        return JsonUtil.AsString(Parse(trimmed)["reference"])!;
+        var (registry, path, tag, digest) = Split(trimmed);
+        if (registry == "docker.io" && !path.Contains('/', StringComparison.Ordinal))
+        {
+            path = "library/" + path;
+        }
+
+        return registry + "/" + path + (digest.Length > 0 ? "@" + digest : ":" + tag);
     }
 
-    /// <summary>Splits <c>registry/path:tag@digest</c> the way Docker normalizes references.</summary>
+    /// <summary>
+    /// One entry of the <c>images</c> variable, as Kyverno's GetImageInfo builds it: the reference parsed without
+    /// Docker's normalization, so Docker Hub images keep their path (<c>nginx:1.25</c> is registry <c>docker.io</c>,
+    /// path and name <c>nginx</c>; <c>image_normalize()</c> is what adds <c>library/</c>). <c>tag</c> and <c>digest</c>
+    /// are left out when empty; <c>reference</c> is <c>registry/path@digest</c> or <c>registry/path:tag</c>, and
+    /// <c>referenceWithTag</c> is always <c>registry/path:tag</c>.
+    /// </summary>
     public static JsonObject Parse(string image)
+    {
+        var (registry, path, tag, digest) = Split(image);
+        var info = new JsonObject
+        {
+            ["registry"] = registry,
+            ["name"] = path[(path.LastIndexOf('/') + 1)..],
+            ["path"] = path,
+        };
+        if (tag.Length > 0)
+        {
+            info["tag"] = tag;
+        }
+
+        if (digest.Length > 0)
+        {
+            info["digest"] = digest;
+        }
+
+        info["reference"] = registry + "/" + path + (digest.Length > 0 ? "@" + digest : ":" + tag);
+        info["referenceWithTag"] = registry + "/" + path + ":" + tag;
+        return info;
+    }
+
+    /// <summary>
+    /// Splits <c>registry/path:tag@digest</c>. The first path component is the registry when it has a <c>.</c> or a
+    /// <c>:</c> or is <c>localhost</c>; otherwise the registry is <c>docker.io</c>. Without tag and digest
+    /// the tag is <c>latest</c>.
+    /// </summary>
+    private static (string Registry, string Path, string Tag, string Digest) Split(string image)
     {
         var rest = image;
         var digest = "";
@@ -95,32 +136,11 @@ internal static class ImageInfo
             }
         }
 
-        if (registry == "docker.io" && !path.Contains('/', StringComparison.Ordinal))
-        {
-            path = "library/" + path;
-        }
-
         if (tag.Length == 0 && digest.Length == 0)
         {
             tag = "latest";
         }
 
-        var name = path[(path.LastIndexOf('/') + 1)..];
-        var reference = registry + "/" + path + (digest.Length > 0 ? "@" + digest : ":" + tag);
-        var info = new JsonObject
-        {
-            ["registry"] = registry,
-            ["name"] = name,
-            ["path"] = path,
-            ["tag"] = tag,
-            ["reference"] = reference,
-            ["referenceWithTag"] = registry + "/" + path + ":" + tag,
-        };
-        if (digest.Length > 0)
-        {
-            info["digest"] = digest;
-        }
-
-        return info;
+        return (registry, path, tag, digest);
     }
 }
