@@ -132,7 +132,7 @@ internal sealed class CelRule
     }
 
     /// <summary>The variables a ValidatingAdmissionPolicy expression sees, from the resource and the admission context.</summary>
-    private static Dictionary<string, object?> Scope(EvalContext context)
+    internal static Dictionary<string, object?> Scope(EvalContext context)
     {
         var resource = context.Resource;
         var policyContext = context.PolicyContext;
@@ -190,7 +190,7 @@ internal sealed class CelRule
         return number == Math.Floor(number) && Math.Abs(number) < 9e15 ? JsonUtil.GetLong(value) : number;
     }
 
-    private static CelProgramDelegate CompileExpression(string? text, string where)
+    internal static CelProgramDelegate CompileExpression(string? text, string where)
     {
         if (string.IsNullOrWhiteSpace(text))
         {

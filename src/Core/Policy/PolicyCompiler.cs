@@ -108,7 +108,8 @@ public sealed partial class PolicySet
             CompileConditionList(rule["preconditions"], where + " preconditions"),
             CompileValidation(validate, where + " validate"),
             action,
-            CompileOverrides(validate["failureActionOverrides"], where + " validate.failureActionOverrides"));
+            CompileOverrides(validate["failureActionOverrides"], where + " validate.failureActionOverrides"),
+            CelPreconditions.Compile(rule["celPreconditions"], where));
     }
 
     private static ValidationSpec CompileValidation(JsonObject validate, string where, bool inForEach = false)

@@ -56,7 +56,8 @@ internal sealed record CompiledRule(
     IReadOnlyList<ConditionBlock> Preconditions,
     ValidationSpec Validation,
     FailureAction? Action,
-    IReadOnlyList<FailureActionOverride> Overrides)
+    IReadOnlyList<FailureActionOverride> Overrides,
+    CelPreconditions? CelPreconditions)
 {
     /// <summary>Kyverno's message for a passing rule.</summary>
     public string PassMessage { get; } = $"validation rule '{Name}' passed.";

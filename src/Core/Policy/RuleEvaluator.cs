@@ -22,6 +22,11 @@ internal static class RuleEvaluator
                 }
             }
 
+            if (rule.CelPreconditions?.Evaluate(rule.Name, context) is { } unmet)
+            {
+                return unmet;
+            }
+
             var outcome = Validate(rule.Name, rule.Context, rule.Preconditions, rule.Validation, context, context.Resource, 0, values, exceptions ?? []);
             return outcome.Status == RuleStatus.Pass && outcome.Message.Length == 0 ? RuleOutcome.Pass(rule.PassMessage) : outcome;
         }

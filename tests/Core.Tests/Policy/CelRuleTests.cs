@@ -145,4 +145,78 @@ public sealed class CelRuleTests
         Assert.Contains("rule check", error.Message, StringComparison.Ordinal);
         Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
     }
+
+    private static PolicySet HostNetworkPolicy(string celPreconditions) => PolicySet.Load([("policies/host-network.yaml", $"""
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata:
+          name: host-network
+          annotations:
+            pod-policies.kyverno.io/autogen-controllers: none
+        spec:
+          validationFailureAction: Enforce
+          rules:
+          - name: no-host-network
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            celPreconditions:
+        {string.Join("\n", celPreconditions.Split('\n').Select(l => "    " + l))}
+            validate:
+              cel:
+                expressions:
+                - expression: "!has(object.spec.hostNetwork) || !object.spec.hostNetwork"
+                  message: host networking is not allowed
+        """)]);
+
+    private static JsonObject HostNetworkPod(string ns) => JsonNode.Parse(
+        $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"agent","namespace":"{{{ns}}}"},"spec":{"hostNetwork":true,"containers":[{"name":"a","image":"agent:1"}]}}""")!.AsObject();
+
+    private const string NotKubeSystem = "- name: not-kube-system\n  expression: \"object.metadata.namespace != 'kube-system'\"";
+
+    [Fact]
+    public void Validate_CelPreconditionFalse_SkipsTheRule()
+    {
+        var report = PolicyEngine.Validate(HostNetworkPolicy(NotKubeSystem), HostNetworkPod("kube-system"));
+
+        var result = Assert.Single(report.Results);
+        Assert.Equal(RuleStatus.Skip, result.Status);
+        Assert.Contains("not-kube-system", result.Message, StringComparison.Ordinal);
+        Assert.False(report.Blocked);
+    }
+
+    [Fact]
+    public void Validate_CelPreconditionsAllTrue_TheRuleApplies()
+    {
+        var preconditions = NotKubeSystem + "\n- name: create\n  expression: \"request.operation == 'CREATE'\"";
+
+        var report = PolicyEngine.Validate(HostNetworkPolicy(preconditions), HostNetworkPod("shop"));
+
+        var result = Assert.Single(report.Results);
+        Assert.Equal(RuleStatus.Fail, result.Status);
+        Assert.Equal("host networking is not allowed", result.Message);
+        Assert.True(report.Blocked);
+    }
+
+    [Fact]
+    public void Validate_CelPreconditionNotABool_RuleErrors()
+    {
+        var result = Assert.Single(PolicyEngine.Validate(HostNetworkPolicy("- name: odd\n  expression: \"object.metadata.name\""), HostNetworkPod("shop")).Results);
+
+        Assert.Equal(RuleStatus.Error, result.Status);
+        Assert.Contains("celPreconditions 'odd'", result.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("- name: broken\n  expression: \"object.metadata.namespace !=\"", "celPreconditions[0].expression: 'object.metadata.namespace !=' is not a CEL expression")]
+    [InlineData("- expression: \"true\"", "celPreconditions[0].name is required")]
+    public void Load_BadCelPrecondition_ErrorNamesPolicyRuleAndExpression(string celPreconditions, string fragment)
+    {
+        var error = Assert.Throws<PolicyLoadException>(() => HostNetworkPolicy(celPreconditions));
+
+        Assert.Contains("policies/host-network.yaml", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ClusterPolicy host-network rule no-host-network", error.Message, StringComparison.Ordinal);
+        Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
+    }
 }
