@@ -8,13 +8,22 @@ namespace FleetFunctions.Core.Policy;
 /// </summary>
 public static class PolicyEngine
 {
-    /// <summary>Runs every matching validate rule of <paramref name="policies"/> on <paramref name="resource"/>.</summary>
+    /// <summary>
+    /// Runs every matching validate rule of <paramref name="policies"/> on <paramref name="resource"/> as admission
+    /// would see it (<see cref="AdmissionView"/>): explicit nulls of object properties do not count as fields.
+    /// </summary>
     /// <param name="sourceFile">Where the resource came from (reported in violations).</param>
     public static PolicyReport Validate(PolicySet policies, JsonObject resource, PolicyContext? context = null, string? sourceFile = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(resource);
         context ??= PolicyContext.Default;
+        resource = AdmissionView.Of(resource);
+        if (context.OldResource is { } oldResource)
+        {
+            context = context with { OldResource = AdmissionView.Of(oldResource) };
+        }
+
         var id = ResourceId(resource);
         var results = new List<RuleResult>();
         var violations = new List<Violation>();

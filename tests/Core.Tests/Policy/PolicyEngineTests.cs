@@ -344,4 +344,124 @@ public sealed class PolicyEngineTests
 
         Assert.Equal(expected, report.Violations.Single(v => v.Rule == rule).Action);
     }
+
+    private const string NullFieldPolicies = """
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata:
+          name: helm-nulls
+          annotations:
+            pod-policies.kyverno.io/autogen-controllers: none
+        spec:
+          validationFailureAction: Enforce
+          rules:
+          - name: privileged-containers
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            validate:
+              message: Privileged mode is disallowed.
+              pattern:
+                spec:
+                  =(initContainers):
+                  - =(securityContext):
+                      =(privileged): "false"
+                  containers:
+                  - =(securityContext):
+                      =(privileged): "false"
+          - name: privileged-foreach
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            validate:
+              foreach:
+              - list: request.object.spec.containers
+                pattern:
+                  =(securityContext):
+                    =(privileged): "false"
+          - name: labels-key
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            validate:
+              message: metadata.labels is present
+              deny:
+                conditions:
+                  all:
+                  - key: "{{ contains(keys(request.object.metadata), 'labels') }}"
+                    operator: Equals
+                    value: true
+          - name: host-network
+            match:
+              any:
+              - resources:
+                  kinds: [Pod]
+            validate:
+              cel:
+                expressions:
+                - expression: "!has(object.spec.hostNetwork) || !object.spec.hostNetwork"
+                - expression: "size(object.spec.containers[0].args) == 2"
+        """;
+
+    [Fact]
+    public void Validate_ExplicitNullFields_AreAbsentAsAtAdmission()
+    {
+        var set = PolicySet.Load([("platform/helm-nulls.yaml", NullFieldPolicies)]);
+        var pod = (JsonObject)YamlDocuments.Parse("chart/pod.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: rendered
+              namespace: shop
+              labels:
+            spec:
+              hostNetwork:
+              containers:
+              - name: app
+                image: nginx:1
+                args: [serve, null]
+                securityContext:
+            """).Single().Root!;
+
+        var report = PolicyEngine.Validate(set, pod);
+
+        Assert.All(report.Results, r => Assert.True(r.Status == RuleStatus.Pass, $"{r.Rule}: {r.Status} {r.Message}"));
+        Assert.Equal(4, report.Results.Count);
+        Assert.True(pod["spec"]!["containers"]![0]!.AsObject().ContainsKey("securityContext"), "the caller's object is not changed");
+    }
+
+    [Fact]
+    public void Validate_ExplicitNullInOldObject_IsAbsentToo()
+    {
+        var pod = (JsonObject)JsonNode.Parse("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"rendered","namespace":"shop"},"spec":{"containers":[{"name":"app","image":"nginx:1","args":["a","b"]}]}}""")!;
+        var old = (JsonObject)JsonNode.Parse("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"rendered","namespace":"shop","labels":null},"spec":{"containers":[]}}""")!;
+        var wasLabelled = PolicySet.Load([("platform/old.yaml", """
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata:
+              name: old-labels
+            spec:
+              validationFailureAction: Enforce
+              rules:
+              - name: old-labels-key
+                match:
+                  any:
+                  - resources:
+                      kinds: [Pod]
+                validate:
+                  deny:
+                    conditions:
+                      all:
+                      - key: "{{ contains(keys(request.oldObject.metadata), 'labels') }}"
+                        operator: Equals
+                        value: true
+            """)]);
+
+        var report = PolicyEngine.Validate(wasLabelled, pod, new PolicyContext { Operation = AdmissionOperation.Update, OldResource = old });
+
+        Assert.Equal(RuleStatus.Pass, Assert.Single(report.Results).Status);
+    }
 }
