@@ -50,6 +50,14 @@ public sealed record PolicyContext
     /// <summary>Cluster roles of the requesting user, for <c>clusterRoles</c> in match/exclude.</summary>
     public IReadOnlyList<string> ClusterRoles { get; init; } = [];
 
+    /// <summary>
+    /// Which kinds are cluster-scoped. When set, objects are evaluated where the API server puts them: a namespaced
+    /// kind without <c>metadata.namespace</c> in <c>default</c> (for match/exclude, namespaced <c>Policy</c>,
+    /// failure-action overrides, <c>request.namespace</c> and reported names), a cluster-scoped kind without a
+    /// namespace. Null (the default): objects are evaluated with the namespace they carry.
+    /// </summary>
+    public ResourceScopes? Scopes { get; init; }
+
     /// <summary>Report failures of Audit rules as <see cref="RuleStatus.Warn"/> (Kyverno's <c>--audit-warn</c>).</summary>
     public bool AuditAsWarn { get; init; }
 }

@@ -10,7 +10,8 @@ public static class PolicyEngine
 {
     /// <summary>
     /// Runs every matching validate rule of <paramref name="policies"/> on <paramref name="resource"/> as admission
-    /// would see it (<see cref="AdmissionView"/>): explicit nulls of object properties do not count as fields.
+    /// would see it (<see cref="AdmissionView"/>): explicit nulls of object properties do not count as fields, and
+    /// with <see cref="PolicyContext.Scopes"/> an object lacking a namespace is evaluated where it will land.
     /// </summary>
     /// <param name="sourceFile">Where the resource came from (reported in violations).</param>
     public static PolicyReport Validate(PolicySet policies, JsonObject resource, PolicyContext? context = null, string? sourceFile = null)
@@ -18,10 +19,10 @@ public static class PolicyEngine
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(resource);
         context ??= PolicyContext.Default;
-        resource = AdmissionView.Of(resource);
+        resource = AdmissionView.Of(resource, context.Scopes);
         if (context.OldResource is { } oldResource)
         {
-            context = context with { OldResource = AdmissionView.Of(oldResource) };
+            context = context with { OldResource = AdmissionView.Of(oldResource, context.Scopes) };
         }
 
         var id = ResourceId(resource);

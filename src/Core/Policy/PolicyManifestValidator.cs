@@ -8,7 +8,9 @@ namespace FleetFunctions.Core.Policy;
 /// anything is applied. A failed or errored rule of an Enforce policy blocks the whole commit on that cluster;
 /// Audit findings are reported as warnings. Each finding names the policy and rule, the object
 /// (<c>Kind/namespace/name</c>), its source file and the policy's message. Namespace labels for
-/// <c>namespaceSelector</c> come from the Namespace objects of the same render.
+/// <c>namespaceSelector</c> come from the Namespace objects of the same render. An object without a namespace is
+/// validated in the namespace it will land in (<c>default</c> for namespaced kinds; see <see cref="ResourceScopes"/>),
+/// though it is applied as rendered.
 /// </summary>
 public sealed class PolicyManifestValidator(PolicySet policies) : IManifestValidator
 {
@@ -22,7 +24,11 @@ public sealed class PolicyManifestValidator(PolicySet policies) : IManifestValid
                     .Where(p => p.Value is not null)
                     .ToDictionary(p => p.Key, p => p.Value!.ToString(), StringComparer.Ordinal) ?? new Dictionary<string, string>()),
                 StringComparer.Ordinal);
-        var policyContext = new PolicyContext { NamespaceLabels = namespaceLabels };
+        var policyContext = new PolicyContext
+        {
+            NamespaceLabels = namespaceLabels,
+            Scopes = ResourceScopes.For(manifests.Objects.Select(o => o.Object)),
+        };
         var blocking = new List<string>();
         var warnings = new List<string>();
         foreach (var manifest in manifests.Objects)
