@@ -1,5 +1,6 @@
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Functions.Hosting;
+using FleetFunctions.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -41,6 +42,18 @@ internal sealed class TestApp : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestApp(app, new Uri(address + "/"));
     }
+
+    /// <summary>The app on its own task hub and cache, behind <paramref name="apiKey"/>, with a fixed platform (empty when not given).</summary>
+    public static Task<TestApp> StartKeyedAsync(string storage, string apiKey, PlatformConfig? platform = null) => StartAsync(
+        new AppOptions
+        {
+            StorageConnectionString = storage,
+            PlatformRepository = "unused: the platform is given",
+            TaskHub = AzuriteFixture.NewName("hub"),
+            ApiKey = apiKey,
+            CacheDirectory = Path.Combine(Path.GetTempPath(), "ff-tests", AzuriteFixture.NewName("cache")),
+        },
+        platform ?? PlatformLoader.Load([]));
 
     public async ValueTask DisposeAsync()
     {

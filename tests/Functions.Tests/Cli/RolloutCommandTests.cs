@@ -35,14 +35,8 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
     [Fact]
     public async Task Watch_RolloutsOnTheRealApp_SucceededExitsZeroBrokenImageRolledBackExitsOne()
     {
-        await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
-        var cluster = await simulator.AddClusterAsync("c1");
-        var repoPath = Path.Combine(_dir.FullName, "apps");
-        using var repo = NewAppRepository(repoPath);
-        var first = Commit(repo, "web 1.0", "example/web:1.0");
-        var fleet = AzuriteFixture.NewName("web");
-        var platform = OneClusterPlatform(repoPath, cluster.Server, fleet, "20s", "{strategy: AllAtOnce}");
-        await using var app = await StartAppAsync(platform);
+        await using var setup = await OneClusterAsync("20s", "{strategy: AllAtOnce}");
+        var (cluster, repo, fleet, app, first) = (setup.Cluster, setup.Repo, setup.Fleet, setup.App, setup.First);
 
         // The watch starts before the rollout exists, as after a webhook whose delivery is not processed yet.
         var firstUrl = new Uri(app.BaseAddress, $"api/rollouts/{RolloutInstanceId.For(fleet, first)}").ToString();
@@ -85,15 +79,10 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
     [Fact]
     public async Task Approve_RolloutNotWaitingForADecision_RefusedWithItsPhase_AbortStillStopsIt()
     {
-        await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
-        var cluster = await simulator.AddClusterAsync("c1");
-        var repoPath = Path.Combine(_dir.FullName, "apps");
-        using var repo = NewAppRepository(repoPath);
-        var commit = Commit(repo, "web 1.0", "example/web:1.0");
-        var fleet = AzuriteFixture.NewName("web");
-        await using var app = await StartAppAsync(OneClusterPlatform(repoPath, cluster.Server, fleet, "5s", """
+        await using var setup = await OneClusterAsync("5s", """
             {strategy: Canary, canary: {selector: {matchLabels: {env: test}}, analysis: {interval: 10m, iterations: 1, metrics: [{name: errors, query: "absent_metric_for_tests", max: 1}]}}}
-            """));
+            """);
+        var (fleet, app, commit) = (setup.Fleet, setup.App, setup.First);
         var url = await StartRolloutAsync(app, fleet, commit);
         await WaitForPhaseAsync(app, url, RolloutPhase.Analyzing);
 
@@ -111,14 +100,8 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
     [Fact]
     public async Task ApproveAbortList_PausedRolloutsOnTheRealApp_DecisionsReachThemRefusalsSayWhyListShowsThem()
     {
-        await using var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
-        var cluster = await simulator.AddClusterAsync("c1");
-        var repoPath = Path.Combine(_dir.FullName, "apps");
-        using var repo = NewAppRepository(repoPath);
-        var good = Commit(repo, "web 1.0", "example/web:1.0");
-        var fleet = AzuriteFixture.NewName("web");
-        var platform = OneClusterPlatform(repoPath, cluster.Server, fleet, "5s", PauseOnFailure);
-        await using var app = await StartAppAsync(platform);
+        await using var setup = await OneClusterAsync("5s", PauseOnFailure);
+        var (cluster, repo, fleet, app, good) = (setup.Cluster, setup.Repo, setup.Fleet, setup.App, setup.First);
         var url = app.BaseAddress.ToString();
         Assert.Equal(0, (await RunAsync("rollout", "watch", await StartRolloutAsync(app, fleet, good), "--api-key", ApiKey, "--interval", "200ms", "--timeout", "2m")).Exit);
 
@@ -387,6 +370,29 @@ public sealed class RolloutCommandTests(AzuriteFixture azurite) : IClassFixture<
     }
 
     /// <summary>One simulated cluster c1 (env: test) and a fleet of the app repository's <c>web</c> folder on it.</summary>
+    /// <summary>A simulated cluster c1, an app repository whose first commit runs example/web:1.0, and the app with fleet web-… on them.</summary>
+    private async Task<OneCluster> OneClusterAsync(string healthTimeout, string rollout)
+    {
+        var simulator = await FleetSimulator.StartAsync(new SimulatorOptions { WorkloadReadyDelay = TimeSpan.FromMilliseconds(200) });
+        var cluster = await simulator.AddClusterAsync("c1");
+        var repoPath = Path.Combine(_dir.FullName, "apps");
+        var repo = NewAppRepository(repoPath);
+        var first = Commit(repo, "web 1.0", "example/web:1.0");
+        var fleet = AzuriteFixture.NewName("web");
+        var app = await StartAppAsync(OneClusterPlatform(repoPath, cluster.Server, fleet, healthTimeout, rollout));
+        return new OneCluster(simulator, cluster, repo, fleet, app, first);
+    }
+
+    private sealed record OneCluster(FleetSimulator Simulator, SimulatedCluster Cluster, Repository Repo, string Fleet, TestApp App, string First) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await App.DisposeAsync();
+            Repo.Dispose();
+            await Simulator.DisposeAsync();
+        }
+    }
+
     private static PlatformConfig OneClusterPlatform(string repoPath, Uri server, string fleet, string healthTimeout, string rollout) =>
         PlatformLoader.Load([("platform.yaml", $$"""
             apiVersion: fleetfunctions.io/v1alpha1

@@ -1,6 +1,5 @@
 using System.Net;
 using FleetFunctions.Core.Fleet;
-using FleetFunctions.Functions.Hosting;
 using FleetFunctions.TestSupport;
 using Xunit;
 
@@ -69,19 +68,10 @@ public sealed class ApiKeyTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         return request;
     }
 
-    private Task<TestApp> StartAsync() => TestApp.StartAsync(
-        new AppOptions
-        {
-            StorageConnectionString = azurite.ConnectionString,
-            PlatformRepository = "unused: the platform is given",
-            TaskHub = AzuriteFixture.NewName("hub"),
-            ApiKey = ApiKey,
-            CacheDirectory = Path.Combine(Path.GetTempPath(), "ff-tests", AzuriteFixture.NewName("cache")),
-        },
-        PlatformLoader.Load([("p.yaml", """
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: Cluster
-            metadata: {name: c1}
-            spec: {server: "http://127.0.0.1:1", region: eu}
-            """)]));
+    private Task<TestApp> StartAsync() => TestApp.StartKeyedAsync(azurite.ConnectionString, ApiKey, PlatformLoader.Load([("p.yaml", """
+        apiVersion: fleetfunctions.io/v1alpha1
+        kind: Cluster
+        metadata: {name: c1}
+        spec: {server: "http://127.0.0.1:1", region: eu}
+        """)]));
 }

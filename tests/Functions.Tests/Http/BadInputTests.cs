@@ -1,6 +1,4 @@
 using System.Net;
-using FleetFunctions.Core.Fleet;
-using FleetFunctions.Functions.Hosting;
 using FleetFunctions.TestSupport;
 using Xunit;
 
@@ -113,14 +111,5 @@ public sealed class BadInputTests(AzuriteFixture azurite) : IClassFixture<Azurit
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private Task<TestApp> StartAsync() => TestApp.StartAsync(
-        new AppOptions
-        {
-            StorageConnectionString = azurite.ConnectionString,
-            PlatformRepository = "unused: the platform is given",
-            TaskHub = AzuriteFixture.NewName("hub"),
-            ApiKey = ApiKey,
-            CacheDirectory = Path.Combine(Path.GetTempPath(), "ff-tests", AzuriteFixture.NewName("cache")),
-        },
-        PlatformLoader.Load([]));
+    private Task<TestApp> StartAsync() => TestApp.StartKeyedAsync(azurite.ConnectionString, ApiKey);
 }

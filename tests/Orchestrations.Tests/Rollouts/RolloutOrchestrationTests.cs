@@ -190,15 +190,7 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [InlineData(false)]
     public async Task Canary_ApprovalGate_ApprovePromotesAbortRollsBack(bool approve)
     {
-        Dictionary<string, string>[] labels = [new() { ["variant"] = "good", ["canary"] = "true" }, s_good];
-        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels, withPrometheus: true, fleets: Fleet("web", """
-            rollout:
-                strategy: Canary
-                canary:
-                  selector: {matchLabels: {canary: "true"}}
-                  analysis: {interval: 200ms, iterations: 1, noData: Pass, metrics: [{name: none, query: "absent_metric_for_tests", max: 1}]}
-                  approval: {timeout: 10m}
-            """));
+        await using var h = await CanaryWithApprovalGateAsync(noData: "Pass");
         var first = h.CommitApp("example/web:1.0", "example/web:1.0");
         var second = h.CommitApp("example/web:1.1", "example/web:1.1");
         await WithoutPrometheusAnalysisPasses(h, first);
@@ -218,16 +210,7 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     [Fact]
     public async Task Canary_AnalysisFailsAndPauses_ContinuedByAnOperator_PromotesWithoutASecondGate()
     {
-        Dictionary<string, string>[] labels = [new() { ["variant"] = "good", ["canary"] = "true" }, s_good];
-        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, labels, withPrometheus: true, fleets: Fleet("web", """
-            rollout:
-                strategy: Canary
-                canary:
-                  selector: {matchLabels: {canary: "true"}}
-                  analysis: {interval: 200ms, iterations: 1, noData: Fail, metrics: [{name: none, query: "absent_metric_for_tests", max: 1}]}
-                  approval: {timeout: 10m}
-                  onFailure: Pause
-            """));
+        await using var h = await CanaryWithApprovalGateAsync(noData: "Fail", onFailure: "Pause");
         var commit = h.CommitApp("example/web:1.1", "example/web:1.1");
 
         var id = await h.StartAsync("web", commit);
@@ -618,6 +601,21 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
             throw;
         }
     }
+
+    /// <summary>
+    /// Fleet <c>web</c> on a canary c1 and c2: Canary with one 200 ms analysis of a metric Prometheus does not have (judged
+    /// by <paramref name="noData"/>), an approval gate, and <paramref name="onFailure"/>.
+    /// </summary>
+    private Task<RolloutHarness> CanaryWithApprovalGateAsync(string noData, string onFailure = "Rollback") =>
+        RolloutHarness.StartAsync(azurite.ConnectionString, [new() { ["variant"] = "good", ["canary"] = "true" }, s_good], withPrometheus: true, fleets: Fleet("web", $$$"""
+            rollout:
+                strategy: Canary
+                canary:
+                  selector: {matchLabels: {canary: "true"}}
+                  analysis: {interval: 200ms, iterations: 1, noData: {{{noData}}}, metrics: [{name: none, query: "absent_metric_for_tests", max: 1}]}
+                  approval: {timeout: 10m}
+                  onFailure: {{{onFailure}}}
+            """));
 
     /// <summary>Rolls <paramref name="commit"/> out as the last good one (the analysis metric is absent from Prometheus and noData passes).</summary>
     private static async Task WithoutPrometheusAnalysisPasses(RolloutHarness h, string commit)
