@@ -86,6 +86,13 @@ public sealed class CanaryAnalyzer
         }
 
         var values = samples.Select(s => s.Value).Where(v => !double.IsNaN(v)).ToList();
+        if (values.Count == 0 && samples.Count > 0)
+        {
+            // NaN is an answer without a value (a ratio of 0/0: the canary served no requests), not absent data: no evidence
+            // either way, whatever noData says.
+            return new MetricMeasurement(metric.Name, cluster, query, null, MeasurementOutcome.Inconclusive, "the query answered NaN (0/0: no traffic?); not evidence either way");
+        }
+
         if (values.Count == 0)
         {
             var outcome = noData switch

@@ -58,6 +58,10 @@ public sealed class PrometheusClient
 
     public Uri BaseAddress => _options.BaseAddress;
 
+    /// <summary>The address for messages: credentials written into it (<c>user:password@</c>) are masked.</summary>
+    private static string Printable(Uri address) =>
+        address.UserInfo.Length == 0 ? address.ToString() : new UriBuilder(address) { UserName = "***", Password = string.Empty }.Uri.ToString();
+
     /// <summary>Runs <paramref name="query"/> at <paramref name="time"/> (now when null).</summary>
     public async Task<IReadOnlyList<PrometheusSample>> QueryAsync(string query, DateTimeOffset? time = null, CancellationToken cancellationToken = default)
     {
@@ -77,11 +81,11 @@ public sealed class PrometheusClient
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new PrometheusQueryException(query, PrometheusErrorKind.Timeout, $"no answer from {_options.BaseAddress} within {timeout.TotalSeconds:0.#}s", ex);
+            throw new PrometheusQueryException(query, PrometheusErrorKind.Timeout, $"no answer from {Printable(_options.BaseAddress)} within {timeout.TotalSeconds:0.#}s", ex);
         }
         catch (HttpRequestException ex)
         {
-            throw new PrometheusQueryException(query, PrometheusErrorKind.Unreachable, $"cannot reach {_options.BaseAddress}: {ex.Message}; check the Prometheus address and that it is running", ex);
+            throw new PrometheusQueryException(query, PrometheusErrorKind.Unreachable, $"cannot reach {Printable(_options.BaseAddress)}: {ex.Message}; check the Prometheus address and that it is running", ex);
         }
 
         using (response)

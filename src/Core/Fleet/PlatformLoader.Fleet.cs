@@ -224,9 +224,10 @@ public static partial class PlatformLoader
             var query = metric.String("query", required: true) ?? string.Empty;
             var min = metric.Number("min");
             var max = metric.Number("max");
-            if (min is null && max is null && !metric.Has("min") && !metric.Has("max"))
+            // A bound given as null (`max:` left blank) is no bound: without one the metric could never fail.
+            if (min is null && max is null)
             {
-                metric.Error(string.Empty, "a metric needs min, max or both: the range its value must stay in");
+                metric.Error(metric.Has("max") ? "max" : metric.Has("min") ? "min" : string.Empty, "a metric needs min, max or both, as numbers: the range its value must stay in");
             }
             else if (min > max)
             {
@@ -237,9 +238,9 @@ public static partial class PlatformLoader
             metrics.Add(new MetricSpec(name, query, min, max));
         }
 
-        if (metrics.Count == 0 && !map.Has("metrics"))
+        if (metrics.Count == 0)
         {
-            map.Error("metrics", "is required: a canary is judged by at least one metric");
+            map.Error("metrics", "is required (and may not be empty): a canary is judged by at least one metric");
         }
 
         if (metrics.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } dup)

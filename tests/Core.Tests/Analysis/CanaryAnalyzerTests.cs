@@ -104,6 +104,31 @@ public sealed class CanaryAnalyzerTests(TwoClusterPrometheusFixture fixture) : I
     }
 
     [Fact]
+    public async Task MeasureAsync_QueryAnsweringNaN_InconclusiveWhateverNoDataSays()
+    {
+        // 0/0: an error ratio of a canary that served no requests.
+        var metric = new MetricSpec("error-ratio", "vector(0) / vector(0)", null, 0.05);
+
+        var iteration = await Analyzer().MeasureAsync(Spec(metric) with { NoData = NoDataPolicy.Pass }, "web", ["c"], 0, DateTimeOffset.UtcNow);
+
+        var measurement = Assert.Single(iteration.Measurements);
+        Assert.Equal(MeasurementOutcome.Inconclusive, measurement.Outcome);
+        Assert.StartsWith("the query answered NaN", measurement.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MeasureAsync_UnreachableServerWithCredentialsInItsAddress_MessageMasksThem()
+    {
+        var analyzer = new CanaryAnalyzer(new PrometheusClient(_http, new PrometheusClientOptions(new Uri($"http://metrics:hunter2@127.0.0.1:{FreePort.Next()}/"))));
+
+        var iteration = await analyzer.MeasureAsync(Spec(new MetricSpec("m", "up", null, 1)), "web", ["c"], 0, DateTimeOffset.UtcNow);
+
+        var message = Assert.Single(iteration.Measurements).Message;
+        Assert.Contains("cannot reach http://***@127.0.0.1:", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task QueryAsync_RangeVector_IsRejectedWithAHint()
     {
         var client = new PrometheusClient(_http, new PrometheusClientOptions(_prometheus.Url));

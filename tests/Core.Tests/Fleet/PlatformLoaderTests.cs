@@ -116,6 +116,37 @@ public sealed class PlatformLoaderTests
         Assert.StartsWith("a mapping key is a sequence", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("metrics: []", "spec.rollout.canary.analysis.metrics", "may not be empty")]
+    [InlineData("metrics:", "spec.rollout.canary.analysis.metrics", "may not be empty")]
+    [InlineData("metrics: [{name: m, query: q, max: }]", "max", "a metric needs min, max or both, as numbers")]
+    [InlineData("metrics: [{name: m, query: q, min: ~}]", "min", "a metric needs min, max or both, as numbers")]
+    public void Load_CanaryAnalysisThatCouldNeverFail_IsRejected(string metrics, string field, string fragment)
+    {
+        var files = new[] { ("f.yaml", $$$"""
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: GitSource
+            metadata: {name: apps}
+            spec: {url: "file:///apps"}
+            ---
+            apiVersion: fleetfunctions.io/v1alpha1
+            kind: ClusterFleet
+            metadata: {name: web}
+            spec:
+              source: {gitSource: apps}
+              rollout:
+                strategy: Canary
+                canary:
+                  selector: {matchLabels: {canary: "true"}}
+                  analysis:
+                    {{{metrics}}}
+            """) };
+
+        var ex = Assert.Throws<ResourceValidationException>(() => PlatformLoader.Load(files));
+
+        Assert.Contains(ex.Errors, e => e.Field.EndsWith(field, StringComparison.Ordinal) && e.Message.Contains(fragment, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Load_DependencyOnAFleetOfAnotherGitSource_IsRejected()
     {
