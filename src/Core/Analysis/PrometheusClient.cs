@@ -108,27 +108,39 @@ public sealed class PrometheusClient
 
         using (document)
         {
-            var root = document.RootElement;
-            if (!root.TryGetProperty("status", out var statusElement) || statusElement.GetString() != "success")
+            try
             {
-                var errorType = root.TryGetProperty("errorType", out var et) ? et.GetString() : null;
-                var error = root.TryGetProperty("error", out var e) ? e.GetString() : Truncate(body);
-                var kind = errorType is "bad_data" ? PrometheusErrorKind.BadQuery
-                    : errorType is "timeout" or "canceled" ? PrometheusErrorKind.Timeout
-                    : PrometheusErrorKind.ServerError;
-                throw new PrometheusQueryException(query, kind, $"HTTP {(int)status} {errorType}: {error}");
+                return Read(query, status, body, document.RootElement);
             }
-
-            var data = root.GetProperty("data");
-            var resultType = data.GetProperty("resultType").GetString();
-            var result = data.GetProperty("result");
-            return resultType switch
+            catch (Exception ex) when (ex is InvalidOperationException or KeyNotFoundException or FormatException or IndexOutOfRangeException or ArgumentNullException)
             {
-                "vector" => result.EnumerateArray().Select(s => new PrometheusSample(Labels(s.GetProperty("metric")), Value(s.GetProperty("value")))).ToList(),
-                "scalar" => [new PrometheusSample(new Dictionary<string, string>(), Value(result))],
-                _ => throw new PrometheusQueryException(query, PrometheusErrorKind.BadQuery, $"returned a {resultType}; analysis needs an instant vector or a scalar (drop range selectors like [5m] outside rate())"),
-            };
+                // JSON, but not the shape of a Prometheus answer (a proxy's page, another API): a server error like any other.
+                throw new PrometheusQueryException(query, PrometheusErrorKind.ServerError, $"HTTP {(int)status} with JSON that is not a Prometheus query answer ({ex.Message}): {Truncate(body)}", ex);
+            }
         }
+    }
+
+    private static IReadOnlyList<PrometheusSample> Read(string query, HttpStatusCode status, string body, JsonElement root)
+    {
+        if (!root.TryGetProperty("status", out var statusElement) || statusElement.GetString() != "success")
+        {
+            var errorType = root.TryGetProperty("errorType", out var et) ? et.GetString() : null;
+            var error = root.TryGetProperty("error", out var e) ? e.GetString() : Truncate(body);
+            var kind = errorType is "bad_data" ? PrometheusErrorKind.BadQuery
+                : errorType is "timeout" or "canceled" ? PrometheusErrorKind.Timeout
+                : PrometheusErrorKind.ServerError;
+            throw new PrometheusQueryException(query, kind, $"HTTP {(int)status} {errorType}: {error}");
+        }
+
+        var data = root.GetProperty("data");
+        var resultType = data.GetProperty("resultType").GetString();
+        var result = data.GetProperty("result");
+        return resultType switch
+        {
+            "vector" => result.EnumerateArray().Select(s => new PrometheusSample(Labels(s.GetProperty("metric")), Value(s.GetProperty("value")))).ToList(),
+            "scalar" => [new PrometheusSample(new Dictionary<string, string>(), Value(result))],
+            _ => throw new PrometheusQueryException(query, PrometheusErrorKind.BadQuery, $"returned a {resultType}; analysis needs an instant vector or a scalar (drop range selectors like [5m] outside rate())"),
+        };
     }
 
     private static Dictionary<string, string> Labels(JsonElement metric) =>

@@ -128,6 +128,24 @@ public sealed class CanaryAnalyzerTests(TwoClusterPrometheusFixture fixture) : I
         Assert.DoesNotContain("hunter2", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("[1, 2]")]
+    [InlineData("""{"status":"success"}""")]
+    [InlineData("""{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"twelve"]}]}}""")]
+    public async Task MeasureAsync_JsonThatIsNotAPrometheusAnswer_InconclusiveNamingItWithTheOtherMetricsKept(string body)
+    {
+        using var server = new MetricsEndpoint();
+        server.Set(body);
+        var analyzer = new CanaryAnalyzer(new PrometheusClient(_http, new PrometheusClientOptions(new Uri($"http://{server.Address}/"))));
+        var spec = Spec(new MetricSpec("a", "up", null, 1)) with { Metrics = [new MetricSpec("a", "up", null, 1), new MetricSpec("b", "up", 1, null)] };
+
+        var iteration = await analyzer.MeasureAsync(spec, "web", ["c"], 0, DateTimeOffset.UtcNow);
+
+        Assert.Equal(MeasurementOutcome.Inconclusive, iteration.Outcome);
+        Assert.Equal(2, iteration.Measurements.Count);
+        Assert.All(iteration.Measurements, m => Assert.Contains("query failed (ServerError): prometheus query 'up': HTTP 200 with JSON that is not a Prometheus query answer", m.Message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task QueryAsync_RangeVector_IsRejectedWithAHint()
     {
