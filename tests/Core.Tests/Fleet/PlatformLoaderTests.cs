@@ -5,6 +5,9 @@ namespace FleetFunctions.Core.Tests.Fleet;
 
 public sealed class PlatformLoaderTests
 {
+    /// <summary>GitSource apps and a document separator, to put fleets after.</summary>
+    private const string AppsSource = "apiVersion: fleetfunctions.io/v1alpha1\nkind: GitSource\nmetadata: {name: apps}\nspec: {url: \"file:///apps\"}\n---\n";
+
     private static string TestData(string name) => Path.Combine(AppContext.BaseDirectory, "testdata", "fleet", name);
 
     [Fact]
@@ -123,12 +126,7 @@ public sealed class PlatformLoaderTests
     [InlineData("metrics: [{name: m, query: q, min: ~}]", "min", "a metric needs min, max or both, as numbers")]
     public void Load_CanaryAnalysisThatCouldNeverFail_IsRejected(string metrics, string field, string fragment)
     {
-        var files = new[] { ("f.yaml", $$$"""
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: GitSource
-            metadata: {name: apps}
-            spec: {url: "file:///apps"}
-            ---
+        var files = new[] { ("f.yaml", AppsSource + $$$"""
             apiVersion: fleetfunctions.io/v1alpha1
             kind: ClusterFleet
             metadata: {name: web}
@@ -150,12 +148,7 @@ public sealed class PlatformLoaderTests
     [Fact]
     public void Load_DependencyOnAFleetOfAnotherGitSource_IsRejected()
     {
-        const string files = """
-            apiVersion: fleetfunctions.io/v1alpha1
-            kind: GitSource
-            metadata: {name: apps}
-            spec: {url: "file:///apps"}
-            ---
+        const string files = AppsSource + """
             apiVersion: fleetfunctions.io/v1alpha1
             kind: GitSource
             metadata: {name: infra}
@@ -198,7 +191,7 @@ public sealed class PlatformLoaderTests
             ---
 
             """;
-        var platform = PlatformLoader.Load([("f.yaml", "apiVersion: fleetfunctions.io/v1alpha1\nkind: GitSource\nmetadata: {name: apps}\nspec: {url: \"file:///apps\"}\n---\n"
+        var platform = PlatformLoader.Load([("f.yaml", AppsSource
             + Fleet("own", "{waves: [{count: 1}], onFailure: Rollback}") + Fleet("inherited", "{waves: [{count: 1}]}"))]);
 
         Assert.Equal(FailureAction.Pause, platform.Fleets["own"].Rollout.Canary!.OnFailure);
