@@ -147,7 +147,7 @@ public static class FieldDiff
                     }
                 }
                 else if (!ScalarEquals(scalar, live)
-                    && !(walk.Typed && ServerForm.IsQuantity(parent, field) && live is JsonValue liveValue && ServerForm.QuantityEquals(scalar, liveValue)))
+                    && !(walk.Typed && TypedFields.IsQuantity(parent, field) && live is JsonValue liveValue && ServerForm.QuantityEquals(scalar, liveValue)))
                 {
                     walk.Differs();
                 }

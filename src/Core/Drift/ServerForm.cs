@@ -43,9 +43,6 @@ internal static class ServerForm
     public static bool IsOmittedEmptyMap(string kind, string field) =>
         s_maps.Contains(field) || TypedFields.QuantityMaps.Contains(field) || (field == "selector" && kind == "Service");
 
-    /// <summary>Whether <paramref name="field"/> holds a resource quantity.</summary>
-    public static bool IsQuantity(string parent, string field) => TypedFields.IsQuantity(parent, field);
-
     /// <summary>Whether two quantities have the same value (<c>0.5</c>, <c>"500m"</c>); false when either is not a quantity.</summary>
     public static bool QuantityEquals(JsonValue desired, JsonValue live) =>
         TypedFields.Quantity(desired) is { } d && TypedFields.Quantity(live) is { } l && d.Equals(l);

@@ -21,42 +21,17 @@ public static partial class ManifestParser
     internal const int MaxAliasedNodes = 1_000_000;
 
     /// <summary>
-    /// Converts one file's YAML nodes to JSON. YamlDotNet resolves an alias to the anchored node itself, so the tree
-    /// it loads is a graph: an anchor can contain its own alias (a cycle) and nested aliases can repeat a node
-    /// exponentially many times. Only anchored nodes can be reached twice, so only they are tracked.
+    /// Converts one file's YAML nodes to JSON, guarded by an <see cref="AliasGuard"/>.
     /// </summary>
     private sealed class Converter(string source)
     {
-        private readonly HashSet<YamlNode> _seen = new(ReferenceEqualityComparer.Instance);
-        private readonly HashSet<YamlNode> _open = new(ReferenceEqualityComparer.Instance);
-        private YamlNode? _repeating;
-        private int _aliasedNodes;
+        private readonly AliasGuard _aliases = new(source);
 
         public JsonNode? ToJson(YamlNode node) => ToJson(node, depth: 0);
 
         private JsonNode? ToJson(YamlNode node, int depth)
         {
-            var anchored = !node.Anchor.IsEmpty;
-            var repeatsHere = anchored && !_seen.Add(node) && _repeating is null;
-            if (repeatsHere)
-            {
-                _repeating = node;
-            }
-
-            if (_repeating is not null && ++_aliasedNodes > MaxAliasedNodes)
-            {
-                throw new ManifestException(
-                    $"{source}:{_repeating.Start.Line}: the aliases of &{_repeating.Anchor} and of the anchors inside it expand to more than " +
-                    $"{MaxAliasedNodes:N0} nodes; Kubernetes manifests do not need aliases this large: write the values out or nest fewer aliases.");
-            }
-
-            if (anchored && !_open.Add(node))
-            {
-                throw new ManifestException(
-                    $"{source}:{node.Start.Line}: the node anchored &{node.Anchor} contains its own alias *{node.Anchor}, which would repeat " +
-                    "without end; replace the alias with the values it stands for.");
-            }
-
+            var repeatsHere = _aliases.Enter(node);
             var json = node switch
             {
                 YamlMappingNode mapping => ToObject(mapping, Nested(mapping, depth)),
@@ -65,16 +40,7 @@ public static partial class ManifestParser
                 _ => null,
             };
 
-            if (anchored)
-            {
-                _open.Remove(node);
-            }
-
-            if (repeatsHere)
-            {
-                _repeating = null;
-            }
-
+            _aliases.Exit(node, repeatsHere);
             return json;
         }
 
@@ -213,4 +179,60 @@ public static partial class ManifestParser
     private static ManifestException TooDeep(string source, long line) => new(
         $"{source}:{line}: mappings and sequences nest more than {MaxDepth} levels deep here (aliases included); " +
         "an object this deep cannot be applied: flatten the structure.");
+}
+
+/// <summary>
+/// Walks a YAML node graph safely. YamlDotNet resolves an alias to the anchored node itself, so the tree it loads is a
+/// graph: an anchor can contain its own alias (a cycle) and nested aliases can repeat a node exponentially many times.
+/// Only anchored nodes can be reached twice, so only they are tracked: a converter calls <see cref="Enter"/> before a
+/// node's children and <see cref="Exit"/> after them.
+/// </summary>
+internal sealed class AliasGuard(string source)
+{
+    private readonly HashSet<YamlNode> _seen = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<YamlNode> _open = new(ReferenceEqualityComparer.Instance);
+    private YamlNode? _repeating;
+    private int _aliasedNodes;
+
+    /// <summary>Starts <paramref name="node"/>; returns whether it starts a repetition (pass it to <see cref="Exit"/>).</summary>
+    /// <exception cref="ManifestException">The node contains its own alias, or the aliases expand beyond <see cref="ManifestParser.MaxAliasedNodes"/>.</exception>
+    public bool Enter(YamlNode node)
+    {
+        var anchored = !node.Anchor.IsEmpty;
+        var repeatsHere = anchored && !_seen.Add(node) && _repeating is null;
+        if (repeatsHere)
+        {
+            _repeating = node;
+        }
+
+        if (_repeating is not null && ++_aliasedNodes > ManifestParser.MaxAliasedNodes)
+        {
+            throw new ManifestException(
+                $"{source}:{_repeating.Start.Line}: the aliases of &{_repeating.Anchor} and of the anchors inside it expand to more than " +
+                $"{ManifestParser.MaxAliasedNodes:N0} nodes; Kubernetes manifests do not need aliases this large: write the values out or nest fewer aliases.");
+        }
+
+        if (anchored && !_open.Add(node))
+        {
+            throw new ManifestException(
+                $"{source}:{node.Start.Line}: the node anchored &{node.Anchor} contains its own alias *{node.Anchor}, which would repeat " +
+                "without end; replace the alias with the values it stands for.");
+        }
+
+        return repeatsHere;
+    }
+
+    /// <summary>Ends <paramref name="node"/>, started by <see cref="Enter"/>.</summary>
+    public void Exit(YamlNode node, bool repeatsHere)
+    {
+        if (!node.Anchor.IsEmpty)
+        {
+            _open.Remove(node);
+        }
+
+        if (repeatsHere)
+        {
+            _repeating = null;
+        }
+    }
 }

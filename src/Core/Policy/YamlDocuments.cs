@@ -77,36 +77,25 @@ public static partial class YamlDocuments
     /// <summary>Parses a file from disk.</summary>
     public static IReadOnlyList<YamlDocument> ParseFile(string path) => Parse(path, File.ReadAllText(path));
 
-    /// <summary>
-    /// Converts one file's nodes. YamlDotNet resolves an alias to the anchored node itself, so the loaded tree is a graph:
-    /// an anchor containing its own alias would recurse without end and nested aliases can repeat a node exponentially.
-    /// </summary>
+    /// <summary>Converts one file's nodes, guarded by an <see cref="AliasGuard"/> (aliases containing themselves, alias bombs).</summary>
     private sealed class Converter(string sourcePath)
     {
-        private readonly HashSet<YamlNode> _open = new(ReferenceEqualityComparer.Instance);
-        private int _nodes;
+        private readonly AliasGuard _aliases = new(sourcePath);
 
         public JsonNode? Convert(YamlNode node)
         {
-            var anchored = !node.Anchor.IsEmpty;
-            if (anchored && !_open.Add(node))
+            bool repeatsHere;
+            try
             {
-                throw new PolicyLoadException(
-                    $"{sourcePath}:{node.Start.Line}: the node anchored &{node.Anchor} contains its own alias *{node.Anchor}, which would repeat without end; replace the alias with the values it stands for.");
+                repeatsHere = _aliases.Enter(node);
             }
-
-            if (++_nodes > ManifestParser.MaxAliasedNodes)
+            catch (ManifestException ex)
             {
-                throw new PolicyLoadException(
-                    $"{sourcePath}:{node.Start.Line}: the file expands to more than {ManifestParser.MaxAliasedNodes:N0} nodes (aliases repeating aliases); write the values out or nest fewer aliases.");
+                throw new PolicyLoadException(ex.Message, ex);
             }
 
             var json = ConvertNode(node);
-            if (anchored)
-            {
-                _open.Remove(node);
-            }
-
+            _aliases.Exit(node, repeatsHere);
             return json;
         }
 

@@ -58,7 +58,7 @@ public static class KustomizeInputs
 
     private static void Visit(string root, string fullPath, HashSet<string> result, List<string>? escapes = null)
     {
-        if (!IsInside(root, fullPath))
+        if (!TreePaths.IsWithin(root, fullPath))
         {
             return; // outside the repository: not something a push can change
         }
@@ -78,7 +78,7 @@ public static class KustomizeInputs
         foreach (var reference in References(kustomization))
         {
             var target = IsRemote(reference) || Path.IsPathRooted(reference) ? null : Path.GetFullPath(Path.Combine(fullPath, reference));
-            if (target is not null && IsInside(root, target))
+            if (target is not null && TreePaths.IsWithin(root, target))
             {
                 Visit(root, target, result, escapes);
             }
@@ -94,9 +94,6 @@ public static class KustomizeInputs
         IsRemote(reference) ? "is remote (fetched over the network at every render, so not reproducible), which is not allowed"
         : Path.IsPathRooted(reference) ? "is an absolute path, which is not allowed"
         : "leaves the repository, which is not allowed";
-
-    private static bool IsInside(string root, string fullPath) =>
-        fullPath == root || fullPath.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>
     /// Entries kustomize fetches instead of reading from disk: URLs, scp-like Git addresses, go-getter and

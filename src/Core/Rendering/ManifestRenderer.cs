@@ -64,7 +64,7 @@ public sealed class ManifestRenderer
         var stopwatch = Stopwatch.StartNew();
         var directory = Path.GetFullPath(Path.Combine(tree.Directory, path));
         var root = Path.GetFullPath(tree.Directory);
-        if (directory != root && !directory.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!TreePaths.IsWithin(root, directory))
         {
             throw new RenderException($"{path}: the path leaves the repository; use a path inside it.");
         }

@@ -27,7 +27,7 @@ internal static class TreeLinks
         {
             var target = new FileInfo(link).LinkTarget!;
             var real = Path.IsPathRooted(target) ? null : RealPath(link);
-            if (real is null || !(real == realRoot || real.StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            if (real is null || !TreePaths.IsWithin(realRoot, real))
             {
                 refused[Path.GetRelativePath(root, link).Replace('\\', '/')] = target;
             }
