@@ -20,6 +20,10 @@ public sealed class PlatformConfig
     /// <summary>The clusters <paramref name="fleet"/> selects, ordered by name.</summary>
     public IReadOnlyList<Cluster> ClustersOf(ClusterFleet fleet) => Clusters.Where(fleet.Selects).ToList();
 
+    /// <summary>The names of the fleets that select <paramref name="cluster"/>, in ordinal order.</summary>
+    public IReadOnlyList<string> FleetsOf(Cluster cluster) =>
+        Fleets.Values.Where(f => f.Selects(cluster)).Select(f => f.Name).Order(StringComparer.Ordinal).ToList();
+
     /// <summary>The fleets that follow <paramref name="source"/>.</summary>
     public IEnumerable<ClusterFleet> FleetsFollowing(GitSource source) =>
         Fleets.Values.Where(f => f.Source.GitSource == source.Name).OrderBy(f => f.Name, StringComparer.Ordinal);

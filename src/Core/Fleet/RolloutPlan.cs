@@ -1,7 +1,11 @@
 namespace FleetFunctions.Core.Fleet;
 
 /// <summary>One cluster of a wave, with the source path resolved for it.</summary>
-public sealed record PlannedCluster(string Name, string Region, string Path);
+/// <param name="Fleets">
+/// Every fleet that selects the cluster at the plan's platform commit (the planned one included), by name: only their
+/// inventories on the cluster can take over an object that left the fleet's Git. Null for plans of earlier builds.
+/// </param>
+public sealed record PlannedCluster(string Name, string Region, string Path, IReadOnlyList<string>? Fleets = null);
 
 /// <summary>One wave of a rollout: its clusters and what decides whether it passed.</summary>
 /// <param name="IsCanary">True for the canary wave, which is judged by analysis before promotion.</param>

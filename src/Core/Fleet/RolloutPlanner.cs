@@ -31,7 +31,7 @@ public static class RolloutPlanner
             case RolloutStrategy.Progressive:
                 var progressive = rollout.Progressive!;
                 onFailure = progressive.OnFailure;
-                waves = ProgressiveWaves(fleet, selected, progressive, 0, warnings);
+                waves = ProgressiveWaves(platform, fleet, selected, progressive, 0, warnings);
                 break;
             case RolloutStrategy.Canary:
                 var canary = rollout.Canary!;
@@ -44,14 +44,14 @@ public static class RolloutPlanner
                 }
 
                 var rest = selected.Except(canaries).ToList();
-                var canaryWave = new PlannedWave(0, "canary", true, Resolve(fleet, canaries), 0, TimeSpan.Zero);
+                var canaryWave = new PlannedWave(0, "canary", true, Resolve(platform, fleet, canaries), 0, TimeSpan.Zero);
                 var promotion = canary.Promotion == RolloutStrategy.Progressive
-                    ? ProgressiveWaves(fleet, rest, canary.PromotionProgressive!, 1, warnings)
-                    : rest.Count == 0 ? [] : [new PlannedWave(1, "promotion", false, Resolve(fleet, rest), 0, TimeSpan.Zero)];
+                    ? ProgressiveWaves(platform, fleet, rest, canary.PromotionProgressive!, 1, warnings)
+                    : rest.Count == 0 ? [] : [new PlannedWave(1, "promotion", false, Resolve(platform, fleet, rest), 0, TimeSpan.Zero)];
                 waves = canaries.Count == 0 ? [] : [canaryWave, .. promotion];
                 break;
             default:
-                waves = selected.Count == 0 ? [] : [new PlannedWave(0, "all", false, Resolve(fleet, selected), 0, TimeSpan.Zero)];
+                waves = selected.Count == 0 ? [] : [new PlannedWave(0, "all", false, Resolve(platform, fleet, selected), 0, TimeSpan.Zero)];
                 break;
         }
 
@@ -59,7 +59,7 @@ public static class RolloutPlanner
             onFailure, rollout.MaxParallel, fleet.HealthTimeout, fleet.DependsOn, settings, warnings);
     }
 
-    private static List<PlannedWave> ProgressiveWaves(ClusterFleet fleet, IReadOnlyList<Cluster> clusters, ProgressiveSpec spec, int firstIndex, List<string> warnings)
+    private static List<PlannedWave> ProgressiveWaves(PlatformConfig platform, ClusterFleet fleet, IReadOnlyList<Cluster> clusters, ProgressiveSpec spec, int firstIndex, List<string> warnings)
     {
         var remaining = clusters.ToList();
         var waves = new List<PlannedWave>();
@@ -89,12 +89,12 @@ public static class RolloutPlanner
             }
 
             remaining.RemoveAll(members.Contains);
-            waves.Add(new PlannedWave(firstIndex + waves.Count, name, false, Resolve(fleet, members), spec.MaxFailures, spec.Soak, spec.OnFailure));
+            waves.Add(new PlannedWave(firstIndex + waves.Count, name, false, Resolve(platform, fleet, members), spec.MaxFailures, spec.Soak, spec.OnFailure));
         }
 
         if (remaining.Count > 0)
         {
-            waves.Add(new PlannedWave(firstIndex + waves.Count, "remaining", false, Resolve(fleet, remaining), spec.MaxFailures, spec.Soak, spec.OnFailure));
+            waves.Add(new PlannedWave(firstIndex + waves.Count, "remaining", false, Resolve(platform, fleet, remaining), spec.MaxFailures, spec.Soak, spec.OnFailure));
         }
 
         // No soak after the last wave: the rollout is done when it is healthy.
@@ -106,8 +106,8 @@ public static class RolloutPlanner
         return waves;
     }
 
-    private static List<PlannedCluster> Resolve(ClusterFleet fleet, IEnumerable<Cluster> clusters) =>
-        clusters.Select(c => new PlannedCluster(c.Name, c.Region, PlatformConfig.ResolvePath(fleet.Source, c))).ToList();
+    private static List<PlannedCluster> Resolve(PlatformConfig platform, ClusterFleet fleet, IEnumerable<Cluster> clusters) =>
+        clusters.Select(c => new PlannedCluster(c.Name, c.Region, PlatformConfig.ResolvePath(fleet.Source, c), platform.FleetsOf(c))).ToList();
 
     private static string Describe(IReadOnlyList<string> values) => values.Count == 0 ? "any" : string.Join(", ", values);
 }

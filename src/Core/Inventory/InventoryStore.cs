@@ -59,7 +59,12 @@ public sealed class InventoryStore
     /// query of the cluster's inventories): an object that left one fleet's Git for another's, and that the other fleet
     /// has applied since, is that fleet's now.
     /// </summary>
-    public async Task<IReadOnlyDictionary<ObjectReference, string>> OtherOwnersAsync(string cluster, string fleet, IReadOnlyCollection<ObjectReference> references, CancellationToken cancellationToken = default)
+    /// <param name="candidates">
+    /// The fleets that select the cluster now: the inventory of any other fleet (one that stopped selecting the cluster, or
+    /// was deleted) is left where it is and ignored. Null: every fleet with an inventory on the cluster.
+    /// </param>
+    public async Task<IReadOnlyDictionary<ObjectReference, string>> OtherOwnersAsync(
+        string cluster, string fleet, IReadOnlyCollection<ObjectReference> references, IReadOnlySet<string>? candidates = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(references);
         var owners = new Dictionary<ObjectReference, string>();
@@ -74,12 +79,13 @@ public sealed class InventoryStore
         var own = RowKey(fleet);
         await foreach (var entity in _table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
         {
-            if (entity.RowKey == own)
+            var other = TableKey.Unescape(entity.RowKey);
+            if (entity.RowKey == own || candidates?.Contains(other) == false)
             {
                 continue;
             }
 
-            var inventory = await FromEntityAsync(cluster, TableKey.Unescape(entity.RowKey), entity, cancellationToken);
+            var inventory = await FromEntityAsync(cluster, other, entity, cancellationToken);
             foreach (var entry in inventory.Entries.Where(e => wanted.Contains(e.Reference)))
             {
                 owners.TryAdd(entry.Reference, inventory.Fleet);

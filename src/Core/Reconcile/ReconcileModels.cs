@@ -37,6 +37,14 @@ public sealed record ReconcileRequest(string Cluster, string Fleet, GitSourceSpe
 
     /// <summary>Validator for this request (a fleet's policy set); overrides the reconciler's own.</summary>
     public IManifestValidator? Validator { get; init; }
+
+    /// <summary>
+    /// The fleets that select the cluster now (from the platform; this one may be among them). Only their inventories
+    /// can take over an object that left this fleet's Git: prune leaves such an object to the fleet that lists it. The
+    /// inventory a fleet left on the cluster when it stopped selecting it, or was deleted, counts for nothing. Null:
+    /// every fleet with an inventory on the cluster counts (callers without a platform, rollout plans of earlier builds).
+    /// </summary>
+    public IReadOnlySet<string>? ClusterFleets { get; init; }
 }
 
 /// <summary>The phase a reconcile reached; a failed reconcile names the phase that failed.</summary>

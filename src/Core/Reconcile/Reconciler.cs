@@ -207,10 +207,10 @@ public sealed partial class Reconciler
         IReadOnlyDictionary<ObjectReference, string> handedOver = new Dictionary<ObjectReference, string>();
         if (request.Options.Prune)
         {
-            // An object that moved to another fleet's Git, which has applied it since, is that fleet's now: not pruned here,
-            // and no longer in this fleet's inventory.
+            // An object that moved to another fleet's Git, which selects the cluster and has applied it since, is that
+            // fleet's now: not pruned here, and no longer in this fleet's inventory.
             var stale = Pruner.Stale(previous, changes.Changes.Select(c => c.Reference));
-            handedOver = await _inventory.OtherOwnersAsync(request.Cluster, request.Fleet, [.. stale.Select(e => e.Reference)], cancellationToken);
+            handedOver = await _inventory.OtherOwnersAsync(request.Cluster, request.Fleet, [.. stale.Select(e => e.Reference)], request.ClusterFleets, cancellationToken);
             pruned = await new Pruner(client, new PruneOptions { Concurrency = request.Options.Apply.Concurrency, Stages = request.Options.Apply.Stages }, _loggers.CreateLogger<Pruner>())
                 .PruneAsync([.. stale.Where(e => !handedOver.ContainsKey(e.Reference))], cancellationToken);
             pruned = new ChangeSet([

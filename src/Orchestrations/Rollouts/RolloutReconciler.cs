@@ -59,6 +59,7 @@ public sealed class PipelineClusterReconciler(Reconciler reconciler, ISecretStor
         {
             Commit = input.Commit,
             Validator = validator,
+            ClusterFleets = input.Cluster.Fleets?.ToHashSet(StringComparer.Ordinal),
             Options = new ReconcileOptions
             {
                 Prune = settings.Prune,

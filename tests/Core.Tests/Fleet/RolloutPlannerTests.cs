@@ -50,6 +50,16 @@ public sealed class RolloutPlannerTests
     }
 
     [Fact]
+    public void Plan_ClustersOfSeveralFleets_EachPlannedClusterNamesTheFleetsThatSelectIt()
+    {
+        var plan = RolloutPlanner.Plan(s_platform, s_platform.Fleets["platform-base"], "c1");
+
+        var clusters = plan.Clusters.ToDictionary(c => c.Name);
+        Assert.Equal(["platform-base"], clusters["dev-1"].Fleets);
+        Assert.All(["eu-1", "eu-2", "us-1", "us-2"], name => Assert.Equal(["platform-base", "podinfo"], clusters[name].Fleets));
+    }
+
+    [Fact]
     public void Plan_SourceFetchedAsAGitHubApp_SettingsCarryTheAppAndItsKeysSecret()
     {
         var podinfo = s_platform.Fleets["podinfo"];

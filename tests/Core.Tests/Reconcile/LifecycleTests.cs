@@ -11,6 +11,18 @@ public sealed class LifecycleTests(SimulatorFixture simulator, AzuriteFixture az
 {
     private const string Overlay = "apps/podinfo/overlays/eu";
 
+    /// <summary>podinfo's widget as a fleet of its own would have it.</summary>
+    private const string Widget = """
+        apiVersion: example.fleetfunctions.io/v1
+        kind: Widget
+        metadata:
+          name: podinfo-widget
+          namespace: podinfo
+        spec:
+          size: small
+          color: blue
+        """;
+
     [Fact]
     public async Task ReconcileAsync_FullLifecycle_CreatesNoOpsConfiguresPrunesDetectsAndHealsDrift()
     {
@@ -86,16 +98,7 @@ public sealed class LifecycleTests(SimulatorFixture simulator, AzuriteFixture az
         Assert.True(first.Succeeded, string.Join("\n", first.Errors));
 
         h.Repo.Replace("apps/podinfo/base/kustomization.yaml", "  - widget.yaml\n", string.Empty)
-            .Write("apps/widgets/widget.yaml", """
-                apiVersion: example.fleetfunctions.io/v1
-                kind: Widget
-                metadata:
-                  name: podinfo-widget
-                  namespace: podinfo
-                spec:
-                  size: small
-                  color: blue
-                """)
+            .Write("apps/widgets/widget.yaml", Widget)
             .Commit("move the widget to its own fleet");
         var taken = await h.ReconcileAsync("apps/widgets", fleet: "widgets");
         var left = await h.ReconcileAsync(Overlay);
@@ -112,6 +115,37 @@ public sealed class LifecycleTests(SimulatorFixture simulator, AzuriteFixture az
         Assert.Contains((await h.Inventory.GetAsync(h.Cluster.Name, "widgets"))!.Entries, e => e.Reference.Kind == "Widget");
         Assert.Empty(again.Pruned.Changes);
         Assert.True(again.IsNoOp);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_ObjectListedByAFleetThatNoLongerSelectsTheCluster_IsPruned()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        Assert.True((await h.ReconcileAsync(Overlay)).Succeeded);
+        h.Repo.Replace("apps/podinfo/base/kustomization.yaml", "  - widget.yaml\n", string.Empty)
+            .Write("apps/widgets/widget.yaml", Widget)
+            .Commit("move the widget to its own fleet");
+        Assert.True((await h.ReconcileAsync("apps/widgets", fleet: "widgets")).Succeeded);
+        Assert.Equal(ChangeAction.Skipped, Assert.Single((await h.ReconcileAsync(Overlay)).Pruned.Changes).Action);
+
+        // The widgets fleet stops selecting the cluster (relabelled, or the fleet deleted) and the widget comes back to
+        // podinfo; the widgets fleet's inventory stays on the cluster, listing the widget.
+        string[] podinfoOnly = ["podinfo"];
+        h.Repo.Replace("apps/podinfo/base/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - widget.yaml\n")
+            .Write("apps/widgets/widget.yaml", null)
+            .Commit("move the widget back");
+        var back = await h.ReconcileAsync(Overlay, clusterFleets: podinfoOnly.ToHashSet());
+        h.Repo.Replace("apps/podinfo/base/kustomization.yaml", "  - widget.yaml\n", string.Empty).Commit("drop widget");
+        var dropped = await h.ReconcileAsync(Overlay, clusterFleets: podinfoOnly.ToHashSet());
+
+        Assert.True(back.Succeeded, string.Join("\n", back.Errors));
+        Assert.Contains(back.Changes.Changes, c => c.Reference.Kind == "Widget");
+        Assert.True(dropped.Succeeded, string.Join("\n", dropped.Errors));
+        var deleted = Assert.Single(dropped.Pruned.Changes);
+        Assert.Equal(ChangeAction.Deleted, deleted.Action);
+        Assert.Equal("Widget/podinfo/podinfo-widget", deleted.Reference.ToString());
+        Assert.Null(h.Cluster.GetObject("example.fleetfunctions.io/v1", "Widget", "podinfo", "podinfo-widget"));
+        Assert.NotNull(await h.Inventory.GetAsync(h.Cluster.Name, "widgets"));
     }
 
     [Fact]

@@ -52,8 +52,9 @@ internal sealed class PipelineHarness : IDisposable
     }
 
     /// <summary>Reconciles <paramref name="path"/> at the repository's current HEAD.</summary>
-    public Task<ReconcileResult> ReconcileAsync(string path, ReconcileOptions? options = null, string fleet = "podinfo") =>
-        Reconciler.ReconcileAsync(new ReconcileRequest(Cluster.Name, fleet, new GitSourceSpec(Repo.Url), path) { Options = options ?? FastOptions });
+    /// <param name="clusterFleets">The fleets that select the cluster now (<see cref="ReconcileRequest.ClusterFleets"/>); null: any.</param>
+    public Task<ReconcileResult> ReconcileAsync(string path, ReconcileOptions? options = null, string fleet = "podinfo", IReadOnlySet<string>? clusterFleets = null) =>
+        Reconciler.ReconcileAsync(new ReconcileRequest(Cluster.Name, fleet, new GitSourceSpec(Repo.Url), path) { Options = options ?? FastOptions, ClusterFleets = clusterFleets });
 
     /// <summary>Reconcile options with a short health timeout suited to the simulator.</summary>
     public static ReconcileOptions FastOptions { get; } = new() { Health = new FleetFunctions.Core.Health.HealthOptions { Timeout = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromMilliseconds(100) } };

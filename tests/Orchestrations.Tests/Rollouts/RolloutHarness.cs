@@ -36,7 +36,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
     private GitTestRepo? _platformRepo;
 
     private RolloutHarness(FleetSimulator simulator, GitTestRepo repo, DurableTaskHub hub, DurableWorker worker, DurableClient client,
-        FleetStateStore fleets, ClusterClientFactory clients, PrometheusServer? prometheus)
+        FleetStateStore fleets, InventoryStore inventory, ClusterClientFactory clients, PrometheusServer? prometheus)
     {
         _simulator = simulator;
         Repo = repo;
@@ -44,6 +44,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
         _worker = worker;
         Client = client;
         Fleets = fleets;
+        Inventory = inventory;
         _clients = clients;
         _prometheus = prometheus;
     }
@@ -53,6 +54,9 @@ internal sealed class RolloutHarness : IAsyncDisposable
     public DurableClient Client { get; }
 
     public FleetStateStore Fleets { get; }
+
+    /// <summary>The inventories the rollouts' reconciles read and write.</summary>
+    public InventoryStore Inventory { get; }
 
     public SimulatedCluster Cluster(string name) => _simulator[name];
 
@@ -112,11 +116,12 @@ internal sealed class RolloutHarness : IAsyncDisposable
 
         var secrets = new InMemorySecretStore(ssh is null ? [] : new Dictionary<string, string> { ["apps-deploy-key"] = ssh.ClientKey });
         var clients = new ClusterClientFactory(new PlatformClusterCredentials(platform, secrets));
+        var inventory = new InventoryStore(storage, new InventoryOptions { TableName = AzuriteFixture.NewName("inv") });
         var reconciler = new Reconciler(
             git,
             new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(repo.CacheDir, "rendered") }),
             clients,
-            new InventoryStore(storage, new InventoryOptions { TableName = AzuriteFixture.NewName("inv") }));
+            inventory);
         var fleetStore = new FleetStateStore(storage, AzuriteFixture.NewName("fleets"));
 
         var hub = new DurableTaskHub(new DurableTaskHubOptions(storage, AzuriteFixture.NewName("h")));
@@ -128,7 +133,7 @@ internal sealed class RolloutHarness : IAsyncDisposable
         registry.AddRolloutOrchestrator();
         var worker = new DurableWorker(hub, registry);
         await worker.StartAsync();
-        return new RolloutHarness(simulator, repo, hub, worker, client, fleetStore, clients, prometheus) { _platformRepo = platformRepo };
+        return new RolloutHarness(simulator, repo, hub, worker, client, fleetStore, inventory, clients, prometheus) { _platformRepo = platformRepo };
     }
 
     /// <summary>Commits the app with one image for clusters labelled variant=good and another for variant=broken.</summary>

@@ -244,6 +244,26 @@ public sealed class RolloutOrchestrationTests(AzuriteFixture azurite) : IClassFi
     }
 
     [Fact]
+    public async Task Prune_ObjectListedByAFleetThatNoLongerSelectsTheCluster_Deleted()
+    {
+        // c1 was in web-staging before it was relabelled for web: web-staging's inventory on c1 still lists web's objects.
+        var fleets = Fleet("web", "rollout: {strategy: AllAtOnce}") + "---\n"
+            + Fleet("web-staging", "rollout: {strategy: AllAtOnce}", "clusterSelector: {matchLabels: {variant: staging}}");
+        await using var h = await RolloutHarness.StartAsync(azurite.ConnectionString, [s_good], fleets);
+        var (applied, _) = await h.RunAsync("web", h.CommitApp("example/web:1.1", "example/web:1.1"));
+        var web = await h.Inventory.GetAsync("c1", "web");
+        await h.Inventory.SaveAsync(web! with { Fleet = "web-staging" }, previous: null);
+
+        h.Repo.Write("web/good/app.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
+        var (outcome, status) = await h.RunAsync("web", h.Repo.Commit("web without its Deployment"));
+
+        Assert.Equal(RolloutPhase.Succeeded, applied.Phase);
+        Assert.True(outcome.Phase == RolloutPhase.Succeeded, outcome.Reason);
+        Assert.Equal(1, Assert.Single(status.Clusters).Deleted);
+        Assert.Null(h.ImageOn("c1"));
+    }
+
+    [Fact]
     public async Task NewerCommitFails_AfterTheRolloutItSupersededFinishedItsLastWaveAnyway_RollsBackToThatRolloutsCommit()
     {
         Dictionary<string, string>[] labels = [s_broken, s_broken];
