@@ -21,6 +21,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
     private readonly SimulatorOptions _options;
     private LoopbackServer? _server;
     private ClusterFault _fault = ClusterFault.None;
+    private int _throttlesLeft;
 
     private SimulatedCluster(string name, SimulatorOptions options)
     {
@@ -85,6 +86,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         try
         {
             var wasDown = _fault.Mode == ClusterFaultMode.Down;
+            Volatile.Write(ref _throttlesLeft, fault.Count ?? 0);
             Volatile.Write(ref _fault, fault);
             if (fault.Mode == ClusterFaultMode.Down && !wasDown && _server is not null)
             {
@@ -176,6 +178,13 @@ public sealed class SimulatedCluster : IAsyncDisposable
             case ClusterFaultMode.Slow:
                 await Task.Delay(fault.Latency, context.RequestAborted);
                 break;
+            case ClusterFaultMode.Throttling when !isMetrics && fault.Throttles(context.Request.Method) && (fault.Count is null || Interlocked.Decrement(ref _throttlesLeft) >= 0):
+                // kube-apiserver's APF and max-in-flight filters answer before any handler: plain text, no Status body
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync("Too many requests, please try again later.\n", context.RequestAborted);
+                return;
         }
 
         if (isMetrics)

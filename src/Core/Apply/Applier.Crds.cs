@@ -29,7 +29,13 @@ public sealed partial class Applier
                 }
                 catch (Exception e) when (e is KubernetesApiException or ClusterUnreachableException)
                 {
-                    return [crd with { Action = ChangeAction.Failed, Message = $"{e.Message} It was applied; whether it is Established is not known.", Applied = true }];
+                    return [crd with
+                    {
+                        Action = ChangeAction.Failed,
+                        Message = $"{e.Message} It was applied; whether it is Established is not known.",
+                        Applied = true,
+                        IsTransient = e is ClusterUnreachableException or KubernetesApiException { IsTransient: true },
+                    }];
                 }
             }
 

@@ -148,11 +148,11 @@ public sealed partial class Applier
         }
         catch (KubernetesApiException e)
         {
-            return new ObjectChange(reference, raw.ApiVersion, ChangeAction.Failed, e.Message, raw.Checksum);
+            return new ObjectChange(reference, raw.ApiVersion, ChangeAction.Failed, e.Message, raw.Checksum) { IsTransient = e.IsTransient };
         }
         catch (ClusterUnreachableException e)
         {
-            return new ObjectChange(reference, raw.ApiVersion, ChangeAction.Failed, e.Message, raw.Checksum);
+            return new ObjectChange(reference, raw.ApiVersion, ChangeAction.Failed, e.Message, raw.Checksum) { IsTransient = true };
         }
     }
 

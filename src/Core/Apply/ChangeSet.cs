@@ -41,6 +41,12 @@ public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, 
     /// </summary>
     public bool Applied { get; init; }
 
+    /// <summary>
+    /// True for a Failed object whose failure may pass by itself (the cluster unreachable, the API server throttling or
+    /// failing): the same reconcile, retried later, may succeed without a change in Git.
+    /// </summary>
+    public bool IsTransient { get; init; }
+
     /// <summary>Health seen in the object the server returned for this apply, or read while checking an Unchanged object (saves a second read); null when nothing was read or written.</summary>
     public Health.ObjectHealth? Health { get; init; }
 
@@ -57,6 +63,9 @@ public sealed record ChangeSet(IReadOnlyList<ObjectChange> Changes)
     public IEnumerable<ObjectChange> Failures => Changes.Where(c => c.Action == ChangeAction.Failed);
 
     public bool HasFailures => Changes.Any(c => c.Action == ChangeAction.Failed);
+
+    /// <summary>True when something failed and every failure may pass by itself (<see cref="ObjectChange.IsTransient"/>): worth retrying as it is.</summary>
+    public bool FailedTransiently => HasFailures && Failures.All(f => f.IsTransient);
 
     /// <summary>True when something was created, configured or deleted.</summary>
     public bool HasChanges => Changes.Any(c => c.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Deleted);

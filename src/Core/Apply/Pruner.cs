@@ -108,11 +108,11 @@ public sealed class Pruner
         }
         catch (KubernetesApiException e)
         {
-            return new ObjectChange(reference, entry.ApiVersion, ChangeAction.Failed, e.Message, entry.Checksum);
+            return new ObjectChange(reference, entry.ApiVersion, ChangeAction.Failed, e.Message, entry.Checksum) { IsTransient = e.IsTransient };
         }
         catch (ClusterUnreachableException e)
         {
-            return new ObjectChange(reference, entry.ApiVersion, ChangeAction.Failed, e.Message, entry.Checksum);
+            return new ObjectChange(reference, entry.ApiVersion, ChangeAction.Failed, e.Message, entry.Checksum) { IsTransient = true };
         }
     }
 }

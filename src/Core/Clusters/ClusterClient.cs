@@ -12,11 +12,13 @@ namespace FleetFunctions.Core.Clusters;
 /// <summary>
 /// Unstructured access to one cluster through KubernetesClient's configuration, TLS and authentication:
 /// get, server-side apply, delete, and discovery of resource names. Requests are bounded by
-/// <see cref="ClusterClientOptions.MaxConcurrentRequestsPerCluster"/>. Counts requests and writes.
+/// <see cref="ClusterClientOptions.MaxConcurrentRequestsPerCluster"/>; a request the API server throttles is sent again
+/// after the wait it asks for (<see cref="ClusterClientOptions.ThrottledRetries"/>). Counts requests and writes.
 /// Thread-safe.
 /// </summary>
 public sealed partial class ClusterClient : IDisposable
 {
+    private const string DeleteOptionsJson = "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Background\"}";
     private static readonly MediaTypeHeaderValue s_applyPatch = new("application/apply-patch+yaml");
     private readonly Kubernetes _kubernetes;
     private readonly HttpMessageInvoker _http;
@@ -116,17 +118,14 @@ public sealed partial class ClusterClient : IDisposable
     private Task<HttpResponseMessage> SendApplyAsync(ResourceInfo resource, ObjectReference reference, ReadOnlyMemory<byte> body, bool force, bool dryRun, CancellationToken cancellationToken)
     {
         var query = $"?fieldManager={Uri.EscapeDataString(_options.FieldManager)}&force={(force ? "true" : "false")}{(dryRun ? "&dryRun=All" : string.Empty)}";
-        var content = new ReadOnlyMemoryContent(body);
-        content.Headers.ContentType = s_applyPatch;
-        return SendAsync(HttpMethod.Patch, ObjectPath(resource, reference.Namespace, reference.Name) + query, content, reference, cancellationToken, isWrite: !dryRun);
+        return SendAsync(HttpMethod.Patch, ObjectPath(resource, reference.Namespace, reference.Name) + query, () => new ReadOnlyMemoryContent(body) { Headers = { ContentType = s_applyPatch } }, reference, cancellationToken, isWrite: !dryRun);
     }
 
     /// <summary>Deletes an object (background propagation); false when it was already gone.</summary>
     public async Task<bool> DeleteAsync(ResourceInfo resource, string ns, string name, CancellationToken cancellationToken = default)
     {
         var reference = new ObjectReference(resource.Group, resource.Kind, ns, name);
-        var body = new StringContent("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Background\"}", Encoding.UTF8, "application/json");
-        using var response = await SendAsync(HttpMethod.Delete, ObjectPath(resource, ns, name), body, reference, cancellationToken, isWrite: true);
+        using var response = await SendAsync(HttpMethod.Delete, ObjectPath(resource, ns, name), () => new StringContent(DeleteOptionsJson, Encoding.UTF8, "application/json"), reference, cancellationToken, isWrite: true);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;
@@ -150,10 +149,32 @@ public sealed partial class ClusterClient : IDisposable
         return $"{prefix}{scope}/{resource.Plural}/{Uri.EscapeDataString(name)}";
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, HttpContent? content, ObjectReference? reference, CancellationToken cancellationToken, bool isWrite = false)
+    /// <summary>
+    /// Sends a request; one answered 429, or 5xx with <c>Retry-After</c>, is sent again after the wait the server asks
+    /// (capped), up to <see cref="ClusterClientOptions.ThrottledRetries"/> times. <paramref name="content"/> makes the body of each attempt.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(
+        HttpMethod method, string pathAndQuery, Func<HttpContent>? content, ObjectReference? reference, CancellationToken cancellationToken, bool isWrite = false)
     {
         // Keep any path prefix of the server URL (API servers behind proxies: https://proxy/k8s/clusters/c-1).
-        using var request = new HttpRequestMessage(method, new Uri(Server.ToString().TrimEnd('/') + "/" + pathAndQuery.TrimStart('/')));
+        var uri = new Uri(Server.ToString().TrimEnd('/') + "/" + pathAndQuery.TrimStart('/'));
+        for (var retries = 0; ; retries++)
+        {
+            var response = await SendOnceAsync(method, uri, content?.Invoke(), reference, isWrite, cancellationToken);
+            if (retries == _options.ThrottledRetries || RetryDelay(response) is not { } delay)
+            {
+                return response;
+            }
+
+            // Waited out without holding one of the cluster's request slots.
+            response.Dispose();
+            await Task.Delay(delay, cancellationToken);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, Uri uri, HttpContent? content, ObjectReference? reference, bool isWrite, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, uri);
         request.Content = content;
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (_kubernetes.Credentials is { } credentials)
@@ -186,6 +207,28 @@ public sealed partial class ClusterClient : IDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The wait before sending again a request answered 429 (API Priority and Fairness; one second when it says nothing),
+    /// or 5xx with <c>Retry-After</c> (an API server starting or shutting down), capped at <see cref="ClusterClientOptions.MaxRetryAfter"/>;
+    /// null for any other answer.
+    /// </summary>
+    private TimeSpan? RetryDelay(HttpResponseMessage response)
+    {
+        var asked = response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - DateTimeOffset.UtcNow,
+            _ => (TimeSpan?)null,
+        };
+        var delay = response.StatusCode switch
+        {
+            HttpStatusCode.TooManyRequests => asked ?? TimeSpan.FromSeconds(1),
+            >= HttpStatusCode.InternalServerError => asked,
+            _ => null,
+        };
+        return delay is { } d ? TimeSpan.FromTicks(Math.Clamp(d.Ticks, 0, _options.MaxRetryAfter.Ticks)) : null;
     }
 
     private ClusterUnreachableException Unreachable(ObjectReference? reference, Exception e)

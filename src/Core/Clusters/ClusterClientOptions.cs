@@ -9,6 +9,15 @@ public sealed record ClusterClientOptions
     /// <summary>Timeout of one request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How many times a request answered 429 TooManyRequests (API Priority and Fairness), or 5xx with a <c>Retry-After</c>
+    /// header, is sent again before that answer counts, as client-go does; 0 sends every request once.
+    /// </summary>
+    public int ThrottledRetries { get; init; } = 5;
+
+    /// <summary>The longest wait before such a retry, whatever <c>Retry-After</c> asks (a 429 without it waits one second).</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Field manager name used for server-side apply.</summary>
     public string FieldManager { get; init; } = "fleetfunctions";
 
@@ -22,6 +31,16 @@ public sealed record ClusterClientOptions
         if (RequestTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("ClusterClientOptions.RequestTimeout must be positive.");
+        }
+
+        if (ThrottledRetries < 0)
+        {
+            throw new ArgumentException("ClusterClientOptions.ThrottledRetries must not be negative.");
+        }
+
+        if (MaxRetryAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentException("ClusterClientOptions.MaxRetryAfter must not be negative.");
         }
 
         if (string.IsNullOrWhiteSpace(FieldManager))

@@ -23,7 +23,8 @@ public static partial class KubernetesStatus
         }
 
         var reason = status?.GetString("reason") ?? statusCode.ToString();
-        var message = status?.GetString("message") ?? (body.Length > 300 ? body[..300] : body);
+        var text = body.Trim();
+        var message = status?.GetString("message") ?? (text.Length > 300 ? text[..300] : text);
         var causes = (status?.At("details.causes") as JsonArray ?? [])
             .OfType<JsonObject>()
             .Select(c => (Type: c.GetString("reason") ?? string.Empty, Message: c.GetString("message") ?? string.Empty, Field: c.GetString("field") ?? string.Empty))

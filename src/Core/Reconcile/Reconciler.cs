@@ -199,7 +199,7 @@ public sealed partial class Reconciler
         if (changes.HasFailures)
         {
             await SaveInventoryAsync(request, result.Commit, previous, changes, ChangeSet.Empty, succeeded: false, cancellationToken);
-            return Fail(result, ReconcilePhase.Apply, [.. changes.Failures.Select(f => f.Message ?? f.ToString())], transient: changes.Failures.Any(f => f.Message?.Contains("unreachable", StringComparison.Ordinal) == true));
+            return Fail(result, ReconcilePhase.Apply, [.. changes.Failures.Select(f => f.Message ?? f.ToString())], transient: changes.FailedTransiently);
         }
 
         // Prune.
@@ -231,7 +231,7 @@ public sealed partial class Reconciler
         if (pruned.HasFailures)
         {
             await inventorySaved;
-            return Fail(result, ReconcilePhase.Prune, [.. pruned.Failures.Select(f => f.Message ?? f.ToString())]);
+            return Fail(result, ReconcilePhase.Prune, [.. pruned.Failures.Select(f => f.Message ?? f.ToString())], transient: pruned.FailedTransiently);
         }
 
         // Health.

@@ -90,14 +90,25 @@ internal sealed class AdminEndpoint(FleetSimulator simulator)
     private static ClusterFault ParseFault(JsonNode? body)
     {
         var mode = body?["mode"]?.ToString()?.ToLowerInvariant();
-        return mode switch
+        try
         {
-            "none" => ClusterFault.None,
-            "down" => ClusterFault.Down,
-            "erroring" => ClusterFault.Erroring,
-            "slow" => ClusterFault.Slow(TimeSpan.FromMilliseconds(body?["latencyMs"]?.GetValue<double>() is > 0 and var ms ? ms : 1000)),
-            _ => throw new AdminError(400, $"fault mode '{mode}' is unknown: use down, erroring, slow (with latencyMs) or none"),
-        };
+            return mode switch
+            {
+                "none" => ClusterFault.None,
+                "down" => ClusterFault.Down,
+                "erroring" => ClusterFault.Erroring,
+                "slow" => ClusterFault.Slow(TimeSpan.FromMilliseconds(body?["latencyMs"]?.GetValue<double>() is > 0 and var ms ? ms : 1000)),
+                "throttling" => ClusterFault.Throttling(
+                    (body?["methods"] as JsonArray)?.Select(m => m?.GetValue<string>() ?? string.Empty),
+                    body?["retryAfterSeconds"]?.GetValue<int>() ?? 1,
+                    body?["count"]?.GetValue<int>()),
+                _ => throw new AdminError(400, $"fault mode '{mode}' is unknown: use down, erroring, slow (with latencyMs), throttling (with methods, retryAfterSeconds, count) or none"),
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            throw new AdminError(400, $"fault mode '{mode}': latencyMs, retryAfterSeconds and count must be numbers, methods a list of HTTP methods such as [\"PATCH\"]");
+        }
     }
 
     private SimulatedCluster Find(string name) =>

@@ -34,10 +34,7 @@ public sealed class ClusterLostTests(SimulatorFixture simulator, AzuriteFixture 
 
         Assert.True(link.IsCut);
         Assert.Equal(ReconcilePhase.Apply, result.Phase);
-        if (answer is null)
-        {
-            Assert.True(result.IsTransient);
-        }
+        Assert.True(result.IsTransient);
 
         var error = Assert.Single(result.Errors);
         Assert.StartsWith($"{h.Cluster.Name}/CustomResourceDefinition/gadgets.example.fleetfunctions.io:", error, StringComparison.Ordinal);
@@ -100,6 +97,31 @@ public sealed class ClusterLostTests(SimulatorFixture simulator, AzuriteFixture 
         Assert.Equal(result.Commit, inventory!.Commit);
         Assert.Equal(result.Changes.Changes.Select(c => c.Reference.Key).Order(StringComparer.Ordinal), inventory.Entries.Select(e => e.Reference.Key).Order(StringComparer.Ordinal));
         Assert.Equal(result.Commit, await h.History.LastCommitAsync(h.Cluster.Name, "hello"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(HttpStatusCode.ServiceUnavailable)]
+    public async Task ReconcileAsync_ClusterLostDuringPrune_FailsTransientlyNamingTheObject(HttpStatusCode? answer)
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        h.Repo.Write("shop/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  level: info\n")
+            .Write("shop/legacy.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy\n  namespace: default\ndata:\n  level: info\n")
+            .Commit("shop");
+        var first = await h.ReconcileAsync("shop", fleet: "shop");
+        Assert.True(first.Succeeded, string.Join("\n", first.Errors));
+        h.Repo.Write("shop/legacy.yaml", null).Commit("legacy leaves Git");
+
+        await using var link = await ClusterLink.StartAsync(h.Cluster, r => r.Method == "DELETE", answer);
+        var result = await ReconcileThroughAsync(h, link, "shop", "shop");
+
+        Assert.True(link.IsCut);
+        Assert.Equal(ReconcilePhase.Prune, result.Phase);
+        Assert.True(result.IsTransient);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"{h.Cluster.Name}/ConfigMap/default/legacy:", error, StringComparison.Ordinal);
+        Assert.Contains(answer is null ? "unreachable" : "unable to handle the request", error, StringComparison.Ordinal);
+        Assert.NotNull(h.Cluster.GetObject("v1", "ConfigMap", "default", "legacy"));
     }
 
     /// <summary>Reconciles <paramref name="path"/> with a reconciler that reaches the cluster through <paramref name="link"/>.</summary>

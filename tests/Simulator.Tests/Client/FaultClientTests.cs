@@ -52,6 +52,35 @@ public sealed class FaultClientTests
     }
 
     [Fact]
+    public async Task SetFault_ThrottlingPatchTwice_Answers429WithRetryAfterToPatchesOnlyThenServes()
+    {
+        await using var t = await TestCluster.StartAsync();
+        t.Cluster.SetFault(ClusterFault.Throttling(["patch"], retryAfterSeconds: 3, count: 2));
+        using var http = new HttpClient { BaseAddress = t.Cluster.Server };
+        var path = new Uri("/api/v1/namespaces/default/configmaps/settings?fieldManager=test", UriKind.Relative);
+
+        using var read = await http.GetAsync(new Uri("/api/v1/namespaces/default/configmaps", UriKind.Relative));
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var apply = new StringContent("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"},"data":{"mode":"blue"}}""");
+            apply.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/apply-patch+yaml");
+            answers.Add(await http.PatchAsync(path, apply));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.All(answers.Take(2), a =>
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, a.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(3), a.Headers.RetryAfter?.Delta);
+        });
+        Assert.Equal("Too many requests, please try again later.\n", await answers[0].Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Created, answers[2].StatusCode);
+        Assert.Equal("throttling (PATCH, the first 2; Retry-After 3s)", t.Cluster.Stats.Fault);
+        answers.ForEach(a => a.Dispose());
+    }
+
+    [Fact]
     public async Task Wipe_RemovesEverythingButDefaultNamespaces()
     {
         await using var t = await TestCluster.StartAsync();

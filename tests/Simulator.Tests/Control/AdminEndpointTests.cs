@@ -34,6 +34,9 @@ public sealed class AdminEndpointTests
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsJsonAsync("clusters/east/fault", new { mode = "sideways" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("clusters/east/fault", new { mode = "slow", latencyMs = 10 })).StatusCode);
         Assert.Equal(ClusterFaultMode.Slow, simulator["east"].Fault.Mode);
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("clusters/east/fault", new { mode = "throttling", methods = new[] { "PATCH", "DELETE" }, retryAfterSeconds = 2, count = 5 })).StatusCode);
+        Assert.Equal("throttling (PATCH, DELETE, the first 5; Retry-After 2s)", simulator["east"].Stats.Fault);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsJsonAsync("clusters/east/fault", new { mode = "throttling", count = "many" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("clusters/east/fault", new { mode = "none" })).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("clusters/east/wipe", null)).StatusCode);
