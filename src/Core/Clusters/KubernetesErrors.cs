@@ -17,6 +17,7 @@ public class KubernetesApiException : Exception
         Target = target;
         StatusCode = statusCode;
         Reason = reason;
+        IsTransient = statusCode is HttpStatusCode.TooManyRequests || (int)statusCode >= 500;
     }
 
     public KubernetesApiException()
@@ -45,8 +46,8 @@ public class KubernetesApiException : Exception
     /// <summary>The Status reason (<c>Conflict</c>, <c>Invalid</c>, <c>NotFound</c>, ...).</summary>
     public string Reason { get; }
 
-    /// <summary>True for server-side trouble worth retrying (429, 5xx).</summary>
-    public bool IsTransient => StatusCode is HttpStatusCode.TooManyRequests || (int)StatusCode >= 500;
+    /// <summary>True for trouble that passes by itself, worth retrying: throttling (429), server errors (5xx), a namespace being terminated.</summary>
+    public bool IsTransient { get; init; }
 }
 
 /// <summary>A field involved in a server-side apply conflict and the manager that owns it.</summary>

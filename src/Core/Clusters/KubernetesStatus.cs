@@ -9,6 +9,9 @@ namespace FleetFunctions.Core.Clusters;
 /// <summary>Turns a failed response (a Kubernetes <c>Status</c> body) into the typed exception callers branch on. The only place that parses Status.</summary>
 public static partial class KubernetesStatus
 {
+    /// <summary>The Status cause type of a create refused in a namespace being deleted (<c>v1.NamespaceTerminatingCause</c>).</summary>
+    private const string NamespaceTerminatingCause = "NamespaceTerminating";
+
     /// <summary>Builds the exception for a non-success response.</summary>
     public static KubernetesApiException ToException(string cluster, ObjectReference? target, HttpStatusCode statusCode, string body)
     {
@@ -69,6 +72,17 @@ public static partial class KubernetesStatus
             return new ObjectNotFoundException($"{subject}: not found: {message}", cluster, target);
         }
 
+        // NamespaceLifecycle admission refuses new objects in a namespace being deleted (403 with a NamespaceTerminating
+        // cause); once the namespace is gone, the same apply creates it again.
+        if (statusCode == HttpStatusCode.Forbidden && (causes.Any(c => c.Type == NamespaceTerminatingCause) || TerminatingPattern().IsMatch(message)))
+        {
+            var ns = TerminatingPattern().Match(message) is { Success: true } m ? m.Groups[1].Value : target?.Namespace ?? string.Empty;
+            return new KubernetesApiException(
+                $"{subject}: namespace {ns} is being terminated; the reconcile will be retried once it is gone " +
+                $"(if it stays Terminating, look at what holds it: kubectl get namespace {ns} -o yaml).",
+                cluster, target, statusCode, reason) { IsTransient = true };
+        }
+
         var advice = statusCode switch
         {
             HttpStatusCode.Unauthorized => "check the cluster's credentials (token expired or wrong)",
@@ -104,4 +118,8 @@ public static partial class KubernetesStatus
 
     [GeneratedRegex("conflict with \"([^\"]+)\"")]
     private static partial Regex ManagerPattern();
+
+    /// <summary>kube-apiserver's NamespaceLifecycle admission: <c>unable to create new content in namespace X because it is being terminated</c>.</summary>
+    [GeneratedRegex("unable to create new content in namespace (\\S+) because it is being terminated")]
+    private static partial Regex TerminatingPattern();
 }

@@ -113,4 +113,59 @@ public sealed class KubernetesStatusTests
 
         Assert.True(error.IsTransient);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ToException_NamespaceBeingTerminated_IsTransientAndSaysSoInsteadOfRbac(bool withCause)
+    {
+        // As NamespaceLifecycle admission answers (k8s.io/apiserver .../admission/plugin/namespace/lifecycle); without
+        // its cause (a proxy that rewrites details), the message alone is enough.
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["status"] = "Failure",
+            ["message"] = "configmaps \"settings\" is forbidden: unable to create new content in namespace shop because it is being terminated",
+            ["reason"] = "Forbidden",
+            ["details"] = withCause
+                ? System.Text.Json.Nodes.JsonNode.Parse("""{"name":"settings","kind":"configmaps","causes":[{"reason":"NamespaceTerminating","message":"namespace shop is being terminated","field":"metadata.namespace"}]}""")
+                : System.Text.Json.Nodes.JsonNode.Parse("""{"name":"settings","kind":"configmaps"}"""),
+            ["code"] = 403,
+        }.ToJsonString();
+
+        var error = KubernetesStatus.ToException("prod-eu", new ObjectReference("", "ConfigMap", "shop", "settings"), HttpStatusCode.Forbidden, body);
+
+        Assert.True(error.IsTransient);
+        Assert.StartsWith("prod-eu/ConfigMap/shop/settings: namespace shop is being terminated; the reconcile will be retried once it is gone", error.Message, StringComparison.Ordinal);
+        Assert.Contains("kubectl get namespace shop -o yaml", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("RBAC", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToException_ForbiddenByRbac_AdvisesRbacAndIsNotTransient()
+    {
+        const string body = """
+            {"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,
+             "message":"configmaps \"settings\" is forbidden: User \"system:serviceaccount:fleet:controller\" cannot patch resource \"configmaps\" in API group \"\" in the namespace \"shop\"",
+             "details":{"name":"settings","kind":"configmaps"}}
+            """;
+
+        var error = KubernetesStatus.ToException("prod-eu", new ObjectReference("", "ConfigMap", "shop", "settings"), HttpStatusCode.Forbidden, body);
+
+        Assert.False(error.IsTransient);
+        Assert.Contains("grant the controller's identity the needed RBAC permissions", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToException_OtherInternalError_StaysTransient()
+    {
+        const string body = """{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"etcdserver: leader changed","code":500}""";
+
+        var error = KubernetesStatus.ToException("prod-eu", s_deployment, HttpStatusCode.InternalServerError, body);
+
+        Assert.IsNotType<InvalidObjectException>(error);
+        Assert.True(error.IsTransient);
+        Assert.Contains("the API server failed; the reconcile will be retried", error.Message, StringComparison.Ordinal);
+    }
 }
