@@ -12,6 +12,9 @@ public static partial class KubernetesStatus
     /// <summary>The Status cause type of a create refused in a namespace being deleted (<c>v1.NamespaceTerminatingCause</c>).</summary>
     private const string NamespaceTerminatingCause = "NamespaceTerminating";
 
+    /// <summary>How kube-apiserver's structured merge words an applied configuration that does not fit the schema.</summary>
+    private const string TypedPatchFailure = "failed to create typed patch object";
+
     /// <summary>Builds the exception for a non-success response.</summary>
     public static KubernetesApiException ToException(string cluster, ObjectReference? target, HttpStatusCode statusCode, string body)
     {
@@ -44,6 +47,16 @@ public static partial class KubernetesStatus
             return new FieldConflictException(
                 $"{subject}: field manager conflict: {described}; remove these fields from Git, make the other manager stop setting them, or set force on the fleet to take ownership.",
                 cluster, target, conflicts);
+        }
+
+        // A server-side apply that does not fit the kind's schema (an unknown field, two items with one key in a keyed list)
+        // is answered with a plain 500 up to 1.32 at least (kubernetes/kubernetes#122480): the object is invalid, a retry
+        // cannot help. The message names the object again, then the problem (several: "errors:" and one line each).
+        if (message.StartsWith(TypedPatchFailure, StringComparison.Ordinal))
+        {
+            var problem = message.IndexOf("): ", StringComparison.Ordinal) is var at and >= 0 ? message[(at + 3)..] : message;
+            IReadOnlyList<string> problems = [.. problem.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(p => p != "errors:")];
+            return new InvalidObjectException($"{subject}: invalid object: {string.Join("; ", problems)}; fix the manifest in Git.", cluster, target, problems);
         }
 
         if (statusCode == HttpStatusCode.UnprocessableEntity || reason == "Invalid")

@@ -70,6 +70,14 @@ internal sealed class ApiException(
 
     public static ApiException ServiceUnavailable(string message) => new(503, "ServiceUnavailable", message);
 
+    /// <summary>
+    /// The plain 500 (no reason) kube-apiserver 1.32 answers a server-side apply whose configuration the kind's schema
+    /// cannot type (kubernetes/kubernetes#122480): <c>failed to create typed patch object (ns/name; apps/v1, Kind=Deployment): </c>
+    /// then the problem as structured-merge-diff words it.
+    /// </summary>
+    public static ApiException TypedPatchFailed(ResourceType type, string ns, string name, string problem) =>
+        new(500, string.Empty, $"failed to create typed patch object ({ns}/{name}; {type.Group}/{type.Version}, Kind={type.Kind}): {problem}");
+
     /// <summary>The Status body kube-apiserver sends for this error.</summary>
     public JsonObject ToStatus()
     {
@@ -80,8 +88,12 @@ internal sealed class ApiException(
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = Message,
-            ["reason"] = Reason,
         };
+        if (Reason.Length > 0)
+        {
+            status["reason"] = Reason;
+        }
+
         if (Name is not null || Kind is not null || Causes.Count > 0)
         {
             var details = new JsonObject();

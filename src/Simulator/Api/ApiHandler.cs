@@ -27,10 +27,6 @@ internal sealed partial class ApiHandler(ClusterBackend backend)
         {
             await WriteStatusAsync(context, ApiException.BadRequest(ex.Message));
         }
-        catch (Apply.FieldManagerException ex)
-        {
-            await WriteStatusAsync(context, ApiException.BadRequest($"{context.Request.Path}: {ex.Message}"));
-        }
         catch (JsonException ex)
         {
             await WriteStatusAsync(context, ApiException.BadRequest($"invalid JSON in request body: {ex.Message}"));

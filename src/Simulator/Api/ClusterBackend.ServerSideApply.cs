@@ -37,7 +37,16 @@ internal sealed partial class ClusterBackend
             }
 
             var liveJson = live?.ToJsonObject();
-            var result = _fieldManager.Apply(liveJson, applied, options.Manager, options.Force, Now, subresource);
+            ApplyResult result;
+            try
+            {
+                result = _fieldManager.Apply(liveJson, applied, options.Manager, options.Force, Now, subresource);
+            }
+            catch (FieldManagerException e)
+            {
+                throw ApiException.TypedPatchFailed(type, ns, name, e.Message);
+            }
+
             if (result.HasConflicts || result.Merged is null)
             {
                 throw ConflictError(result.Conflicts);

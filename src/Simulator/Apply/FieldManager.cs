@@ -40,7 +40,8 @@ internal sealed partial class FieldManager
     /// When nothing changes (same values, same field set for this manager) the result is JSON-equal to
     /// <paramref name="live"/>, including the manager's managedFields entry and its time.
     /// Neither input is modified. Throws <see cref="FieldManagerException"/> when the configuration has an
-    /// associative-list item without its key or two items with the same key (the API server's 400).
+    /// associative-list item without its key or two items with the same key (the API server's 500
+    /// <c>failed to create typed patch object</c>).
     /// </summary>
     public ApplyResult Apply(JsonObject? live, JsonObject applied, string manager, bool force, DateTimeOffset now) =>
         Apply(live, applied, manager, force, now, subresource: null);

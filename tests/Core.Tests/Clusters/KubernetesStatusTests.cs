@@ -158,6 +158,41 @@ public sealed class KubernetesStatusTests
     }
 
     [Fact]
+    public void ToException_TypedPatchObjectFailure_IsAnInvalidObjectNotAServerFailure()
+    {
+        // kube-apiserver 1.32's answer to a server-side apply with a field the schema does not declare (kubernetes/kubernetes#122480)
+        const string body = """{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"failed to create typed patch object (general/admin-api; /v1, Kind=Service): .spec.topologyKeys: field not declared in schema","code":500}""";
+
+        var error = KubernetesStatus.ToException("prod-eu", new ObjectReference("", "Service", "general", "admin-api"), HttpStatusCode.InternalServerError, body);
+
+        var invalid = Assert.IsType<InvalidObjectException>(error);
+        Assert.False(invalid.IsTransient);
+        Assert.Equal([".spec.topologyKeys: field not declared in schema"], invalid.Causes);
+        Assert.Equal("prod-eu/Service/general/admin-api: invalid object: .spec.topologyKeys: field not declared in schema; fix the manifest in Git.", invalid.Message);
+    }
+
+    [Fact]
+    public void ToException_TypedPatchObjectFailureWithSeveralErrors_NamesEach()
+    {
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "Status",
+            ["status"] = "Failure",
+            ["message"] = "failed to create typed patch object (web/frontend; apps/v1, Kind=Deployment): errors:\n"
+                + "  .spec.template.spec.containers[name=\"app\"].ports: duplicate entries for key [containerPort=80,protocol=\"TCP\"]\n"
+                + "  .spec.template.spec.containers[name=\"app\"].env: duplicate entries for key [name=\"MODE\"]",
+            ["code"] = 500,
+        }.ToJsonString();
+
+        var error = KubernetesStatus.ToException("prod-eu", s_deployment, HttpStatusCode.InternalServerError, body);
+
+        var invalid = Assert.IsType<InvalidObjectException>(error);
+        Assert.Equal(2, invalid.Causes.Count);
+        Assert.StartsWith("prod-eu/Deployment/web/frontend: invalid object: .spec.template.spec.containers[name=\"app\"].ports: duplicate entries", invalid.Message, StringComparison.Ordinal);
+        Assert.EndsWith("env: duplicate entries for key [name=\"MODE\"]; fix the manifest in Git.", invalid.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ToException_OtherInternalError_StaysTransient()
     {
         const string body = """{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"etcdserver: leader changed","code":500}""";

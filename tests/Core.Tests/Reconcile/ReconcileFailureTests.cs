@@ -93,6 +93,37 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
     }
 
     [Fact]
+    public async Task ReconcileAsync_ContainersWithOneName_FailsPermanentlyAsAnInvalidObject()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        h.Repo.Write("twins/web.yaml", """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              namespace: default
+            spec:
+              selector:
+                matchLabels: {app: web}
+              template:
+                metadata:
+                  labels: {app: web}
+                spec:
+                  containers:
+                  - {name: app, image: "nginx:1"}
+                  - {name: app, image: "nginx:2"}
+            """).Commit("two containers named app");
+
+        var result = await h.ReconcileAsync("twins", fleet: "twins");
+
+        Assert.Equal(ReconcilePhase.Apply, result.Phase);
+        Assert.False(result.IsTransient);
+        Assert.Equal(
+            $"{h.Cluster.Name}/Deployment/default/web: invalid object: .spec.template.spec.containers: duplicate entries for key [name=\"app\"]; fix the manifest in Git.",
+            Assert.Single(result.Errors));
+    }
+
+    [Fact]
     public async Task ReconcileAsync_UnknownCluster_FailsWithCredentialsHint()
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);

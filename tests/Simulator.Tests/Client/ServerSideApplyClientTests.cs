@@ -135,6 +135,30 @@ public sealed class ServerSideApplyClientTests
     }
 
     [Fact]
+    public async Task Apply_ContainersWithOneName_Answers500TypedPatchFailureAsKubeApiserver()
+    {
+        await using var t = await TestCluster.StartAsync();
+        using var http = new HttpClient();
+        using var body = new StringContent("""
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default"},
+             "spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},
+               "spec":{"containers":[{"name":"app","image":"nginx:1"},{"name":"app","image":"nginx:2"}]}}}}
+            """);
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/apply-patch+yaml");
+
+        using var answer = await http.PatchAsync(new Uri(t.Cluster.Server, "/apis/apps/v1/namespaces/default/deployments/web?fieldManager=test"), body);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, answer.StatusCode);
+        var status = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(
+            "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.template.spec.containers: duplicate entries for key [name=\"app\"]",
+            status.GetProperty("message").GetString());
+        Assert.False(status.TryGetProperty("reason", out _));
+        Assert.Equal(500, status.GetProperty("code").GetInt32());
+        Assert.Null(t.Cluster.GetObject("apps/v1", "Deployment", "default", "web"));
+    }
+
+    [Fact]
     public async Task Apply_WithoutFieldManager_IsRejected()
     {
         await using var t = await TestCluster.StartAsync();
