@@ -93,27 +93,16 @@ public sealed class DeliveryProcessor(
             }
         }
 
+        // Refusals and fleets not touched, as many as a message names: the started rollouts are all in the record, and
+        // each refusal is also logged (event 4100).
         var message = (started.Count == 0 && refusals.Count == 0
-            ? $"the push touches no fleet's files{(skipped.Count > 0 ? ": " + Listed(skipped) : string.Empty)}"
+            ? $"the push touches no fleet's files{(skipped.Count > 0 ? ": " + MessageList.Listed(skipped) : string.Empty)}"
             : $"started {started.Count} rollout(s)"
-                + (refusals.Count > 0 ? $"; refused {refusals.Count}: " + Listed(refusals) : string.Empty)
-                + (skipped.Count > 0 ? $"; not touched ({skipped.Count}): " + Listed(skipped) : string.Empty))
+                + (refusals.Count > 0 ? $"; refused {refusals.Count}: " + MessageList.Listed(refusals) : string.Empty)
+                + (skipped.Count > 0 ? $"; not touched ({skipped.Count}): " + MessageList.Listed(skipped) : string.Empty))
             + string.Concat(notes.Select(n => "; " + n));
         return record with { Status = DeliveryStatus.Processed, Message = message, Rollouts = started };
     }
-
-    /// <summary>
-    /// The first <see cref="ListedInMessage"/> entries and a count of the rest: a push to a source that a thousand
-    /// fleets follow must not make a message of hundreds of KB (the started rollouts are all in the record; each
-    /// refusal is also logged, event 4100).
-    /// </summary>
-    internal static string Listed(IReadOnlyList<string> entries) =>
-        entries.Count <= ListedInMessage
-            ? string.Join("; ", entries)
-            : string.Join("; ", entries.Take(ListedInMessage)) + $"; and {entries.Count - ListedInMessage} more";
-
-    /// <summary>How many refusals, or fleets not touched, a delivery's message names.</summary>
-    internal const int ListedInMessage = 20;
 
     private async Task<List<ClusterFleet>> TouchedFleetsAsync(
         PlatformConfig config, GitSource source, GitSourceSpec spec, RefUpdate update, List<string> skipped, List<string> notes, CancellationToken cancellationToken)

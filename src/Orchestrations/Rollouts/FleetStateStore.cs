@@ -21,11 +21,18 @@ public sealed record FleetState(
 /// <summary>
 /// Fleet state in an Azure Table (partition = fleet): a <c>state</c> row (active rollout, last good commit, last
 /// outcome) updated with ETag concurrency, and one <c>commit-&lt;sha&gt;</c> row per finished rollout, which
-/// <c>dependsOn</c> checks read.
+/// <c>dependsOn</c> checks read. Reasons are cut to fit a table property.
 /// </summary>
 public sealed class FleetStateStore
 {
     private const string StateRow = "state";
+
+    /// <summary>
+    /// The longest reason stored, in UTF-16 code units (the unit of the service's 32K-character limit on a string
+    /// property), marker included.
+    /// </summary>
+    private const int MaxReasonChars = 30_000;
+
     private readonly TableClient _table;
 
     /// <summary>Each state row as this store last read or wrote it, with its ETag: the first guess of an update.</summary>
@@ -95,18 +102,22 @@ public sealed class FleetStateStore
         }, cancellationToken);
     }
 
-    /// <summary>Records how a rollout ended; a success becomes the last good commit. Releases the claim if still held.</summary>
+    /// <summary>
+    /// Records how a rollout ended; a success becomes the last good commit. Releases the claim if still held. A reason
+    /// longer than a table property holds is stored cut, with a count of the characters left out.
+    /// </summary>
     /// <remarks>
     /// The commit row and the state row share the fleet's partition: one entity-group transaction writes both, the
     /// state row with ETag concurrency (one request at the rollout's last step instead of two).
     /// </remarks>
     public async Task RecordAsync(RecordInput input, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
+        var reason = StoredReason(input.Reason);
         var commitRow = new TableEntity(input.Fleet, "commit-" + input.Commit)
         {
             ["Phase"] = input.Phase.ToString(),
             ["InstanceId"] = input.InstanceId,
-            ["Reason"] = input.Reason,
+            ["Reason"] = reason,
         };
         await UpdateAsync<bool>(input.Fleet, state =>
         {
@@ -114,7 +125,7 @@ public sealed class FleetStateStore
             {
                 LastRolloutInstance = input.InstanceId,
                 LastRolloutPhase = input.Phase,
-                LastRolloutReason = input.Reason,
+                LastRolloutReason = reason,
                 LastRolloutAt = now,
             };
             if (input.Phase == RolloutPhase.Succeeded)
@@ -129,6 +140,29 @@ public sealed class FleetStateStore
 
             return ValueTask.FromResult<(FleetState?, bool)>((next, true));
         }, cancellationToken, alongside: commitRow);
+    }
+
+    /// <summary>
+    /// <paramref name="reason"/> as stored: whole when a table property holds it, else cut (never inside a surrogate
+    /// pair) and ended with a count of the characters left out.
+    /// </summary>
+    private static string StoredReason(string reason)
+    {
+        if (reason.Length <= MaxReasonChars)
+        {
+            return reason;
+        }
+
+        // The marker's own length depends on the count it names: reserve room for the longest count a string has.
+        var kept = MaxReasonChars - Marker(int.MaxValue).Length;
+        if (char.IsHighSurrogate(reason[kept - 1]))
+        {
+            kept--;
+        }
+
+        return reason[..kept] + Marker(reason.Length - kept);
+
+        static string Marker(int omitted) => $"… ({omitted} more characters)";
     }
 
     /// <summary>

@@ -169,7 +169,7 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
             if (failed.Count > limit)
             {
                 var reason = $"wave {wave.Index} ({wave.Name}): {failed.Count} cluster(s) failed, more than maxFailures {limit}: "
-                    + string.Join("; ", failed.Select(f => $"{f.Cluster}: {f.Message}"));
+                    + MessageList.Listed([.. failed.Select(f => $"{f.Cluster}: {f.Message}")]);
                 if (await OnFailureAsync(reason, wave.OnFailure ?? _plan.OnFailure) is { } outcome)
                 {
                     return outcome;
@@ -207,7 +207,7 @@ internal sealed partial class RolloutRun(TaskOrchestrationContext context, Rollo
         var clusters = _plan.Clusters.Count();
         return await FinishAsync(RolloutPhase.Succeeded, accepted.Count == 0
             ? $"commit {CommitSha.Short(_plan.Commit)} is healthy on all {clusters} cluster(s)"
-            : $"commit {CommitSha.Short(_plan.Commit)} is healthy on {clusters - accepted.Count} of {clusters} cluster(s); {accepted.Count} failed and were accepted: {string.Join("; ", accepted)}");
+            : $"commit {CommitSha.Short(_plan.Commit)} is healthy on {clusters - accepted.Count} of {clusters} cluster(s); {accepted.Count} failed and were accepted: {MessageList.Listed(accepted)}");
     }
 
     private RolloutStatus InitialStatus() => new(

@@ -284,7 +284,7 @@ internal sealed partial class RolloutRun
         return failed.Count == 0
             ? await FinishAsync(RolloutPhase.RolledBack, $"{reason}; rolled back to {CommitSha.Short(lastGood)} on {results.Length} cluster(s)")
             : await FinishAsync(RolloutPhase.Failed,
-                $"{reason}; rollback to {CommitSha.Short(lastGood)} failed on {string.Join("; ", failed.Select(f => $"{f.Cluster}: {f.Message}"))}: those clusters need an operator");
+                $"{reason}; rollback to {CommitSha.Short(lastGood)} failed on {MessageList.Listed([.. failed.Select(f => $"{f.Cluster}: {f.Message}")])}: those clusters need an operator");
     }
 
     /// <summary>Waits on a durable timer unless an abort or a newer rollout comes first.</summary>

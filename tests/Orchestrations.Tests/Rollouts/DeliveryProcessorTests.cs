@@ -106,20 +106,6 @@ public sealed class DeliveryProcessorTests(AzuriteFixture azurite) : IClassFixtu
         Assert.NotNull(await client.GetInstanceAsync(RolloutInstanceId.For("hello", forced)));
     }
 
-    [Fact]
-    public void Listed_MoreEntriesThanAMessageNames_FirstTwentyAndACountOfTheRest()
-    {
-        var fleets = Enumerable.Range(1, 1000).Select(i => $"ClusterFleet/fleet-{i:D4} (apps/fleet-{i:D4})").ToList();
-
-        var listed = DeliveryProcessor.Listed(fleets);
-        var few = DeliveryProcessor.Listed(fleets[..3]);
-
-        Assert.StartsWith("ClusterFleet/fleet-0001 (apps/fleet-0001); ClusterFleet/fleet-0002", listed, StringComparison.Ordinal);
-        Assert.EndsWith("ClusterFleet/fleet-0020 (apps/fleet-0020); and 980 more", listed, StringComparison.Ordinal);
-        Assert.True(listed.Length < 1000, $"{listed.Length} characters");
-        Assert.Equal("ClusterFleet/fleet-0001 (apps/fleet-0001); ClusterFleet/fleet-0002 (apps/fleet-0002); ClusterFleet/fleet-0003 (apps/fleet-0003)", few);
-    }
-
     /// <summary>A baseline, then two successive changes to the podinfo base, which the podinfo fleet's path uses.</summary>
     private static (string Baseline, string Older, string Newer) ThreeCommitsOfPodinfo(GitTestRepo repo) => (
         repo.Commit("baseline"),

@@ -61,6 +61,30 @@ public sealed class FleetStateStoreTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
+    public async Task RecordAsync_ReasonLongerThanATablePropertyHolds_RecordsTheEndWithTheReasonCut()
+    {
+        // A commit that breaks a policy on every Deployment of every cluster: each cluster's message names them all.
+        var table = AzuriteFixture.NewName("fleets");
+        var store = new FleetStateStore(azurite.ConnectionString, table);
+        var now = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        var reason = "wave 1 (all): 12 cluster(s) failed, more than maxFailures 0: " + string.Join("; ", Enumerable.Range(1, 12).Select(c =>
+            $"cluster-{c:D2}: " + string.Join("; ", Enumerable.Range(1, 30).Select(d =>
+                $"Deployment/web/app-{d:D3}: policy require-labels: ラベル app.kubernetes.io/name が必要です (validation error: label is required)"))));
+        Assert.True(reason.Length > 40_000, $"{reason.Length} characters");
+        await store.ClaimAsync("web", "web-1", "c1");
+
+        await store.RecordAsync(new RecordInput("web", "web-1", "c1", RolloutPhase.Failed, reason), now);
+
+        var state = await new FleetStateStore(azurite.ConnectionString, table).GetAsync("web");
+        Assert.Equal(RolloutPhase.Failed, state.LastRolloutPhase);
+        Assert.Null(state.ActiveInstance);
+        Assert.Equal(RolloutPhase.Failed, await store.GetCommitPhaseAsync("web", "c1"));
+        Assert.True(state.LastRolloutReason!.Length <= 30_000, $"{state.LastRolloutReason.Length} characters");
+        Assert.StartsWith(reason[..20_000], state.LastRolloutReason, StringComparison.Ordinal);
+        Assert.EndsWith($" ({reason.Length - state.LastRolloutReason.IndexOf('…', 20_000)} more characters)", state.LastRolloutReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RecordAsync_RowDeletedSinceThisStoreWroteIt_WritesItAgain()
     {
         var table = AzuriteFixture.NewName("fleets");
