@@ -39,6 +39,13 @@ public sealed class ReconcileHistoryStore
     private const string LatestRow = "~latest";
 
     private const int MaxPropertyChars = 30_000;
+
+    /// <summary>Ends a list cut to fit <see cref="MaxPropertyChars"/>.</summary>
+    private const string Truncated = "… (truncated)";
+
+    /// <summary>The marker as serialised, with the comma before it.</summary>
+    private static readonly int s_truncatedChars = JsonValue.Create(Truncated).ToJsonString().Length + 1;
+
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
     private readonly TablePurge _purge;
@@ -161,6 +168,12 @@ public sealed class ReconcileHistoryStore
         return entries;
     }
 
+    /// <summary>
+    /// The lines as a JSON array of at most <see cref="MaxPropertyChars"/> characters, ended with a truncation marker
+    /// when they do not all fit. Measured as serialised: the JSON writer escapes quotes, <c>&lt; &gt; &amp; ' + `</c> and
+    /// every non-ASCII character as six characters (<c>\u0022</c>), so a Kubernetes error or Japanese text grows
+    /// several times over.
+    /// </summary>
     private static string Serialise(IEnumerable<string> lines)
     {
         var array = new JsonArray();
@@ -168,13 +181,14 @@ public sealed class ReconcileHistoryStore
         foreach (var line in lines)
         {
             var text = line.Length > 2000 ? line[..2000] + "…" : line;
-            if (length + text.Length + 8 > MaxPropertyChars)
+            var serialised = JsonValue.Create(text).ToJsonString().Length + 1;
+            if (length + serialised + s_truncatedChars > MaxPropertyChars)
             {
-                array.Add("… (truncated)");
+                array.Add(Truncated);
                 break;
             }
 
-            length += text.Length + 4;
+            length += serialised;
             array.Add(text);
         }
 

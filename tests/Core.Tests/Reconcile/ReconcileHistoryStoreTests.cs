@@ -42,6 +42,39 @@ public sealed class ReconcileHistoryStoreTests(AzuriteFixture azurite) : IClassF
         Assert.Equal(["new", "ancient"], (await store.ListAsync("c1", "web")).Select(e => e.Commit));
     }
 
+    [Fact]
+    public async Task RecordAsync_KubernetesErrorsLongerEscapedThanRaw_ListedTruncated()
+    {
+        // Quotes, backticks, < > & + are escaped as six characters each in the stored JSON.
+        var store = new ReconcileHistoryStore(azurite.ConnectionString, AzuriteFixture.NewName("hist"));
+        var errors = Enumerable.Range(1, 150).Select(i =>
+            $"c1/Deployment/web/web-{i:D3}: Deployment.apps \"web-{i:D3}\" is invalid: spec.template.metadata.labels: Invalid value: " +
+            $"map[string]string{{\"app\":\"web-{i:D3}\"}}: `selector` does not match template `labels`").ToList();
+        Assert.True(errors.Sum(e => e.Length) < 30_000, "the raw text fits; only the escaped text does not");
+
+        await store.RecordAsync(Result("c1", DateTimeOffset.UtcNow) with { Phase = ReconcilePhase.Apply, Errors = errors });
+
+        var listed = Assert.Single(await store.ListAsync("c1", "web")).Errors;
+        Assert.InRange(listed.Count, 2, errors.Count);
+        Assert.Equal(errors.Take(listed.Count - 1), listed.SkipLast(1));
+        Assert.Equal("… (truncated)", listed[^1]);
+    }
+
+    [Fact]
+    public async Task RecordAsync_JapaneseErrors_ListedTruncated()
+    {
+        // Every non-ASCII character is escaped as six characters: 6,000 of them are 36,000 stored.
+        var store = new ReconcileHistoryStore(azurite.ConnectionString, AzuriteFixture.NewName("hist"));
+        var errors = Enumerable.Range(1, 6).Select(i => $"c1/ConfigMap/web/messages-{i}: " + string.Concat(Enumerable.Repeat("設定が無効です。", 125))).ToList();
+
+        await store.RecordAsync(Result("c1", DateTimeOffset.UtcNow) with { Phase = ReconcilePhase.Apply, Errors = errors });
+
+        var listed = Assert.Single(await store.ListAsync("c1", "web")).Errors;
+        Assert.InRange(listed.Count, 2, errors.Count);
+        Assert.Equal(errors.Take(listed.Count - 1), listed.SkipLast(1));
+        Assert.Equal("… (truncated)", listed[^1]);
+    }
+
     private static ReconcileResult Result(string commit, DateTimeOffset startedAt) =>
         new() { Cluster = "c1", Fleet = "web", Commit = commit, Path = "apps/web", StartedAt = startedAt, Phase = ReconcilePhase.Done };
 }
