@@ -4,7 +4,8 @@ namespace FleetFunctions.Core.Storage;
 
 /// <summary>
 /// Deletes expired rows of a table partition at most once a day per key and process: the
-/// retention of stores whose rows are keyed newest first (inverted ticks), so "older than" is a row key range.
+/// retention of stores whose rows are keyed newest first (inverted ticks), so "older than" is a row key range, or carry
+/// the time they were written in a property.
 /// Thread-safe; a failed purge is tried again at the next call.
 /// </summary>
 public sealed class TablePurge(TableClient table)
@@ -22,7 +23,15 @@ public sealed class TablePurge(TableClient table)
     /// <paramref name="toRow"/>, unless <paramref name="key"/> was purged within a day of <paramref name="now"/>.
     /// Storage failures are swallowed (the rows wait for the next purge; another process may have deleted some).
     /// </summary>
-    public async Task PurgeAsync(string key, DateTimeOffset now, string partition, string fromRow, string toRow)
+    public Task PurgeAsync(string key, DateTimeOffset now, string partition, string fromRow, string toRow) =>
+        PurgeWhereAsync(key, now, partition, TableClient.CreateQueryFilter($"RowKey gt {fromRow} and RowKey lt {toRow}"));
+
+    /// <summary>
+    /// Deletes the rows of <paramref name="partition"/> that match <paramref name="condition"/> (an OData filter, such as
+    /// a time property before a cutoff, for rows not keyed by time), unless <paramref name="key"/> was purged within a
+    /// day of <paramref name="now"/>. Storage failures are swallowed, as by <see cref="PurgeAsync"/>.
+    /// </summary>
+    public async Task PurgeWhereAsync(string key, DateTimeOffset now, string partition, string condition)
     {
         if (_next.TryGetValue(key, out var next) && now < next)
         {
@@ -32,7 +41,7 @@ public sealed class TablePurge(TableClient table)
         _next.Set(key, now + s_interval);
         try
         {
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {fromRow} and RowKey lt {toRow}");
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}") + $" and ({condition})";
             var expired = new List<TableTransactionAction>();
             await foreach (var e in table.QueryAsync<TableEntity>(filter, select: ["RowKey"]))
             {

@@ -101,6 +101,7 @@ public sealed record AppOptions
     /// <summary>
     /// Finished rollouts (and other engine instances) are purged this long after their last update (default 30 days,
     /// <c>720h</c>); null keeps them until purged through the Durable API (<c>FLEETFUNCTIONS_RolloutRetention=0</c>).
+    /// Each fleet's per-commit outcome rows (which <c>dependsOn</c> reads) are kept as long, and at least a day.
     /// </summary>
     public TimeSpan? RolloutRetention { get; init; } = TimeSpan.FromDays(30);
 

@@ -60,7 +60,7 @@ public static class FleetServiceCollection
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<PlatformRepository>()));
         services.TryAddSingleton<IClusterReconciler>(sp => new PipelineClusterReconciler(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<IPolicySetSource>()));
-        services.TryAddSingleton(_ => new FleetStateStore(storage));
+        services.TryAddSingleton(_ => new FleetStateStore(storage) { CommitRetention = options.RolloutRetention });
         services.TryAddSingleton(sp => new RolloutAncestry(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<ISecretStore>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<RolloutAncestry>()));
         services.TryAddSingleton(_ => new DeliveryStore(storage, new DeliveryStoreOptions { Retention = options.WebhookDeliveryRetention }));

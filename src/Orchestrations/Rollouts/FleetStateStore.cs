@@ -19,13 +19,21 @@ public sealed record FleetState(
     DateTimeOffset? LastRolloutAt);
 
 /// <summary>
-/// Fleet state in an Azure Table (partition = fleet): a <c>state</c> row (active rollout, last good commit, last
-/// outcome) updated with ETag concurrency, and one <c>commit-&lt;sha&gt;</c> row per finished rollout, which
-/// <c>dependsOn</c> checks read. Reasons are cut to fit a table property.
+/// Fleet state in two Azure Tables, partition = fleet: in the state table (default <c>fleetstate</c>) one <c>state</c>
+/// row per fleet (active rollout, last good commit, last outcome) updated with ETag concurrency; in the commit table
+/// (the state table's name + <c>commits</c>) one row per finished rollout, keyed by commit, which <c>dependsOn</c>
+/// checks read. Commit rows older than <see cref="CommitRetention"/> are deleted as the fleet records its next rollout,
+/// at most once a day per fleet and process. Reasons are cut to fit a table property.
 /// </summary>
 public sealed class FleetStateStore
 {
     private const string StateRow = "state";
+
+    /// <summary>Row key prefix of the commit rows that earlier builds kept in the state table, beside the state row.</summary>
+    private const string LegacyCommitPrefix = "commit-";
+
+    /// <summary>Sorts right after every key with <see cref="LegacyCommitPrefix"/>.</summary>
+    private const string LegacyCommitEnd = "commit.";
 
     /// <summary>
     /// The longest reason stored, in UTF-16 code units (the unit of the service's 32K-character limit on a string
@@ -33,7 +41,15 @@ public sealed class FleetStateStore
     /// </summary>
     private const int MaxReasonChars = 30_000;
 
+    /// <summary>A dependsOn wait lasts at most <see cref="RolloutOrchestrator.DependencyTimeout"/>: the rows it reads are kept far longer.</summary>
+    private static readonly TimeSpan s_minimumCommitRetention = TimeSpan.FromDays(1);
+
     private readonly TableClient _table;
+    private readonly TableClient _commits;
+    private readonly TablePurge _purge;
+
+    /// <summary>Fleets whose commit rows in the state table (written by earlier builds) this process has moved.</summary>
+    private readonly ConcurrentDictionary<string, bool> _moved = new(StringComparer.Ordinal);
 
     /// <summary>Each state row as this store last read or wrote it, with its ETag: the first guess of an update.</summary>
     private readonly ConcurrentDictionary<string, (FleetState State, ETag ETag)> _known = new(StringComparer.Ordinal);
@@ -44,14 +60,26 @@ public sealed class FleetStateStore
     {
     }
 
-    public FleetStateStore(StorageAccount storage, string tableName = "fleetstate") =>
-        _table = (storage ?? throw new ArgumentNullException(nameof(storage))).CreateTableClient(tableName);
+    public FleetStateStore(StorageAccount storage, string tableName = "fleetstate")
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _table = storage.CreateTableClient(tableName);
+        _commits = storage.CreateTableClient(tableName + "commits");
+        _purge = new TablePurge(_commits);
+    }
+
+    /// <summary>
+    /// Commit rows (the outcome of each finished rollout, which <c>dependsOn</c> reads) older than this are deleted
+    /// (default 30 days; null keeps every row). Never less than a day, so no dependsOn wait loses the row it waits for.
+    /// </summary>
+    public TimeSpan? CommitRetention { get; init; } = TimeSpan.FromDays(30);
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
     {
         if (Volatile.Read(ref _created) == 0)
         {
             await _table.CreateIfNotExistsAsync(cancellationToken);
+            await _commits.CreateIfNotExistsAsync(cancellationToken);
             Volatile.Write(ref _created, 1);
         }
     }
@@ -65,7 +93,8 @@ public sealed class FleetStateStore
     /// <summary>
     /// The state of each of <paramref name="fleets"/> (an empty state for a fleet without a row), read with one query
     /// for the <c>state</c> rows of all partitions, paged by the service: a listing costs one round trip per thousand
-    /// fleets instead of one per fleet. States of fleets not asked for are skipped.
+    /// fleets instead of one per fleet, and the state table holds nothing else to scan past. States of fleets not asked
+    /// for are skipped.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, FleetState>> GetManyAsync(IEnumerable<string> fleets, CancellationToken cancellationToken = default)
     {
@@ -107,18 +136,16 @@ public sealed class FleetStateStore
     /// longer than a table property holds is stored cut, with a count of the characters left out.
     /// </summary>
     /// <remarks>
-    /// The commit row and the state row share the fleet's partition: one entity-group transaction writes both, the
-    /// state row with ETag concurrency (one request at the rollout's last step instead of two).
+    /// The commit row is written first (the state row is in another table, so not in the same transaction): if the state
+    /// row's write then fails, the rollout's dependents still see how it ended; a record run again writes the same
+    /// commit row. The first record of a fleet in a day (per process) also starts deleting its commit rows past
+    /// <see cref="CommitRetention"/>, without waiting for that.
     /// </remarks>
     public async Task RecordAsync(RecordInput input, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
+        await EnsureCreatedAsync(cancellationToken);
         var reason = StoredReason(input.Reason);
-        var commitRow = new TableEntity(input.Fleet, "commit-" + input.Commit)
-        {
-            ["Phase"] = input.Phase.ToString(),
-            ["InstanceId"] = input.InstanceId,
-            ["Reason"] = reason,
-        };
+        await _commits.UpsertEntityAsync(CommitRow(input.Fleet, input.Commit, input.Phase.ToString(), input.InstanceId, reason, now), TableUpdateMode.Replace, cancellationToken);
         await UpdateAsync<bool>(input.Fleet, state =>
         {
             var next = state with
@@ -139,7 +166,15 @@ public sealed class FleetStateStore
             }
 
             return ValueTask.FromResult<(FleetState?, bool)>((next, true));
-        }, cancellationToken, alongside: commitRow);
+        }, cancellationToken);
+
+        // Off the rollout's path: the record is what the caller waits for.
+        _ = MoveEarlierCommitRowsAsync(input.Fleet, now);
+        if (CommitRetention is { } retention)
+        {
+            var before = now - (retention < s_minimumCommitRetention ? s_minimumCommitRetention : retention);
+            _ = _purge.PurgeWhereAsync(input.Fleet, now, input.Fleet, TableClient.CreateQueryFilter($"RecordedAt lt {before}"));
+        }
     }
 
     /// <summary>
@@ -174,13 +209,66 @@ public sealed class FleetStateStore
             ? (state with { ActiveInstance = null, ActiveCommit = null }, true)
             : (null, false)), cancellationToken);
 
-    /// <summary>The phase a fleet's rollout of <paramref name="commit"/> ended in, or null when none has ended.</summary>
+    /// <summary>
+    /// The phase a fleet's rollout of <paramref name="commit"/> ended in, or null when none has ended (or its row is past
+    /// <see cref="CommitRetention"/>).
+    /// </summary>
     public async Task<RolloutPhase?> GetCommitPhaseAsync(string fleet, string commit, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken);
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, "commit-" + commit, cancellationToken: cancellationToken);
+        var response = await _commits.GetEntityIfExistsAsync<TableEntity>(fleet, commit, ["Phase"], cancellationToken);
+        if (!response.HasValue)
+        {
+            // Recorded by an earlier build, and not yet moved into the commit table.
+            response = await _table.GetEntityIfExistsAsync<TableEntity>(fleet, LegacyCommitPrefix + commit, ["Phase"], cancellationToken);
+        }
+
         return response.HasValue && Enum.TryParse<RolloutPhase>(response.Value!.GetString("Phase"), out var phase) ? phase : null;
     }
+
+    /// <summary>
+    /// Moves the fleet's commit rows that earlier builds wrote beside its state row into the commit table (recorded at
+    /// their last write), once per fleet and process, so the state table holds state rows only. A row the commit table
+    /// already has is not overwritten. Storage failures are swallowed: the move is tried again at the next record.
+    /// </summary>
+    private async Task MoveEarlierCommitRowsAsync(string fleet, DateTimeOffset now)
+    {
+        if (!_moved.TryAdd(fleet, true))
+        {
+            return;
+        }
+
+        try
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {fleet} and RowKey gt {LegacyCommitPrefix} and RowKey lt {LegacyCommitEnd}");
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter))
+            {
+                var moved = CommitRow(fleet, row.RowKey[LegacyCommitPrefix.Length..], row.GetString("Phase"), row.GetString("InstanceId"), row.GetString("Reason"), row.Timestamp ?? now);
+                try
+                {
+                    await _commits.AddEntityAsync(moved);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 409)
+                {
+                    // Recorded again since: the commit table's row is the newer one.
+                }
+
+                await _table.DeleteEntityAsync(fleet, row.RowKey, ETag.All);
+            }
+        }
+        catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException)
+        {
+            _moved.TryRemove(fleet, out _);
+        }
+    }
+
+    private static TableEntity CommitRow(string fleet, string commit, string? phase, string? instanceId, string? reason, DateTimeOffset recordedAt) => new(fleet, commit)
+    {
+        ["Phase"] = phase,
+        ["InstanceId"] = instanceId,
+        ["Reason"] = reason,
+        ["RecordedAt"] = recordedAt,
+    };
 
     /// <summary>
     /// Applies <paramref name="change"/> to the state row and writes it with ETag concurrency; a null state writes
@@ -189,8 +277,7 @@ public sealed class FleetStateStore
     /// safe: a row changed elsewhere fails the write and the change is applied again to the row as stored. A decision
     /// to write nothing counts only when the stored row still has the ETag it was taken on.
     /// </summary>
-    /// <param name="alongside">A row of the fleet's partition written in the same transaction as the state row (when it is written).</param>
-    private async Task<T> UpdateAsync<T>(string fleet, Func<FleetState, ValueTask<(FleetState? State, T Result)>> change, CancellationToken cancellationToken, TableEntity? alongside = null)
+    private async Task<T> UpdateAsync<T>(string fleet, Func<FleetState, ValueTask<(FleetState? State, T Result)>> change, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync(cancellationToken);
         var fresh = !_known.TryGetValue(fleet, out var known);
@@ -213,7 +300,7 @@ public sealed class FleetStateStore
 
                 row = stored;
             }
-            else if (await TryWriteAsync(next, row?.ETag, alongside, cancellationToken))
+            else if (await TryWriteAsync(next, row?.ETag, cancellationToken))
             {
                 return result;
             }
@@ -244,31 +331,17 @@ public sealed class FleetStateStore
     }
 
     /// <summary>
-    /// Writes <paramref name="state"/> over the row with <paramref name="etag"/> (creates it when null), and
-    /// <paramref name="alongside"/> in the same transaction; false when the row is not as expected (changed, created or
-    /// deleted meanwhile), and then it is forgotten.
+    /// Writes <paramref name="state"/> over the row with <paramref name="etag"/> (creates it when null); false when the
+    /// row is not as expected (changed, created or deleted meanwhile), and then it is forgotten.
     /// </summary>
-    private async Task<bool> TryWriteAsync(FleetState state, ETag? etag, TableEntity? alongside, CancellationToken cancellationToken)
+    private async Task<bool> TryWriteAsync(FleetState state, ETag? etag, CancellationToken cancellationToken)
     {
         var entity = ToEntity(state);
         try
         {
-            Response response;
-            if (alongside is null)
-            {
-                response = etag is { } match
-                    ? await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Replace, cancellationToken)
-                    : await _table.AddEntityAsync(entity, cancellationToken);
-            }
-            else
-            {
-                TableTransactionAction[] actions =
-                [
-                    etag is { } match ? new(TableTransactionActionType.UpdateReplace, entity, match) : new(TableTransactionActionType.Add, entity),
-                    new(TableTransactionActionType.UpsertReplace, alongside),
-                ];
-                response = (await _table.SubmitTransactionAsync(actions, cancellationToken)).Value[0];
-            }
+            var response = etag is { } match
+                ? await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Replace, cancellationToken)
+                : await _table.AddEntityAsync(entity, cancellationToken);
 
             if (response.Headers.ETag is { } written)
             {
@@ -283,7 +356,6 @@ public sealed class FleetStateStore
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
         {
-            // A failed transaction (TableTransactionFailedException) is one of these too: nothing of it was written.
             _known.TryRemove(state.Fleet, out _);
             return false;
         }

@@ -29,6 +29,96 @@ public sealed class FleetStateStoreTests(AzuriteFixture azurite) : IClassFixture
     }
 
     [Fact]
+    public async Task GetManyAsync_ManyRolloutsRecorded_ReadsATableOfStateRowsOnly()
+    {
+        var table = AzuriteFixture.NewName("fleets");
+        var store = new FleetStateStore(azurite.ConnectionString, table);
+        var now = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        foreach (var fleet in new[] { "web", "api", "jobs" })
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await store.RecordAsync(new RecordInput(fleet, $"{fleet}-{i}", $"c{i}", RolloutPhase.Succeeded, "rolled out"), now.AddMinutes(i));
+            }
+        }
+
+        var states = await store.GetManyAsync(["web", "api", "jobs"]);
+
+        // The listing's query scans the state table: one row per fleet, however many rollouts each has recorded.
+        var rows = new List<string>();
+        await foreach (var row in new Azure.Data.Tables.TableClient(azurite.ConnectionString, table).QueryAsync<Azure.Data.Tables.TableEntity>(select: ["RowKey"]))
+        {
+            rows.Add(row.RowKey);
+        }
+
+        Assert.Equal(["state", "state", "state"], rows);
+        Assert.All(states.Values, s => Assert.Equal("c19", s.LastGoodCommit));
+        Assert.Equal(RolloutPhase.Succeeded, await store.GetCommitPhaseAsync("api", "c7"));
+    }
+
+    [Fact]
+    public async Task RecordAsync_CommitRowsOlderThanTheRetention_DeletedThoseOfTheLastDayKept()
+    {
+        var table = AzuriteFixture.NewName("fleets");
+        var keepsAll = new FleetStateStore(azurite.ConnectionString, table) { CommitRetention = null };
+        var now = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        await keepsAll.RecordAsync(new RecordInput("web", "web-old", "old", RolloutPhase.Succeeded, "rolled out"), now - TimeSpan.FromDays(40));
+        await keepsAll.RecordAsync(new RecordInput("web", "web-recent", "recent", RolloutPhase.Failed, "health timeout"), now - TimeSpan.FromDays(10));
+        await keepsAll.RecordAsync(new RecordInput("web", "web-today", "today", RolloutPhase.Succeeded, "rolled out"), now - TimeSpan.FromHours(2));
+        await keepsAll.RecordAsync(new RecordInput("api", "api-old", "old", RolloutPhase.Succeeded, "rolled out"), now - TimeSpan.FromDays(40));
+
+        // Another process with a one-hour retention records web's next rollout: rows of the last day stay whatever the
+        // retention (a dependsOn wait reads them for up to an hour), and other fleets' rows wait for their own record.
+        await new FleetStateStore(azurite.ConnectionString, table) { CommitRetention = TimeSpan.FromHours(1) }
+            .RecordAsync(new RecordInput("web", "web-new", "new", RolloutPhase.Succeeded, "rolled out"), now);
+
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15); await keepsAll.GetCommitPhaseAsync("web", "old") is not null && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Null(await keepsAll.GetCommitPhaseAsync("web", "old"));
+        Assert.Null(await keepsAll.GetCommitPhaseAsync("web", "recent"));
+        Assert.Equal(RolloutPhase.Succeeded, await keepsAll.GetCommitPhaseAsync("web", "today"));
+        Assert.Equal(RolloutPhase.Succeeded, await keepsAll.GetCommitPhaseAsync("web", "new"));
+        Assert.Equal(RolloutPhase.Succeeded, await keepsAll.GetCommitPhaseAsync("api", "old"));
+    }
+
+    [Fact]
+    public async Task RecordAsync_CommitRowsOfAnEarlierBuildInTheStateTable_ReadThenMovedToTheCommitTable()
+    {
+        // Earlier builds wrote commit-<sha> rows beside the state row.
+        var table = AzuriteFixture.NewName("fleets");
+        var stateTable = new Azure.Data.Tables.TableClient(azurite.ConnectionString, table);
+        var store = new FleetStateStore(azurite.ConnectionString, table);
+        var now = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        await store.EnsureCreatedAsync();
+        await stateTable.AddEntityAsync(new Azure.Data.Tables.TableEntity("web", "commit-c1") { ["Phase"] = "Succeeded", ["InstanceId"] = "web-1", ["Reason"] = "rolled out" });
+        Assert.Equal(RolloutPhase.Succeeded, await store.GetCommitPhaseAsync("web", "c1"));
+
+        await store.RecordAsync(new RecordInput("web", "web-2", "c2", RolloutPhase.Failed, "health timeout"), now);
+
+        var rows = new List<string>();
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            rows.Clear();
+            await foreach (var row in stateTable.QueryAsync<Azure.Data.Tables.TableEntity>(select: ["RowKey"]))
+            {
+                rows.Add(row.RowKey);
+            }
+
+            if (rows.Count == 1)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(["state"], rows);
+        Assert.Equal(RolloutPhase.Succeeded, await store.GetCommitPhaseAsync("web", "c1"));
+        Assert.Equal(RolloutPhase.Failed, await store.GetCommitPhaseAsync("web", "c2"));
+    }
+
+    [Fact]
     public async Task ClaimAsync_RowChangedByAnotherProcessSinceThisStoreWroteIt_DecidesOnTheStoredRow()
     {
         // Two stores on one table stand for two processes; each remembers the row as it last wrote it.
