@@ -2,7 +2,7 @@
 # Installs what the demo and the tests need on a fresh machine, idempotently:
 #   - npm packages (Azurite) from package-lock.json
 #   - Debian's prometheus (canary analysis tests and the demo), git, and OpenSSH's server and client (Git-over-SSH tests)
-#   - checks for the .NET 10 SDK and kubectl 1.32 (with built-in kustomize)
+#   - checks for the .NET 10 SDK, Node.js and kubectl 1.32 (with built-in kustomize)
 #   - restores NuGet packages
 # Prints `export` lines for the tools it found; other scripts source scripts/lib.sh and call it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,7 +10,13 @@ cd "$REPO_ROOT"
 
 command -v dotnet >/dev/null || die "the .NET SDK is missing: install .NET 10 (https://dot.net) and re-run."
 dotnet --list-sdks | grep -q '^10\.' || die "the .NET 10 SDK is missing (found: $(dotnet --list-sdks | tr '\n' ' '))."
-command -v node >/dev/null && command -v npm >/dev/null || die "Node.js 20+ and npm are missing: install them and re-run."
+# Node.js runs Azurite (and the scripts' port helpers). Azurite 3.35.0 (package-lock.json) is the last that supports
+# Node.js 20; package.json's "engines" says the same.
+node_min=20
+command -v node >/dev/null && command -v npm >/dev/null \
+  || die "Node.js and npm are missing: install Node.js $node_min or later with npm (https://nodejs.org) and re-run."
+node -e "process.exit(Number(process.versions.node.split('.')[0]) >= $node_min ? 0 : 1)" \
+  || die "Node.js $node_min or later is needed to run Azurite (found $(node --version) at $(command -v node)): install a newer Node.js and re-run."
 
 # Reinstall only when package-lock.json changed since the last install (a content hash, not timestamps:
 # a fresh checkout or worktree must not trigger a reinstall of a node_modules another checkout shares).
