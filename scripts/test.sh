@@ -4,6 +4,7 @@
 # line 'N passed, N failed, N skipped' and exits non-zero on any failure.
 # Extra arguments go to 'dotnet test' (e.g. --filter "FullyQualifiedName~Simulator").
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+setup_tests=1 # also OpenSSH, for the Git-over-SSH tests
 source "$REPO_ROOT/scripts/setup.sh"
 cd "$REPO_ROOT"
 trap stop_children EXIT
