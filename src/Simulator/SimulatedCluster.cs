@@ -53,6 +53,12 @@ public sealed class SimulatedCluster : IAsyncDisposable
     /// <summary>Client requests that changed state (creates, updates that changed something, deletes).</summary>
     public long WriteCount => Backend.Writes;
 
+    /// <summary>
+    /// The last client DELETE requests (at most 256), oldest first, with the propagationPolicy each asked for. There is no
+    /// garbage collector: the policy decides nothing here, tests read it from this list.
+    /// </summary>
+    public IReadOnlyList<SimulatedDeletion> Deletions => Backend.Deletions;
+
     public SimulatedClusterStats Stats
     {
         get

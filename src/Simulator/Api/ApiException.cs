@@ -37,6 +37,14 @@ internal sealed class ApiException(
     public static ApiException NamespaceNotFound(string ns) =>
         new(404, "NotFound", $"namespaces \"{ns}\" not found", ns, "", "namespaces");
 
+    /// <summary>
+    /// 403 like kube-apiserver's NamespaceLifecycle admission for a create into a namespace being deleted: Forbidden with
+    /// a <c>NamespaceTerminating</c> cause on <c>metadata.namespace</c>.
+    /// </summary>
+    public static ApiException NamespaceTerminating(ResourceType type, string name, string ns) =>
+        new(403, "Forbidden", $"{type.GroupResource} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+            name, type.Group, type.Plural, [new StatusCause("NamespaceTerminating", $"namespace {ns} is being terminated", "metadata.namespace")]);
+
     public static ApiException NotFoundPath(string path) =>
         new(404, "NotFound", $"the server could not find the requested resource (path {path})");
 

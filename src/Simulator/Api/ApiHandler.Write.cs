@@ -46,9 +46,16 @@ internal sealed partial class ApiHandler
 
     private async Task DeleteAsync(HttpContext context, ResourceType type, string ns, string name)
     {
-        var options = WriteOptionsOf(context, apply: false, await DeleteBodyDryRunAsync(context));
-        var deleted = backend.Delete(type, ns, name, options);
-        var uid = deleted.ToJsonObject()["metadata"]?["uid"]?.ToString();
+        var (dryRun, propagationPolicy) = await DeleteOptionsAsync(context);
+        var result = backend.Delete(type, ns, name, WriteOptionsOf(context, apply: false, dryRun), propagationPolicy);
+        if (!result.Removed)
+        {
+            // as kube-apiserver: an object that finalizers (or content) keep is answered with its marked state
+            await WriteObjectAsync(context, type, result.Object, 200);
+            return;
+        }
+
+        var uid = result.Object.ToJsonObject()["metadata"]?["uid"]?.ToString();
         await WriteJsonAsync(context, new JsonObject
         {
             ["kind"] = "Status",
@@ -62,15 +69,24 @@ internal sealed partial class ApiHandler
     private async Task DeleteCollectionAsync(HttpContext context, ResourceType type, string? ns)
     {
         var (labels, fields) = Selectors(context);
-        var options = WriteOptionsOf(context, apply: false, await DeleteBodyDryRunAsync(context));
+        var options = WriteOptionsOf(context, apply: false, (await DeleteOptionsAsync(context)).DryRun);
         var deleted = backend.DeleteCollection(type, ns, labels, fields, options);
         await WriteListAsync(context, type, deleted, deleted.Count == 0 ? 0 : deleted.Max(d => d.ResourceVersion));
     }
 
-    private static async Task<bool> DeleteBodyDryRunAsync(HttpContext context)
+    /// <summary>dryRun and propagationPolicy of a DeleteOptions body, the query taking precedence for the policy.</summary>
+    private static async Task<(bool DryRun, string? PropagationPolicy)> DeleteOptionsAsync(HttpContext context)
     {
         var body = await ReadBodyAsync(context);
-        return body?["dryRun"] is JsonArray dryRun && dryRun.Any(d => d?.ToString() == "All");
+        var dryRun = body?["dryRun"] is JsonArray list && list.Any(d => d?.ToString() == "All");
+        string? policy = context.Request.Query["propagationPolicy"];
+        policy = string.IsNullOrEmpty(policy) ? body?["propagationPolicy"]?.ToString() : policy;
+        if (policy is not (null or "Orphan" or "Background" or "Foreground"))
+        {
+            throw ApiException.BadRequest($"propagationPolicy: Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\"");
+        }
+
+        return (dryRun, policy);
     }
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context) =>

@@ -4,7 +4,7 @@ using FleetFunctions.Simulator.Serialization;
 
 namespace FleetFunctions.Simulator.Api;
 
-/// <summary>What the API server itself does on writes: namespace phase, CRD establishment, cascading deletes.</summary>
+/// <summary>What the API server itself does on writes: stored form, Service defaults, namespace phase, CRD establishment.</summary>
 internal sealed partial class ClusterBackend
 {
     /// <summary>
@@ -25,7 +25,7 @@ internal sealed partial class ClusterBackend
         else if (type == BuiltInResources.Namespace)
         {
             next["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
-            next["status"] = new JsonObject { ["phase"] = "Active" };
+            next["status"] = new JsonObject { ["phase"] = Metadata(next).ContainsKey("deletionTimestamp") ? "Terminating" : "Active" };
             var labels = Metadata(next)["labels"] as JsonObject ?? [];
             labels["kubernetes.io/metadata.name"] = Metadata(next)["name"]?.DeepClone();
             Metadata(next)["labels"] = labels;
@@ -69,29 +69,9 @@ internal sealed partial class ClusterBackend
 
     private void AfterDelete(ResourceType type, JsonObject deleted)
     {
-        var name = deleted["metadata"]?["name"]?.ToString() ?? "";
-        if (type == BuiltInResources.Namespace)
+        if (type == BuiltInResources.CustomResourceDefinition)
         {
-            foreach (var candidate in Registry.Current.All.Where(t => t.Namespaced).DistinctBy(t => t.StorageKey))
-            {
-                foreach (var obj in Store.List(candidate.StorageKey, name))
-                {
-                    Remove(candidate, obj);
-                }
-            }
-        }
-        else if (type == BuiltInResources.CustomResourceDefinition)
-        {
-            var (versions, _) = ResourceRegistry.FromCrd(deleted);
-            if (versions.Count > 0)
-            {
-                foreach (var obj in Store.List(versions[0].StorageKey, null))
-                {
-                    Remove(versions[0], obj);
-                }
-            }
-
-            Registry.RemoveCustomResource(name);
+            Registry.RemoveCustomResource(deleted["metadata"]?["name"]?.ToString() ?? "");
         }
     }
 

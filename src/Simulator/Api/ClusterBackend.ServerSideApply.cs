@@ -33,7 +33,7 @@ internal sealed partial class ClusterBackend
                     throw ApiException.NotFound(type, name);
                 }
 
-                RequireNamespace(type, ns);
+                AdmitCreate(type, ns, name);
             }
 
             var liveJson = live?.ToJsonObject();
@@ -79,7 +79,7 @@ internal sealed partial class ClusterBackend
 
                 if (live is null)
                 {
-                    RequireNamespace(type, ns);
+                    AdmitCreate(type, ns, name);
                 }
 
                 return Commit(type, live, liveJson, merged, options.DryRun);

@@ -5,7 +5,7 @@ using FleetFunctions.Simulator.Store;
 
 namespace FleetFunctions.Simulator.Api;
 
-/// <summary>The write verbs: create, update (PUT), merge/JSON/strategic patch, delete.</summary>
+/// <summary>The write verbs: create, update (PUT), merge/JSON/strategic patch (delete: ClusterBackend.Delete.cs).</summary>
 internal sealed partial class ClusterBackend
 {
     private const string StatusSubresource = "status";
@@ -26,7 +26,7 @@ internal sealed partial class ClusterBackend
 
         lock (Store.Sync)
         {
-            RequireNamespace(type, ns);
+            AdmitCreate(type, ns, name);
             if (Store.Get(type.StorageKey, ns, name) is not null)
             {
                 throw ApiException.AlreadyExists(type, name);
@@ -83,48 +83,6 @@ internal sealed partial class ClusterBackend
         }
     }
 
-    public StoredObject Delete(ResourceType type, string ns, string name, WriteOptions options)
-    {
-        if (type == BuiltInResources.Namespace && BuiltInResources.DefaultNamespaces.Take(3).Contains(name))
-        {
-            throw new ApiException(403, "Forbidden", $"namespaces \"{name}\" is forbidden: this namespace may not be deleted", name, "", "namespaces");
-        }
-
-        lock (Store.Sync)
-        {
-            var live = Store.Get(type.StorageKey, ns, name) ?? throw ApiException.NotFound(type, name);
-            if (options.DryRun)
-            {
-                return live;
-            }
-
-            Interlocked.Increment(ref _writes);
-            return Remove(type, live);
-        }
-    }
-
-    /// <summary>Deletes every match of a list query; returns the deleted objects.</summary>
-    public List<StoredObject> DeleteCollection(ResourceType type, string? ns, Selectors.LabelSelector labels, Selectors.FieldSelector fields, WriteOptions options)
-    {
-        lock (Store.Sync)
-        {
-            var matches = Store.List(type.StorageKey, ns).Where(o => labels.Matches(o.Labels) && fields.Matches(o)).ToList();
-            if (options.DryRun)
-            {
-                return matches;
-            }
-
-            var deleted = new List<StoredObject>(matches.Count);
-            foreach (var obj in matches)
-            {
-                Interlocked.Increment(ref _writes);
-                deleted.Add(Remove(type, obj));
-            }
-
-            return deleted;
-        }
-    }
-
     /// <summary>
     /// A controller's status write (simulated workloads): replaces <c>status</c> if the object still exists at
     /// <paramref name="generation"/>. Not counted as a client write; no field manager entry.
@@ -157,17 +115,6 @@ internal sealed partial class ClusterBackend
                 }
             }
         }
-    }
-
-    private StoredObject Remove(ResourceType type, StoredObject live)
-    {
-        var rv = Store.NextResourceVersion();
-        var final = live.ToJsonObject();
-        Metadata(final)["resourceVersion"] = rv.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var finalState = StoredObject.From(final, rv);
-        Store.Remove(type.StorageKey, finalState);
-        AfterDelete(type, final);
-        return finalState;
     }
 
     /// <summary>
@@ -238,11 +185,24 @@ internal sealed partial class ClusterBackend
         }
     }
 
-    private void RequireNamespace(ResourceType type, string ns)
+    /// <summary>
+    /// What kube-apiserver checks before a create: the namespace exists and is not being terminated (NamespaceLifecycle
+    /// admission), and a custom resource's CRD is not being deleted.
+    /// </summary>
+    private void AdmitCreate(ResourceType type, string ns, string name)
     {
-        if (type.Namespaced && Store.Get(BuiltInResources.Namespace.StorageKey, "", ns) is null)
+        if (type.Namespaced)
         {
-            throw ApiException.NamespaceNotFound(ns);
+            var owner = Store.Get(BuiltInResources.Namespace.StorageKey, "", ns) ?? throw ApiException.NamespaceNotFound(ns);
+            if (owner.Deleting)
+            {
+                throw ApiException.NamespaceTerminating(type, name, ns);
+            }
+        }
+
+        if (Store.Get(BuiltInResources.CustomResourceDefinition.StorageKey, "", type.StorageKey) is { Deleting: true })
+        {
+            throw new ApiException(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating", group: type.Group, kind: type.Plural);
         }
     }
 

@@ -121,8 +121,8 @@ internal sealed partial class ClusterBackend
 
     /// <summary>
     /// Finishes a write: server-owned metadata, hooks, the no-op check, immutable-field validation (422, also
-    /// for dry runs), generation, resourceVersion,
-    /// storage and watch events. Call holding the lock. <paramref name="next"/> is consumed.
+    /// for dry runs), finalizers of an object being deleted (none added; removed with the last), generation,
+    /// resourceVersion, storage and watch events. Call holding the lock. <paramref name="next"/> is consumed.
     /// </summary>
     private WriteResult Commit(ResourceType type, StoredObject? live, JsonObject? liveJson, JsonObject next, bool dryRun, bool countAsWrite = true)
     {
@@ -133,10 +133,13 @@ internal sealed partial class ClusterBackend
             meta["uid"] = liveMeta["uid"]?.DeepClone();
             meta["creationTimestamp"] = liveMeta["creationTimestamp"]?.DeepClone();
             meta["resourceVersion"] = liveMeta["resourceVersion"]?.DeepClone();
-            meta["generation"] = liveMeta["generation"]?.DeepClone();
-            if (meta["generation"] is null)
+            foreach (var field in (ReadOnlySpan<string>)["generation", "deletionTimestamp", "deletionGracePeriodSeconds"])
             {
-                meta.Remove("generation");
+                meta[field] = liveMeta[field]?.DeepClone();
+                if (meta[field] is null)
+                {
+                    meta.Remove(field);
+                }
             }
 
             BeforeCommit(type, next, liveJson);
@@ -145,9 +148,31 @@ internal sealed partial class ClusterBackend
                 return new WriteResult(live, Created: false, Changed: false);
             }
 
-            if (UpdateValidation.Validate(type, liveJson, next) is { Count: > 0 } causes)
+            var causes = UpdateValidation.Validate(type, liveJson, next);
+            if (live.Deleting)
+            {
+                causes = [.. causes, .. CheckFinalizers(liveMeta, meta)];
+            }
+
+            if (causes.Count > 0)
             {
                 throw ApiException.Invalid(type, meta["name"]?.ToString() ?? "", causes);
+            }
+
+            if (live.Deleting && meta["finalizers"] is not JsonArray { Count: > 0 } && !HasContent(type, live))
+            {
+                // the last finalizer is gone: the update removes the object, and answers with its final state
+                if (dryRun)
+                {
+                    return new WriteResult(StoredObject.From(next, live.ResourceVersion), Created: false, Changed: true);
+                }
+
+                if (countAsWrite)
+                {
+                    Interlocked.Increment(ref _writes);
+                }
+
+                return new WriteResult(Remove(type, next), Created: false, Changed: true);
             }
 
             if (type.HasGeneration && SpecChanged(liveJson, next))
@@ -166,6 +191,8 @@ internal sealed partial class ClusterBackend
             }
 
             meta.Remove("resourceVersion");
+            meta.Remove("deletionTimestamp");
+            meta.Remove("deletionGracePeriodSeconds");
             BeforeCommit(type, next, null);
         }
 

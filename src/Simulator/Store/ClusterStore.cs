@@ -56,6 +56,10 @@ internal sealed class ClusterStore
         return result;
     }
 
+    /// <summary>True when the resource has an object, in <paramref name="ns"/> when given.</summary>
+    public bool Any(string storageKey, string? ns) =>
+        _objects.TryGetValue(storageKey, out var byKey) && (ns is null ? !byKey.IsEmpty : byKey.Values.Any(o => o.Namespace == ns));
+
     /// <summary>Every object of every resource: (storage key, object).</summary>
     public IEnumerable<(string StorageKey, StoredObject Object)> All() =>
         _objects.SelectMany(p => p.Value.Select(o => (p.Key, o.Value)));

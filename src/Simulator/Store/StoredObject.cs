@@ -12,8 +12,10 @@ internal sealed class StoredObject
 {
     private static readonly IReadOnlyDictionary<string, string> s_noLabels = new Dictionary<string, string>();
 
-    private StoredObject(byte[] json, long resourceVersion, string apiVersion, string ns, string name, IReadOnlyDictionary<string, string> labels)
+    private StoredObject(byte[] json, long resourceVersion, string apiVersion, string ns, string name, IReadOnlyDictionary<string, string> labels, bool deleting, bool hasFinalizers)
     {
+        Deleting = deleting;
+        HasFinalizers = hasFinalizers;
         ApiVersion = apiVersion;
         Json = json;
         ResourceVersion = resourceVersion;
@@ -36,6 +38,12 @@ internal sealed class StoredObject
     public string Name { get; }
 
     public IReadOnlyDictionary<string, string> Labels { get; }
+
+    /// <summary>True when metadata.deletionTimestamp is set: the object waits for its finalizers (or, a namespace, its content).</summary>
+    public bool Deleting { get; }
+
+    /// <summary>True when metadata.finalizers is not empty.</summary>
+    public bool HasFinalizers { get; }
 
     /// <summary>namespace/name, or name for cluster-scoped objects.</summary>
     public string Key { get; }
@@ -67,7 +75,9 @@ internal sealed class StoredObject
             obj["apiVersion"]?.ToString() ?? "",
             metadata?["namespace"]?.GetValue<string>() ?? "",
             metadata?["name"]?.GetValue<string>() ?? "",
-            labels);
+            labels,
+            metadata?["deletionTimestamp"] is not null,
+            metadata?["finalizers"] is JsonArray { Count: > 0 });
     }
 
     /// <summary>A fresh mutable copy of the object.</summary>

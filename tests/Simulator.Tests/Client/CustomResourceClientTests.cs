@@ -10,7 +10,7 @@ namespace FleetFunctions.Simulator.Tests.Client;
 /// <summary>CRDs: established, discoverable, their objects served; deleting the CRD removes them.</summary>
 public sealed class CustomResourceClientTests
 {
-    private static V1CustomResourceDefinition Crd() => new()
+    internal static V1CustomResourceDefinition Crd() => new()
     {
         ApiVersion = "apiextensions.k8s.io/v1",
         Kind = "CustomResourceDefinition",
