@@ -132,7 +132,9 @@ public sealed partial class Applier
                     return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = comparison.Health };
                 }
 
-                var healed = await WriteAsync(obj, resource, comparison.ResourceVersion, cancellationToken);
+                var healed = comparison.Drifted[0] == FieldDiff.BeingDeletedMarker
+                    ? await WriteAfterDeletionAsync(obj, resource, cancellationToken)
+                    : await WriteAsync(obj, resource, comparison.ResourceVersion, cancellationToken);
                 return healed with { DriftedFields = comparison.Drifted };
             }
 
@@ -143,7 +145,9 @@ public sealed partial class Applier
                 return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = HealthOf(reference, live!) };
             }
 
-            var change = await WriteAsync(obj, resource, live is null ? null : ResourceVersion(live) ?? string.Empty, cancellationToken);
+            var change = drifted[0] == FieldDiff.BeingDeletedMarker
+                ? await WriteAfterDeletionAsync(obj, resource, cancellationToken)
+                : await WriteAsync(obj, resource, live is null ? null : ResourceVersion(live) ?? string.Empty, cancellationToken);
             return change with { DriftedFields = drifted };
         }
         catch (KubernetesApiException e)
@@ -175,7 +179,11 @@ public sealed partial class Applier
             var fields = string.Join(", ", e.Fields);
             Log.Recreating(_logger, _client.Name, obj.Reference.ToString(), fields);
             await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
-            await WaitGoneAsync(resource, obj, cancellationToken);
+            if (await WaitGoneAsync(resource, obj, "after deleting it for recreation", cancellationToken) is { } stuck)
+            {
+                return stuck;
+            }
+
             return await _client.ApplyAsync(resource, obj, _options.Force, recreated => new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, $"recreated: {fields} cannot change in place", obj.Checksum)
             {
                 Recreated = true,
@@ -184,20 +192,35 @@ public sealed partial class Applier
         }
     }
 
-    private async Task WaitGoneAsync(ResourceInfo resource, ManifestObject obj, CancellationToken cancellationToken)
+    /// <summary>
+    /// Git wants an object the cluster is deleting (its finalizers hold it): re-applying would not stop the deletion, so it
+    /// is created again once gone.
+    /// </summary>
+    private async Task<ObjectChange> WriteAfterDeletionAsync(ManifestObject obj, ResourceInfo resource, CancellationToken cancellationToken) =>
+        await WaitGoneAsync(resource, obj, "while Git still has it (it is created again once gone)", cancellationToken)
+            ?? await WriteAsync(obj, resource, liveResourceVersion: null, cancellationToken);
+
+    /// <summary>Waits (up to <see cref="ApplyOptions.RecreateTimeout"/>) for the object to disappear; a transient Failed change naming its finalizers when it does not.</summary>
+    private async Task<ObjectChange?> WaitGoneAsync(ResourceInfo resource, ManifestObject obj, string why, CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + _options.RecreateTimeout;
-        while (await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken) is not null)
+        while (await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken) is { } live)
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
-                throw new KubernetesApiException(
-                    $"{obj.Reference.On(_client.Name)}: still present {_options.RecreateTimeout.TotalSeconds:0}s after deleting it for recreation; check its finalizers.",
-                    _client.Name, obj.Reference, System.Net.HttpStatusCode.Conflict, "Timeout");
+                return new ObjectChange(
+                    obj.Reference,
+                    obj.ApiVersion,
+                    ChangeAction.Failed,
+                    $"{obj.Reference.On(_client.Name)}: still present {_options.RecreateTimeout.TotalSeconds:0}s {why}: {HealthRules.BeingDeleted(live)}; " +
+                    "the controller that owns those finalizers must release them (a later reconcile retries).",
+                    obj.Checksum) { IsTransient = true };
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
+
+        return null;
     }
 
     /// <summary>Health as seen in an object the server returned (saves the health phase a read of objects already Current).</summary>

@@ -15,7 +15,7 @@ public sealed record ApplyOptions
     /// <summary>How long to wait for CRDs to become Established before applying their custom resources.</summary>
     public TimeSpan CrdEstablishedTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long to wait for an object being recreated to disappear.</summary>
+    /// <summary>How long to wait for an object being recreated, or deleted on the cluster while Git still has it, to disappear.</summary>
     public TimeSpan RecreateTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The staged order (<see cref="ApplyStages.Default"/>).</summary>

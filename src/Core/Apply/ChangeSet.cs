@@ -43,7 +43,8 @@ public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, 
 
     /// <summary>
     /// True for a Failed object whose failure may pass by itself (the cluster unreachable, the API server throttling or
-    /// failing): the same reconcile, retried later, may succeed without a change in Git.
+    /// failing, an object still terminating when the wait for it ended): the same reconcile, retried later, may succeed
+    /// without a change in Git.
     /// </summary>
     public bool IsTransient { get; init; }
 

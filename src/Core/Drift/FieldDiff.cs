@@ -24,7 +24,16 @@ public static class FieldDiff
         "creationTimestamp", "resourceVersion", "uid", "generation", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
     };
 
-    /// <summary>Paths of fields set in <paramref name="desired"/> that are missing from or different in <paramref name="live"/>; empty when live matches.</summary>
+    /// <summary>
+    /// The difference reported first for a live object being deleted (metadata.deletionTimestamp set): whatever its fields,
+    /// it is on its way out, so it is not what Git wants.
+    /// </summary>
+    public const string BeingDeletedMarker = "(being deleted)";
+
+    /// <summary>
+    /// Paths of fields set in <paramref name="desired"/> that are missing from or different in <paramref name="live"/>, after
+    /// <see cref="BeingDeletedMarker"/> when live is being deleted; empty when live matches.
+    /// </summary>
     public static IReadOnlyList<string> Compare(JsonObject desired, JsonObject live)
     {
         ArgumentNullException.ThrowIfNull(desired);
@@ -32,6 +41,11 @@ public static class FieldDiff
         var apiVersion = desired["apiVersion"]?.GetValueKind() == JsonValueKind.String ? desired["apiVersion"]!.GetValue<string>() : null;
         var kind = desired["kind"]?.GetValueKind() == JsonValueKind.String ? desired["kind"]!.GetValue<string>() : string.Empty;
         var walk = new Walk(ServerForm.IsTyped(apiVersion), kind);
+        if (live["metadata"] is JsonObject { } liveMeta && liveMeta["deletionTimestamp"] is JsonValue)
+        {
+            walk.Paths.Add(BeingDeletedMarker);
+        }
+
         var stringData = walk.Typed && kind == "Secret" && apiVersion == "v1" ? desired["stringData"] as JsonObject : null;
         foreach (var (key, value) in desired)
         {

@@ -20,7 +20,8 @@ public enum HealthStatus
 }
 
 /// <summary>
-/// kstatus-style rules: an object whose status.observedGeneration differs from its metadata.generation is InProgress;
+/// kstatus-style rules: an object being deleted (metadata.deletionTimestamp set) is InProgress, whatever its status; an
+/// object whose status.observedGeneration differs from its metadata.generation is InProgress;
 /// then Deployment, StatefulSet, DaemonSet and ReplicaSet rollouts complete; Job complete; PersistentVolumeClaim
 /// bound; CRD established; Pods running and ready; any object with a Ready condition; other objects are Current when
 /// they exist. Pure functions of the live object.
@@ -31,6 +32,11 @@ public static class HealthRules
     public static (HealthStatus Status, string Reason) Evaluate(JsonObject live)
     {
         ArgumentNullException.ThrowIfNull(live);
+        if (live.StringAt("metadata.deletionTimestamp") is { Length: > 0 })
+        {
+            return (HealthStatus.InProgress, BeingDeleted(live));
+        }
+
         var kind = live.GetString("kind") ?? string.Empty;
         var generation = live.Int64At("metadata.generation");
         var observed = live.Int64At("status.observedGeneration");
@@ -59,6 +65,16 @@ public static class HealthRules
             "Pod" => Pod(live),
             _ => Generic(live),
         };
+    }
+
+    /// <summary>"being deleted", with the finalizers that hold the object (a Namespace's own in spec.finalizers too).</summary>
+    public static string BeingDeleted(JsonObject live)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        var own = live.GetString("kind") == "Namespace" ? live.At("spec.finalizers") as JsonArray : null;
+        var finalizers = (live.At("metadata.finalizers") as JsonArray ?? []).Concat(own ?? [])
+            .Select(f => f?.ToString()).Where(f => !string.IsNullOrEmpty(f)).ToList();
+        return finalizers.Count == 0 ? "being deleted" : $"being deleted, waiting for finalizers {string.Join(", ", finalizers)}";
     }
 
     /// <summary>True when <c>status.conditions</c> has <paramref name="type"/> with <paramref name="status"/>.</summary>

@@ -26,6 +26,17 @@ public sealed class FieldDiffTests
     }
 
     [Fact]
+    public void Compare_MatchingLiveBeingDeleted_ReportsBeingDeletedFirst()
+    {
+        var live = (JsonObject)s_desired.DeepClone();
+        live["metadata"]!["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+        live["metadata"]!["finalizers"] = new JsonArray("example.com/drain");
+        live["spec"]!["replicas"] = 3;
+
+        Assert.Equal([FieldDiff.BeingDeletedMarker, ".spec.replicas"], FieldDiff.Compare(s_desired, live));
+    }
+
+    [Fact]
     public void Compare_ChangedImageAndReplicas_ReportsPathsInApiServerNotation()
     {
         var live = (JsonObject)s_desired.DeepClone();

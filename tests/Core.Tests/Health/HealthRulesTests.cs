@@ -15,6 +15,29 @@ public sealed class HealthRulesTests
     }
 
     [Fact]
+    public void Evaluate_RolledOutDeploymentBeingDeleted_InProgressNamingFinalizers()
+    {
+        var (status, reason) = HealthRules.Evaluate(Parse("""
+            {"kind":"Deployment","metadata":{"generation":2,"deletionTimestamp":"2026-01-01T00:00:00Z","finalizers":["example.com/drain"]},"spec":{"replicas":3},
+             "status":{"observedGeneration":2,"replicas":3,"updatedReplicas":3,"availableReplicas":3}}
+            """));
+
+        Assert.Equal(HealthStatus.InProgress, status);
+        Assert.Equal("being deleted, waiting for finalizers example.com/drain", reason);
+    }
+
+    [Fact]
+    public void Evaluate_TerminatingNamespace_InProgressNamingItsOwnFinalizer()
+    {
+        var (status, reason) = HealthRules.Evaluate(Parse("""
+            {"kind":"Namespace","metadata":{"name":"shop","deletionTimestamp":"2026-01-01T00:00:00Z"},"spec":{"finalizers":["kubernetes"]},"status":{"phase":"Terminating"}}
+            """));
+
+        Assert.Equal(HealthStatus.InProgress, status);
+        Assert.Equal("being deleted, waiting for finalizers kubernetes", reason);
+    }
+
+    [Fact]
     public void Evaluate_DeploymentGenerationNotObserved_InProgress()
     {
         var (status, reason) = HealthRules.Evaluate(Parse("""{"kind":"Deployment","metadata":{"generation":3},"spec":{"replicas":1},"status":{"observedGeneration":2,"replicas":1,"updatedReplicas":1,"availableReplicas":1}}"""));
