@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(1016, LogLevel.Information, "Fetching {Url} failed ({Error}); removed {Count} cached branches and tags gone upstream and fetching again")]
     public static partial void StaleRefsRemoved(ILogger logger, string url, string error, int count);
+
+    [LoggerMessage(1017, LogLevel.Warning, "Pruned {Object} on {Cluster} is still there, its finalizers not released; kept in the inventory")]
+    public static partial void PruneTerminating(ILogger logger, string cluster, string @object);
 }

@@ -178,7 +178,7 @@ public sealed partial class Applier
         {
             var fields = string.Join(", ", e.Fields);
             Log.Recreating(_logger, _client.Name, obj.Reference.ToString(), fields);
-            await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+            await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken: cancellationToken);
             if (await WaitGoneAsync(resource, obj, "after deleting it for recreation", cancellationToken) is { } stuck)
             {
                 return stuck;

@@ -18,7 +18,6 @@ namespace FleetFunctions.Core.Clusters;
 /// </summary>
 public sealed partial class ClusterClient : IDisposable
 {
-    private const string DeleteOptionsJson = "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Background\"}";
     private static readonly MediaTypeHeaderValue s_applyPatch = new("application/apply-patch+yaml");
     private readonly Kubernetes _kubernetes;
     private readonly HttpMessageInvoker _http;
@@ -121,18 +120,25 @@ public sealed partial class ClusterClient : IDisposable
         return SendAsync(HttpMethod.Patch, ObjectPath(resource, reference.Namespace, reference.Name) + query, () => new ReadOnlyMemoryContent(body) { Headers = { ContentType = s_applyPatch } }, reference, cancellationToken, isWrite: !dryRun);
     }
 
-    /// <summary>Deletes an object (background propagation); false when it was already gone.</summary>
-    public async Task<bool> DeleteAsync(ResourceInfo resource, string ns, string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Deletes an object with <paramref name="propagation"/> for its dependents. Returns null when it is gone (or already
+    /// was), else the object as the API server keeps it: marked for deletion (<c>metadata.deletionTimestamp</c>) until its
+    /// finalizers are released.
+    /// </summary>
+    public async Task<JsonObject?> DeleteAsync(
+        ResourceInfo resource, string ns, string name, DeletePropagation propagation = DeletePropagation.Background, CancellationToken cancellationToken = default)
     {
         var reference = new ObjectReference(resource.Group, resource.Kind, ns, name);
-        using var response = await SendAsync(HttpMethod.Delete, ObjectPath(resource, ns, name), () => new StringContent(DeleteOptionsJson, Encoding.UTF8, "application/json"), reference, cancellationToken, isWrite: true);
+        var body = $"{{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"{propagation}\"}}";
+        using var response = await SendAsync(HttpMethod.Delete, ObjectPath(resource, ns, name), () => new StringContent(body, Encoding.UTF8, "application/json"), reference, cancellationToken, isWrite: true);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            return false;
+            return null;
         }
 
-        await EnsureSuccessAsync(response, reference, cancellationToken);
-        return true;
+        // kube-apiserver answers a Status when the object went at once, the object itself when its finalizers keep it
+        var answer = await ReadObjectAsync(response, reference, cancellationToken);
+        return answer.GetString("kind") == "Status" || answer.StringAt("metadata.deletionTimestamp") is null ? null : answer;
     }
 
     public void Dispose()

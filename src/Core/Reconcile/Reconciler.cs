@@ -211,7 +211,7 @@ public sealed partial class Reconciler
             // fleet's now: not pruned here, and no longer in this fleet's inventory.
             var stale = Pruner.Stale(previous, changes.Changes.Select(c => c.Reference));
             handedOver = await _inventory.OtherOwnersAsync(request.Cluster, request.Fleet, [.. stale.Select(e => e.Reference)], request.ClusterFleets, cancellationToken);
-            pruned = await new Pruner(client, new PruneOptions { Concurrency = request.Options.Apply.Concurrency, Stages = request.Options.Apply.Stages }, _loggers.CreateLogger<Pruner>())
+            pruned = await new Pruner(client, new PruneOptions { Concurrency = request.Options.Apply.Concurrency, Stages = request.Options.Apply.Stages, FinalizerTimeout = request.Options.Health.Timeout }, _loggers.CreateLogger<Pruner>())
                 .PruneAsync([.. stale.Where(e => !handedOver.ContainsKey(e.Reference))], cancellationToken);
             pruned = new ChangeSet([
                 .. pruned.Changes,
