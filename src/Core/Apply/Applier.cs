@@ -176,19 +176,7 @@ public sealed partial class Applier
         }
         catch (ImmutableFieldException e) when (_options.Recreate)
         {
-            var fields = string.Join(", ", e.Fields);
-            Log.Recreating(_logger, _client.Name, obj.Reference.ToString(), fields);
-            await _client.DeleteAsync(resource, obj.Namespace, obj.Name, cancellationToken: cancellationToken);
-            if (await WaitGoneAsync(resource, obj, "after deleting it for recreation", cancellationToken) is { } stuck)
-            {
-                return stuck;
-            }
-
-            return await _client.ApplyAsync(resource, obj, _options.Force, recreated => new ObjectChange(obj.Reference, obj.ApiVersion, ChangeAction.Configured, $"recreated: {fields} cannot change in place", obj.Checksum)
-            {
-                Recreated = true,
-                Health = HealthOf(obj.Reference, recreated),
-            }, cancellationToken);
+            return await RecreateAsync(obj, resource, e.Fields, cancellationToken);
         }
     }
 

@@ -111,6 +111,85 @@ public sealed class RecreateTests(SimulatorFixture simulator, AzuriteFixture azu
     }
 
     [Fact]
+    public async Task ApplyAsync_PersistentVolumeClaimSpecChangedWithRecreate_IsNeverDeletedAndFailsNamingTheFieldAndMigration()
+    {
+        var (cluster, client) = await ClusterAsync();
+        static string Claim(string storageClass) =>
+            $"apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data, namespace: default}}\n" +
+            $"spec: {{storageClassName: {storageClass}, accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}\n";
+        await ApplyAsync(client, Claim("standard"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (cluster.GetObject("v1", "PersistentVolumeClaim", "default", "data")?["status"]?["phase"]?.ToString() != "Bound" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var uid = Uid(cluster, "v1", "PersistentVolumeClaim", "data");
+        cluster.ResetCounters();
+
+        var refused = await ApplyAsync(client, Claim("fast"), recreate: true, expectSuccess: false);
+
+        Assert.Equal(
+            $"{cluster.Name}/PersistentVolumeClaim/default/data: immutable field changed: spec; a PersistentVolumeClaim is never recreated, even with recreate: true " +
+            "(deleting it destroys the volume's data once no Pod uses it): revert spec in Git, or migrate by hand to a new PersistentVolumeClaim and copy the data.",
+            Assert.Single(refused.Failures).Message);
+        Assert.Equal(0, cluster.WriteCount);
+        Assert.Empty(cluster.Deletions);
+        Assert.Equal(uid, Uid(cluster, "v1", "PersistentVolumeClaim", "data"));
+    }
+
+    [Fact]
+    public async Task ApplyAsync_StatefulSetRecreated_IsDeletedWithOrphanPropagationSoItsPodsAreAdopted()
+    {
+        var (cluster, client) = await ClusterAsync();
+        static string StatefulSet(string service) => $$$"""
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata: {name: db, namespace: default}
+            spec:
+              serviceName: {{{service}}}
+              replicas: 2
+              selector: {matchLabels: {app: db}}
+              template:
+                metadata: {labels: {app: db}}
+                spec: {containers: [{name: db, image: "postgres:16"}]}
+            """;
+        await ApplyAsync(client, StatefulSet("db"));
+
+        var recreated = await ApplyAsync(client, StatefulSet("db-headless"), recreate: true);
+        await ApplyAsync(client, Deployment("{app: web}"));
+        await ApplyAsync(client, Deployment("{app: web, track: blue}"), recreate: true);
+
+        Assert.True(Assert.Single(recreated.Changes).Recreated);
+        Assert.Equal("db-headless", cluster.GetObject("apps/v1", "StatefulSet", "default", "db")!["spec"]!["serviceName"]!.ToString());
+        Assert.Equal(
+            [new SimulatedDeletion("apps/v1", "StatefulSet", "default", "db", "Orphan"), new SimulatedDeletion("apps/v1", "Deployment", "default", "web", "Background")],
+            cluster.Deletions);
+    }
+
+    [Fact]
+    public async Task ApplyAsync_RecreateOfAnObjectAlreadyBeingDeleted_SendsNoDeleteAndCreatesItOnceItsFinalizerIsReleased()
+    {
+        var (cluster, client) = await ClusterAsync();
+        await ApplyAsync(client, Deployment("{app: web}"));
+        await BeingDeletedTests.SendAsync(cluster, HttpMethod.Patch, "/apis/apps/v1/namespaces/default/deployments/web", "{\"metadata\":{\"finalizers\":[\"example.com/drain\"]}}");
+        await BeingDeletedTests.SendAsync(cluster, HttpMethod.Delete, "/apis/apps/v1/namespaces/default/deployments/web", null);
+        var uid = Uid(cluster, "apps/v1", "Deployment", "web");
+        var release = Task.Run(async () =>
+        {
+            await Task.Delay(500);
+            await BeingDeletedTests.SendAsync(cluster, HttpMethod.Patch, "/apis/apps/v1/namespaces/default/deployments/web", "{\"metadata\":{\"finalizers\":null}}");
+        });
+
+        var changes = await ApplyAsync(client, Deployment("{app: web, track: blue}"), recreate: true);
+        await release;
+
+        Assert.True(Assert.Single(changes.Changes).Recreated);
+        Assert.Single(cluster.Deletions); // only the one before the apply
+        Assert.NotEqual(uid, Uid(cluster, "apps/v1", "Deployment", "web"));
+    }
+
+    [Fact]
     public async Task ReconcileAsync_SelectorChangedInGit_FailsWithoutRecreateAndRecreatesWithFleetRecreate()
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
