@@ -63,7 +63,7 @@ public sealed partial class ClusterClient
         }
 
         await EnsureSuccessAsync(response, null, cancellationToken);
-        var list = await JsonNode.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken) as JsonObject;
+        var list = await ReadNodeAsync(response, null, cancellationToken) as JsonObject;
         var result = new Dictionary<string, ResourceInfo>(StringComparer.Ordinal);
         foreach (var item in list?["resources"] as JsonArray ?? [])
         {

@@ -29,8 +29,7 @@ public sealed partial class ClusterClient
             // The page stays a compact JsonDocument; items are lazy views of it, materialised only where read.
             using var response = await SendAsync(HttpMethod.Get, path + query, null, reference, cancellationToken);
             await EnsureSuccessAsync(response, reference, cancellationToken);
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            using var page = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+            using var page = await ReadDocumentAsync(response, reference, cancellationToken);
             next = page.RootElement.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("continue", out var token)
                 && token.ValueKind == JsonValueKind.String && token.GetString() is { Length: > 0 } continueToken ? continueToken : null;
             if (!page.RootElement.TryGetProperty("items", out var items) || items.ValueKind != JsonValueKind.Array)

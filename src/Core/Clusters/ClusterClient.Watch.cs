@@ -60,7 +60,7 @@ public sealed partial class ClusterClient
         {
             if (!response.IsSuccessStatusCode)
             {
-                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                var body = await ReadBodyAsync(response, null, (content, ct) => content.ReadAsStringAsync(ct), cancellationToken);
                 throw KubernetesStatus.ToException(Name, null, response.StatusCode, body);
             }
 

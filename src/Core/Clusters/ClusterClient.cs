@@ -100,8 +100,7 @@ public sealed partial class ClusterClient : IDisposable
         var reference = new ObjectReference(resource.Group, resource.Kind, obj.Namespace, obj.Name);
         using var response = await SendApplyAsync(resource, reference, obj.Utf8Json, force, dryRun: false, cancellationToken);
         await EnsureSuccessAsync(response, reference, cancellationToken);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var document = await System.Text.Json.JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        using var document = await ReadDocumentAsync(response, reference, cancellationToken);
         return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && JsonObject.Create(document.RootElement) is { } answer
             ? read(answer)
             : throw new KubernetesApiException($"{reference.On(Name)}: the API server answered without an object.", Name, reference, response.StatusCode, "BadResponse");
@@ -259,8 +258,7 @@ public sealed partial class ClusterClient : IDisposable
     private async Task<JsonObject> ReadObjectAsync(HttpResponseMessage response, ObjectReference reference, CancellationToken cancellationToken)
     {
         await EnsureSuccessAsync(response, reference, cancellationToken);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonNode.ParseAsync(stream, cancellationToken: cancellationToken) as JsonObject
+        return await ReadNodeAsync(response, reference, cancellationToken) as JsonObject
             ?? throw new KubernetesApiException($"{reference.On(Name)}: the API server answered without an object.", Name, reference, response.StatusCode, "BadResponse");
     }
 
@@ -271,8 +269,40 @@ public sealed partial class ClusterClient : IDisposable
             return;
         }
 
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var body = await ReadBodyAsync(response, reference, (content, ct) => content.ReadAsStringAsync(ct), cancellationToken);
         throw KubernetesStatus.ToException(Name, reference, response.StatusCode, body);
+    }
+
+    /// <summary>The body as a JSON document (compact: for pages and answers read once).</summary>
+    private Task<System.Text.Json.JsonDocument> ReadDocumentAsync(HttpResponseMessage response, ObjectReference? reference, CancellationToken cancellationToken) =>
+        ReadBodyAsync(response, reference, async (content, ct) => await System.Text.Json.JsonDocument.ParseAsync(await content.ReadAsStreamAsync(ct), cancellationToken: ct), cancellationToken);
+
+    /// <summary>The body as a JSON node.</summary>
+    private Task<JsonNode?> ReadNodeAsync(HttpResponseMessage response, ObjectReference? reference, CancellationToken cancellationToken) =>
+        ReadBodyAsync(response, reference, async (content, ct) => await JsonNode.ParseAsync(await content.ReadAsStreamAsync(ct), cancellationToken: ct), cancellationToken);
+
+    /// <summary>
+    /// Reads the body of <paramref name="response"/> with <paramref name="read"/> within the request timeout, as the headers
+    /// were: <see cref="SendAsync"/> returns once the headers arrive, and a connection that dies silently after them (an API
+    /// server gone mid-LIST) would otherwise hold the reader, and the reconcile or sweep behind it, forever.
+    /// </summary>
+    /// <exception cref="ClusterUnreachableException">The body did not arrive in time, or the connection broke while it was read.</exception>
+    private async Task<T> ReadBodyAsync<T>(HttpResponseMessage response, ObjectReference? reference, Func<HttpContent, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        try
+        {
+            return await read(response.Content, timeout.Token);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Unreachable(reference, new TimeoutException($"the answer's body stopped arriving: not complete within {_options.RequestTimeout.TotalSeconds:0}s", e));
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw Unreachable(reference, e);
+        }
     }
 
     /// <summary>Pass-through handler: its inner handler is KubernetesClient's configured transport.</summary>

@@ -6,7 +6,10 @@ public sealed record ClusterClientOptions
     /// <summary>At most this many requests in flight per cluster (bounds load on each API server).</summary>
     public int MaxConcurrentRequestsPerCluster { get; init; } = 16;
 
-    /// <summary>Timeout of one request.</summary>
+    /// <summary>
+    /// Timeout of one request: for its answer's headers, then again for its body, so a connection that dies mid-answer fails
+    /// the request as unreachable instead of holding it. A watch bounds only its headers; its stream is long-lived.
+    /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
