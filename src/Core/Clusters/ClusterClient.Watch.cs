@@ -31,10 +31,7 @@ public sealed partial class ClusterClient
             + (resourceVersion is { Length: > 0 } rv ? "&resourceVersion=" + Uri.EscapeDataString(rv) : string.Empty);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Server.ToString().TrimEnd('/') + prefix + "/" + resource.Plural + query));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (_kubernetes.Credentials is { } credentials)
-        {
-            await credentials.ProcessHttpRequestAsync(request, cancellationToken);
-        }
+        await AuthenticateAsync(request, null, cancellationToken);
 
         Interlocked.Increment(ref _requests);
         HttpResponseMessage response;

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Manifests;
 using k8s;
+using k8s.Exceptions;
 
 namespace FleetFunctions.Core.Clusters;
 
@@ -182,11 +183,7 @@ public sealed partial class ClusterClient : IDisposable
         using var request = new HttpRequestMessage(method, uri);
         request.Content = content;
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (_kubernetes.Credentials is { } credentials)
-        {
-            await credentials.ProcessHttpRequestAsync(request, cancellationToken);
-        }
-
+        await AuthenticateAsync(request, reference, cancellationToken);
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -234,6 +231,31 @@ public sealed partial class ClusterClient : IDisposable
             _ => null,
         };
         return delay is { } d ? TimeSpan.FromTicks(Math.Clamp(d.Ticks, 0, _options.MaxRetryAfter.Ticks)) : null;
+    }
+
+    /// <summary>Adds the credentials (bearer token, exec plugin, token file) to <paramref name="request"/>.</summary>
+    /// <exception cref="ClusterUnreachableException">They cannot be had or used; the message names the cluster and where its credentials come from.</exception>
+    private async Task AuthenticateAsync(HttpRequestMessage request, ObjectReference? reference, CancellationToken cancellationToken)
+    {
+        if (_kubernetes.Credentials is not { } credentials)
+        {
+            return;
+        }
+
+        try
+        {
+            await credentials.ProcessHttpRequestAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is FormatException or KubeConfigException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            // A token with a line break or NUL in it (FormatException: not a header value), an exec plugin that failed or
+            // is not installed, an unreadable token file: not the API server's answer, but nothing reaches it either.
+            var source = Connection.KubeconfigPath is { } path
+                ? $"check the user of context {Connection.Context ?? "(current)"} in spec.kubeconfig {path}: its token, token file or exec plugin"
+                : "check the Cluster's token (the secret its credentialsRef names, or its azureIdentity)";
+            throw new ClusterUnreachableException(Name,
+                $"{(reference is { } at ? at.On(Name) : Name)}: cannot authenticate to the API server at {Server}: {e.Message.TrimEnd('.')}; {source}.", e);
+        }
     }
 
     private ClusterUnreachableException Unreachable(ObjectReference? reference, Exception e)

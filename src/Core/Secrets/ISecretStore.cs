@@ -10,6 +10,17 @@ public interface ISecretStore
     ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default);
 }
 
+/// <summary>What the stores do to a value as stored.</summary>
+internal static class SecretValue
+{
+    /// <summary>
+    /// <paramref name="stored"/> without the line ends tools leave after it (<c>kubectl create token sa &gt; token.txt</c>,
+    /// <c>echo</c>, editors; a file uploaded to Key Vault keeps them): no token, password or key ends in one, and sent in
+    /// a header it would fail the request.
+    /// </summary>
+    public static string WithoutTrailingLineEnds(string stored) => stored.TrimEnd('\r', '\n');
+}
+
 /// <summary>
 /// Secrets from environment variables: <c>FLEETFUNCTIONS_SECRET_&lt;NAME&gt;</c>, with the name upper-cased and
 /// every character that is not a letter or digit turned into <c>_</c> (so <c>apps-webhook</c> is
@@ -23,12 +34,14 @@ public sealed class EnvironmentSecretStore : ISecretStore
         Prefix + new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToUpperInvariant(c) : '_').ToArray());
 
     /// <summary>
-    /// The value, or null when the variable is unset or still holds an App Service Key Vault reference
-    /// (<c>@Microsoft.KeyVault(...)</c>) that was not resolved: that text is no secret, and using it as one would fail
-    /// as a wrong signature or password far from the cause.
+    /// The value without trailing line ends, or null when the variable is unset or still holds an App Service Key Vault
+    /// reference (<c>@Microsoft.KeyVault(...)</c>) that was not resolved: that text is no secret, and using it as one
+    /// would fail as a wrong signature or password far from the cause.
     /// </summary>
     public ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Environment.GetEnvironmentVariable(VariableFor(name)) is { Length: > 0 } value && !IsUnresolvedReference(value) ? value : null);
+        ValueTask.FromResult(Environment.GetEnvironmentVariable(VariableFor(name)) is { } stored && SecretValue.WithoutTrailingLineEnds(stored) is { Length: > 0 } value && !IsUnresolvedReference(value)
+            ? value
+            : null);
 
     /// <summary>What to do about a secret the stores do not hold: set its variable, or make its Key Vault reference resolve.</summary>
     public static string HowToSet(string name) =>
@@ -39,7 +52,10 @@ public sealed class EnvironmentSecretStore : ISecretStore
     private static bool IsUnresolvedReference(string value) => value.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase);
 }
 
-/// <summary>Secrets as files in a directory, one file per name (the layout of mounted Kubernetes or Docker secrets).</summary>
+/// <summary>
+/// Secrets as files in a directory, one file per name (the layout of mounted Kubernetes or Docker secrets), without
+/// trailing line ends.
+/// </summary>
 public sealed class DirectorySecretStore(string directory) : ISecretStore
 {
     public async ValueTask<string?> GetAsync(string name, CancellationToken cancellationToken = default)
@@ -50,7 +66,7 @@ public sealed class DirectorySecretStore(string directory) : ISecretStore
         }
 
         var path = Path.Combine(directory, name);
-        return File.Exists(path) ? (await File.ReadAllTextAsync(path, cancellationToken)).TrimEnd('\r', '\n') : null;
+        return File.Exists(path) ? SecretValue.WithoutTrailingLineEnds(await File.ReadAllTextAsync(path, cancellationToken)) : null;
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Secrets;
 using FleetFunctions.Core.Tests.Support;
 using Xunit;
 
@@ -65,6 +66,39 @@ public sealed class ClusterClientTests(SimulatorFixture simulator) : IClassFixtu
         Assert.StartsWith(cluster.Name, error.Message, StringComparison.Ordinal);
         Assert.Contains(cluster.Server.Authority, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(cluster.Token, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_TokenFromAnEnvironmentSecretEndingInANewline_Answers()
+    {
+        var cluster = await simulator.AddClusterAsync("nl");
+        var variable = EnvironmentSecretStore.VariableFor($"{cluster.Name}-token");
+        Environment.SetEnvironmentVariable(variable, cluster.Token + "\n");
+        try
+        {
+            var token = await new EnvironmentSecretStore().GetAsync($"{cluster.Name}-token");
+            using var factory = new ClusterClientFactory(new StaticCredentialsProvider([ClusterConnection.FromToken(cluster.Name, cluster.Server, token!)]));
+
+            await (await factory.GetClientAsync(cluster.Name)).ProbeAsync();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
+    public async Task ProbeAsync_TokenWithALineBreakInside_UnreachableNamingTheClusterAndItsCredentials()
+    {
+        var cluster = await simulator.AddClusterAsync("badtoken");
+        using var factory = new ClusterClientFactory(new StaticCredentialsProvider([ClusterConnection.FromToken(cluster.Name, cluster.Server, "first\nsecond")]));
+        var client = await factory.GetClientAsync(cluster.Name);
+
+        var error = await Assert.ThrowsAsync<ClusterUnreachableException>(() => client.ProbeAsync());
+
+        Assert.StartsWith($"{cluster.Name}: cannot authenticate to the API server at {client.Server}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("credentialsRef", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("second", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

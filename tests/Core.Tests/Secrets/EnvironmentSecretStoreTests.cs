@@ -31,4 +31,25 @@ public sealed class EnvironmentSecretStoreTests
             Environment.SetEnvironmentVariable(variable, null);
         }
     }
+
+    [Theory]
+    [InlineData("tok\n")]
+    [InlineData("tok\r\n")]
+    [InlineData("tok\n\n")]
+    public async Task GetAsync_ValueEndingInALineBreak_WithoutIt(string stored)
+    {
+        // kubectl create token sa > token.txt, uploaded to Key Vault: the app setting holds the file's final newline.
+        var name = $"nl-test-{Guid.NewGuid():N}";
+        var variable = EnvironmentSecretStore.VariableFor(name);
+        try
+        {
+            Environment.SetEnvironmentVariable(variable, stored);
+
+            Assert.Equal("tok", await new EnvironmentSecretStore().GetAsync(name));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
 }
