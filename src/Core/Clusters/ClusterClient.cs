@@ -28,24 +28,38 @@ public sealed partial class ClusterClient : IDisposable
     private long _requests;
     private long _writes;
 
+    /// <exception cref="ClusterUnreachableException">The kubeconfig cannot be read or used (missing file, unknown context or user, bad certificate data).</exception>
     internal ClusterClient(ClusterConnection connection, ClusterClientOptions options)
     {
         Connection = connection.Validate();
         _options = options;
-        var config = connection.KubeconfigPath is not null
-            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(connection.KubeconfigPath, connection.Context)
-            : new KubernetesClientConfiguration
-            {
-                Host = connection.Server!.ToString(),
-                AccessToken = connection.Token,
-                SkipTlsVerify = connection.SkipTlsVerify,
-                SslCaCerts = connection.CertificateAuthorityData is { } ca ? ClusterConnection.ReadCertificateAuthorityData(ca) : null,
-            };
-        config.HttpClientTimeout = options.RequestTimeout;
         // KubernetesClient builds the TLS/authentication pipeline; a pass-through handler placed in it gives
         // access to that pipeline for unstructured requests.
         var entry = new PipelineEntryHandler();
-        _kubernetes = new Kubernetes(config, entry);
+        try
+        {
+            var config = connection.KubeconfigPath is not null
+                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(connection.KubeconfigPath, connection.Context)
+                : new KubernetesClientConfiguration
+                {
+                    Host = connection.Server!.ToString(),
+                    AccessToken = connection.Token,
+                    SkipTlsVerify = connection.SkipTlsVerify,
+                    SslCaCerts = connection.CertificateAuthorityData is { } ca ? ClusterConnection.ReadCertificateAuthorityData(ca) : null,
+                };
+            config.HttpClientTimeout = options.RequestTimeout;
+            _kubernetes = new Kubernetes(config, entry);
+        }
+        catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or FormatException
+            or System.Security.Cryptography.CryptographicException or YamlDotNet.Core.YamlException)
+        {
+            entry.Dispose();
+            var (source, fix) = connection.KubeconfigPath is not null
+                ? (CredentialsSource(), FixHint())
+                : ("the Cluster's spec.caData", "spec.caData: base64 of the PEM CA certificate (a kubeconfig's certificate-authority-data)");
+            throw new ClusterUnreachableException(Name, $"{Name}: cannot build a client from {source}: {e.Message.TrimEnd('.')}; fix {fix}.", e);
+        }
+
         _http = new HttpMessageInvoker(entry, disposeHandler: false);
         Server = _kubernetes.BaseUri;
         _gate = new SemaphoreSlim(options.MaxConcurrentRequestsPerCluster, options.MaxConcurrentRequestsPerCluster);
@@ -250,13 +264,20 @@ public sealed partial class ClusterClient : IDisposable
         {
             // A token with a line break or NUL in it (FormatException: not a header value), an exec plugin that failed or
             // is not installed, an unreadable token file: not the API server's answer, but nothing reaches it either.
-            var source = Connection.KubeconfigPath is { } path
-                ? $"check the user of context {Connection.Context ?? "(current)"} in spec.kubeconfig {path}: its token, token file or exec plugin"
-                : "check the Cluster's token (the secret its credentialsRef names, or its azureIdentity)";
             throw new ClusterUnreachableException(Name,
-                $"{(reference is { } at ? at.On(Name) : Name)}: cannot authenticate to the API server at {Server}: {e.Message.TrimEnd('.')}; {source}.", e);
+                $"{(reference is { } at ? at.On(Name) : Name)}: cannot authenticate to the API server at {Server} with {CredentialsSource()}: {e.Message.TrimEnd('.')}; fix {FixHint()}.", e);
         }
     }
+
+    /// <summary>Where this client's credentials come from, for messages.</summary>
+    private string CredentialsSource() => Connection.KubeconfigPath is { } path
+        ? $"kubeconfig {path} (context {Connection.Context ?? "current"})"
+        : "the Cluster's token";
+
+    /// <summary>What to fix when the credentials cannot be used, for messages.</summary>
+    private string FixHint() => Connection.KubeconfigPath is not null
+        ? "the file, or the Cluster's spec.kubeconfig (path and context); the context's user needs a usable token, token file, client certificate or exec plugin"
+        : "the secret its credentialsRef names (one line, no line breaks inside), or its azureIdentity";
 
     private ClusterUnreachableException Unreachable(ObjectReference? reference, Exception e)
     {

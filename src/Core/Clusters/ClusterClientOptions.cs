@@ -21,6 +21,12 @@ public sealed record ClusterClientOptions
     /// <summary>The longest wait before such a retry, whatever <c>Retry-After</c> asks (a 429 without it waits one second).</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a client replaced by a newer one (rotated token, rewritten kubeconfig) keeps working for the reconciles
+    /// and watches that still hold it before it is disposed: longer than any of them holds it.
+    /// </summary>
+    public TimeSpan ReplacedClientLifetime { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Field manager name used for server-side apply.</summary>
     public string FieldManager { get; init; } = "fleetfunctions";
 
@@ -44,6 +50,11 @@ public sealed record ClusterClientOptions
         if (MaxRetryAfter < TimeSpan.Zero)
         {
             throw new ArgumentException("ClusterClientOptions.MaxRetryAfter must not be negative.");
+        }
+
+        if (ReplacedClientLifetime < TimeSpan.Zero)
+        {
+            throw new ArgumentException("ClusterClientOptions.ReplacedClientLifetime must not be negative.");
         }
 
         if (string.IsNullOrWhiteSpace(FieldManager))

@@ -124,6 +124,24 @@ public sealed class ReconcileFailureTests(SimulatorFixture simulator, AzuriteFix
     }
 
     [Fact]
+    public async Task ReconcileAsync_KubeconfigFileMissing_FailsInApplyNamingTheFileAndIsRecorded()
+    {
+        using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
+        var path = Path.Combine(Path.GetTempPath(), $"ff-missing-{Guid.NewGuid():N}.yaml");
+        h.Credentials.Set(FleetFunctions.Core.Clusters.ClusterConnection.FromKubeconfig(h.Cluster.Name, path, "prod"));
+
+        var result = await h.ReconcileAsync(App);
+
+        Assert.Equal(ReconcilePhase.Apply, result.Phase);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"{h.Cluster.Name}: cannot build a client from kubeconfig {path} (context prod)", error, StringComparison.Ordinal);
+        var recorded = Assert.Single(await h.History.ListAsync(h.Cluster.Name, "podinfo"));
+        Assert.Equal(ReconcilePhase.Apply, recorded.Phase);
+        Assert.Equal([error], recorded.Errors);
+        Assert.Equal(0, h.Cluster.WriteCount);
+    }
+
+    [Fact]
     public async Task ReconcileAsync_UnknownCluster_FailsWithCredentialsHint()
     {
         using var h = await PipelineHarness.CreateAsync(simulator, azurite.ConnectionString);
