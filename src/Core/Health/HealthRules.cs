@@ -23,8 +23,8 @@ public enum HealthStatus
 /// kstatus-style rules: an object being deleted (metadata.deletionTimestamp set) is InProgress, whatever its status; an
 /// object whose status.observedGeneration differs from its metadata.generation is InProgress;
 /// then Deployment, StatefulSet, DaemonSet and ReplicaSet rollouts complete; Job complete; PersistentVolumeClaim
-/// bound; CRD established; Pods running and ready; any object with a Ready condition; other objects are Current when
-/// they exist. Pure functions of the live object.
+/// bound; CRD established; Pods running and ready; bitnami SealedSecrets Synced; any object with a Ready condition;
+/// other objects are Current when they exist. Pure functions of the live object.
 /// </summary>
 public static class HealthRules
 {
@@ -63,6 +63,7 @@ public static class HealthRules
                 ? (HealthStatus.Current, "Established")
                 : (HealthStatus.InProgress, "not Established yet"),
             "Pod" => Pod(live),
+            "SealedSecret" when live.GetString("apiVersion")?.StartsWith("bitnami.com/", StringComparison.Ordinal) == true => SealedSecret(live),
             _ => Generic(live),
         };
     }
@@ -196,6 +197,26 @@ public static class HealthRules
         }
 
         return phase == "Failed" ? (HealthStatus.Failed, "pod failed") : (HealthStatus.InProgress, $"pod is {phase ?? "Pending"}");
+    }
+
+    /// <summary>
+    /// A bitnami SealedSecret, as Argo CD's health check reads it: the cluster's sealed-secrets controller reports a
+    /// <c>Synced</c> condition (v0.17 and later; older ones only with <c>--update-status</c>) for the generation it
+    /// saw (the observedGeneration gate above). False means it could not make the Secret, most often because none of
+    /// its keys opens the values ("no key could decrypt secret"): they were re-sealed for a certificate that is not
+    /// its own.
+    /// </summary>
+    private static (HealthStatus, string) SealedSecret(JsonObject live)
+    {
+        var synced = Condition(live, "Synced");
+        return synced?.GetString("status") switch
+        {
+            "True" => (HealthStatus.Current, "unsealed into its Secret"),
+            "False" => (HealthStatus.Failed,
+                $"the cluster's sealed-secrets controller cannot unseal it: {synced.GetString("message") ?? synced.GetString("reason") ?? "Synced is False"}; " +
+                "check that the Cluster's spec.sealingCertificate is that controller's certificate (kubeseal --fetch-cert)"),
+            _ => (HealthStatus.InProgress, "waiting for the cluster's sealed-secrets controller to unseal it (no Synced condition yet)"),
+        };
     }
 
     private static (HealthStatus, string) Generic(JsonObject live)

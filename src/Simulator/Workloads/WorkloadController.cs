@@ -8,7 +8,8 @@ namespace FleetFunctions.Simulator.Workloads;
 /// <summary>
 /// KWOK-style controller of one cluster: after <see cref="SimulatorOptions.WorkloadReadyDelay"/> it writes the
 /// status a real controller would report for each new generation of a workload (Deployments, StatefulSets,
-/// DaemonSets, ReplicaSets, Jobs, Pods), binds PVCs and gives LoadBalancer Services an address.
+/// DaemonSets, ReplicaSets, Jobs, Pods), binds PVCs, gives LoadBalancer Services an address and reports bitnami
+/// SealedSecrets Synced (as a sealed-secrets controller does; the simulator does not unseal them).
 /// </summary>
 internal sealed class WorkloadController : IDisposable
 {
@@ -30,12 +31,12 @@ internal sealed class WorkloadController : IDisposable
 
     private void OnWritten(ResourceType type, StoredObject stored, JsonObject obj)
     {
-        if (type.Group is not ("" or "apps" or "batch") || !type.HasStatus)
+        if (type.Group is not ("" or "apps" or "batch" or "bitnami.com") || !type.HasStatus)
         {
             return;
         }
 
-        if (type.Kind is not ("Deployment" or "StatefulSet" or "DaemonSet" or "ReplicaSet" or "Job" or "Pod" or "PersistentVolumeClaim" or "Service"))
+        if (type.Kind is not ("Deployment" or "StatefulSet" or "DaemonSet" or "ReplicaSet" or "Job" or "Pod" or "PersistentVolumeClaim" or "Service" or "SealedSecret"))
         {
             return;
         }

@@ -61,6 +61,11 @@ internal static class WorkloadStatus
                 ["accessModes"] = obj["spec"]?["accessModes"]?.DeepClone() ?? new JsonArray("ReadWriteOnce"),
                 ["capacity"] = new JsonObject { ["storage"] = obj["spec"]?["resources"]?["requests"]?["storage"]?.DeepClone() ?? "1Gi" },
             },
+            "SealedSecret" => new JsonObject
+            {
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Synced", ["status"] = "True", ["lastTransitionTime"] = now, ["lastUpdateTime"] = now }),
+                ["observedGeneration"] = generation,
+            },
             "Service" => new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = new JsonArray(new JsonObject { ["ip"] = "127.0.0.1", ["ipMode"] = "VIP" }) } },
             _ => obj["status"]?.DeepClone() as JsonObject ?? [],
         };

@@ -47,6 +47,36 @@ public sealed class HealthRulesTests
     }
 
     [Fact]
+    public void Evaluate_SealedSecretTheClusterCannotUnseal_FailedWithTheControllersMessageAndTheCertificateHint()
+    {
+        // What bitnami's controller writes when none of its keys opens the values.
+        var (status, reason) = HealthRules.Evaluate(Parse("""
+            {"apiVersion":"bitnami.com/v1alpha1","kind":"SealedSecret","metadata":{"generation":2},
+             "status":{"observedGeneration":2,"conditions":[{"type":"Synced","status":"False","message":"no key could decrypt secret (password)"}]}}
+            """));
+
+        Assert.Equal(HealthStatus.Failed, status);
+        Assert.Contains("no key could decrypt secret (password)", reason, StringComparison.Ordinal);
+        Assert.Contains("spec.sealingCertificate", reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"observedGeneration":2,"conditions":[{"type":"Synced","status":"True"}]}""", HealthStatus.Current)]
+    [InlineData("""{"observedGeneration":1,"conditions":[{"type":"Synced","status":"True"}]}""", HealthStatus.InProgress)]
+    [InlineData("""{"observedGeneration":1,"conditions":[{"type":"Synced","status":"False","message":"no key could decrypt secret"}]}""", HealthStatus.InProgress)]
+    [InlineData(null, HealthStatus.InProgress)]
+    public void Evaluate_SealedSecret_SyncedForItsGeneration(string? statusJson, HealthStatus expected)
+    {
+        var live = Parse("""{"apiVersion":"bitnami.com/v1alpha1","kind":"SealedSecret","metadata":{"generation":2}}""");
+        if (statusJson is not null)
+        {
+            live["status"] = JsonNode.Parse(statusJson);
+        }
+
+        Assert.Equal(expected, HealthRules.Evaluate(live).Status);
+    }
+
+    [Fact]
     public void Evaluate_DeploymentDeadlineExceeded_FailedWithConditionMessage()
     {
         var (status, reason) = HealthRules.Evaluate(Parse("""
