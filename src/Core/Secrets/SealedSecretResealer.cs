@@ -55,7 +55,7 @@ public sealed class SecretStoreSealingKeys(ISecretStore secrets, string secretNa
 /// <see cref="SealedSecretCrypto"/>): an unchanged value gives an unchanged object. A SealedSecret annotated
 /// <c>fleetfunctions.io/reseal: "false"</c> is applied as written (already sealed for the clusters' shared key).
 /// </summary>
-public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertificates certificates)
+public sealed class SealedSecretResealer
 {
     public const string Group = "bitnami.com";
     public const string Kind = "SealedSecret";
@@ -64,19 +64,55 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
     public const string NamespaceWideAnnotation = "sealedsecrets.bitnami.com/namespace-wide";
 
     /// <summary>
-    /// Re-sealed values by (hash of the sealed value, FleetFunctions' key, recipient, label), so the RSA work is done once per value and
-    /// cluster: at most <see cref="MaxRemembered"/> of them and <see cref="MaxRememberedChars"/> characters, forgotten
-    /// all at once beyond that (the next uses re-seal them to the same bytes).
+    /// How long an unsealed value is kept unused. Its plaintext is needed while the same commit is re-sealed for one
+    /// cluster after another (a wave, a drift sweep: seconds to a few minutes); after that the re-sealed values below
+    /// answer, and the next miss (a new cluster, a later wave) pays one RSA decryption per value again, not per cluster.
     /// </summary>
-    private const int MaxRemembered = 8192;
+    internal static readonly TimeSpan PlaintextLifetime = TimeSpan.FromMinutes(1);
 
-    private const long MaxRememberedChars = 16L * 1024 * 1024;
+    /// <summary>Room for plaintexts (bytes), for a fleet's values, however many clusters they go to.</summary>
+    private const long MaxPlaintextBytes = 8L * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<(string ValueHash, string Sealer, string Recipient, string Label), string> _remembered = new();
-    private long _rememberedChars;
+    /// <summary>Room for re-sealed values (UTF-16 bytes): 300 clusters × 30 values of a few hundred characters use ~15 MiB.</summary>
+    private const long MaxResealedBytes = 64L * 1024 * 1024;
+
+    private const int MaxRecipients = 8192;
+
+    private readonly ISealingKeySource _keys;
+    private readonly ISealingCertificates _certificates;
+
+    /// <summary>
+    /// Plaintexts by (hash of the sealed value, FleetFunctions' key, label): the private-key decryption (~32 ms for a
+    /// 4096-bit key) is done once per value, not once per value and cluster. Safe to keep for a while, in bounds: this
+    /// process holds FleetFunctions' private key, which opens every one of these values anyway, for its whole life; the
+    /// plaintexts never leave it (never logged, stored or sent unsealed) and are zeroed when forgotten, after
+    /// <see cref="PlaintextLifetime"/> unused or when the room is needed.
+    /// </summary>
+    private readonly RecentCache<(string ValueHash, string Sealer, string Label), UnsealedValue> _unsealed;
+
+    /// <summary>
+    /// Re-sealed values by (hash of the sealed value, FleetFunctions' key, recipient, label), so a reconcile or drift check of an
+    /// unchanged commit does no RSA work at all; ciphertext only, least recently used forgotten first (the next use re-seals
+    /// it from the plaintext, or unseals it again, to the same bytes).
+    /// </summary>
+    private readonly RecentCache<(string ValueHash, string Sealer, string Recipient, string Label), string> _resealed;
 
     /// <summary>Clusters' public keys and their ids by certificate PEM, parsed once (a changed certificate is a new entry).</summary>
     private readonly ConcurrentDictionary<string, (RsaKeyParameters Key, string Id)> _recipients = new(StringComparer.Ordinal);
+
+    private long _decryptions;
+
+    public SealedSecretResealer(ISealingKeySource keys, ISealingCertificates certificates, TimeProvider? time = null)
+    {
+        _keys = keys;
+        _certificates = certificates;
+        time ??= TimeProvider.System;
+        _unsealed = new(MaxPlaintextBytes, v => v.Size, time, PlaintextLifetime, v => v.Clear());
+        _resealed = new(MaxResealedBytes, v => 2L * v.Length, time);
+    }
+
+    /// <summary>RSA private-key decryptions done so far.</summary>
+    internal long Decryptions => Interlocked.Read(ref _decryptions);
 
     /// <summary>Whether <paramref name="obj"/> is a SealedSecret to re-seal.</summary>
     public static bool NeedsResealing(ManifestObject obj) =>
@@ -110,13 +146,14 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
             return desired;
         }
 
+        _unsealed.ForgetIdle();
         var first = sealedSecrets[0];
-        var pem = await certificates.GetAsync(cluster, cancellationToken)
+        var pem = await _certificates.GetAsync(cluster, cancellationToken)
             ?? throw new SealingException($"Cluster/{cluster}: has no spec.sealingCertificate, so {Describe(first)}{More(sealedSecrets.Count)} cannot be re-sealed for it. " +
                 "Set spec.sealingCertificate to the certificate of the cluster's sealed-secrets controller (kubeseal --fetch-cert), " +
                 $"or annotate SealedSecrets already sealed for this cluster with {ResealAnnotation}: \"false\"; nothing was applied.");
         var (recipient, recipientId) = RecipientOf(cluster, pem);
-        var controller = await keys.GetAsync(cancellationToken);
+        var controller = await _keys.GetAsync(cancellationToken);
 
         var errors = new List<string>();
         var objects = desired.Objects.Select(o => NeedsResealing(o) ? Reseal(o, controller, recipient, recipientId, errors) : o).ToList();
@@ -136,7 +173,7 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
         }
 
         var key = SealingKeys.PublicKeyOf(pem, $"Cluster/{cluster} spec.sealingCertificate");
-        if (_recipients.Count >= MaxRemembered)
+        if (_recipients.Count >= MaxRecipients)
         {
             _recipients.Clear();
         }
@@ -169,42 +206,52 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
                 continue;
             }
 
-            var remembered = (Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value))), controller.Id, recipientId, labelText);
-            if (_remembered.TryGetValue(remembered, out var known))
+            var valueHash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)));
+            var resealedKey = (valueHash, controller.Id, recipientId, labelText);
+            if (_resealed.TryGet(resealedKey, out var known))
             {
                 encryptedData[key] = known;
                 continue;
             }
 
-            if (Unseal(controller, value, label) is not { } plaintext)
+            if (Reseal(controller, value, valueHash, label, labelText, recipient) is not { } resealed)
             {
                 errors.Add($"{Describe(obj)}: spec.encryptedData.{key} cannot be unsealed with FleetFunctions' sealing key for the {ScopeName(scope)} scope (label \"{labelText}\"). " +
                     "Seal it with kubeseal --cert <FleetFunctions' certificate, GET /api/sealing/cert.pem> for this name, namespace and scope.");
                 continue;
             }
 
-            var resealed = Convert.ToBase64String(SealedSecretCrypto.Seal(recipient, plaintext, label, controller.DerivationKey));
-            CryptographicOperations.ZeroMemory(plaintext);
-            Remember(remembered, resealed);
+            _resealed.Add(resealedKey, resealed);
             encryptedData[key] = resealed;
         }
 
         return copy;
     }
 
-    private void Remember((string ValueHash, string Sealer, string Recipient, string Label) key, string resealed)
+    /// <summary>The value sealed for <paramref name="recipient"/>, from its remembered plaintext or unsealed now; null when FleetFunctions' keys do not open it.</summary>
+    private string? Reseal(SealingKeys controller, string value, string valueHash, byte[] label, string labelText, RsaKeyParameters recipient)
     {
-        if (_remembered.Count >= MaxRemembered || Interlocked.Add(ref _rememberedChars, resealed.Length) > MaxRememberedChars)
+        var unsealedKey = (valueHash, controller.Id, labelText);
+        string Seal(byte[] plaintext) => Convert.ToBase64String(SealedSecretCrypto.Seal(recipient, plaintext, label, controller.DerivationKey));
+        if (_unsealed.TryGet(unsealedKey, out var remembered) && remembered.Use(Seal) is { } fromRemembered)
         {
-            _remembered.Clear();
-            Interlocked.Exchange(ref _rememberedChars, resealed.Length);
+            return fromRemembered;
         }
 
-        _remembered[key] = resealed;
+        if (Unseal(controller, value, label) is not { } plaintext)
+        {
+            return null;
+        }
+
+        var unsealed = new UnsealedValue(plaintext);
+        var resealed = unsealed.Use(Seal);
+        _unsealed.Add(unsealedKey, unsealed);
+        return resealed;
     }
 
-    private static byte[]? Unseal(SealingKeys controller, string value, byte[] label)
+    private byte[]? Unseal(SealingKeys controller, string value, byte[] label)
     {
+        Interlocked.Increment(ref _decryptions);
         byte[] bytes;
         try
         {
@@ -241,4 +288,37 @@ public sealed class SealedSecretResealer(ISealingKeySource keys, ISealingCertifi
         SealingScope.NamespaceWide => "namespace-wide",
         _ => "strict",
     };
+}
+
+/// <summary>
+/// One unsealed value. Used and zeroed under its lock: a value forgotten by one thread while another re-seals from it is
+/// never read half-zeroed (the other thread then unseals it again).
+/// </summary>
+internal sealed class UnsealedValue(byte[] plaintext)
+{
+    private readonly Lock _lock = new();
+    private bool _cleared;
+
+    /// <summary>What the cache counts it as (the plaintext and the entry around it).</summary>
+    public long Size { get; } = plaintext.Length + 128;
+
+    /// <summary><paramref name="use"/> of the plaintext; null once it was cleared.</summary>
+    public T? Use<T>(Func<byte[], T> use)
+        where T : class
+    {
+        lock (_lock)
+        {
+            return _cleared ? null : use(plaintext);
+        }
+    }
+
+    /// <summary>Zeroes the plaintext.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+            _cleared = true;
+        }
+    }
 }

@@ -197,11 +197,4 @@ public sealed class ClusterClientTests(SimulatorFixture simulator) : IClassFixtu
         - name: {{context}}
           context: {cluster: c, user: u}
         """;
-
-    private sealed class ManualTime : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

@@ -66,6 +66,55 @@ public sealed class SealedSecretResealerTests
     }
 
     [Fact]
+    public async Task ResealAsync_SecondPassOverMoreValuesAndClustersThanTheOldCacheHeld_EachValueDecryptedOnce()
+    {
+        // 21 clusters × 400 values: 8,400 re-sealed values, more than the 8,192 the cache of re-sealed values used to hold
+        // (cleared all at once when full, so a cyclic pass found none of them and decrypted every value for every cluster).
+        var keys = Enumerable.Range(0, 21).ToDictionary(i => $"c{i}", i => SealingTestKeys.NewPem($"c{i}"));
+        var clusters = keys.ToDictionary(k => k.Key, k => (string?)SealingTestKeys.CertificateOf(k.Value));
+        var desired = Parse(string.Join("---\n", Enumerable.Range(0, 40).Select(i =>
+            SealingTestKeys.SealedSecretYaml(s_fleetFunctions, "apps", $"s{i}", Enumerable.Range(0, 10).ToDictionary(k => $"k{k}", k => $"value-{i}-{k}")))));
+        var resealer = new SealedSecretResealer(new FixedKeys(SealingKeys.Parse(s_fleetFunctions, "test")), new FixedSealingCertificates(clusters));
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            foreach (var cluster in clusters.Keys)
+            {
+                await resealer.ResealAsync(cluster, desired);
+            }
+        }
+
+        Assert.Equal(400, resealer.Decryptions);
+        var last = (await resealer.ResealAsync("c20", desired)).Objects[39];
+        Assert.Equal("value-39-9", SealingTestKeys.Unseal(keys["c20"], SealingTestKeys.EncryptedValue(last.Object, "k9"), "apps", "s39"));
+    }
+
+    [Fact]
+    public async Task ResealAsync_PlaintextUnusedForItsLifetime_ForgottenAndUnsealedAgainForTheNextCluster()
+    {
+        var time = new ManualTime();
+        var ap = SealingTestKeys.NewPem("ap-1");
+        var resealer = new SealedSecretResealer(
+            new FixedKeys(SealingKeys.Parse(s_fleetFunctions, "test")),
+            new FixedSealingCertificates(new Dictionary<string, string?> { ["eu-1"] = SealingTestKeys.CertificateOf(s_eu), ["us-1"] = SealingTestKeys.CertificateOf(s_us), ["ap-1"] = SealingTestKeys.CertificateOf(ap) }),
+            time);
+        var desired = Parse(SealingTestKeys.SealedSecretYaml(s_fleetFunctions, "apps", "db", new Dictionary<string, string> { ["password"] = "hunter2" }));
+
+        await resealer.ResealAsync("eu-1", desired);
+        await resealer.ResealAsync("us-1", desired);
+        var whileRemembered = resealer.Decryptions;
+        time.Now += SealedSecretResealer.PlaintextLifetime + TimeSpan.FromSeconds(1);
+        await resealer.ResealAsync("eu-1", desired);
+        var reSealedRemembered = resealer.Decryptions;
+        var forAp = (await resealer.ResealAsync("ap-1", desired)).Objects[0];
+
+        Assert.Equal(1, whileRemembered);
+        Assert.Equal(1, reSealedRemembered);
+        Assert.Equal(2, resealer.Decryptions);
+        Assert.Equal("hunter2", SealingTestKeys.Unseal(ap, SealingTestKeys.EncryptedValue(forAp.Object, "password"), "apps", "db"));
+    }
+
+    [Fact]
     public async Task ResealAsync_NoSealedSecrets_TheSameSetWithoutReadingKeys()
     {
         var desired = Parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: apps\n");
