@@ -19,10 +19,12 @@ public static class SecretSealer
 
     /// <summary>
     /// The SealedSecret of <paramref name="secret"/> for <paramref name="recipient"/>. A Secret without a namespace is
-    /// sealed for <paramref name="defaultNamespace"/>, which is written into the result.
+    /// sealed for <paramref name="defaultNamespace"/>, which is written into the result. Without <paramref name="scope"/>
+    /// the scope is the one the Secret's own annotations ask for (<c>sealedsecrets.bitnami.com/cluster-wide</c> or
+    /// <c>namespace-wide: "true"</c>; strict without either), as kubeseal does without <c>--scope</c>.
     /// </summary>
     /// <exception cref="SealingException">Not a v1 Secret, no name, no data, or a <c>data</c> value that is not base64.</exception>
-    public static JsonObject Seal(ManifestObject secret, RsaKeyParameters recipient, SealingScope scope, string defaultNamespace = "default")
+    public static JsonObject Seal(ManifestObject secret, RsaKeyParameters recipient, SealingScope? scope = null, string defaultNamespace = "default")
     {
         ArgumentNullException.ThrowIfNull(secret);
         ArgumentNullException.ThrowIfNull(recipient);
@@ -37,13 +39,14 @@ public static class SecretSealer
         }
 
         var ns = secret.Namespace.Length > 0 ? secret.Namespace : defaultNamespace;
+        var sealingScope = scope ?? SealedSecretResealer.ScopeOf(secret);
         var values = Values(secret);
         if (values.Count == 0)
         {
             throw new SealingException($"{secret.Location}: Secret/{secret.Name} has no data or stringData to seal.");
         }
 
-        var label = SealedSecretCrypto.Label(ns, secret.Name, scope);
+        var label = SealedSecretCrypto.Label(ns, secret.Name, sealingScope);
         var encrypted = new JsonObject();
         foreach (var (key, plaintext) in values.OrderBy(v => v.Key, StringComparer.Ordinal))
         {
@@ -53,7 +56,7 @@ public static class SecretSealer
         }
 
         var metadata = secret.Object["metadata"] as JsonObject;
-        var scopeAnnotation = SealedSecretResealer.ScopeAnnotation(scope);
+        var scopeAnnotation = SealedSecretResealer.ScopeAnnotation(sealingScope);
         var annotations = (metadata?["annotations"] as JsonObject)?.DeepClone() as JsonObject ?? [];
         annotations.Remove(SealedSecretResealer.NamespaceWideAnnotation);
         annotations.Remove(SealedSecretResealer.ClusterWideAnnotation);

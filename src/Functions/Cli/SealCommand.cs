@@ -7,7 +7,7 @@ namespace FleetFunctions.Functions.Cli;
 /// <summary>
 /// <c>fleetfunctions seal --cert CERT [--scope S] [--namespace NS] [--out FILE] [FILE]</c>: seals the Secrets of a
 /// YAML file (or standard input) for a certificate, as <c>kubeseal --cert CERT -o yaml</c> does, for machines without
-/// kubeseal. CERT is a PEM file or an http(s) URL such as <c>https://APP/api/sealing/cert.pem</c> (FleetFunctions'
+/// kubeseal. Without <c>--scope</c> each Secret is sealed for the scope its own annotations ask for. CERT is a PEM file or an http(s) URL such as <c>https://APP/api/sealing/cert.pem</c> (FleetFunctions'
 /// certificate: what is committed to Git is sealed for it, and re-sealed for each cluster).
 /// </summary>
 internal static class SealCommand
@@ -15,7 +15,11 @@ internal static class SealCommand
     public static Command Create()
     {
         var cert = new Option<string>("--cert") { Description = "The certificate to seal for: a PEM file, or an http(s) URL (FleetFunctions' is GET /api/sealing/cert.pem).", Required = true };
-        var scope = new Option<string>("--scope") { Description = "Who may unseal: strict (this name in this namespace; default), namespace-wide, cluster-wide.", DefaultValueFactory = _ => "strict" };
+        var scope = new Option<string?>("--scope")
+        {
+            Description = "Who may unseal: strict (this name in this namespace), namespace-wide, cluster-wide. Default: what each Secret's " +
+                "sealedsecrets.bitnami.com/namespace-wide or cluster-wide: \"true\" annotation asks for, else strict (as kubeseal).",
+        };
         scope.AcceptOnlyFromAmong("strict", "namespace-wide", "cluster-wide");
         var ns = new Option<string>("--namespace", "-n") { Description = "The namespace of Secrets that name none (default: default); written into the SealedSecret.", DefaultValueFactory = _ => "default" };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Write the SealedSecrets to this file instead of standard output." };
@@ -36,11 +40,12 @@ internal static class SealCommand
 
                 var certificate = parseResult.GetValue(cert)!;
                 var recipient = SealingKeys.PublicKeyOf(await ReadCertificateAsync(certificate, cancellationToken), certificate);
-                var sealingScope = parseResult.GetValue(scope) switch
+                SealingScope? sealingScope = parseResult.GetValue(scope) switch
                 {
+                    "strict" => SealingScope.Strict,
                     "namespace-wide" => SealingScope.NamespaceWide,
                     "cluster-wide" => SealingScope.ClusterWide,
-                    _ => SealingScope.Strict,
+                    _ => null,
                 };
                 var sealedSecrets = secrets.Select(s => SecretSealer.Seal(s, recipient, sealingScope, parseResult.GetValue(ns)!)).ToList();
                 var text = ManifestYaml.Write(sealedSecrets);

@@ -116,6 +116,34 @@ public sealed class SealCommandTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal("hunter2", SealingTestKeys.Unseal(s_key, SealingTestKeys.EncryptedValue(sealedSecret.Object, "password"), "web", "db"));
     }
 
+    [Theory]
+    [InlineData("namespace-wide", null, SealingScope.NamespaceWide)]
+    [InlineData("cluster-wide", null, SealingScope.ClusterWide)]
+    [InlineData("cluster-wide", "strict", SealingScope.Strict)]
+    public async Task Seal_SecretAnnotatedWithAScope_SealedForItUnlessScopeIsGiven(string annotated, string? scopeOption, SealingScope expected)
+    {
+        var cert = Write("cert.pem", SealingTestKeys.CertificateOf(s_key));
+        var input = Write("scoped.yaml", $"""
+            apiVersion: v1
+            kind: Secret
+            metadata:
+              name: shared
+              namespace: web
+              annotations:
+                sealedsecrets.bitnami.com/{annotated}: "true"
+            stringData:
+              token: s3cret
+            """);
+
+        string[] args = scopeOption is null ? ["seal", "--cert", cert, input] : ["seal", "--cert", cert, "--scope", scopeOption, input];
+        var (exit, output, error) = await CliRunner.RunAsync(SealCommand.Create(), args);
+
+        Assert.True(exit == 0, error);
+        var sealedSecret = ManifestParser.Parse(output, "out").Single();
+        Assert.Equal("s3cret", SealingTestKeys.Unseal(s_key, SealingTestKeys.EncryptedValue(sealedSecret.Object, "token"), "web", "shared", expected));
+        Assert.Equal(expected, SealedSecretResealer.ScopeOf(sealedSecret));
+    }
+
     [Fact]
     public async Task Seal_SameValueTwice_DifferentBytes()
     {
