@@ -155,13 +155,13 @@ public static class FieldDiff
                 var scalar = (JsonValue)desired;
                 if (!liveHasKey)
                 {
-                    if (!(walk.Typed && ServerForm.IsOmittedZero(parent, field, scalar)))
+                    if (!(walk.Typed && ServerForm.IsOmittedZero(walk.Kind, parent, field, scalar)))
                     {
                         walk.Differs();
                     }
                 }
                 else if (!ScalarEquals(scalar, live)
-                    && !(walk.Typed && TypedFields.IsQuantity(parent, field) && live is JsonValue liveValue && ServerForm.QuantityEquals(scalar, liveValue)))
+                    && !(walk.Typed && TypedFields.IsQuantity(walk.Kind, parent, field) && live is JsonValue liveValue && ServerForm.QuantityEquals(scalar, liveValue)))
                 {
                     walk.Differs();
                 }

@@ -9,8 +9,10 @@ namespace FleetFunctions.Core.Drift;
 /// encodes it back, so that <see cref="FieldDiff"/> does not take it for drift: zero values of non-pointer
 /// <c>omitempty</c> fields and empty maps are dropped, resource quantities take their canonical form
 /// (<c>0.5</c> → <c>"500m"</c>), a Secret's <c>stringData</c> is merged into <c>data</c>. Fields are named by the field
-/// that encloses them (for list items: the list's field) and their own name. Custom resources are stored as sent, so
-/// none of this applies to them.
+/// that encloses them (for list items: the list's field) and their own name (<see cref="TypedFields"/>). Every built-in
+/// group is stored that way, CRDs included; custom resources are stored as sent, so none of this applies to them. A
+/// CRD's schema fields are known by name alone: a zero one missing live is taken as dropped even inside a
+/// <c>default</c> or <c>example</c> value (stored verbatim), where it can only hide a drift nobody makes.
 /// </summary>
 internal static class ServerForm
 {
@@ -21,27 +23,25 @@ internal static class ServerForm
     };
 
     /// <summary>
-    /// Whether objects of <paramref name="apiVersion"/> are stored through Go types: the core group and the groups
-    /// without a dot (apps, batch, autoscaling, policy), and node.k8s.io (RuntimeClass overhead).
+    /// Whether objects of <paramref name="apiVersion"/> are stored through Go types: the core group, the groups without a
+    /// dot (apps, batch, autoscaling, policy) and every built-in group with one (<see cref="TypedFields.BuiltInGroups"/>).
     /// </summary>
     public static bool IsTyped(string? apiVersion)
     {
         var slash = apiVersion?.IndexOf('/') ?? -1;
-        if (apiVersion is null || slash < 0)
-        {
-            return true;
-        }
-
-        var group = apiVersion.AsSpan(0, slash);
-        return !group.Contains('.') || group.SequenceEqual("node.k8s.io");
+        return apiVersion is null || slash < 0 || TypedFields.IsBuiltIn(apiVersion[..slash]);
     }
 
     /// <summary>Whether a missing <paramref name="field"/> is what the server stores for <paramref name="desired"/>: the zero value of an omitempty field.</summary>
-    public static bool IsOmittedZero(string parent, string field, JsonValue desired) => TypedFields.OmitEmpty.Contains((parent, field)) && TypedFields.IsZero(desired);
+    public static bool IsOmittedZero(string kind, string parent, string field, JsonValue desired) => TypedFields.IsOmitEmpty(kind, parent, field) && TypedFields.IsZero(desired);
 
-    /// <summary>Whether a missing <paramref name="field"/> is what the server stores for an empty map (a Service's selector is a map, a workload's a LabelSelector).</summary>
-    public static bool IsOmittedEmptyMap(string kind, string field) =>
-        s_maps.Contains(field) || TypedFields.QuantityMaps.Contains(field) || (field == "selector" && kind == "Service");
+    /// <summary>
+    /// Whether a missing <paramref name="field"/> is what the server stores for an empty map (a Service's selector is a map,
+    /// a workload's a LabelSelector; a CRD has metadata maps and its schemas' name maps, no others).
+    /// </summary>
+    public static bool IsOmittedEmptyMap(string kind, string field) => kind == TypedFields.Definition
+        ? field is "labels" or "annotations" || TypedFields.SchemaNameMaps.Contains(field)
+        : s_maps.Contains(field) || TypedFields.QuantityMaps.Contains(field) || (field == "selector" && kind == "Service");
 
     /// <summary>Whether two quantities have the same value (<c>0.5</c>, <c>"500m"</c>); false when either is not a quantity.</summary>
     public static bool QuantityEquals(JsonValue desired, JsonValue live) =>

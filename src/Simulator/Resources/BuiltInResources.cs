@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using FleetFunctions.Core.Drift;
 
 namespace FleetFunctions.Simulator.Resources;
 
@@ -51,6 +52,6 @@ internal static class BuiltInResources
 
     public static readonly ResourceType CustomResourceDefinition = All.Single(t => t.Kind == "CustomResourceDefinition");
 
-    /// <summary>Storage keys of the kinds with a Go type (all but CRDs, whose schemas are free-form): those stored in typed form.</summary>
-    public static readonly FrozenSet<string> Typed = All.Where(t => t != CustomResourceDefinition).Select(t => t.StorageKey).ToFrozenSet(StringComparer.Ordinal);
+    /// <summary>Storage keys of the kinds kube-apiserver stores through Go types (<see cref="Serialization.StoredForm"/>): every built-in kind, CRDs included.</summary>
+    public static readonly FrozenSet<string> Typed = All.Where(t => TypedFields.IsBuiltIn(t.Group)).Select(t => t.StorageKey).ToFrozenSet(StringComparer.Ordinal);
 }

@@ -10,7 +10,9 @@ namespace FleetFunctions.Simulator.Serialization;
 /// stores: a Secret's <c>stringData</c> is merged into <c>data</c> (base64; stringData wins) and never stored;
 /// resource quantities take their canonical form (<c>0.5</c> → <c>"500m"</c>, <c>"1024Mi"</c> → <c>"1Gi"</c>);
 /// zero values of <c>omitempty</c> fields that are not pointers (<c>readOnly: false</c>, <c>initialDelaySeconds: 0</c>,
-/// env <c>value: ""</c>) are dropped. Custom resources and CRDs (whose schemas hold fields of any name) are stored as sent.
+/// env <c>value: ""</c>, a PriorityClass's <c>globalDefault: false</c>, a CRD's <c>preserveUnknownFields: false</c> or
+/// <c>nullable: false</c> in its schemas) are dropped. The values of a CRD's schemas (<c>default</c>, <c>example</c>,
+/// <c>enum</c>) are JSON kept verbatim. Custom resources are stored as sent.
 /// </summary>
 internal static class StoredForm
 {
@@ -22,13 +24,7 @@ internal static class StoredForm
             MergeStringData(obj);
         }
 
-        foreach (var (key, value) in obj.ToList())
-        {
-            if (key is not ("metadata" or "apiVersion" or "kind"))
-            {
-                Visit(key, value);
-            }
-        }
+        Visit(kind, string.Empty, obj, keysAreNames: false);
     }
 
     private static void MergeStringData(JsonObject secret)
@@ -54,35 +50,55 @@ internal static class StoredForm
         secret.Remove("stringData");
     }
 
-    private static void Visit(string field, JsonNode? node)
+    /// <summary>
+    /// The members of <paramref name="obj"/>, the value of <paramref name="field"/> (for list items: the list's field;
+    /// <c>""</c> at the top). <paramref name="keysAreNames"/>: a CRD schema's map of names to schemas (properties, ...),
+    /// whose keys are names of the user's choosing, not schema fields.
+    /// </summary>
+    private static void Visit(string kind, string field, JsonObject obj, bool keysAreNames)
+    {
+        var definition = kind == TypedFields.Definition;
+        foreach (var (key, value) in obj.ToList())
+        {
+            if (field.Length == 0 && key is "metadata" or "apiVersion" or "kind")
+            {
+                continue;
+            }
+
+            if (value is JsonValue scalar)
+            {
+                if (keysAreNames)
+                {
+                    continue;
+                }
+
+                if (TypedFields.IsOmitEmpty(kind, field, key) && TypedFields.IsZero(scalar))
+                {
+                    obj.Remove(key);
+                }
+                else if (TypedFields.IsQuantity(kind, field, key) && TypedFields.Quantity(scalar) is { } quantity)
+                {
+                    obj[key] = quantity.CanonicalizeString();
+                }
+            }
+            else if (!(definition && !keysAreNames && TypedFields.SchemaValues.Contains(key)))
+            {
+                VisitValue(kind, key, value, definition && !keysAreNames && TypedFields.SchemaNameMaps.Contains(key));
+            }
+        }
+    }
+
+    private static void VisitValue(string kind, string field, JsonNode? node, bool keysAreNames)
     {
         switch (node)
         {
             case JsonObject obj:
-                foreach (var (key, value) in obj.ToList())
-                {
-                    if (value is JsonValue scalar)
-                    {
-                        if (TypedFields.OmitEmpty.Contains((field, key)) && TypedFields.IsZero(scalar))
-                        {
-                            obj.Remove(key);
-                        }
-                        else if (TypedFields.IsQuantity(field, key) && TypedFields.Quantity(scalar) is { } quantity)
-                        {
-                            obj[key] = quantity.CanonicalizeString();
-                        }
-                    }
-                    else
-                    {
-                        Visit(key, value);
-                    }
-                }
-
+                Visit(kind, field, obj, keysAreNames);
                 return;
             case JsonArray array:
                 foreach (var item in array)
                 {
-                    Visit(field, item);
+                    VisitValue(kind, field, item, keysAreNames: false);
                 }
 
                 return;

@@ -170,6 +170,94 @@ public sealed class FieldDiffTests
         Assert.Empty(FieldDiff.Compare(desired, Pod("""{"securityContext":{},"volumes":[{"name":"v","emptyDir":{}}]}""")));
     }
 
+    [Fact]
+    public void Compare_PriorityClassWithGlobalDefaultFalse_NoDifference()
+    {
+        var desired = Parse("""{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"high"},"value":1000,"globalDefault":false,"description":""}""");
+        var live = Parse("""{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"high"},"value":1000,"preemptionPolicy":"PreemptLowerPriority"}""");
+
+        Assert.Empty(FieldDiff.Compare(desired, live));
+    }
+
+    [Fact]
+    public void Compare_CrdWithZeroValuesTheServerOmits_NoDifference()
+    {
+        var desired = Parse("""
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.io"},
+             "spec":{"group":"example.io","scope":"Namespaced","preserveUnknownFields":false,"names":{"plural":"widgets","kind":"Widget"},
+               "versions":[{"name":"v1","served":true,"storage":true,"deprecated":false,
+                 "additionalPrinterColumns":[{"name":"Size","type":"integer","jsonPath":".spec.size","priority":0,"description":""}],
+                 "schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","nullable":false,
+                   "x-kubernetes-validations":[{"rule":"self.size > 0","message":""}],
+                   "properties":{"size":{"type":"integer","uniqueItems":false},"port":{"x-kubernetes-int-or-string":true,"anyOf":[{"type":"integer"},{"type":"string"}]},
+                     "labels":{"type":"object","properties":{},"x-kubernetes-embedded-resource":false}}}}}}}]}}
+            """);
+        var live = Parse("""
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.io"},
+             "spec":{"group":"example.io","scope":"Namespaced","names":{"plural":"widgets","singular":"widget","kind":"Widget","listKind":"WidgetList"},
+               "conversion":{"strategy":"None"},
+               "versions":[{"name":"v1","served":true,"storage":true,
+                 "additionalPrinterColumns":[{"name":"Size","type":"integer","jsonPath":".spec.size"}],
+                 "schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object",
+                   "x-kubernetes-validations":[{"rule":"self.size > 0"}],
+                   "properties":{"size":{"type":"integer"},"port":{"x-kubernetes-int-or-string":true,"anyOf":[{"type":"integer"},{"type":"string"}]},
+                     "labels":{"type":"object"}}}}}}}]}}
+            """);
+
+        Assert.Empty(FieldDiff.Compare(desired, live));
+    }
+
+    [Fact]
+    public void Compare_CrdNonZeroMissingOrSchemaDefaultInAnotherForm_ReportsIt()
+    {
+        var desired = Parse("""
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.io"},
+             "spec":{"preserveUnknownFields":true,"versions":[{"name":"v1","schema":{"openAPIV3Schema":{"type":"object","properties":{
+               "limits":{"type":"string","default":"0.5","nullable":true}}}}}]}}
+            """);
+        var live = Parse("""
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.io"},
+             "spec":{"versions":[{"name":"v1","schema":{"openAPIV3Schema":{"type":"object","properties":{
+               "limits":{"type":"string","default":"500m"}}}}}]}}
+            """);
+
+        Assert.Equal(
+            [
+                ".spec.preserveUnknownFields",
+                ".spec.versions[name=\"v1\"].schema.openAPIV3Schema.properties.limits.default",
+                ".spec.versions[name=\"v1\"].schema.openAPIV3Schema.properties.limits.nullable",
+            ],
+            FieldDiff.Compare(desired, live));
+    }
+
+    [Theory]
+    [InlineData("RoleBinding")]
+    [InlineData("ClusterRoleBinding")]
+    public void Compare_BindingSubjectWithEmptyApiGroup_NoDifference(string kind)
+    {
+        var desired = Parse($$$"""
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"{{{kind}}}","metadata":{"name":"reader"},
+             "subjects":[{"kind":"ServiceAccount","name":"app","namespace":"shop","apiGroup":""}],
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"}}
+            """);
+        var live = Parse($$$"""
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"{{{kind}}}","metadata":{"name":"reader"},
+             "subjects":[{"kind":"ServiceAccount","name":"app","namespace":"shop"}],
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"}}
+            """);
+
+        Assert.Empty(FieldDiff.Compare(desired, live));
+    }
+
+    [Fact]
+    public void Compare_ZeroValueOfCustomResourceInAK8sIoGroupMissingLive_ReportsIt()
+    {
+        var desired = Parse("""{"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway","metadata":{"name":"gw"},"description":"","spec":{"preserveUnknownFields":false}}""");
+        var live = Parse("""{"apiVersion":"gateway.networking.k8s.io/v1","kind":"Gateway","metadata":{"name":"gw"},"spec":{}}""");
+
+        Assert.Equal([".description", ".spec.preserveUnknownFields"], FieldDiff.Compare(desired, live));
+    }
+
     /// <summary>A Deployment with the given pod spec (JSON) and, when given, spec.minReadySeconds.</summary>
     private static JsonObject Pod(string podSpec, string? minReadySeconds = null)
     {

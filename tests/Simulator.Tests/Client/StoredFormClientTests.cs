@@ -45,6 +45,30 @@ public sealed class StoredFormClientTests
         Assert.False(stored["spec"]!.AsObject().ContainsKey("minReadySeconds"));
     }
 
+    private const string Crd = """
+        {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"gadgets.example.io"},
+         "spec":{"group":"example.io","scope":"Namespaced","preserveUnknownFields":false,"names":{"plural":"gadgets","kind":"Gadget"},
+          "versions":[{"name":"v1","served":true,"storage":true,"deprecated":false,"schema":{"openAPIV3Schema":{"type":"object","properties":{
+           "limits":{"type":"object","nullable":false,"properties":{"cpu":{"type":"string","default":"0.5","maxLength":5}}},
+           "default":{"type":"object","uniqueItems":false,"default":{"nullable":false,"readOnly":false}}}}}}]}}
+        """;
+
+    [Fact]
+    public async Task Apply_Crd_ZeroValuesOmittedAndSchemaValuesKeptVerbatim()
+    {
+        await using var t = await TestCluster.StartAsync();
+
+        await t.Client.ApiextensionsV1.PatchCustomResourceDefinitionAsync(new V1Patch(Crd, V1Patch.PatchType.ApplyPatch), "gadgets.example.io", fieldManager: "test");
+
+        var spec = t.Cluster.GetObject("apiextensions.k8s.io/v1", "CustomResourceDefinition", null, "gadgets.example.io")!["spec"]!.AsObject();
+        var properties = spec["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!;
+        Assert.False(spec.ContainsKey("preserveUnknownFields"));
+        Assert.False(spec["versions"]![0]!.AsObject().ContainsKey("deprecated"));
+        Assert.False(properties["limits"]!.AsObject().ContainsKey("nullable"));
+        Assert.Equal("""{"type":"string","default":"0.5","maxLength":5}""", properties["limits"]!["properties"]!["cpu"]!.ToJsonString());
+        Assert.Equal("""{"type":"object","default":{"nullable":false,"readOnly":false}}""", properties["default"]!.ToJsonString());
+    }
+
     [Fact]
     public async Task Write_SecretWithStringData_MergedIntoDataAndNotStored()
     {
