@@ -110,6 +110,13 @@ public sealed class SimulatedCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sets (null: removes) a mutating admission step, as a Kyverno or Gatekeeper mutation webhook would run: it is given
+    /// every object written (create, update, patch, server-side apply, status), after the request is merged and before the
+    /// object is stored or compared with the live one, and may change it. It runs under the cluster's lock.
+    /// </summary>
+    public void SetMutatingAdmission(Action<JsonObject>? mutate) => Backend.MutatingAdmission = mutate;
+
     /// <summary>Deletes every object, namespaces and CRDs included, then recreates the default namespaces.</summary>
     public void Wipe() => Backend.Wipe();
 

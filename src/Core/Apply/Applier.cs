@@ -160,7 +160,11 @@ public sealed partial class Applier
         }
     }
 
-    /// <summary>Applies <paramref name="obj"/>; <paramref name="liveResourceVersion"/> is the version read before (null when the object was not read or is missing).</summary>
+    /// <summary>
+    /// Applies <paramref name="obj"/>; <paramref name="liveResourceVersion"/> is the version read before (null when the
+    /// object was not read or is missing): the object drifted, and the fields the server returns still differing from
+    /// Git are <see cref="ObjectChange.KeptFields"/>.
+    /// </summary>
     private async Task<ObjectChange> WriteAsync(ManifestObject obj, ResourceInfo resource, string? liveResourceVersion, CancellationToken cancellationToken)
     {
         try
@@ -171,7 +175,11 @@ public sealed partial class Applier
                 var action = liveResourceVersion is not null
                     ? ResourceVersion(applied) == liveResourceVersion ? ChangeAction.Unchanged : ChangeAction.Configured
                     : CreatedByThisApply(applied, sentAt) ? ChangeAction.Created : ChangeAction.Configured;
-                return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum) { Health = HealthOf(obj.Reference, applied) };
+                return new ObjectChange(obj.Reference, obj.ApiVersion, action, Checksum: obj.Checksum)
+                {
+                    Health = HealthOf(obj.Reference, applied),
+                    KeptFields = liveResourceVersion is null ? [] : FieldDiff.Compare(obj.Object, applied),
+                };
             }, cancellationToken);
         }
         catch (ImmutableFieldException e) when (_options.Recreate)

@@ -26,11 +26,19 @@ public enum ChangeAction
 
 /// <summary>
 /// One object's outcome. <see cref="Checksum"/> is the checksum of what was applied (for the inventory).
-/// <see cref="DriftedFields"/> lists fields that had drifted from an unchanged Git definition (and were healed by this apply).
+/// <see cref="DriftedFields"/> lists fields that had drifted from an unchanged Git definition (and were re-applied by this
+/// apply); <see cref="KeptFields"/> those of them the server still holds differently after the write.
 /// </summary>
 public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, ChangeAction Action, string? Message = null, string Checksum = "")
 {
     public IReadOnlyList<string> DriftedFields { get; init; } = [];
+
+    /// <summary>
+    /// Drifted fields the object the server returned for the re-apply still holds differently from Git: an admission
+    /// webhook put its value back (or the server does not store the value as Git writes it), so the drift was not healed.
+    /// An Unchanged object with drifted fields keeps them all (the server stored nothing new).
+    /// </summary>
+    public IReadOnlyList<string> KeptFields { get; init; } = [];
 
     /// <summary>True when the object was deleted and created again because an immutable field changed (<see cref="ApplyOptions.Recreate"/>).</summary>
     public bool Recreated { get; init; }

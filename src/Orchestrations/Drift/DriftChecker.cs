@@ -31,7 +31,7 @@ public enum DriftOutcome
     /// <summary>Drift was found, recorded and healed.</summary>
     Healed,
 
-    /// <summary>Drift was found and recorded, but re-applying Git failed.</summary>
+    /// <summary>Drift was found and recorded, but re-applying Git failed, or the server kept the drifted fields.</summary>
     HealFailed,
 
     /// <summary>The check failed (unreachable cluster, render not available, ...); recorded as an error.</summary>
@@ -185,8 +185,10 @@ public sealed class DriftChecker(
         // Heal: re-apply the drifted objects from the applied commit, taking their fields back (Git wins).
         var options = new ReconcileOptions { Apply = new ApplyOptions { Recreate = fleet.Recreate, Concurrency = objectConcurrency } };
         var changes = await reconciler.HealDriftAsync(report, options, cancellationToken);
-        var failures = changes.Failures.Concat(changes.Changes.Where(c => c.Action == ChangeAction.Skipped)).Select(f => f.Message ?? f.ToString()).ToList();
-        var healed = changes.Changes.Count(c => c.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Unchanged);
+        var failures = changes.Failures.Concat(changes.Changes.Where(c => c.Action == ChangeAction.Skipped)).Select(f => f.Message ?? f.ToString())
+            .Concat(changes.Changes.Where(c => c.KeptFields.Count > 0).Select(c => NotTaken(cluster.Name, c)))
+            .ToList();
+        var healed = changes.Changes.Count(c => (c.Action is ChangeAction.Created or ChangeAction.Configured or ChangeAction.Unchanged) && c.KeptFields.Count == 0);
         var healError = failures.Count > 0 ? Summarise(failures) : null;
         await events.RecordHealAsync(cluster.Name, fleet.Name, eventId, failures.Count == 0, healError, _time.GetUtcNow(), cancellationToken);
         if (healError is not null)
@@ -217,6 +219,11 @@ public sealed class DriftChecker(
         && recorded.DriftCount == report.Objects.Count
         && recorded.Objects.Zip(report.Objects).All(p =>
             p.First.Object == p.Second.Reference.ToString() && p.First.Kind == p.Second.Kind.ToString() && p.First.Fields.SequenceEqual(p.Second.Fields.Take(p.First.Fields.Count)));
+
+    /// <summary>A re-apply the server answered with the drifted fields as they were: something on the cluster sets them again on every write.</summary>
+    private static string NotTaken(string cluster, ObjectChange change) =>
+        $"{change.Reference.On(cluster)}: re-applied but the server kept {string.Join(", ", change.KeptFields)}; another controller or an admission webhook " +
+        "(Kyverno, Gatekeeper, ...) sets them: exclude them there or stop setting them in Git";
 
     private static string Summarise(IReadOnlyList<string> lines) =>
         lines.Count <= 3 ? string.Join("; ", lines) : $"{string.Join("; ", lines.Take(3))}; and {lines.Count - 3} more";

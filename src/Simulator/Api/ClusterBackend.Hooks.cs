@@ -4,15 +4,25 @@ using FleetFunctions.Simulator.Serialization;
 
 namespace FleetFunctions.Simulator.Api;
 
-/// <summary>What the API server itself does on writes: stored form, Service defaults, namespace phase, CRD establishment.</summary>
+/// <summary>What the API server itself does on writes: mutating admission, stored form, Service defaults, namespace phase, CRD establishment.</summary>
 internal sealed partial class ClusterBackend
 {
+    private volatile Action<JsonObject>? _mutatingAdmission;
+
+    /// <summary>A mutating admission step given every object written, before its stored form (<see cref="SimulatedCluster.SetMutatingAdmission"/>).</summary>
+    public Action<JsonObject>? MutatingAdmission
+    {
+        get => _mutatingAdmission;
+        set => _mutatingAdmission = value;
+    }
+
     /// <summary>
     /// The stored form of built-in kinds (<see cref="StoredForm"/>) and server-populated fields, set before the no-op
     /// comparison so they never count as a change.
     /// </summary>
     private void BeforeCommit(ResourceType type, JsonObject next, JsonObject? live)
     {
+        MutatingAdmission?.Invoke(next);
         if (BuiltInResources.Typed.Contains(type.StorageKey))
         {
             StoredForm.Apply(type.Group, type.Kind, next);

@@ -122,6 +122,38 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
+    public async Task SweepAsync_AdmissionWebhookPutsTheDriftedFieldBack_NotHealedAndTheFieldNamed()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c1", "healing");
+        h.Cluster("c1").SetMutatingAdmission(o =>
+        {
+            if (o["kind"]?.ToString() == "Deployment" && o["metadata"]?["name"]?.ToString() == "web")
+            {
+                o["spec"]!["replicas"] = 7;
+            }
+        });
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"metadata":{"annotations":{"touched":"yes"}}}""");
+
+        var first = await h.NewSweeper().SweepAsync();
+        var second = await h.NewSweeper().SweepAsync();
+
+        foreach (var result in (DriftCheckResult[])[Assert.Single(first.Checks), Assert.Single(second.Checks)])
+        {
+            Assert.Equal(DriftOutcome.HealFailed, result.Outcome);
+            Assert.Equal(0, result.Healed);
+        }
+
+        Assert.Equal(7, h.Replicas("c1"));
+        var events = await h.Events.ListEventsAsync("c1", "healing");
+        Assert.Equal(2, events.Count);
+        Assert.All(events, e => Assert.False(e.Healed));
+        Assert.All(events, e => Assert.Null(e.HealedAt));
+        Assert.All(events, e => Assert.Contains(
+            "c1/Deployment/shop/web: re-applied but the server kept .spec.replicas; another controller or an admission webhook", e.HealError, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SweepAsync_DriftCannotBeRecorded_NothingIsHealed()
     {
         await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
