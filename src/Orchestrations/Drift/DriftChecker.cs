@@ -166,8 +166,9 @@ public sealed class DriftChecker(
         // A suspended fleet is watched, not touched: its drift is recorded, never healed.
         var heals = fleet.SelfHeal && !fleet.Suspend;
 
-        // The same unhealed drift as last time (a fleet without selfHeal): one event, not one per check.
-        if (!heals && await events.GetAsync(cluster.Name, fleet.Name, cancellationToken) is { LastDrift: { Healed: false } last } && SameDrift(last, report))
+        // The same unhealed drift as the last check found (a fleet without selfHeal): one event, not one per check. A drift
+        // found after a check that saw the cluster in sync (fixed by hand, then edited again) is a new one.
+        if (!heals && await events.GetAsync(cluster.Name, fleet.Name, cancellationToken) is { InSync: false, LastDrift: { Healed: false } last } && SameDrift(last, report))
         {
             await events.RecordStillDriftedAsync(cluster.Name, fleet.Name, _time.GetUtcNow(), cancellationToken);
             return new DriftCheckResult(cluster.Name, fleet.Name, DriftOutcome.Reported, report.Commit, report.Objects.Count, 0, report.Errors);
@@ -214,11 +215,12 @@ public sealed class DriftChecker(
         }
     }
 
+    /// <summary>Whether <paramref name="report"/> found what <paramref name="recorded"/> holds: the same objects with the same fields, as far as the event records them.</summary>
     private static bool SameDrift(DriftEvent recorded, DriftReport report) =>
         recorded.Commit == report.Commit
         && recorded.DriftCount == report.Objects.Count
         && recorded.Objects.Zip(report.Objects).All(p =>
-            p.First.Object == p.Second.Reference.ToString() && p.First.Kind == p.Second.Kind.ToString() && p.First.Fields.SequenceEqual(p.Second.Fields.Take(p.First.Fields.Count)));
+            p.First.Object == p.Second.Reference.ToString() && p.First.Kind == p.Second.Kind.ToString() && p.First.Fields.SequenceEqual(DriftEventStore.AsRecorded(p.Second.Fields)));
 
     /// <summary>A re-apply the server answered with the drifted fields as they were: something on the cluster sets them again on every write.</summary>
     private static string NotTaken(string cluster, ObjectChange change) =>

@@ -44,6 +44,8 @@ public sealed record DriftStatus(string Cluster, string Fleet, DateTimeOffset? C
 public sealed class DriftEventStore
 {
     private const int MaxObjectsChars = 30_000;
+    private const int MaxFields = 50;
+    private const int MaxFieldChars = 500;
     private readonly TableClient _table;
     private readonly Lazy<Task> _created;
     private readonly TablePurge _purge;
@@ -198,6 +200,9 @@ public sealed class DriftEventStore
         return events;
     }
 
+    /// <summary>The field paths of a drifted object as an event records them: the first 50, each cut at 500 characters.</summary>
+    internal static IEnumerable<string> AsRecorded(IReadOnlyList<string> fields) => fields.Take(MaxFields).Select(f => f.Length > MaxFieldChars ? f[..MaxFieldChars] : f);
+
     private static string Key(string fleet) => TableKey.Escape(fleet);
 
     private static string LatestRow(string cluster) => TableKey.Join("latest", cluster);
@@ -248,7 +253,7 @@ public sealed class DriftEventStore
         var length = 2;
         foreach (var o in objects)
         {
-            var fields = new JsonArray([.. o.Fields.Take(50).Select(f => (JsonNode)JsonValue.Create(f.Length > 500 ? f[..500] : f))]);
+            var fields = new JsonArray([.. AsRecorded(o.Fields).Select(f => (JsonNode)JsonValue.Create(f))]);
             var item = new JsonObject { ["object"] = o.Reference.ToString(), ["kind"] = o.Kind.ToString(), ["fields"] = fields };
             var text = item.ToJsonString();
             if (length + text.Length + 1 > MaxObjectsChars)

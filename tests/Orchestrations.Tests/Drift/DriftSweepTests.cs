@@ -76,6 +76,45 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
+    public async Task SweepAsync_WithoutSelfHealAnotherFieldDriftsToo_RecordedAsANewDrift()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c2", "reporting");
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.NewSweeper().SweepAsync();
+
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"example/web:2.0"}]}}}}""");
+        await h.NewSweeper().SweepAsync();
+
+        var events = await h.Events.ListEventsAsync("c2", "reporting");
+        Assert.Equal(2, events.Count);
+        Assert.Equal([".spec.replicas", ".spec.template.spec.containers[name=\"web\"].image"], Assert.Single(events[0].Objects).Fields);
+        Assert.Equal([".spec.replicas"], Assert.Single(events[1].Objects).Fields);
+    }
+
+    [Fact]
+    public async Task SweepAsync_WithoutSelfHealTheSameEditAfterAnInSyncCheck_RecordedAsANewDrift()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c2", "reporting");
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.NewSweeper().SweepAsync();
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"replicas":2}}""");
+        var fixedByHand = await h.NewSweeper().SweepAsync();
+
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.NewSweeper().SweepAsync();
+
+        Assert.Equal(DriftOutcome.InSync, fixedByHand.Checks.Single(c => c.Fleet == "reporting").Outcome);
+        var events = await h.Events.ListEventsAsync("c2", "reporting");
+        Assert.Equal(2, events.Count);
+        Assert.True(events[0].DetectedAt > events[1].DetectedAt);
+        var status = await h.Events.GetAsync("c2", "reporting");
+        Assert.False(status!.InSync);
+        Assert.Equal(events[0].Id, status.LastDrift!.Id);
+    }
+
+    [Fact]
     public async Task SweepAsync_DeletedObject_IsRecordedAsMissingAndRecreated()
     {
         await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
