@@ -83,18 +83,34 @@ public sealed partial class Applier
         return new ChangeSet(changes);
     }
 
-    /// <summary>The live namespace-normalised form of a desired object: namespaced kinds without a namespace go to <c>default</c>, cluster-scoped kinds lose theirs.</summary>
+    /// <summary>
+    /// What is applied and compared of a desired object: namespaced kinds without a namespace go to <c>default</c>,
+    /// cluster-scoped kinds lose theirs, and the <c>rules</c> of an aggregated ClusterRole are left out: the
+    /// clusterrole-aggregation-controller owns them (it force-applies the rules it aggregates), so sending them, even
+    /// the <c>rules: []</c> of the Kubernetes docs' example, conflicts with it, or with force empties the role's
+    /// permissions until the controller fills them in again; and they are never drift.
+    /// </summary>
     internal static ManifestObject Normalise(ManifestObject obj, ResourceInfo resource)
     {
+        var aggregated = obj.Kind == "ClusterRole" && obj.Group == "rbac.authorization.k8s.io" && obj.Object["aggregationRule"] is not null && obj.Object.ContainsKey("rules");
         if (resource.Namespaced && obj.Namespace.Length == 0)
         {
             return obj.WithNamespace("default");
         }
 
-        if (!resource.Namespaced && obj.Namespace.Length > 0)
+        if ((!resource.Namespaced && obj.Namespace.Length > 0) || aggregated)
         {
             var copy = (JsonObject)obj.Object.DeepClone();
-            ((JsonObject)copy["metadata"]!).Remove("namespace");
+            if (!resource.Namespaced)
+            {
+                (copy["metadata"] as JsonObject)?.Remove("namespace");
+            }
+
+            if (aggregated)
+            {
+                copy.Remove("rules");
+            }
+
             return new ManifestObject(copy, obj.Source, obj.Line);
         }
 

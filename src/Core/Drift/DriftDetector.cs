@@ -18,6 +18,9 @@ public enum DriftKind
 /// <summary>One drifted object with the field paths that differ (empty for Missing).</summary>
 public sealed record ObjectDrift(ObjectReference Reference, string ApiVersion, DriftKind Kind, IReadOnlyList<string> Fields)
 {
+    /// <summary>The field managers other than ours that own the drifted fields on the cluster (<c>kubectl-edit</c>, <c>hpa-controller</c>); empty when unknown.</summary>
+    public IReadOnlyList<string> ChangedBy { get; init; } = [];
+
     public override string ToString() => Kind == DriftKind.Missing ? $"{Reference}: missing" : $"{Reference}: {string.Join(", ", Fields)}";
 }
 
@@ -87,7 +90,7 @@ public sealed class DriftDetector(ClusterClient client, int concurrency = 8)
                 if (listed.TryGetValue(obj.Reference, out var comparison))
                 {
                     results[i] = (comparison.IsMissing ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Missing, [])
-                        : comparison.Drifted.Count > 0 ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Modified, comparison.Drifted)
+                        : comparison.Drifted.Count > 0 ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Modified, comparison.Drifted) { ChangedBy = comparison.ChangedBy }
                         : null, null);
                     return;
                 }
@@ -102,7 +105,9 @@ public sealed class DriftDetector(ClusterClient client, int concurrency = 8)
                     }
 
                     var fields = FieldDiff.Compare(obj.Object, live);
-                    results[i] = (fields.Count > 0 ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Modified, fields) : null, null);
+                    results[i] = (fields.Count > 0
+                        ? new ObjectDrift(obj.Reference, obj.ApiVersion, DriftKind.Modified, fields) { ChangedBy = FieldOwners.Of(live, fields, client.FieldManager) }
+                        : null, null);
                 }
                 catch (KubernetesApiException e)
                 {

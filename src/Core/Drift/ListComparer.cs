@@ -12,6 +12,9 @@ internal sealed record LiveComparison(IReadOnlyList<string> Drifted, ObjectHealt
 {
     public const string MissingMarker = "(object missing)";
 
+    /// <summary>The field managers other than ours that own the drifted fields (<see cref="FieldOwners"/>).</summary>
+    public IReadOnlyList<string> ChangedBy { get; init; } = [];
+
     public static LiveComparison Missing { get; } = new([MissingMarker], null, null);
 
     public bool IsMissing => ReferenceEquals(this, Missing);
@@ -60,7 +63,10 @@ internal static class ListComparer
                     }
                     else
                     {
-                        result[obj.Reference] = new LiveComparison(drifted, null, live.StringAt("metadata.resourceVersion") ?? string.Empty);
+                        result[obj.Reference] = new LiveComparison(drifted, null, live.StringAt("metadata.resourceVersion") ?? string.Empty)
+                        {
+                            ChangedBy = FieldOwners.Of(live, drifted, client.FieldManager),
+                        };
                     }
                 }
             }

@@ -1,14 +1,26 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using FleetFunctions.Core.Drift;
+using FleetFunctions.Core.Manifests;
 using FleetFunctions.Core.Storage;
 
 namespace FleetFunctions.Orchestrations.Drift;
 
 /// <summary>One drifted object as recorded: <c>Kind/namespace/name</c>, Modified or Missing, and the field paths.</summary>
-public sealed record DriftedObject(string Object, string Kind, IReadOnlyList<string> Fields);
+public sealed record DriftedObject(string Object, string Kind, IReadOnlyList<string> Fields)
+{
+    /// <summary>The field managers that set the drifted fields on the cluster, where managedFields tell.</summary>
+    public IReadOnlyList<string> ChangedBy { get; init; } = [];
+
+    /// <summary>
+    /// True when the object was not healed because the same fields had been healed <see cref="DriftHealOptions.MaxHeals"/>
+    /// times within <see cref="DriftHealOptions.Window"/> and set again each time: another controller fights Git for them.
+    /// </summary>
+    public bool Fought { get; init; }
+}
 
 /// <summary>A recorded drift event: what was found on a cluster against a commit, and whether it was healed.</summary>
 /// <param name="Id">Row key of the event (unique per (cluster, fleet), newest first).</param>
@@ -65,8 +77,12 @@ public sealed class DriftEventStore
     /// <summary>Drift events older than this are deleted (default 30 days; null keeps every event). The latest state of each cluster is always kept.</summary>
     public TimeSpan? Retention { get; init; } = TimeSpan.FromDays(30);
 
-    /// <summary>Records a drift before it is healed; returns the event id for <see cref="RecordHealAsync"/>.</summary>
-    public async Task<string> RecordDetectedAsync(DriftReport report, bool selfHeal, string trigger, DateTimeOffset now, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Records a drift before it is healed; returns the event id for <see cref="RecordHealAsync"/>.
+    /// <paramref name="fought"/>: objects that will not be healed because another controller fights Git for their fields.
+    /// </summary>
+    public async Task<string> RecordDetectedAsync(
+        DriftReport report, bool selfHeal, string trigger, DateTimeOffset now, IReadOnlySet<ObjectReference>? fought = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(report);
         await _created.Value;
@@ -79,7 +95,7 @@ public sealed class DriftEventStore
             ["DetectedAt"] = now,
             ["Trigger"] = trigger,
             ["DriftCount"] = report.Objects.Count,
-            ["Objects"] = SerialiseObjects(report.Objects),
+            ["Objects"] = SerialiseObjects(report.Objects, fought ?? FrozenSet<ObjectReference>.Empty),
             ["SelfHeal"] = selfHeal,
             ["Healed"] = false,
         };
@@ -247,7 +263,7 @@ public sealed class DriftEventStore
         e.GetDateTimeOffset("HealedAt"),
         e.GetString("HealError") is { Length: > 0 } healError ? healError : null);
 
-    private static string SerialiseObjects(IReadOnlyList<ObjectDrift> objects)
+    private static string SerialiseObjects(IReadOnlyList<ObjectDrift> objects, IReadOnlySet<ObjectReference> fought)
     {
         var array = new JsonArray();
         var length = 2;
@@ -255,6 +271,16 @@ public sealed class DriftEventStore
         {
             var fields = new JsonArray([.. AsRecorded(o.Fields).Select(f => (JsonNode)JsonValue.Create(f))]);
             var item = new JsonObject { ["object"] = o.Reference.ToString(), ["kind"] = o.Kind.ToString(), ["fields"] = fields };
+            if (o.ChangedBy.Count > 0)
+            {
+                item["changedBy"] = new JsonArray([.. o.ChangedBy.Select(m => (JsonNode)JsonValue.Create(m))]);
+            }
+
+            if (fought.Contains(o.Reference))
+            {
+                item["fought"] = true;
+            }
+
             var text = item.ToJsonString();
             if (length + text.Length + 1 > MaxObjectsChars)
             {
@@ -278,6 +304,10 @@ public sealed class DriftEventStore
         return [.. array.OfType<JsonObject>().Select(o => new DriftedObject(
             o["object"]?.GetValue<string>() ?? string.Empty,
             o["kind"]?.GetValue<string>() ?? string.Empty,
-            [.. (o["fields"] as JsonArray ?? []).Select(f => f?.GetValue<string>() ?? string.Empty)]))];
+            [.. (o["fields"] as JsonArray ?? []).Select(f => f?.GetValue<string>() ?? string.Empty)])
+        {
+            ChangedBy = [.. (o["changedBy"] as JsonArray ?? []).Select(m => m?.GetValue<string>() ?? string.Empty)],
+            Fought = o["fought"]?.GetValue<bool>() ?? false,
+        })];
     }
 }

@@ -83,3 +83,29 @@ public sealed record DriftWatchOptions
         init => _objectConcurrency = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(ObjectConcurrency), value, "DriftWatchOptions.ObjectConcurrency must be at least 1.");
     }
 }
+
+/// <summary>
+/// When the drift check stops healing fields another controller sets again after every heal (<see cref="DriftChecker"/>),
+/// validated when constructed: an object whose same fields were healed <see cref="MaxHeals"/> times within
+/// <see cref="Window"/>, against the same commit, is recorded as fought and left alone until fewer heals fall within
+/// the window or another commit is applied.
+/// </summary>
+public sealed record DriftHealOptions
+{
+    private readonly int _maxHeals = 3;
+    private readonly TimeSpan _window = TimeSpan.FromMinutes(30);
+
+    /// <summary>Heals of the same fields within <see cref="Window"/> after which they are left alone (default 3).</summary>
+    public int MaxHeals
+    {
+        get => _maxHeals;
+        init => _maxHeals = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxHeals), value, "DriftHealOptions.MaxHeals must be at least 1.");
+    }
+
+    /// <summary>How far back heals are counted (default 30 minutes).</summary>
+    public TimeSpan Window
+    {
+        get => _window;
+        init => _window = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(Window), value, "DriftHealOptions.Window must be positive.");
+    }
+}

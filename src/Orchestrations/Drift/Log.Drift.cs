@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4116, Level = LogLevel.Warning, Message = "ClusterFleet/{Fleet}: rollout {Instance} is {Status} but still held the fleet (it ended without recording its end, e.g. terminated); released, drift checks resume")]
     public static partial void StaleRolloutReleased(ILogger logger, string fleet, string instance, string status);
 
+    [LoggerMessage(EventId = 4117, Level = LogLevel.Warning, Message = "drift {Cluster}/{Fleet}: not healed, another controller sets the same fields again after every heal: {Error}")]
+    public static partial void DriftFought(ILogger logger, string cluster, string fleet, string error);
+
     [LoggerMessage(EventId = 4114, Level = LogLevel.Debug, Message = "drift watch {Cluster}: {Type} {Object} → checking fleet {Fleet}")]
     public static partial void WatchEvent(ILogger logger, string cluster, string type, string @object, string fleet);
 }

@@ -74,11 +74,11 @@ internal sealed class PipelineHarness : IDisposable
         }
     }
 
-    /// <summary>Server-side applies an object as another field manager.</summary>
-    public async Task ApplyAsOtherManagerAsync(string path, JsonObject obj, string manager)
+    /// <summary>Server-side applies an object as another field manager (with <paramref name="force"/>: taking the fields it sets).</summary>
+    public async Task ApplyAsOtherManagerAsync(string path, JsonObject obj, string manager, bool force = false)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri(Cluster.Server, $"{path}?fieldManager={manager}"));
+        using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri(Cluster.Server, $"{path}?fieldManager={manager}{(force ? "&force=true" : "")}"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Cluster.Token);
         request.Content = new StringContent(obj.ToJsonString(), Encoding.UTF8, "application/apply-patch+yaml");
         using var response = await http.SendAsync(request);

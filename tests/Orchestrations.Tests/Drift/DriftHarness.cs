@@ -157,8 +157,8 @@ internal sealed class DriftHarness : IAsyncDisposable
     }
 
     /// <summary>Edits an object as another field manager, with a JSON merge patch (as <c>kubectl edit</c> would).</summary>
-    public Task PatchAsync(string cluster, string path, string mergePatch) =>
-        SendAsync(cluster, HttpMethod.Patch, $"{path}?fieldManager=kubectl-edit", new StringContent(mergePatch, Encoding.UTF8, "application/merge-patch+json"));
+    public Task PatchAsync(string cluster, string path, string mergePatch, string manager = "kubectl-edit") =>
+        SendAsync(cluster, HttpMethod.Patch, $"{path}?fieldManager={manager}", new StringContent(mergePatch, Encoding.UTF8, "application/merge-patch+json"));
 
     public Task DeleteAsync(string cluster, string path) => SendAsync(cluster, HttpMethod.Delete, path, null);
 

@@ -193,6 +193,37 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
+    public async Task CheckAsync_AnotherControllerSetsTheFieldAgainAfterEveryHeal_HealingStopsAndNamesIt()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c1", "healing");
+        var outcomes = new List<DriftOutcome>();
+
+        for (var round = 0; round < 5; round++)
+        {
+            // what an autoscaler does after every heal
+            await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""", manager: "hpa-controller");
+            outcomes.Add((await h.Checker.CheckAsync(h.Config, h.Config.Fleets["healing"], h.Config.Clusters.Single(), "watch")).Outcome);
+        }
+
+        Assert.Equal([DriftOutcome.Healed, DriftOutcome.Healed, DriftOutcome.Healed, DriftOutcome.Fought, DriftOutcome.Fought], outcomes);
+        Assert.Equal(7, h.Replicas("c1"));
+        var events = await h.Events.ListEventsAsync("c1", "healing");
+        Assert.Equal(4, events.Count); // the fight is recorded once, not once per check
+        Assert.All(events.Skip(1), e => Assert.True(e.Healed));
+        var fought = events[0];
+        Assert.False(fought.Healed);
+        var drifted = Assert.Single(fought.Objects);
+        Assert.True(drifted.Fought);
+        Assert.Equal(["hpa-controller"], drifted.ChangedBy);
+        Assert.Contains(
+            "c1/Deployment/shop/web: not healed: .spec.replicas healed 3 times within 30 min and set again each time, fought by hpa-controller;",
+            fought.HealError,
+            StringComparison.Ordinal);
+        Assert.Equal(fought.Id, (await h.Events.GetAsync("c1", "healing"))!.LastDrift!.Id);
+    }
+
+    [Fact]
     public async Task SweepAsync_DriftCannotBeRecorded_NothingIsHealed()
     {
         await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
