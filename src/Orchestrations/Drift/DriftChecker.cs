@@ -172,8 +172,8 @@ public sealed class DriftChecker(
         }
 
         // A rollout that claimed the fleet since the sweep looked (or since the check began) decides what the cluster runs:
-        // healing now would put the applied commit back under it.
-        if (fleet.SelfHeal && !fleet.Suspend && await ActiveRolloutAsync(fleet.Name, cancellationToken) is { } started)
+        // what it is changing is not drift, and healing now would put the applied commit back under it.
+        if (await ActiveRolloutAsync(fleet.Name, cancellationToken) is { } started)
         {
             Log.DriftSkippedRollout(_logger, cluster.Name, fleet.Name, started);
             return DriftCheckResult.Of(cluster.Name, fleet.Name, DriftOutcome.RolloutRunning);

@@ -332,6 +332,22 @@ public sealed class DriftSweepTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
+    public async Task CheckAsync_RolloutClaimedAFleetWithoutSelfHealAfterTheSweepLooked_NothingRecorded()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c2", "reporting");
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.FleetStates.ClaimAsync("reporting", "reporting-0123456789abcdef0123456789abcdef01234567", "0123456789abcdef0123456789abcdef01234567");
+
+        // The sweep read the fleet as idle before the claim: it checks the pair as such.
+        var result = await h.Checker.CheckAsync(h.Config, h.Config.Fleets["reporting"], h.Config.Clusters.Single(c => c.Name == "c2"), "sweep");
+
+        Assert.Equal(DriftOutcome.RolloutRunning, result.Outcome);
+        Assert.Empty(await h.Events.ListEventsAsync("c2", "reporting"));
+        Assert.Null(await h.Events.GetAsync("c2", "reporting"));
+    }
+
+    [Fact]
     public async Task HealDriftAsync_ClusterReconciledToANewerCommitSinceTheCheck_NothingOfTheOldCommitApplied()
     {
         await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
