@@ -49,6 +49,9 @@ public sealed class DriftWatcher
     /// <summary>Watches currently connected (the server answered), across all clusters and kinds.</summary>
     public int ConnectedWatches => _clusters.Values.Sum(c => c.Kinds.Values.Count(k => k.Connected));
 
+    /// <summary>(cluster, fleet) pairs whose checks this watcher keeps apart (pairs no longer watched are dropped at a refresh).</summary>
+    internal int TrackedPairs => _pairs.Count;
+
     /// <summary>Checks run by this watcher so far.</summary>
     public long ChecksRun => Interlocked.Read(ref _checks);
 
@@ -143,6 +146,16 @@ public sealed class DriftWatcher
             if (_clusters.TryRemove(gone, out var removed))
             {
                 await Task.WhenAll(removed.Kinds.Values.Select(k => k.StopAsync()));
+            }
+        }
+
+        // Pairs no longer watched (fleet or cluster gone, nothing applied) are forgotten once no check of theirs is pending or running.
+        var watched = _clusters.Values.SelectMany(c => (c.Index?.Fleets ?? []).Select(f => (c.Name, f))).ToHashSet();
+        foreach (var (pair, state) in _pairs.Where(p => !watched.Contains(p.Key)).ToList())
+        {
+            if (Volatile.Read(ref state.Pending) == 0 && state.Gate.CurrentCount == 1)
+            {
+                _pairs.TryRemove(new KeyValuePair<(string, string), PairState>(pair, state));
             }
         }
     }

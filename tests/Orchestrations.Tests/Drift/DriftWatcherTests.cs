@@ -41,6 +41,32 @@ public sealed class DriftWatcherTests(AzuriteFixture azurite) : IClassFixture<Az
     }
 
     [Fact]
+    public async Task RefreshAsync_PairNoLongerApplied_ItsCheckStateIsDropped()
+    {
+        await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 2, DriftHarness.HealingAndReporting);
+        await h.ApplyAsync("c1", "healing");
+        await h.ApplyAsync("c2", "reporting");
+        var watcher = h.NewWatcher();
+        using var cts = new CancellationTokenSource();
+        var run = watcher.RunAsync(cts.Token);
+        Assert.True(await DriftHarness.EventuallyAsync(() => Task.FromResult(watcher.ConnectedWatches == 2 * KindsPerCluster)));
+        await h.PatchAsync("c1", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        await h.PatchAsync("c2", DriftHarness.DeploymentPath, """{"spec":{"replicas":7}}""");
+        Assert.True(await DriftHarness.EventuallyAsync(() => Task.FromResult(watcher.ChecksRun >= 2 && watcher.TrackedPairs == 2)));
+
+        await h.Inventory.DeleteAsync("c2", "reporting");
+
+        // (a refresh while the pair's last check is still finishing keeps it for the next one)
+        Assert.True(await DriftHarness.EventuallyAsync(async () =>
+        {
+            await watcher.RefreshAsync(CancellationToken.None);
+            return watcher.TrackedPairs == 1;
+        }), $"{watcher.TrackedPairs} pairs tracked");
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task RunAsync_ObjectDeleted_Recreated()
     {
         await using var h = await DriftHarness.StartAsync(azurite.ConnectionString, 1, DriftHarness.HealingAndReporting);
