@@ -18,7 +18,8 @@ public sealed record MessageHandlingResult(bool Succeeded, string? Error = null)
 /// control or work-item queue and passes it here; a success reply lets the host delete it, a failure makes the
 /// host retry it. On the last attempt (<see cref="DurableTaskHubOptions.MaxDequeueCount"/>, which must match
 /// host.json <c>extensions.queues.maxDequeueCount</c>) a failing message is parked and its orchestration failed
-/// here, and success is returned so the host does not poison it a second time.
+/// here, and success is returned so the host does not poison it a second time. A transient failure (storage
+/// unavailable, a lost race) is not the host's to count: a delayed copy of the message is sent and success returned.
 /// </summary>
 public sealed class DurableMessageHandler
 {
@@ -85,7 +86,22 @@ public sealed class DurableMessageHandler
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            if (!_intake.IsLastAttempt(dequeueCount))
+            if (MessageIntake.IsTransient(ex))
+            {
+                // Storage's failure, not the message's: a delayed copy takes its place, so the host's dequeue count
+                // (which poisons on its own) does not grow. If even the copy cannot be sent, the host retries this one.
+                try
+                {
+                    await _intake.RetryLaterAsync(queue, message, dequeueCount, ex, cancellationToken);
+                    return MessageHandlingResult.Success;
+                }
+                catch (Exception sendError) when (MessageIntake.IsTransient(sendError) && !cancellationToken.IsCancellationRequested)
+                {
+                    return MessageHandlingResult.Failure($"orchestration '{message.InstanceId}': {Log.Describe(message)}: {ex.Message} (storage unavailable; retrying)");
+                }
+            }
+
+            if (!_intake.IsLastAttempt(message, dequeueCount))
             {
                 return MessageHandlingResult.Failure($"orchestration '{message.InstanceId}': {Log.Describe(message)}: {ex.Message}");
             }

@@ -38,8 +38,18 @@ public sealed record DurableTaskHubOptions
     /// <summary>Payloads larger than this (UTF-8 bytes) are stored as blobs and travel by reference.</summary>
     public int LargePayloadThresholdBytes { get; init; } = 45 * 1024;
 
-    /// <summary>A message that failed this many times is parked in the poison table and its instance failed.</summary>
+    /// <summary>
+    /// A message whose processing failed this many times (transient storage failures not counted) is parked in the
+    /// poison table and its instance failed.
+    /// </summary>
     public int MaxDequeueCount { get; init; } = 5;
+
+    /// <summary>
+    /// Longest wait before a message whose processing failed transiently (storage unavailable or timing out, a race
+    /// lost to another worker) is tried again; the wait starts at 1 s and doubles with each such failure. Transient
+    /// failures never count toward <see cref="MaxDequeueCount"/>.
+    /// </summary>
+    public TimeSpan TransientRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a received control message stays invisible to other workers.</summary>
     public TimeSpan ControlMessageVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(2);

@@ -54,5 +54,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4015, Level = LogLevel.Information, Message = "purged {Count} finished orchestration(s) last updated more than {Retention} ago")]
     public static partial void FinishedInstancesPurged(ILogger logger, int count, TimeSpan retention);
 
+    [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "queue '{Queue}': {Message} for orchestration '{InstanceId}' failed transiently ({Failures} time(s) so far), retried in {Delay} without counting toward poison: {Reason}")]
+    public static partial void TransientFailureRetried(ILogger logger, string queue, string instanceId, string message, int failures, TimeSpan delay, string reason);
+
     internal static string Describe(TaskMessage message) => $"{message.Event.EventType} {message.Id}";
 }

@@ -22,6 +22,15 @@ internal sealed record TaskMessage
     /// <summary>For timers: when the message may be processed (re-armed when the queue delay limit cut it short).</summary>
     public DateTime? VisibleAt { get; init; }
 
+    /// <summary>
+    /// Deliveries of earlier copies of this message that count toward poison: a message whose processing failed
+    /// transiently (storage unavailable, a lost race) is replaced by a copy, so the queue's own dequeue count restarts.
+    /// </summary>
+    public int? FailedDeliveries { get; init; }
+
+    /// <summary>Transient failures of this message so far (its copies included); the wait before the next copy grows with them.</summary>
+    public int? TransientFailures { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, EngineJson.Options);
 
     public static TaskMessage FromJson(string json) =>

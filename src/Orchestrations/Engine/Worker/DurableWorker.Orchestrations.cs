@@ -65,7 +65,12 @@ public sealed partial class DurableWorker
                     {
                         try
                         {
-                            if (_intake.IsLastAttempt(received.DequeueCount))
+                            if (MessageIntake.IsTransient(error))
+                            {
+                                await _intake.RetryLaterAsync(TaskHubQueue.Control, message, received.DequeueCount, error, CancellationToken.None);
+                                await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
+                            }
+                            else if (_intake.IsLastAttempt(message, received.DequeueCount))
                             {
                                 await _intake.PoisonAsync(TaskHubQueue.Control, received.MessageId, message, received.MessageText, received.DequeueCount, error.Message, CancellationToken.None);
                                 await DurableTaskHub.DeleteMessageAsync(queue, received.MessageId, received.PopReceipt, CancellationToken.None);
@@ -75,7 +80,7 @@ public sealed partial class DurableWorker
                                 await queue.UpdateMessageAsync(received.MessageId, received.PopReceipt, visibilityTimeout: Backoff(received.DequeueCount));
                             }
                         }
-                        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+                        catch (Exception ex) when (MessageIntake.IsTransient(ex))
                         {
                             // The message reappears when its visibility lapses.
                         }
