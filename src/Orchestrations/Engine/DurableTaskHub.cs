@@ -115,10 +115,20 @@ public sealed class DurableTaskHub
 
     internal QueueClient GetQueue(TaskHubQueue queue) => queue == TaskHubQueue.Control ? ControlQueue : WorkItemQueue;
 
-    /// <summary>Sends one message; timers become delayed messages (at most ~7 days ahead; re-armed on receipt).</summary>
+    /// <summary>
+    /// Sends one message; timers become delayed messages (at most ~7 days ahead; re-armed on receipt). A message whose
+    /// text is over the large-payload threshold (payloads just under it grow when escaped as JSON strings, failure details
+    /// are never offloaded) is uploaded as a blob and sent as its reference, which <see cref="Processing.MessageIntake"/>
+    /// resolves: queue messages cap at 64 KiB, and the 45 KB default leaves room for a host that base64-encodes them.
+    /// </summary>
     internal async Task SendAsync(OutboundMessage outbound, CancellationToken cancellationToken)
     {
         var text = outbound.Message.ToJson();
+        if (Payloads.IsLarge(text))
+        {
+            text = await Payloads.UploadAsync(outbound.Message.InstanceId, text, cancellationToken);
+        }
+
         TimeSpan? delay = null;
         if (outbound.Message.VisibleAt is { } visibleAt)
         {

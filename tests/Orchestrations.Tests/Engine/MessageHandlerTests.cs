@@ -25,6 +25,17 @@ public sealed class MessageHandlerTests(AzuriteFixture azurite) : IClassFixture<
         var handler = new DurableMessageHandler(h.Hub, Registry());
         var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("SumSquares", 5);
 
+        var calls = await DriveAsync(h, handler, id);
+
+        var final = await h.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        EngineHarness.AssertCompleted(final!);
+        Assert.Equal(55, final!.ReadOutputAs<int>());
+        Assert.True(calls >= 7, $"{calls} messages handled");
+    }
+
+    /// <summary>Delivers both queues' messages to the handler until the instance finishes; returns how many were handled.</summary>
+    private static async Task<int> DriveAsync(EngineHarness h, DurableMessageHandler handler, string id)
+    {
         using var cts = new CancellationTokenSource(EngineHarness.Timeout);
         var calls = 0;
         while ((await h.Client.GetInstanceAsync(id))!.IsRunning)
@@ -43,10 +54,41 @@ public sealed class MessageHandlerTests(AzuriteFixture azurite) : IClassFixture<
             await Task.Delay(50, cts.Token);
         }
 
+        return calls;
+    }
+
+    [Fact]
+    public async Task HandleMessage_ResultAndFailureUnderThePayloadThresholdButOverTheQueueLimitOnceEscaped_Complete()
+    {
+        // 480 records of quoted fields: about 40 KB of JSON, under the 45 KB blob threshold, but every quote becomes
+        // \u0022 once the result is a JSON string inside the message (about 69 KB, over the queue's 64 KiB).
+        var plan = Enumerable.Range(0, 480).Select(i => new PlannedCluster($"prod-eu-west-cluster-{i:D3}", "eu", "apps/podinfo/overlays/eu")).ToList();
+        var registry = new DurableTaskRegistry()
+            .AddActivity<int, List<PlannedCluster>>("Plan", _ => plan)
+            .AddActivity<int, int>("Explode", _ => throw new InvalidOperationException(string.Concat(Enumerable.Repeat("cluster \"a\" failed; ", 5000))))
+            .AddOrchestrator<int, string>("PlanThenFail", async (ctx, _) =>
+            {
+                var planned = await ctx.CallActivityAsync<List<PlannedCluster>>("Plan", 0);
+                try
+                {
+                    await ctx.CallActivityAsync<int>("Explode", 0);
+                    return "no failure";
+                }
+                catch (TaskFailedException ex)
+                {
+                    return $"{planned.Count} planned, {planned[^1].Name}; failure of {ex.FailureDetails.ErrorMessage.Length} chars";
+                }
+            });
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, _ => { }, startWorker: false);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(h.Hub.Converter.Serialize(plan)!), 35_000, h.Hub.Options.LargePayloadThresholdBytes);
+        var handler = new DurableMessageHandler(h.Hub, registry);
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("PlanThenFail", 0);
+
+        await DriveAsync(h, handler, id);
+
         var final = await h.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
         EngineHarness.AssertCompleted(final!);
-        Assert.Equal(55, final!.ReadOutputAs<int>());
-        Assert.True(calls >= 7, $"{calls} messages handled");
+        Assert.Equal("480 planned, prod-eu-west-cluster-479; failure of 100000 chars", final!.ReadOutputAs<string>());
     }
 
     [Fact]
@@ -78,3 +120,6 @@ public sealed class MessageHandlerTests(AzuriteFixture azurite) : IClassFixture<
         Assert.Equal("PoisonMessage", status.FailureDetails!.ErrorType);
     }
 }
+
+/// <summary>One entry of a rollout plan, as an activity of the Functions-host mode returns it.</summary>
+public sealed record PlannedCluster(string Name, string Region, string Path);

@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace FleetFunctions.Orchestrations.Engine.Processing;
 
 /// <summary>
-/// The checks every received message goes through, whichever way it arrived (poller or queue trigger): parse,
+/// The checks every received message goes through, whichever way it arrived (poller or queue trigger): parse (a
+/// message too large for the queue arrives as a blob reference),
 /// re-arm timers that are not due yet, and park poison — a message that keeps failing is written to the poison
 /// table with its error, and its orchestration is failed with that error (work items: the orchestration receives
 /// a TaskFailed it can handle). Only failures that repeat count: a failure of storage itself (unavailable, timing
@@ -25,9 +26,9 @@ internal sealed class MessageIntake(DurableTaskHub hub, OrchestrationProcessor p
         TaskMessage message;
         try
         {
-            message = TaskMessage.FromJson(text);
+            message = TaskMessage.FromJson((await hub.Payloads.ResolveAsync(text, cancellationToken))!);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             Log.UnreadableMessage(logger, QueueName(queue), queueMessageId, ex.Message);
             await ParkAsync(queue, queueMessageId, text, null, dequeueCount, $"not a task message: {ex.Message}", cancellationToken);
