@@ -57,5 +57,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "queue '{Queue}': {Message} for orchestration '{InstanceId}' failed transiently ({Failures} time(s) so far), retried in {Delay} without counting toward poison: {Reason}")]
     public static partial void TransientFailureRetried(ILogger logger, string queue, string instanceId, string message, int failures, TimeSpan delay, string reason);
 
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Warning, Message = "outbox sweep: orchestration '{InstanceId}' skipped, its outbox rows could not be read or sent (tried again next pass)")]
+    public static partial void OutboxSweepInstanceFailed(ILogger logger, string instanceId, Exception exception);
+
+    [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "upkeep: {What} failed (tried again next pass)")]
+    public static partial void UpkeepFailed(ILogger logger, string what, Exception exception);
+
     internal static string Describe(TaskMessage message) => $"{message.Event.EventType} {message.Id}";
 }

@@ -23,19 +23,7 @@ public sealed class MessageHandlerMaintenanceTests(AzuriteFixture azurite) : ICl
         Register(registry);
         var handler = new DurableMessageHandler(h.Hub, registry);
 
-        // A client that died between its commit and its send: state row (Pending) and outbox row, no queue message.
-        var execution = Guid.NewGuid().ToString("N");
-        var now = DateTime.UtcNow;
-        var state = new InstanceState
-        {
-            InstanceId = "orphan", Name = "Double", Status = OrchestrationRuntimeStatus.Pending, ExecutionId = execution,
-            Input = "21", CreatedTime = now, LastUpdatedTime = now,
-        };
-        await h.Hub.Store.CreateOrReplaceAsync(state, null, new TaskMessage
-        {
-            Id = "start-" + execution, InstanceId = "orphan", ExecutionId = execution,
-            Event = new HistoryEvent { EventType = HistoryEventType.ExecutionStarted, Timestamp = now, Name = "Double", Input = "21", ExecutionId = execution },
-        }, default);
+        await CommitStartNeverSentAsync(h, "orphan", "Double", "21");
 
         var early = await handler.RunMaintenanceAsync();
         Assert.Equal(0, early.OutboxRows);
@@ -47,9 +35,61 @@ public sealed class MessageHandlerMaintenanceTests(AzuriteFixture azurite) : ICl
         Assert.Equal(1, upkeep.OutboxRows);
         Assert.Equal(1, upkeep.MessagesResent);
 
-        // Deliver what is on the control queue as the Functions host would, one message per invocation.
+        var done = await DeliverUntilCompletedAsync(h, handler, "orphan");
+        Assert.Equal(42, done.ReadOutputAs<int>());
+    }
+
+    [Fact]
+    public async Task RunMaintenanceAsync_AnInstanceWhoseOutboxCannotBeRead_SkippedAndTheOthersResent()
+    {
+        static void Register(DurableTaskRegistry r) => r.AddOrchestrator<int, int>("Double", (_, x) => Task.FromResult(2 * x));
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString, Register, o => o with { OrphanedOutboxAge = TimeSpan.FromMilliseconds(500) }, startWorker: false);
+        var registry = new DurableTaskRegistry { Version = "1.0" };
+        Register(registry);
+        var handler = new DurableMessageHandler(h.Hub, registry);
+
+        // First in key order: an outbox row spilled to a blob that is gone, so it can be neither read nor sent.
+        await CommitStartNeverSentAsync(h, "a-bad", "Double", "1");
+        var bad = (await h.Hub.InstancesTable.QueryAsync<Azure.Data.Tables.TableEntity>($"PartitionKey eq 'a-bad' and RowKey ge 'o-' and RowKey lt 'o.'").ToListAsync()).Single();
+        var broken = new Azure.Data.Tables.TableEntity(bad.PartitionKey, bad.RowKey);
+        TableText.Set(broken, "Data", PayloadStore.ReferencePrefix + "a-bad/gone");
+        await h.Hub.InstancesTable.UpsertEntityAsync(broken, Azure.Data.Tables.TableUpdateMode.Replace);
+        await CommitStartNeverSentAsync(h, "z-good", "Double", "21");
+        await Task.Delay(TimeSpan.FromMilliseconds(700));
+
+        var first = await handler.RunMaintenanceAsync();
+        var second = await handler.RunMaintenanceAsync();
+
+        Assert.Equal(1, first.MessagesResent);
+        Assert.Equal(0, second.MessagesResent);
+        var done = await DeliverUntilCompletedAsync(h, handler, "z-good");
+        Assert.Equal(42, done.ReadOutputAs<int>());
+        Assert.Equal(1, await h.Hub.Store.CountRowsAsync("a-bad", "o-", default));
+    }
+
+    /// <summary>A client that died between its commit and its send: state row (Pending) and outbox row, no queue message.</summary>
+    private static async Task CommitStartNeverSentAsync(EngineHarness h, string instanceId, string name, string input)
+    {
+        var execution = Guid.NewGuid().ToString("N");
+        var now = DateTime.UtcNow;
+        var state = new InstanceState
+        {
+            InstanceId = instanceId, Name = name, Status = OrchestrationRuntimeStatus.Pending, ExecutionId = execution,
+            Input = input, CreatedTime = now, LastUpdatedTime = now,
+        };
+        await h.Hub.Store.CreateOrReplaceAsync(state, null, new TaskMessage
+        {
+            Id = "start-" + execution, InstanceId = instanceId, ExecutionId = execution,
+            Event = new HistoryEvent { EventType = HistoryEventType.ExecutionStarted, Timestamp = now, Name = name, Input = input, ExecutionId = execution },
+        }, default);
+    }
+
+    /// <summary>Delivers what is on the control queue as the Functions host would, one message per invocation, until the instance completes.</summary>
+    private static async Task<Orchestrations.Engine.Client.OrchestrationMetadata> DeliverUntilCompletedAsync(EngineHarness h, DurableMessageHandler handler, string instanceId)
+    {
         var deadline = DateTime.UtcNow + EngineHarness.Timeout;
-        while (DateTime.UtcNow < deadline && (await h.Client.GetInstanceAsync("orphan"))?.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
+        while (DateTime.UtcNow < deadline && (await h.Client.GetInstanceAsync(instanceId))?.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
         {
             foreach (var message in (await h.Hub.ControlQueue.ReceiveMessagesAsync(32)).Value)
             {
@@ -59,9 +99,9 @@ public sealed class MessageHandlerMaintenanceTests(AzuriteFixture azurite) : ICl
             }
         }
 
-        var done = await h.WaitAsync("orphan");
+        var done = await h.WaitAsync(instanceId);
         EngineHarness.AssertCompleted(done);
-        Assert.Equal(42, done.ReadOutputAs<int>());
+        return done;
     }
 
     [Fact]

@@ -19,27 +19,76 @@ internal sealed class EngineUpkeep(DurableTaskHub hub, OrchestrationProcessor pr
     private DateTime _lastStallCheck = stallCheckAtOnce ? DateTime.MinValue : DateTime.UtcNow;
     private DateTime _nextPurge = DateTime.MinValue;
 
+    /// <summary>
+    /// One pass. Its three parts do not depend on each other: one that fails (storage unavailable, an instance whose rows
+    /// cannot be read or sent) is logged and the others still run; within the sweep and the redrive a failing instance
+    /// is skipped, and the sweep moves on past it.
+    /// </summary>
     public async Task<MaintenanceResult> RunAsync(int maxInstances, CancellationToken cancellationToken)
     {
-        (var messages, var rows, _continuation) = await processor.SweepOutboxesAsync(maxInstances, _continuation, cancellationToken);
-        if (rows > 0)
+        var (messages, rows) = (0, 0);
+        try
         {
-            Log.OutboxSwept(logger, messages, rows);
+            (messages, rows, _continuation) = await processor.SweepOutboxesAsync(maxInstances, _continuation, cancellationToken);
+            if (rows > 0)
+            {
+                Log.OutboxSwept(logger, messages, rows);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.OutboxSweepFailed(logger, ex.Message);
         }
 
         var redriven = 0;
         if (hub.Options.RedriveStalledAfter is { } stalledAfter && DateTime.UtcNow - _lastStallCheck >= stalledAfter / 2)
         {
             _lastStallCheck = DateTime.UtcNow;
-            foreach (var instanceId in await hub.Store.FindStalledAsync(DateTime.UtcNow - stalledAfter, cancellationToken))
+            redriven = await RedriveStalledAsync(stalledAfter, cancellationToken);
+        }
+
+        var purged = 0;
+        try
+        {
+            purged = await PurgeExpiredAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.UpkeepFailed(logger, "purging finished instances", ex);
+        }
+
+        return new MaintenanceResult(messages, rows, redriven, purged);
+    }
+
+    private async Task<int> RedriveStalledAsync(TimeSpan stalledAfter, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> stalled;
+        try
+        {
+            stalled = await hub.Store.FindStalledAsync(DateTime.UtcNow - stalledAfter, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.UpkeepFailed(logger, "looking for stalled instances", ex);
+            return 0;
+        }
+
+        var redriven = 0;
+        foreach (var instanceId in stalled)
+        {
+            try
             {
                 var sent = await processor.RedriveAsync(instanceId, cancellationToken);
                 Log.InstanceRedriven(logger, instanceId, sent, stalledAfter);
                 redriven++;
             }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.UpkeepFailed(logger, $"redriving orchestration '{instanceId}'", ex);
+            }
         }
 
-        return new MaintenanceResult(messages, rows, redriven, await PurgeExpiredAsync(cancellationToken));
+        return redriven;
     }
 
     /// <summary>Purges finished instances past the retention, at most once an hour (the first pass of a process looks at once).</summary>

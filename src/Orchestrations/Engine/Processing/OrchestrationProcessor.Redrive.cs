@@ -27,29 +27,46 @@ internal sealed partial class OrchestrationProcessor
             foreach (var entry in entries)
             {
                 visited++;
-                var (state, outbox) = await hub.Store.ReadOutboxAsync(entry.InstanceId, cancellationToken);
-                var orphaned = outbox.Where(o => o.Timestamp < cutoff).Select(o => o.Row).ToList();
-                if (orphaned.Count > 0)
+                try
                 {
-                    await hub.FlushOutboxAsync(entry.InstanceId, orphaned, cancellationToken);
-                    messages += orphaned.Sum(r => r.Messages.Count);
-                    rows += orphaned.Count;
+                    var (sent, flushed) = await SweepOutboxAsync(entry, cutoff, cancellationToken);
+                    messages += sent;
+                    rows += flushed;
                 }
-
-                // Finished a while ago (so the final commit's rows, written with it, were visible to the query above).
-                var now = DateTimeOffset.UtcNow;
-                var finished = state is null
-                    ? entry.RegisteredAt < now - s_unlistUnknownAfter
-                    : state.Status.IsTerminal() && state.ExecutionId == entry.ExecutionId && state.LastUpdatedTime < (now - hub.Options.OrphanedOutboxAge).UtcDateTime;
-                if (finished && outbox.Count == orphaned.Count)
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    await index.RemoveAsync(entry, cancellationToken);
+                    // One instance whose rows cannot be read or sent must not hold up the others: the next pass over
+                    // the index tries it again.
+                    Log.OutboxSweepInstanceFailed(logger, entry.InstanceId, ex);
                 }
             }
         }
         while (continuationToken is not null && visited < maxInstances);
 
         return (messages, rows, continuationToken);
+    }
+
+    /// <summary>Sends and deletes one listed instance's orphaned outbox rows; unlists it when finished with none left.</summary>
+    private async Task<(int Messages, int Rows)> SweepOutboxAsync(OutboxIndexEntry entry, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        var (state, outbox) = await hub.Store.ReadOutboxAsync(entry.InstanceId, cancellationToken);
+        var orphaned = outbox.Where(o => o.Timestamp < cutoff).Select(o => o.Row).ToList();
+        if (orphaned.Count > 0)
+        {
+            await hub.FlushOutboxAsync(entry.InstanceId, orphaned, cancellationToken);
+        }
+
+        // Finished a while ago (so the final commit's rows, written with it, were visible to the query above).
+        var now = DateTimeOffset.UtcNow;
+        var finished = state is null
+            ? entry.RegisteredAt < now - s_unlistUnknownAfter
+            : state.Status.IsTerminal() && state.ExecutionId == entry.ExecutionId && state.LastUpdatedTime < (now - hub.Options.OrphanedOutboxAge).UtcDateTime;
+        if (finished && outbox.Count == orphaned.Count)
+        {
+            await hub.Store.OutboxIndex.RemoveAsync(entry, cancellationToken);
+        }
+
+        return (orphaned.Sum(r => r.Messages.Count), orphaned.Count);
     }
 
     /// <summary>

@@ -179,9 +179,10 @@ public sealed partial class DurableWorker : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or AggregateException or IOException)
+            catch (Exception ex)
             {
-                Log.OutboxSweepFailed(_logger, ex.Message);
+                // Whatever went wrong, the next pass runs: the upkeep is the hub's safety net for the life of the process.
+                Log.UpkeepFailed(_logger, "an upkeep pass", ex);
             }
         }
     }
