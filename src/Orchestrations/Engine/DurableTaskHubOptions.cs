@@ -62,8 +62,8 @@ public sealed record DurableTaskHubOptions
 
     /// <summary>
     /// A pending or running instance not updated for this long has the messages it waits for sent again (null: never).
-    /// A safety net for storage that loses acknowledged queue writes; keep it longer than your longest activity,
-    /// since a redriven activity runs again.
+    /// A safety net for storage that loses acknowledged queue writes. An activity still running is not redriven: every
+    /// quarter of this time it writes a heartbeat row, and a work item with a heartbeat younger than this is left alone.
     /// </summary>
     public TimeSpan? RedriveStalledAfter { get; init; } = TimeSpan.FromMinutes(30);
 

@@ -10,6 +10,33 @@ namespace FleetFunctions.Orchestrations.Tests.Engine;
 /// <summary>The sweeper finds outbox rows left by a crash through the outbox index, a bounded number of instances per sweep.</summary>
 public sealed class OutboxSweepTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Redrive_ActivityRunningLongerThanTheStallTime_RunsOnce(bool runLocally)
+    {
+        var runs = 0;
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString,
+            r => r
+                .AddActivity<int, int>("Slow", async (_, x) =>
+                {
+                    Interlocked.Increment(ref runs);
+                    await Task.Delay(TimeSpan.FromSeconds(10));
+                    return x;
+                })
+                .AddOrchestrator<int, int>("One", async (ctx, x) => await ctx.CallActivityAsync<int>("Slow", x)),
+            o => o with { RedriveStalledAfter = TimeSpan.FromSeconds(4) },
+            new DurableWorkerOptions { OutboxSweepInterval = TimeSpan.FromSeconds(1), RunActivitiesLocally = runLocally });
+
+        var result = await h.RunAsync("One", 7);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        EngineHarness.AssertCompleted(result);
+        Assert.Equal(7, result.ReadOutputAs<int>());
+        Assert.Equal(1, runs);
+    }
+
     [Fact]
     public async Task Sweep_StartsCommittedButNeverSentOneInstancePerSweep_AllResentFinishedUnlisted()
     {

@@ -5,11 +5,15 @@ namespace FleetFunctions.Orchestrations.Engine.Processing;
 /// <summary>Executes one work item (a TaskScheduled event) and builds the result message for its orchestration.</summary>
 internal sealed class ActivityRunner(DurableTaskHub hub, DurableTaskRegistry registry)
 {
-    /// <summary>Runs the activity; its exceptions become a TaskFailed result, never an exception here.</summary>
+    /// <summary>
+    /// Runs the activity; its exceptions become a TaskFailed result, never an exception here. A long one beats a heartbeat
+    /// (<see cref="ActivityHeartbeat"/>) so that the stall redrive does not start it again while it runs.
+    /// </summary>
     public async Task<TaskMessage> ExecuteAsync(TaskMessage workItem, CancellationToken cancellationToken)
     {
         var scheduled = workItem.Event;
         var name = scheduled.Name ?? string.Empty;
+        await using var heartbeat = ActivityHeartbeat.Start(hub, workItem);
         HistoryEvent outcome;
         try
         {

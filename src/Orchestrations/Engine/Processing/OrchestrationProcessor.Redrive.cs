@@ -71,7 +71,7 @@ internal sealed partial class OrchestrationProcessor
 
     /// <summary>
     /// Safety net for an instance that made no progress for a long time: sends again every message it still waits
-    /// for (unfinished activities, due timers, missing or finished children, or its own start). Needed only when
+    /// for (unfinished activities not beating a heartbeat, due timers, missing or finished children, or its own start). Needed only when
     /// storage lost an acknowledged queue write (an emulator killed before flushing); duplicates are dropped on receipt.
     /// Returns how many messages were sent.
     /// </summary>
@@ -102,11 +102,15 @@ internal sealed partial class OrchestrationProcessor
         }
         else if (state.Status == OrchestrationRuntimeStatus.Running)
         {
+            // Activities still running beat a heartbeat (ActivityHeartbeat): running them again beside themselves would
+            // only duplicate their work (a cluster reconciled twice at once).
+            var heartbeats = await hub.Store.ReadHeartbeatsAsync(instanceId, state.ExecutionId, cancellationToken);
+            var alive = DateTimeOffset.UtcNow - (hub.Options.RedriveStalledAfter ?? TimeSpan.Zero);
             foreach (var scheduled in session.History.Where(e => e.IsSchedulingEvent && !session.CompletedTaskIds.Contains(e.EventId)))
             {
                 switch (scheduled.EventType)
                 {
-                    case HistoryEventType.TaskScheduled:
+                    case HistoryEventType.TaskScheduled when !(heartbeats.TryGetValue(scheduled.EventId, out var beat) && beat > alive):
                         messages.Add(ToOutbound(state, scheduled, now));
                         break;
                     case HistoryEventType.TimerCreated when scheduled.FireAt <= now:

@@ -44,7 +44,8 @@ internal sealed class InstanceIdTakenException(string instanceId, Exception inne
 /// <summary>
 /// The instances table. Every row of an instance lives in its partition (partition key = instance id):
 /// <c>state</c>; history rows <c>h-{execution}-{episode}-{part}</c>; outbox rows <c>o-{execution}-{episode}-{part}</c>;
-/// inbox rows <c>i-{message id}</c>. One partition means one entity-group transaction per checkpoint.
+/// inbox rows <c>i-{message id}</c>; heartbeat rows <c>r-{execution}-{task id}</c> of long-running activities. One
+/// partition means one entity-group transaction per checkpoint.
 /// </summary>
 internal sealed partial class InstanceStore(TableClient table, PayloadStore payloads, OutboxIndex outboxIndex)
 {
@@ -63,6 +64,8 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
     public static string OutboxRowKey(string executionId, int episode, int part) => $"o-{executionId}-{episode:D6}-{part:D2}";
 
     public static string InboxRowKey(string messageId) => $"i-{messageId}";
+
+    public static string HeartbeatRowKey(string executionId, int taskId) => $"r-{executionId}-{taskId:D6}";
 
     /// <summary>Loads the whole partition of an instance (one query, usually one page).</summary>
     public async Task<InstanceSession> LoadAsync(string instanceId, CancellationToken cancellationToken)
@@ -230,6 +233,29 @@ internal sealed partial class InstanceStore(TableClient table, PayloadStore payl
         {
             throw new CheckpointConflictException($"orchestration '{checkpoint.State.InstanceId}': another worker committed first ({ex.Status}).", ex);
         }
+    }
+
+    /// <summary>Writes (or refreshes) the heartbeat row of an activity still running: its Timestamp tells the stall redrive to leave it be.</summary>
+    public async Task HeartbeatAsync(string instanceId, string rowKey, CancellationToken cancellationToken) =>
+        await table.UpsertEntityAsync(new TableEntity(KeyEncoding.ToPartitionKey(instanceId), rowKey), TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>The last heartbeat of each activity of an execution that wrote one, by task id (one query of the partition's heartbeat rows).</summary>
+    public async Task<IReadOnlyDictionary<int, DateTimeOffset>> ReadHeartbeatsAsync(string instanceId, string executionId, CancellationToken cancellationToken)
+    {
+        var pk = KeyEncoding.ToPartitionKey(instanceId);
+        var prefix = $"r-{executionId}-";
+        var upper = prefix[..^1] + (char)(prefix[^1] + 1);
+        var beats = new Dictionary<int, DateTimeOffset>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {prefix} and RowKey lt {upper}"), cancellationToken: cancellationToken))
+        {
+            if (int.TryParse(entity.RowKey.AsSpan(prefix.Length), System.Globalization.CultureInfo.InvariantCulture, out var taskId))
+            {
+                beats[taskId] = entity.Timestamp ?? DateTimeOffset.MinValue;
+            }
+        }
+
+        return beats;
     }
 
     /// <summary>
