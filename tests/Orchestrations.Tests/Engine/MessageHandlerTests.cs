@@ -33,6 +33,16 @@ public sealed class MessageHandlerTests(AzuriteFixture azurite) : IClassFixture<
         Assert.True(calls >= 7, $"{calls} messages handled");
     }
 
+    /// <summary>Receives the next control message, has the handler process it and deletes it; returns its text.</summary>
+    private static async Task<string> HandleNextControlMessageAsync(EngineHarness h, DurableMessageHandler handler)
+    {
+        var message = (await h.Hub.ControlQueue.ReceiveMessagesAsync(1)).Value.Single();
+        var result = await handler.HandleMessageAsync(h.Hub.ControlQueueName, message.MessageText, message.DequeueCount, message.MessageId);
+        Assert.True(result.Succeeded, result.Error);
+        await h.Hub.ControlQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        return message.MessageText;
+    }
+
     /// <summary>Delivers both queues' messages to the handler until the instance finishes; returns how many were handled.</summary>
     private static async Task<int> DriveAsync(EngineHarness h, DurableMessageHandler handler, string id)
     {
@@ -89,6 +99,36 @@ public sealed class MessageHandlerTests(AzuriteFixture azurite) : IClassFixture<
         var final = await h.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
         EngineHarness.AssertCompleted(final!);
         Assert.Equal("480 planned, prod-eu-west-cluster-479; failure of 100000 chars", final!.ReadOutputAs<string>());
+    }
+
+    [Fact]
+    public async Task HandleMessage_SuspendRedeliveredAfterTheResume_DroppedAndTheInstanceKeepsRunning()
+    {
+        var registry = new DurableTaskRegistry()
+            .AddOrchestrator<int, string>("Gate", async (ctx, _) => await ctx.WaitForExternalEvent<string>("approve"));
+        await using var h = await EngineHarness.StartAsync(azurite.ConnectionString, _ => { }, startWorker: false);
+        var handler = new DurableMessageHandler(h.Hub, registry);
+        var id = await h.Client.ScheduleNewOrchestrationInstanceAsync("Gate", 0);
+        await HandleNextControlMessageAsync(h, handler);
+        Assert.Equal(OrchestrationRuntimeStatus.Running, (await h.Client.GetInstanceAsync(id))!.RuntimeStatus);
+
+        // The suspend is recorded, but its queue message outlives the checkpoint (the delete failed, the worker died).
+        await h.Client.SuspendAsync(id, "investigating");
+        var suspend = await HandleNextControlMessageAsync(h, handler);
+        Assert.Equal(OrchestrationRuntimeStatus.Suspended, (await h.Client.GetInstanceAsync(id))!.RuntimeStatus);
+        await h.Client.ResumeAsync(id, "done");
+        await HandleNextControlMessageAsync(h, handler);
+        Assert.Equal(OrchestrationRuntimeStatus.Running, (await h.Client.GetInstanceAsync(id))!.RuntimeStatus);
+
+        var redelivered = await handler.HandleMessageAsync(h.Hub.ControlQueueName, suspend, 2, "redelivered");
+
+        Assert.True(redelivered.Succeeded, redelivered.Error);
+        Assert.Equal(OrchestrationRuntimeStatus.Running, (await h.Client.GetInstanceAsync(id))!.RuntimeStatus);
+        await h.Client.RaiseEventAsync(id, "approve", "ok");
+        await HandleNextControlMessageAsync(h, handler);
+        var final = await h.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        EngineHarness.AssertCompleted(final!);
+        Assert.Equal("ok", final!.ReadOutputAs<string>());
     }
 
     [Fact]

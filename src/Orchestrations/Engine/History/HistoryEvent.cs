@@ -70,7 +70,7 @@ public sealed record HistoryEvent
 
     public ParentInstance? Parent { get; init; }
 
-    /// <summary>Id of the message that delivered the event, used to drop duplicate deliveries of raised events.</summary>
+    /// <summary>Id of the message that delivered the event, used to drop duplicate deliveries of raised events, suspends and resumes.</summary>
     public string? MessageId { get; init; }
 
     [JsonIgnore]

@@ -101,6 +101,7 @@ internal sealed partial class OrchestrationProcessor
 
         // Lifecycle: start, suspend, resume, in arrival order.
         HistoryEvent? startEvent = null;
+        bool Redelivered(TaskMessage message) => !newExecution && session.RecordedMessageIds.Contains(message.Id);
         foreach (var (message, inboxKey) in candidates)
         {
             var e = message.Event;
@@ -152,20 +153,22 @@ internal sealed partial class OrchestrationProcessor
 
                     Consume(inboxKey);
                     break;
+                // Recorded with their message id, so a redelivery (a suspend whose queue message outlived its
+                // checkpoint, arriving after the resume) is dropped instead of applied again.
                 case HistoryEventType.ExecutionSuspended:
-                    if (state is { Status: OrchestrationRuntimeStatus.Running })
+                    if (state is { Status: OrchestrationRuntimeStatus.Running } && !Redelivered(message))
                     {
                         state = state with { Status = OrchestrationRuntimeStatus.Suspended, LastUpdatedTime = now };
-                        episodeEvents.Add(e with { Timestamp = now });
+                        episodeEvents.Add(e with { Timestamp = now, MessageId = message.Id });
                     }
 
                     Consume(inboxKey);
                     break;
                 case HistoryEventType.ExecutionResumed:
-                    if (state is { Status: OrchestrationRuntimeStatus.Suspended })
+                    if (state is { Status: OrchestrationRuntimeStatus.Suspended } && !Redelivered(message))
                     {
                         state = state with { Status = OrchestrationRuntimeStatus.Running, LastUpdatedTime = now };
-                        episodeEvents.Add(e with { Timestamp = now });
+                        episodeEvents.Add(e with { Timestamp = now, MessageId = message.Id });
                     }
 
                     Consume(inboxKey);
@@ -297,7 +300,7 @@ internal sealed partial class OrchestrationProcessor
                 return Decision.Park;
             }
 
-            return (history?.RaisedMessageIds.Contains(message.Id) ?? false) || !acceptedEvents.Add(message.Id) ? Decision.Duplicate : Decision.Accept;
+            return (history?.RecordedMessageIds.Contains(message.Id) ?? false) || !acceptedEvents.Add(message.Id) ? Decision.Duplicate : Decision.Accept;
         }
 
         if (!e.IsCompletionEvent)

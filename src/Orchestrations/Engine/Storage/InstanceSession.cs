@@ -66,7 +66,8 @@ internal sealed class InstanceSession(string instanceId)
 
     public HashSet<int> CompletedTaskIds { get; } = [];
 
-    public HashSet<string> RaisedMessageIds { get; } = new(StringComparer.Ordinal);
+    /// <summary>Ids of the messages recorded by id in the history (raised events, suspends, resumes), to drop redeliveries.</summary>
+    public HashSet<string> RecordedMessageIds { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Adds events to the in-memory history and the dedupe indexes.</summary>
     public void AppendHistory(IEnumerable<HistoryEvent> events)
@@ -82,9 +83,9 @@ internal sealed class InstanceSession(string instanceId)
             {
                 CompletedTaskIds.Add(e.TaskScheduledId);
             }
-            else if (e.EventType == HistoryEventType.EventRaised && e.MessageId is { } id)
+            else if (e.MessageId is { } id)
             {
-                RaisedMessageIds.Add(id);
+                RecordedMessageIds.Add(id);
             }
         }
     }
@@ -96,6 +97,6 @@ internal sealed class InstanceSession(string instanceId)
         History.Clear();
         ScheduledTaskIds.Clear();
         CompletedTaskIds.Clear();
-        RaisedMessageIds.Clear();
+        RecordedMessageIds.Clear();
     }
 }
