@@ -1,4 +1,5 @@
 using FleetFunctions.Orchestrations.Engine;
+using FleetFunctions.Orchestrations.Engine.Client;
 using FleetFunctions.Orchestrations.Engine.History;
 using FleetFunctions.Orchestrations.Engine.Storage;
 using FleetFunctions.Orchestrations.Engine.Worker;
@@ -66,6 +67,32 @@ public sealed class MessageHandlerMaintenanceTests(AzuriteFixture azurite) : ICl
         var done = await DeliverUntilCompletedAsync(h, handler, "z-good");
         Assert.Equal(42, done.ReadOutputAs<int>());
         Assert.Equal(1, await h.Hub.Store.CountRowsAsync("a-bad", "o-", default));
+    }
+
+    [Fact]
+    public async Task ScheduledStart_RequestedAgainAndRedriven_ResentStartsWaitForStartAt()
+    {
+        static void Register(DurableTaskRegistry r) => r.AddOrchestrator<int, int>("Double", (_, x) => Task.FromResult(2 * x));
+        await using var h = await EngineHarness.StartAsync(
+            azurite.ConnectionString, Register, o => o with { RedriveStalledAfter = TimeSpan.FromSeconds(2) }, startWorker: false);
+        var registry = new DurableTaskRegistry { Version = "1.0" };
+        Register(registry);
+        var startAt = DateTime.UtcNow.AddHours(1);
+
+        // The same start requested again (a retried request): the pending instance's start is sent again.
+        await h.Client.ScheduleNewOrchestrationInstanceAsync("Double", 1, new StartOrchestrationOptions("nightly") { StartAt = startAt });
+        await h.Client.ScheduleNewOrchestrationInstanceAsync("Double", 1, new StartOrchestrationOptions("nightly") { StartAt = startAt, IfRunning = OrchestrationIdReusePolicy.ReturnExisting });
+        var visibleAfterRepeat = (await h.Hub.ControlQueue.PeekMessagesAsync(32)).Value.Length;
+
+        // Pending for longer than the stall time: the redrive sends the start once more.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var upkeep = await new DurableMessageHandler(h.Hub, registry).RunMaintenanceAsync();
+        var visibleAfterRedrive = (await h.Hub.ControlQueue.PeekMessagesAsync(32)).Value.Length;
+
+        Assert.Equal(0, visibleAfterRepeat);
+        Assert.Equal(1, upkeep.InstancesRedriven);
+        Assert.Equal(0, visibleAfterRedrive);
+        Assert.Equal(OrchestrationRuntimeStatus.Pending, (await h.Client.GetInstanceAsync("nightly"))!.RuntimeStatus);
     }
 
     /// <summary>A client that died between its commit and its send: state row (Pending) and outbox row, no queue message.</summary>

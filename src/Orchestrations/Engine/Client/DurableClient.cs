@@ -34,7 +34,7 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
                 if (!found.State.Started)
                 {
                     // Pending: re-send its start message, in case the client that created it died before sending.
-                    await hub.SendAsync(new OutboundMessage(TaskHubQueue.Control, StartMessage(found.State, null)), cancellationToken);
+                    await hub.SendAsync(new OutboundMessage(TaskHubQueue.Control, found.State.ToStartMessage()), cancellationToken);
                 }
 
                 return options.IfRunning == OrchestrationIdReusePolicy.ReturnExisting
@@ -53,9 +53,10 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
                 Input = serialized,
                 CreatedTime = now,
                 LastUpdatedTime = now,
+                ScheduledStartTime = options.StartAt is { } startAt ? DateTime.SpecifyKind(startAt, DateTimeKind.Utc) : null,
             };
             OutboxRow row;
-            var start = StartMessage(state, options.StartAt);
+            var start = state.ToStartMessage();
             if (existing is null && options.StartAt is null && hub.LocalCreates is { } createHere)
             {
                 // A worker in this process commits the instance with its first episode (one transaction, not two).
@@ -141,21 +142,4 @@ public sealed partial class DurableClient(DurableTaskHub hub, string defaultVers
         KeyEncoding.ValidateInstanceId(instanceId);
         return hub.SendAsync(new OutboundMessage(TaskHubQueue.Control, new TaskMessage { Id = Guid.NewGuid().ToString("N"), InstanceId = instanceId, Event = e }), cancellationToken);
     }
-
-    private static TaskMessage StartMessage(InstanceState state, DateTime? startAt) => new()
-    {
-        Id = "start-" + state.ExecutionId,
-        InstanceId = state.InstanceId,
-        ExecutionId = state.ExecutionId,
-        VisibleAt = startAt,
-        Event = new HistoryEvent
-        {
-            EventType = HistoryEventType.ExecutionStarted,
-            Timestamp = state.CreatedTime,
-            Name = state.Name,
-            Version = state.Version,
-            Input = state.Input,
-            ExecutionId = state.ExecutionId,
-        },
-    };
 }

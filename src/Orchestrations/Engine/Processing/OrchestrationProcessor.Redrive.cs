@@ -88,17 +88,7 @@ internal sealed partial class OrchestrationProcessor
         var messages = new List<OutboundMessage>();
         if (!state.Started && state.Status == OrchestrationRuntimeStatus.Pending)
         {
-            messages.Add(new OutboundMessage(TaskHubQueue.Control, new TaskMessage
-            {
-                Id = "start-" + state.ExecutionId,
-                InstanceId = instanceId,
-                ExecutionId = state.ExecutionId,
-                Event = new HistoryEvent
-                {
-                    EventType = HistoryEventType.ExecutionStarted, Timestamp = state.CreatedTime, Name = state.Name, Version = state.Version,
-                    Input = state.Input, ExecutionId = state.ExecutionId, Parent = state.Parent,
-                },
-            }));
+            messages.Add(new OutboundMessage(TaskHubQueue.Control, state.ToStartMessage()));
         }
         else if (state.Status == OrchestrationRuntimeStatus.Running)
         {

@@ -35,11 +35,36 @@ internal sealed record InstanceState
 
     public ParentInstance? Parent { get; init; }
 
+    /// <summary>For a start scheduled ahead (<c>StartAt</c>): when it may run; every resend of the start waits until then.</summary>
+    public DateTime? ScheduledStartTime { get; init; }
+
     /// <summary>Number of checkpointed episodes of the current execution (numbers the history rows).</summary>
     public int Episode { get; init; }
 
     /// <summary>True once the current execution's first episode ran (its history has ExecutionStarted).</summary>
     public bool Started => Status is not (OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.ContinuedAsNew);
+
+    /// <summary>
+    /// The start message of the current execution (the same id whoever sends it, so copies are dropped), visible no
+    /// earlier than <see cref="ScheduledStartTime"/>.
+    /// </summary>
+    public TaskMessage ToStartMessage() => new()
+    {
+        Id = "start-" + ExecutionId,
+        InstanceId = InstanceId,
+        ExecutionId = ExecutionId,
+        VisibleAt = ScheduledStartTime,
+        Event = new HistoryEvent
+        {
+            EventType = HistoryEventType.ExecutionStarted,
+            Timestamp = CreatedTime,
+            Name = Name,
+            Version = Version,
+            Input = Input,
+            ExecutionId = ExecutionId,
+            Parent = Parent,
+        },
+    };
 
     public TableEntity ToEntity()
     {
@@ -57,6 +82,11 @@ internal sealed record InstanceState
         if (CompletedTime is { } completed)
         {
             entity["CompletedTime"] = completed;
+        }
+
+        if (ScheduledStartTime is { } startAt)
+        {
+            entity["ScheduledStartTime"] = startAt;
         }
 
         TableText.Set(entity, "Input", Input);
@@ -85,6 +115,7 @@ internal sealed record InstanceState
             CreatedTime = entity.GetDateTimeOffset("CreatedTime")?.UtcDateTime ?? default,
             LastUpdatedTime = entity.GetDateTimeOffset("LastUpdatedTime")?.UtcDateTime ?? default,
             CompletedTime = entity.GetDateTimeOffset("CompletedTime")?.UtcDateTime,
+            ScheduledStartTime = entity.GetDateTimeOffset("ScheduledStartTime")?.UtcDateTime,
             Parent = parent is null ? null : EngineJson.Deserialize<ParentInstance>(parent),
             Episode = entity.GetInt32("Episode") ?? 0,
         };
