@@ -14,15 +14,15 @@ public static class RepoPaths
     /// <summary>The examples/ folder of the checkout.</summary>
     public static string Examples => Path.Combine(Root, "examples");
 
+    /// <summary>The build configuration the tests run in: <c>Release</c> when their own folder says so, else <c>Debug</c>.</summary>
+    public static string Configuration => AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+
     /// <summary>
-    /// The output of a project of this checkout built in the configuration the tests run in (<c>Release</c> when their
-    /// own folder says so, else <c>Debug</c>): <paramref name="projectDirectory"/> relative to the root.
+    /// The output of a project of this checkout built in the configuration the tests run in
+    /// (<see cref="Configuration"/>): <paramref name="projectDirectory"/> relative to the root.
     /// </summary>
-    public static string BuiltAssembly(string projectDirectory, string fileName)
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        return Path.Combine(Root, projectDirectory, "bin", configuration, "net10.0", fileName);
-    }
+    public static string BuiltAssembly(string projectDirectory, string fileName) =>
+        Path.Combine(Root, projectDirectory, "bin", Configuration, "net10.0", fileName);
 
     private static string FindRoot()
     {

@@ -41,6 +41,31 @@ public sealed class SealingKeyCommandTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     [Fact]
+    public async Task DotnetRun_RelativeOut_WritesWhereTheCommandWasTyped()
+    {
+        // README's `dotnet run --project src/Functions -- ...` commands, typed in another folder: the Web SDK would start
+        // the program in the project folder and put the key there, inside the Git work tree.
+        var project = Path.Combine(RepoPaths.Root, "src", "Functions");
+        var name = $"{_dir.Name}.pem";
+        var strayKey = Path.Combine(project, name);
+        try
+        {
+            var result = await ExternalProcess.RunAsync(
+                "dotnet",
+                ["run", "--project", project, "--no-build", "-c", RepoPaths.Configuration, "--", "sealing-key", "new", "--out", name],
+                workingDirectory: _dir.FullName);
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.True(File.Exists(Path.Combine(_dir.FullName, name)), result.ToString());
+            Assert.False(File.Exists(strayKey), result.ToString());
+        }
+        finally
+        {
+            File.Delete(strayKey);
+        }
+    }
+
+    [Fact]
     public async Task Cert_NotAKeyPair_ExitsOneNamingTheFile()
     {
         var file = Path.Combine(_dir.FullName, "not-a-key.pem");
