@@ -3,6 +3,7 @@ using Azure.Identity;
 using FleetFunctions.Core.Fleet;
 using FleetFunctions.Core.Sources;
 using FleetFunctions.Core.Storage;
+using FleetFunctions.Functions.Triggers;
 using Microsoft.Extensions.Configuration;
 
 namespace FleetFunctions.Functions.Hosting;
@@ -187,6 +188,17 @@ public sealed record AppOptions
             else
             {
                 errors.Add($"FUNCTIONS_CUSTOMHANDLER_PORT '{portText}' is not a port number");
+            }
+
+            // The host binds the queue and timer triggers itself and skips a function whose %Setting% is unset: rollouts
+            // would stay Pending and the sweeps never run. Refuse to start instead.
+            var unset = FunctionCatalog.BoundSettings.Where(b => Blank(configuration[b.Setting]) is null).ToList();
+            if (unset.Count > 0)
+            {
+                errors.Add("behind the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT is set) function.json binds app settings the host reads itself, "
+                    + "and it does not load a function whose setting is missing; set "
+                    + string.Join(", ", unset.Select(b => $"{b.Setting} (for {string.Join(", ", b.Functions)})"))
+                    + " as app settings, as infra/bicep/main.bicep does");
             }
         }
 

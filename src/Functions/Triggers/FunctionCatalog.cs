@@ -68,4 +68,18 @@ public static class FunctionCatalog
         new(DriftSweep, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_DriftSweepSchedule%", DefaultSchedule: DriftSweepSchedule),
         new(EngineMaintenance, TriggerKind.Timer, Schedule: "%FLEETFUNCTIONS_EngineMaintenanceSchedule%", DefaultSchedule: EngineMaintenanceSchedule),
     ];
+
+    /// <summary>
+    /// The app settings the function.json files bind through <c>%Setting%</c> (queue names, schedules), each with the
+    /// functions that use it. The Functions host resolves them from app settings itself: the app's own fallbacks
+    /// (task hub <c>fleethub</c>, <see cref="FunctionDefinition.DefaultSchedule"/>) do not reach it.
+    /// </summary>
+    public static IReadOnlyList<(string Setting, IReadOnlyList<string> Functions)> BoundSettings { get; } =
+        All.SelectMany(f => new[] { f.QueueName, f.Schedule }
+                .OfType<string>()
+                .SelectMany(binding => System.Text.RegularExpressions.Regex.Matches(binding, "%([A-Za-z0-9_]+)%"))
+                .Select(m => (Setting: m.Groups[1].Value, Function: f.Name)))
+            .GroupBy(b => b.Setting, StringComparer.Ordinal)
+            .Select(g => (g.Key, (IReadOnlyList<string>)g.Select(b => b.Function).Distinct().ToList()))
+            .ToList();
 }

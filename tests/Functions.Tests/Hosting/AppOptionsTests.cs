@@ -73,14 +73,44 @@ public sealed class AppOptionsTests
         }
     }
 
+    /// <summary>What infra/bicep/main.bicep sets for the function.json bindings.</summary>
+    private static readonly (string, string)[] s_hostBindings =
+    [
+        ("FLEETFUNCTIONS_TaskHub", "fleethub"),
+        ("FLEETFUNCTIONS_PlatformRefreshSchedule", FunctionCatalog.PlatformRefreshSchedule),
+        ("FLEETFUNCTIONS_DriftSweepSchedule", FunctionCatalog.DriftSweepSchedule),
+        ("FLEETFUNCTIONS_EngineMaintenanceSchedule", FunctionCatalog.EngineMaintenanceSchedule),
+    ];
+
+    [Fact]
+    public void From_CustomHandlerWithoutTheSettingsFunctionJsonBinds_RefusesNamingEach()
+    {
+        (string, string)[] base_ = [("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", "/srv/platform")];
+
+        var none = Assert.Throws<InvalidOperationException>(() => From([.. base_, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071")]));
+        var oneMissing = Assert.Throws<InvalidOperationException>(() => From([.. base_, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071"), .. s_hostBindings.Skip(1)]));
+        var all = From([.. base_, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071"), .. s_hostBindings]);
+        var standalone = From(base_);
+
+        Assert.Contains("behind the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT is set)", none.Message, StringComparison.Ordinal);
+        Assert.All(FunctionCatalog.BoundSettings, b => Assert.Contains(b.Setting, none.Message, StringComparison.Ordinal));
+        Assert.Contains("FLEETFUNCTIONS_TaskHub (for EngineControl, EngineWorkItems)", none.Message, StringComparison.Ordinal);
+        Assert.Contains("FLEETFUNCTIONS_DriftSweepSchedule (for DriftSweep)", none.Message, StringComparison.Ordinal);
+        Assert.Contains("infra/bicep/main.bicep", none.Message, StringComparison.Ordinal);
+        Assert.Contains("FLEETFUNCTIONS_TaskHub", oneMissing.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("FLEETFUNCTIONS_DriftSweepSchedule", oneMissing.Message, StringComparison.Ordinal);
+        Assert.True(all.IsCustomHandler);
+        Assert.Equal("fleethub", standalone.TaskHub);
+    }
+
     [Fact]
     public void From_ExitWithParent_OnBehindTheFunctionsHostOffStandaloneAndParsed()
     {
         (string, string)[] base_ = [("FLEETFUNCTIONS_Storage", "UseDevelopmentStorage=true"), ("FLEETFUNCTIONS_PlatformRepository", "/srv/platform")];
 
         Assert.False(From(base_).ExitWithParent);
-        Assert.True(From([.. base_, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071")]).ExitWithParent);
-        Assert.False(From([.. base_, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071"), ("FLEETFUNCTIONS_ExitWithParent", "false")]).ExitWithParent);
+        Assert.True(From([.. base_, .. s_hostBindings, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071")]).ExitWithParent);
+        Assert.False(From([.. base_, .. s_hostBindings, ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071"), ("FLEETFUNCTIONS_ExitWithParent", "false")]).ExitWithParent);
         Assert.True(From([.. base_, ("FLEETFUNCTIONS_ExitWithParent", "true")]).ExitWithParent);
         var error = Assert.Throws<InvalidOperationException>(() => From([.. base_, ("FLEETFUNCTIONS_ExitWithParent", "yes")]));
         Assert.Contains("FLEETFUNCTIONS_ExitWithParent 'yes' must be true or false", error.Message, StringComparison.Ordinal);
