@@ -29,6 +29,9 @@ public sealed class ManifestRenderer
     /// <summary>The cache this renderer fills; drift checks read from it.</summary>
     public RenderCache Cache { get; }
 
+    /// <summary>The options this renderer was created with, validated.</summary>
+    public RenderOptions Options => _options;
+
     /// <summary>Renders <paramref name="path"/> (relative to the repository root) of <paramref name="tree"/>.</summary>
     /// <exception cref="RenderException">kustomize failed, the path is missing, or it holds a Helm chart.</exception>
     /// <exception cref="ManifestException">Malformed YAML, objects without identity, duplicates.</exception>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Azure.Identity;
 using FleetFunctions.Core.Fleet;
+using FleetFunctions.Core.Rendering;
 using FleetFunctions.Core.Sources;
 using FleetFunctions.Core.Storage;
 using FleetFunctions.Functions.Triggers;
@@ -126,6 +127,12 @@ public sealed record AppOptions
 
     /// <summary>Prometheus for canary analysis; without it canary analysis is inconclusive and canaries roll back.</summary>
     public Uri? PrometheusUrl { get; init; }
+
+    /// <summary>
+    /// The kubectl (or kustomize) binary that renders kustomize overlays (<c>FLEETFUNCTIONS_KUBECTL</c>, or
+    /// <c>--KUBECTL=</c>); default <see cref="RenderOptions.DefaultKustomizeCommand"/>.
+    /// </summary>
+    public string KustomizeCommand { get; init; } = RenderOptions.DefaultKustomizeCommand();
 
     /// <summary>Where Git clones and rendered manifests are cached (default: a folder under the temp directory).</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "fleetfunctions");
@@ -290,6 +297,7 @@ public sealed record AppOptions
             WebhookDeliveryRetention = deliveryRetention,
             DriftEventRetention = driftRetention,
             PrometheusUrl = prometheus,
+            KustomizeCommand = Get(configuration, "KUBECTL") ?? RenderOptions.DefaultKustomizeCommand(),
             CacheDirectory = Get(configuration, "CacheDirectory") ?? Path.Combine(Path.GetTempPath(), "fleetfunctions"),
             DriftWatch = driftWatch,
             ExitWithParent = exitWithParent,

@@ -43,7 +43,7 @@ public static class FleetServiceCollection
             new GitSourceSpec(options.PlatformRepository, options.PlatformBranch) { SshKnownHosts = options.PlatformKnownHosts }, sp.GetRequiredService<ISecretStore>(), options.PlatformRepositorySecret, options.PlatformGitHubApp));
         services.TryAddSingleton<IPlatformProvider>(sp => new GitPlatformProvider(
             sp.GetRequiredService<GitRepositories>(), sp.GetRequiredService<PlatformRepository>(), options.PlatformPath));
-        services.TryAddSingleton(_ => new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "rendered") }));
+        services.TryAddSingleton(_ => new ManifestRenderer(new RenderOptions { CacheDirectory = Path.Combine(options.CacheDirectory, "rendered"), KustomizeCommand = options.KustomizeCommand }));
         services.TryAddSingleton<IClusterCredentialsProvider>(sp => new PlatformClusterCredentials(
             sp.GetRequiredService<IPlatformProvider>(), sp.GetRequiredService<ISecretStore>(), options.AzureCredential));
         services.TryAddSingleton(sp => new ClusterClientFactory(sp.GetRequiredService<IClusterCredentialsProvider>()));

@@ -1,4 +1,5 @@
 using FleetFunctions.Core.Reconcile;
+using FleetFunctions.Core.Rendering;
 using FleetFunctions.Functions.Hosting;
 using FleetFunctions.Functions.Triggers;
 using FleetFunctions.Orchestrations.Engine;
@@ -192,6 +193,18 @@ public sealed class AppOptionsTests
         Assert.Equal(TimeSpan.FromDays(7), provider.GetRequiredService<DurableTaskHub>().Options.FinishedInstanceRetention);
         Assert.Equal(TimeSpan.FromDays(30), AppOptions.From(Configuration()).RolloutRetention);
         Assert.Null(AppOptions.From(Configuration(("FLEETFUNCTIONS_RolloutRetention", "0"))).RolloutRetention);
+    }
+
+    [Fact]
+    public void From_Kubectl_FromTheSettingOrAnArgumentGoesToTheRenderer()
+    {
+        var setting = AppOptions.From(Configuration(("FLEETFUNCTIONS_KUBECTL", "/opt/tools/kubectl")));
+        var argument = AppOptions.From(new ConfigurationBuilder().AddConfiguration(Configuration()).AddCommandLine(["--KUBECTL=/opt/tools/kustomize"]).Build());
+        using var provider = new ServiceCollection().AddLogging().AddFleetFunctions(argument).BuildServiceProvider();
+
+        Assert.Equal("/opt/tools/kubectl", setting.KustomizeCommand);
+        Assert.Equal("/opt/tools/kustomize", provider.GetRequiredService<ManifestRenderer>().Options.KustomizeCommand);
+        Assert.Equal(RenderOptions.DefaultKustomizeCommand(), AppOptions.From(Configuration()).KustomizeCommand);
     }
 
     [Fact]
