@@ -3,7 +3,8 @@
 // Cluster resources name, Application Insights, and one user-assigned managed identity with exactly the
 // roles it needs. No shared keys: storage and Application Insights accept Entra ID tokens only.
 //
-// Compile: scripts/infra.sh build   (the Bicep CLI from the NuGet package Azure.Bicep.CommandLine.linux-x64)
+// Compile: scripts/infra.sh   (lint, then build to artifacts/infra/main.json with the Bicep CLI from the NuGet
+//          package Azure.Bicep.CommandLine.linux-x64; an argument names another output folder)
 // Deploy:  az deployment group create -g <group> -f infra/bicep/main.bicep -p platformRepository=<url>
 //          then scripts/publish.sh and deploy artifacts/functionapp (README, "Deploying").
 

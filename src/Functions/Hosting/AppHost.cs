@@ -59,11 +59,11 @@ public static class AppHost
 
         // The Durable-Functions-shaped management API: its usual path standalone, and /api/durabletask behind the
         // Functions host (which reserves /runtime/webhooks for its own extensions). It can approve, terminate and purge
-        // rollouts, so it takes the API key like the status API.
+        // rollouts, so it takes the API key like the status API. Its Location headers name the public address, as status links do.
         var client = app.Services.GetRequiredService<DurableClient>();
         var keyed = app.MapGroup(string.Empty).AddEndpointFilter<ApiKeyFilter>();
-        keyed.MapDurableTaskApi(client);
-        keyed.MapDurableTaskApi(client, "/api/durabletask");
+        keyed.MapDurableTaskApi(client, publicBaseUrl: options.PublicBaseUrl);
+        keyed.MapDurableTaskApi(client, "/api/durabletask", options.PublicBaseUrl);
         if (options.IsCustomHandler)
         {
             app.MapInvocations();

@@ -18,13 +18,16 @@ public static class DurableTaskApi
     public const string DefaultBasePath = "/runtime/webhooks/durabletask";
     public const string ContinuationHeader = "x-ms-continuation-token";
 
-    /// <summary>Maps the management endpoints under <paramref name="basePath"/>.</summary>
-    public static IEndpointRouteBuilder MapDurableTaskApi(this IEndpointRouteBuilder endpoints, DurableClient client, string basePath = DefaultBasePath)
+    /// <summary>
+    /// Maps the management endpoints under <paramref name="basePath"/>. The <c>Location</c> of a running instance is
+    /// under <paramref name="publicBaseUrl"/> when given, else the request's own scheme and host.
+    /// </summary>
+    public static IEndpointRouteBuilder MapDurableTaskApi(this IEndpointRouteBuilder endpoints, DurableClient client, string basePath = DefaultBasePath, Uri? publicBaseUrl = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(client);
         var group = endpoints.MapGroup(basePath.TrimEnd('/') + "/instances");
-        group.MapGet("/{instanceId}", (HttpContext http, string instanceId, CancellationToken ct) => GetStatusAsync(client, http, instanceId, basePath, ct));
+        group.MapGet("/{instanceId}", (HttpContext http, string instanceId, CancellationToken ct) => GetStatusAsync(client, http, instanceId, basePath, publicBaseUrl, ct));
         group.MapGet("/", (HttpContext http, CancellationToken ct) => ListAsync(client, http, ct));
         group.MapPost("/{instanceId}/raiseEvent/{eventName}", (HttpContext http, string instanceId, string eventName, CancellationToken ct) => RaiseEventAsync(client, http, instanceId, eventName, ct));
         group.MapPost("/{instanceId}/terminate", (string instanceId, string? reason, CancellationToken ct) =>
@@ -38,7 +41,7 @@ public static class DurableTaskApi
         return endpoints;
     }
 
-    private static async Task<IResult> GetStatusAsync(DurableClient client, HttpContext http, string instanceId, string basePath, CancellationToken ct)
+    private static async Task<IResult> GetStatusAsync(DurableClient client, HttpContext http, string instanceId, string basePath, Uri? publicBaseUrl, CancellationToken ct)
     {
         if (InvalidInstanceId(instanceId) is { } invalid)
         {
@@ -57,7 +60,7 @@ public static class DurableTaskApi
         var body = ToJson(metadata, showInput, showHistory);
         if (metadata.IsRunning)
         {
-            var payload = DurableHttpResponses.CreateCheckStatusPayload(http.Request, instanceId, basePath);
+            var payload = DurableHttpResponses.CreateCheckStatusPayload(http.Request, instanceId, basePath, publicBaseUrl);
             http.Response.Headers.RetryAfter = "10";
             return new WithLocation(Results.Json(body, statusCode: StatusCodes.Status202Accepted), payload.StatusQueryGetUri);
         }

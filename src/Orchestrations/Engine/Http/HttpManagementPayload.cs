@@ -16,11 +16,15 @@ public sealed record HttpManagementPayload(
 /// <summary>Builds start responses that point at the management endpoints mapped by <see cref="DurableTaskApi.MapDurableTaskApi"/>.</summary>
 public static class DurableHttpResponses
 {
-    /// <summary>The management URIs of an instance, absolute, based on the request's scheme and host.</summary>
-    public static HttpManagementPayload CreateCheckStatusPayload(HttpRequest request, string instanceId, string basePath = DurableTaskApi.DefaultBasePath)
+    /// <summary>
+    /// The management URIs of an instance, absolute: under <paramref name="publicBaseUrl"/> when given (an app behind a
+    /// proxy or the Functions host, which forwards requests over plain HTTP), else the request's scheme and host.
+    /// </summary>
+    public static HttpManagementPayload CreateCheckStatusPayload(HttpRequest request, string instanceId, string basePath = DurableTaskApi.DefaultBasePath, Uri? publicBaseUrl = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var instance = $"{request.Scheme}://{request.Host}{request.PathBase}{basePath.TrimEnd('/')}/instances/{Uri.EscapeDataString(instanceId)}";
+        var origin = publicBaseUrl is not null ? publicBaseUrl.ToString().TrimEnd('/') : $"{request.Scheme}://{request.Host}{request.PathBase}";
+        var instance = $"{origin}{basePath.TrimEnd('/')}/instances/{Uri.EscapeDataString(instanceId)}";
         return new HttpManagementPayload(
             instanceId,
             instance,
@@ -32,9 +36,9 @@ public static class DurableHttpResponses
     }
 
     /// <summary>202 Accepted with <c>Location</c> (the status URI), <c>Retry-After</c> and the check-status payload.</summary>
-    public static IResult CreateCheckStatusResponse(HttpRequest request, string instanceId, string basePath = DurableTaskApi.DefaultBasePath)
+    public static IResult CreateCheckStatusResponse(HttpRequest request, string instanceId, string basePath = DurableTaskApi.DefaultBasePath, Uri? publicBaseUrl = null)
     {
-        var payload = CreateCheckStatusPayload(request, instanceId, basePath);
+        var payload = CreateCheckStatusPayload(request, instanceId, basePath, publicBaseUrl);
         request.HttpContext.Response.Headers.RetryAfter = "10";
         return Results.Accepted(payload.StatusQueryGetUri, payload);
     }
