@@ -34,7 +34,7 @@ public sealed partial class Applier
                         Action = ChangeAction.Failed,
                         Message = $"{e.Message} It was applied; whether it is Established is not known.",
                         Applied = true,
-                        IsTransient = e is ClusterUnreachableException or KubernetesApiException { IsTransient: true },
+                        IsTransient = ObjectChange.IsTransientError(e),
                     }];
                 }
             }

@@ -148,10 +148,7 @@ public sealed partial class Applier
                     return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = comparison.Health };
                 }
 
-                var healed = comparison.Drifted[0] == FieldDiff.BeingDeletedMarker
-                    ? await WriteAfterDeletionAsync(obj, resource, cancellationToken)
-                    : await WriteAsync(obj, resource, comparison.ResourceVersion, cancellationToken);
-                return healed with { DriftedFields = comparison.Drifted };
+                return await HealAsync(obj, resource, comparison.Drifted, comparison.ResourceVersion, cancellationToken);
             }
 
             var live = await _client.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
@@ -161,19 +158,24 @@ public sealed partial class Applier
                 return new ObjectChange(reference, obj.ApiVersion, ChangeAction.Unchanged, Checksum: obj.Checksum) { Health = HealthOf(reference, live!) };
             }
 
-            var change = drifted[0] == FieldDiff.BeingDeletedMarker
-                ? await WriteAfterDeletionAsync(obj, resource, cancellationToken)
-                : await WriteAsync(obj, resource, live is null ? null : ResourceVersion(live) ?? string.Empty, cancellationToken);
-            return change with { DriftedFields = drifted };
+            return await HealAsync(obj, resource, drifted, live is null ? null : ResourceVersion(live) ?? string.Empty, cancellationToken);
         }
-        catch (KubernetesApiException e)
+        catch (Exception e) when (e is KubernetesApiException or ClusterUnreachableException)
         {
-            return new ObjectChange(reference, raw.ApiVersion, ChangeAction.Failed, e.Message, raw.Checksum) { IsTransient = e.IsTransient };
+            return ObjectChange.FailedBy(reference, raw.ApiVersion, e, raw.Checksum);
         }
-        catch (ClusterUnreachableException e)
-        {
-            return new ObjectChange(reference, raw.ApiVersion, ChangeAction.Failed, e.Message, raw.Checksum) { IsTransient = true };
-        }
+    }
+
+    /// <summary>
+    /// Writes an object that drifted (<paramref name="drifted"/>) from an unchanged Git definition: one being deleted is
+    /// created again once gone, any other is re-applied.
+    /// </summary>
+    private async Task<ObjectChange> HealAsync(ManifestObject obj, ResourceInfo resource, IReadOnlyList<string> drifted, string? liveResourceVersion, CancellationToken cancellationToken)
+    {
+        var change = drifted[0] == FieldDiff.BeingDeletedMarker
+            ? await WriteAfterDeletionAsync(obj, resource, cancellationToken)
+            : await WriteAsync(obj, resource, liveResourceVersion, cancellationToken);
+        return change with { DriftedFields = drifted };
     }
 
     /// <summary>

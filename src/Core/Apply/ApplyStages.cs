@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 
 namespace FleetFunctions.Core.Apply;
 
@@ -35,21 +34,6 @@ public static class ApplyStages
         ]),
         new("resources", []),
     ];
-
-    /// <summary>
-    /// The API groups Kubernetes itself serves (kube-apiserver 1.32 and its apiextensions and aggregator parts). Kinds of
-    /// any other group are custom resources: a CRD's (<c>gateway.networking.k8s.io</c> too) or an aggregated API's.
-    /// </summary>
-    private static readonly FrozenSet<string> s_builtInGroups = new[]
-    {
-        "", "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io",
-        "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "node.k8s.io", "events.k8s.io", "apiextensions.k8s.io",
-        "apiregistration.k8s.io", "admissionregistration.k8s.io", "certificates.k8s.io", "flowcontrol.apiserver.k8s.io",
-        "authentication.k8s.io", "authorization.k8s.io", "resource.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
-    }.ToFrozenSet(StringComparer.Ordinal);
-
-    /// <summary>True for a kind of a group Kubernetes serves itself; false for custom resources.</summary>
-    public static bool IsBuiltIn(string group) => s_builtInGroups.Contains(group);
 
     /// <summary>The index of the stage an object belongs to: the first stage listing its kind, else the last stage.</summary>
     public static int IndexOf(IReadOnlyList<ApplyStage> stages, string group, string kind)

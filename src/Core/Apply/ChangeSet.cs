@@ -59,6 +59,13 @@ public sealed record ObjectChange(ObjectReference Reference, string ApiVersion, 
     /// <summary>Health seen in the object the server returned for this apply, or read while checking an Unchanged object (saves a second read); null when nothing was read or written.</summary>
     public Health.ObjectHealth? Health { get; init; }
 
+    /// <summary>A Failed change for a cluster error: transient when the cluster was unreachable or the API server throttled or failed.</summary>
+    public static ObjectChange FailedBy(ObjectReference reference, string apiVersion, Exception error, string checksum) =>
+        new(reference, apiVersion, ChangeAction.Failed, error.Message, checksum) { IsTransient = IsTransientError(error) };
+
+    /// <summary>Whether <paramref name="error"/> may pass by itself: an unreachable cluster, or a throttling or failing API server.</summary>
+    public static bool IsTransientError(Exception error) => error is Clusters.ClusterUnreachableException or Clusters.KubernetesApiException { IsTransient: true };
+
     public override string ToString() => Message is null ? $"{Reference} {Action.ToString().ToLowerInvariant()}" : $"{Reference} {Action.ToString().ToLowerInvariant()}: {Message}";
 }
 

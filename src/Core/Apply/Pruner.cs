@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Clusters;
+using FleetFunctions.Core.Drift;
 using FleetFunctions.Core.Health;
 using FleetFunctions.Core.Inventory;
 using FleetFunctions.Core.Manifests;
@@ -80,7 +81,7 @@ public sealed class Pruner
         string? terminating = null;
         foreach (var stage in stale.GroupBy(e => ApplyStages.IndexOf(_options.Stages, e.Reference.Group, e.Reference.Kind)).OrderByDescending(g => g.Key))
         {
-            foreach (var batch in stage.GroupBy(e => ApplyStages.IsBuiltIn(e.Reference.Group)).OrderBy(g => g.Key))
+            foreach (var batch in stage.GroupBy(e => TypedFields.IsBuiltIn(e.Reference.Group)).OrderBy(g => g.Key))
             {
                 if (terminating is not null)
                 {
@@ -199,13 +200,9 @@ public sealed class Pruner
             Log.Pruned(_logger, _client.Name, reference.ToString());
             return (new ObjectChange(reference, entry.ApiVersion, ChangeAction.Deleted), remaining is null ? null : (resource, remaining));
         }
-        catch (KubernetesApiException e)
+        catch (Exception e) when (e is KubernetesApiException or ClusterUnreachableException)
         {
-            return (new ObjectChange(reference, entry.ApiVersion, ChangeAction.Failed, e.Message, entry.Checksum) { IsTransient = e.IsTransient }, null);
-        }
-        catch (ClusterUnreachableException e)
-        {
-            return (new ObjectChange(reference, entry.ApiVersion, ChangeAction.Failed, e.Message, entry.Checksum) { IsTransient = true }, null);
+            return (ObjectChange.FailedBy(reference, entry.ApiVersion, e, entry.Checksum), null);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using FleetFunctions.Core.Manifests;
+using FleetFunctions.Core.Storage;
 using Org.BouncyCastle.Crypto.Parameters;
 
 namespace FleetFunctions.Core.Secrets;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace FleetFunctions.Core.Secrets;
+namespace FleetFunctions.Core.Storage;
 
 /// <summary>
 /// Values by key, at most <c>maxSize</c> in total (each value weighs <c>sizeOf</c>): when full, the least recently used
