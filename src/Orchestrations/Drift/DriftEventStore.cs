@@ -7,6 +7,8 @@ using FleetFunctions.Core.Drift;
 using FleetFunctions.Core.Manifests;
 using FleetFunctions.Core.Storage;
 
+using FleetFunctions.Orchestrations.Engine.Storage;
+
 namespace FleetFunctions.Orchestrations.Drift;
 
 /// <summary>One drifted object as recorded: <c>Kind/namespace/name</c>, Modified or Missing, and the field paths.</summary>
@@ -124,7 +126,7 @@ public sealed class DriftEventStore
     public async Task RecordHealAsync(string cluster, string fleet, string eventId, bool healed, string? error, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         await _created.Value;
-        var outcome = new Dictionary<string, object?> { ["Healed"] = healed, ["HealError"] = error ?? string.Empty };
+        var outcome = new Dictionary<string, object?> { ["Healed"] = healed, ["HealError"] = error is null ? string.Empty : TableText.Cut(error) };
         if (healed)
         {
             outcome["HealedAt"] = now;

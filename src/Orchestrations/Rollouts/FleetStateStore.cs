@@ -3,6 +3,8 @@ using Azure;
 using Azure.Data.Tables;
 using FleetFunctions.Core.Storage;
 
+using FleetFunctions.Orchestrations.Engine.Storage;
+
 namespace FleetFunctions.Orchestrations.Rollouts;
 
 /// <summary>What is known about one fleet: its active rollout, its last good commit and its last rollout's outcome.</summary>
@@ -39,7 +41,6 @@ public sealed class FleetStateStore
     /// The longest reason stored, in UTF-16 code units (the unit of the service's 32K-character limit on a string
     /// property), marker included.
     /// </summary>
-    private const int MaxReasonChars = 30_000;
 
     /// <summary>A dependsOn wait lasts at most <see cref="RolloutOrchestrator.DependencyTimeout"/>: the rows it reads are kept far longer.</summary>
     private static readonly TimeSpan s_minimumCommitRetention = TimeSpan.FromDays(1);
@@ -144,7 +145,7 @@ public sealed class FleetStateStore
     public async Task RecordAsync(RecordInput input, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken);
-        var reason = StoredReason(input.Reason);
+        var reason = TableText.Cut(input.Reason);
         await _commits.UpsertEntityAsync(CommitRow(input.Fleet, input.Commit, input.Phase.ToString(), input.InstanceId, reason, now), TableUpdateMode.Replace, cancellationToken);
         await UpdateAsync<bool>(input.Fleet, state =>
         {
@@ -175,29 +176,6 @@ public sealed class FleetStateStore
             var before = now - (retention < s_minimumCommitRetention ? s_minimumCommitRetention : retention);
             _ = _purge.PurgeWhereAsync(input.Fleet, now, input.Fleet, TableClient.CreateQueryFilter($"RecordedAt lt {before}"));
         }
-    }
-
-    /// <summary>
-    /// <paramref name="reason"/> as stored: whole when a table property holds it, else cut (never inside a surrogate
-    /// pair) and ended with a count of the characters left out.
-    /// </summary>
-    private static string StoredReason(string reason)
-    {
-        if (reason.Length <= MaxReasonChars)
-        {
-            return reason;
-        }
-
-        // The marker's own length depends on the count it names: reserve room for the longest count a string has.
-        var kept = MaxReasonChars - Marker(int.MaxValue).Length;
-        if (char.IsHighSurrogate(reason[kept - 1]))
-        {
-            kept--;
-        }
-
-        return reason[..kept] + Marker(reason.Length - kept);
-
-        static string Marker(int omitted) => $"… ({omitted} more characters)";
     }
 
     /// <summary>

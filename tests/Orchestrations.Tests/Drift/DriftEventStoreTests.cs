@@ -39,6 +39,22 @@ public sealed class DriftEventStoreTests(AzuriteFixture azurite) : IClassFixture
         Assert.Equal([2, 1], (await store.ListEventsAsync("c1", "web")).Select(e => e.DriftCount));
     }
 
+    [Fact]
+    public async Task RecordHealAsync_ErrorLongerThanATablePropertyHolds_RecordedCutWithTheCountLeftOut()
+    {
+        var store = new DriftEventStore(azurite.ConnectionString, AzuriteFixture.NewName("drift"));
+        var id = await store.RecordDetectedAsync(Report("c1", 1), selfHeal: true, "sweep", Now);
+        var error = "re-applied but the server kept " + string.Join(", ", Enumerable.Range(0, 4000).Select(i => $".spec.field{i}"));
+
+        await store.RecordHealAsync("c1", "web", id, healed: false, error, Now);
+
+        var recorded = Assert.Single(await store.ListEventsAsync("c1", "web")).HealError;
+        Assert.NotNull(recorded);
+        Assert.True(recorded.Length <= 30_000, $"{recorded.Length} characters");
+        Assert.StartsWith(error[..1000], recorded, StringComparison.Ordinal);
+        Assert.Matches(@"… \(\d+ more characters\)$", recorded);
+    }
+
     /// <summary>A report of <paramref name="count"/> drifted ConfigMaps (the count tells the events apart).</summary>
     private static DriftReport Report(string cluster, int count) => new(cluster, "web", "abc123",
         [.. Enumerable.Range(1, count).Select(i => new ObjectDrift(new ObjectReference(string.Empty, "ConfigMap", "shop", $"cm{i}"), "v1", DriftKind.Modified, [".data.key"]))], []);

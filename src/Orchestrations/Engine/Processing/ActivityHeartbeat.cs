@@ -54,9 +54,10 @@ internal sealed class ActivityHeartbeat : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (MessageIntake.IsTransient(ex))
+            catch (Exception)
             {
-                // Storage unavailable: the next beat tries again (a redrive meanwhile only costs a duplicate run).
+                // Storage unavailable or refusing: the next beat tries again (a redrive meanwhile only costs a duplicate
+                // run); the activity itself is never failed by its heartbeat.
             }
         }
     }

@@ -29,6 +29,29 @@ internal static class TableText
         }
     }
 
+    /// <summary>
+    /// <paramref name="text"/> as one string property holds it: whole when it fits in <see cref="ChunkChars"/>, else cut
+    /// (never inside a surrogate pair) and ended with a count of the characters left out.
+    /// </summary>
+    public static string Cut(string text)
+    {
+        if (text.Length <= ChunkChars)
+        {
+            return text;
+        }
+
+        // The marker's own length depends on the count it names: reserve room for the longest count a string has.
+        var kept = ChunkChars - Marker(int.MaxValue).Length;
+        if (char.IsHighSurrogate(text[kept - 1]))
+        {
+            kept--;
+        }
+
+        return text[..kept] + Marker(text.Length - kept);
+
+        static string Marker(int omitted) => $"… ({omitted} more characters)";
+    }
+
     public static string? Get(TableEntity entity, string name)
     {
         if (!entity.TryGetValue(name, out var first) || first is not string head)

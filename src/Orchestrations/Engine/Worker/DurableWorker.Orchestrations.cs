@@ -80,9 +80,9 @@ public sealed partial class DurableWorker
                                 await queue.UpdateMessageAsync(received.MessageId, received.PopReceipt, visibilityTimeout: Backoff(received.DequeueCount));
                             }
                         }
-                        catch (Exception ex) when (MessageIntake.IsTransient(ex))
+                        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException || MessageIntake.IsTransient(ex))
                         {
-                            // The message reappears when its visibility lapses.
+                            // The message reappears when its visibility lapses (a stale pop receipt, a 4xx: the same).
                         }
                         finally
                         {
